@@ -1,0 +1,60 @@
+"""What a loss surface is: a JAX function of (x, y) and the facts a reader
+needs about it, kept together so they cannot drift apart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+Point = tuple[float, float]
+Window = tuple[tuple[float, float], tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class Param:
+    """A continuous parameter of a surface (the quadratic's `cond`, `angle`)."""
+
+    name: str
+    default: float
+    low: float
+    high: float
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class Surface:
+    """A 2D test problem.
+
+    `fn(x, y, **params)` is pure jax.numpy and differentiable everywhere a
+    user can start, minima included. `minima` lists every global minimum,
+    where `fn` equals `min_value`; `saddles` the saddle points worth marking.
+    `start`, `steps` and `runs` (scene-language run specs) make the default
+    scene that tells this surface's story; `note` says what it teaches.
+    """
+
+    id: str
+    name: str
+    fn: Callable
+    latex: str
+    window: Window
+    minima: tuple[Point, ...]
+    min_value: float | None
+    start: Point
+    steps: int
+    runs: tuple[str, ...]
+    note: str
+    saddles: tuple[Point, ...] = ()
+    params: tuple[Param, ...] = ()
+    # Colour and contour levels on a log scale: for surfaces whose values
+    # span decades (Rosenbrock's valley is invisible on a linear scale).
+    log_scale: bool = True
+    defaults: dict = field(default_factory=dict, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "defaults", {p.name: p.default for p in self.params})
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)

@@ -1,0 +1,248 @@
+"""The optimizers: each one an optax transformation, built from plain values.
+
+An entry carries its hyperparameters (defaults, ranges), its update rule in
+LaTeX and a sentence on what it fixed in the ones before it. `build` may be
+called inside `jax.jit` with traced hyperparameters: nothing here branches
+on a value, so changing one never compiles a new program.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import jax.numpy as jnp
+import optax
+
+from visualizer.hyper import Hyper
+
+LR = Hyper("lr", 0.01, 0.0, 1000.0, r"\eta", "learning rate", log=True, low_open=True)
+
+
+def _beta(name, default, symbol, help):
+    return Hyper(name, default, 0.0, 0.99999, symbol, help)
+
+
+def _eps(default):
+    return Hyper("eps", default, 1e-16, 1.0, r"\epsilon", "added to the denominator for stability", log=True)
+
+
+MOMENTUM = Hyper("momentum", 0.9, 0.0, 0.999, r"\mu", "fraction of the previous step kept")
+B1 = _beta("b1", 0.9, r"\beta_1", "decay of the gradient's running mean")
+B2 = _beta("b2", 0.999, r"\beta_2", "decay of the squared gradient's running mean")
+WEIGHT_DECAY = Hyper("weight_decay", 0.01, 0.0, 10.0, r"\lambda", "decoupled pull towards the origin")
+
+
+def scale_by_newton(hessian: Callable, damping) -> optax.GradientTransformation:
+    """Precondition the gradient by the damped exact Hessian:
+    u = (H(x) + damping * I)^-1 g. Stateless; needs `params` for H."""
+
+    def init(params):
+        del params
+        return optax.EmptyState()
+
+    def update(updates, state, params=None):
+        h = hessian(params) + damping * jnp.eye(updates.shape[-1], dtype=updates.dtype)
+        return jnp.linalg.solve(h, updates), state
+
+    return optax.GradientTransformation(init, update)
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    """`build(lr, h, hessian)` returns the optax transformation; `lr` is a
+    schedule (count -> learning rate), `h` maps hyperparameter names to
+    values, `hessian(params)` is the surface's exact Hessian (Newton only)."""
+
+    id: str
+    name: str
+    build: Callable
+    hypers: tuple[Hyper, ...]
+    lr_default: float
+    rule: str  # LaTeX update rule; g_t is the gradient after noise and clipping
+    fixes: str  # what it changed in the method before it
+
+    def hyper(self, name: str) -> Hyper:
+        for h in self.hypers:
+            if h.name == name:
+                return h
+        raise KeyError(name)
+
+    @property
+    def defaults(self) -> dict[str, float]:
+        return {h.name: h.default for h in self.hypers}
+
+
+def _entries() -> tuple[Optimizer, ...]:
+    adam_rule = (
+        r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2 \\ "
+        r"x_{t+1} = x_t - \eta_t\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon},\quad "
+        r"\hat m_t = \frac{m_t}{1-\beta_1^t},\ \hat v_t = \frac{v_t}{1-\beta_2^t}"
+    )
+    return (
+        Optimizer(
+            "sgd", "SGD",
+            lambda lr, h, hess: optax.sgd(lr),
+            (), 0.01,
+            r"x_{t+1} = x_t - \eta_t\, g_t",
+            "The baseline: step against the gradient. One learning rate for every "
+            "direction, so the steepest direction sets the limit for all of them.",
+        ),
+        Optimizer(
+            "momentum", "Momentum",
+            lambda lr, h, hess: optax.sgd(lr, momentum=h["momentum"]),
+            (MOMENTUM,), 0.01,
+            r"v_{t+1} = \mu\, v_t + g_t,\quad x_{t+1} = x_t - \eta_t\, v_{t+1}",
+            "Fixes SGD's zig-zag in narrow valleys: oscillating components cancel "
+            "in the running sum while the consistent direction builds up speed.",
+        ),
+        Optimizer(
+            "nesterov", "Nesterov",
+            lambda lr, h, hess: optax.sgd(lr, momentum=h["momentum"], nesterov=True),
+            (MOMENTUM,), 0.01,
+            r"v_{t+1} = \mu\, v_t + g_t,\quad x_{t+1} = x_t - \eta_t\,(g_t + \mu\, v_{t+1})",
+            "Fixes momentum's overshoot: the step looks ahead along the velocity, "
+            "so it brakes earlier when the slope turns.",
+        ),
+        Optimizer(
+            "adagrad", "AdaGrad",
+            lambda lr, h, hess: optax.adagrad(
+                lr, initial_accumulator_value=h["initial_accumulator"], eps=h["eps"]),
+            (Hyper("initial_accumulator", 0.1, 0.0, 100.0, r"G_0", "starting value of the sum of squares"),
+             _eps(1e-7)), 0.5,
+            r"G_t = G_{t-1} + g_t^2,\quad x_{t+1} = x_t - \eta_t\, \frac{g_t}{\sqrt{G_t + \epsilon}}",
+            "Fixes the one-rate-for-all problem: each coordinate is divided by the "
+            "root of its summed squared gradients. But the sum only grows, so the "
+            "steps shrink for ever.",
+        ),
+        Optimizer(
+            "rmsprop", "RMSProp",
+            lambda lr, h, hess: optax.rmsprop(lr, decay=h["decay"], eps=h["eps"]),
+            (Hyper("decay", 0.9, 0.0, 0.99999, r"\rho", "decay of the squared gradient's running mean"),
+             _eps(1e-8)), 0.01,
+            r"v_t = \rho\, v_{t-1} + (1-\rho)\, g_t^2,\quad x_{t+1} = x_t - \eta_t\, \frac{g_t}{\sqrt{v_t + \epsilon}}",
+            "Fixes AdaGrad's vanishing steps: a decaying average of squared "
+            "gradients instead of their sum, so the scale adapts and then forgets.",
+        ),
+        Optimizer(
+            "adam", "Adam",
+            lambda lr, h, hess: optax.adam(lr, b1=h["b1"], b2=h["b2"], eps=h["eps"]),
+            (B1, B2, _eps(1e-8)), 0.05,
+            adam_rule,
+            "RMSProp plus momentum, with both running means corrected for their "
+            "start at zero, so the first steps are the right size.",
+        ),
+        Optimizer(
+            "adamw", "AdamW",
+            lambda lr, h, hess: optax.adamw(
+                lr, b1=h["b1"], b2=h["b2"], eps=h["eps"], weight_decay=h["weight_decay"]),
+            (B1, B2, _eps(1e-8), WEIGHT_DECAY), 0.05,
+            adam_rule + r" - \eta_t \lambda\, x_t",
+            "Fixes Adam's L2 regularisation: weight decay added to the gradient "
+            "gets divided by Adam's scale; AdamW applies it to the weights "
+            "directly, decoupled from the adaptive step.",
+        ),
+        Optimizer(
+            "nadam", "NAdam",
+            lambda lr, h, hess: optax.nadam(lr, b1=h["b1"], b2=h["b2"], eps=h["eps"]),
+            (B1, B2, _eps(1e-8)), 0.05,
+            r"x_{t+1} = x_t - \eta_t\, \frac{\beta_1 \hat m_t + (1-\beta_1)\, g_t / (1-\beta_1^t)}{\sqrt{\hat v_t} + \epsilon}",
+            "Adam with Nesterov's look-ahead in the first moment.",
+        ),
+        Optimizer(
+            "amsgrad", "AMSGrad",
+            lambda lr, h, hess: optax.amsgrad(lr, b1=h["b1"], b2=h["b2"], eps=h["eps"]),
+            (B1, B2, _eps(1e-8)), 0.05,
+            r"\hat v_t = \max(\hat v_{t-1}, v_t),\quad x_{t+1} = x_t - \eta_t\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}",
+            "Fixes a convergence flaw of Adam: the denominator never shrinks, so "
+            "a burst of small gradients cannot blow the step up.",
+        ),
+        Optimizer(
+            "adabelief", "AdaBelief",
+            lambda lr, h, hess: optax.adabelief(lr, b1=h["b1"], b2=h["b2"], eps=h["eps"]),
+            (B1, B2, _eps(1e-16)), 0.05,
+            r"s_t = \beta_2 s_{t-1} + (1-\beta_2)(g_t - m_t)^2,\quad x_{t+1} = x_t - \eta_t\, \frac{\hat m_t}{\sqrt{\hat s_t} + \epsilon}",
+            "Adam whose denominator measures how far the gradient strays from its "
+            "mean: large steps where the gradient is predictable.",
+        ),
+        Optimizer(
+            "adamax", "Adamax",
+            lambda lr, h, hess: optax.adamax(lr, b1=h["b1"], b2=h["b2"], eps=h["eps"]),
+            (B1, B2, _eps(1e-8)), 0.05,
+            r"u_t = \max(\beta_2 u_{t-1}, |g_t|),\quad x_{t+1} = x_t - \eta_t\, \frac{\hat m_t}{u_t + \epsilon}",
+            "Adam with the infinity norm in place of the root mean square.",
+        ),
+        Optimizer(
+            "radam", "RAdam",
+            lambda lr, h, hess: optax.radam(
+                lr, b1=h["b1"], b2=h["b2"], eps=h["eps"], threshold=h["threshold"]),
+            (B1, B2, _eps(1e-8),
+             Hyper("threshold", 5.0, 0.0, 100.0, r"\rho_{\min}", "variance threshold below which it falls back to momentum")),
+            0.05,
+            r"x_{t+1} = x_t - \eta_t\, r_t\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}\ \text{if } \rho_t > \rho_{\min},\ \text{else } x_t - \eta_t\, \hat m_t",
+            "Fixes Adam's erratic first steps, when v has seen too few gradients: "
+            "a rectifier r_t scales the adaptive step in gradually (a built-in warm-up).",
+        ),
+        Optimizer(
+            "yogi", "Yogi",
+            lambda lr, h, hess: optax.yogi(lr, b1=h["b1"], b2=h["b2"], eps=h["eps"]),
+            (B1, B2, _eps(1e-3)), 0.05,
+            r"v_t = v_{t-1} - (1-\beta_2)\,\mathrm{sign}(v_{t-1} - g_t^2)\, g_t^2,\quad x_{t+1} = x_t - \eta_t\, \frac{m_t}{\sqrt{v_t} + \epsilon}",
+            "Adam whose second moment changes additively, so a sudden large "
+            "gradient cannot shrink the step at once.",
+        ),
+        Optimizer(
+            "lion", "Lion",
+            lambda lr, h, hess: optax.lion(lr, b1=h["b1"], b2=h["b2"], weight_decay=h["weight_decay"]),
+            (_beta("b1", 0.9, r"\beta_1", "interpolation of momentum and gradient for the sign"),
+             _beta("b2", 0.99, r"\beta_2", "decay of the momentum"),
+             Hyper("weight_decay", 0.0, 0.0, 10.0, r"\lambda", "decoupled pull towards the origin")),
+            0.01,
+            r"x_{t+1} = x_t - \eta_t\left(\mathrm{sign}(\beta_1 m_t + (1-\beta_1) g_t) + \lambda x_t\right),\quad m_{t+1} = \beta_2 m_t + (1-\beta_2) g_t",
+            "Found by program search: only the sign of an interpolated momentum, "
+            "so every coordinate moves by exactly the learning rate.",
+        ),
+        Optimizer(
+            "sign_sgd", "signSGD",
+            lambda lr, h, hess: optax.sign_sgd(lr),
+            (), 0.01,
+            r"x_{t+1} = x_t - \eta_t\, \mathrm{sign}(g_t)",
+            "Throws the gradient's size away and keeps its sign: immune to "
+            "gradient scale, but it never settles closer than one step.",
+        ),
+        Optimizer(
+            "adadelta", "AdaDelta",
+            lambda lr, h, hess: optax.adadelta(lr, rho=h["rho"], eps=h["eps"]),
+            (Hyper("rho", 0.9, 0.0, 0.99999, r"\rho", "decay of both running means"), _eps(1e-6)),
+            1.0,
+            r"\Delta_t = \frac{\sqrt{u_{t-1} + \epsilon}}{\sqrt{v_t + \epsilon}}\, g_t,\quad x_{t+1} = x_t - \eta_t\,\Delta_t,\quad u_t = \rho u_{t-1} + (1-\rho)\Delta_t^2",
+            "Fixes AdaGrad's decay like RMSProp, and sets the units of the step "
+            "from past steps, so lr = 1 is a natural choice.",
+        ),
+        Optimizer(
+            "newton", "Newton (damped)",
+            lambda lr, h, hess: optax.chain(
+                scale_by_newton(hess, h["damping"]), optax.scale_by_learning_rate(lr)),
+            (Hyper("damping", 0.0, 0.0, 10000.0, r"\delta", "added to the Hessian's diagonal; large damping turns Newton into SGD with lr/damping"),),
+            1.0,
+            r"x_{t+1} = x_t - \eta_t\,\left(\nabla^2 f(x_t) + \delta I\right)^{-1} g_t",
+            "The curvature-aware reference: solves the local quadratic model "
+            "exactly, one step to the minimum of a quadratic. It needs the "
+            "Hessian, and it heads for any stationary point, saddles included.",
+        ),
+    )
+
+
+def _registry(entries: tuple[Optimizer, ...]) -> dict[str, Optimizer]:
+    registry: dict[str, Optimizer] = {}
+    for entry in entries:
+        if entry.id in registry:
+            raise ValueError(f"duplicate optimizer id {entry.id!r}")
+        registry[entry.id] = entry
+    return registry
+
+
+OPTIMIZERS: dict[str, Optimizer] = _registry(_entries())
+
+# The seven every lesson starts from, in the order each fixed the one before.
+CORE = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")

@@ -1,0 +1,144 @@
+"""What `simulate` returns, and its JSON and CSV forms (SPEC section 5).
+
+Updates are numbered from 0: update k moves xy[k] to xy[k+1] with lr[k],
+using the raw gradient at xy[k] (norm grad_norm[k]); loss[k] = f(xy[k]).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from visualizer.scene import Run, Scene
+
+DIVERGENCE_LIMIT = 1e6
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run: Run
+    xy: np.ndarray  # (n + 1, 2) float32, all finite
+    loss: np.ndarray  # (n + 1,)
+    lr: np.ndarray  # (n,), or (n + 1,) when diverged
+    grad_norm: np.ndarray  # like lr
+    clipped: np.ndarray  # like lr: was the update's gradient changed by clipping
+    diverged_at: int | None
+
+    @property
+    def label(self) -> str:
+        return self.run.display_label()
+
+    def to_dict(self) -> dict:
+        return {
+            "label": self.label,
+            "optimizer": self.run.optimizer,
+            "params": self.run.params(),
+            "xy": [[_number(x), _number(y)] for x, y in self.xy],
+            "loss": _numbers(self.loss),
+            "lr": _numbers(self.lr),
+            "grad_norm": _numbers(self.grad_norm),
+            "diverged_at": self.diverged_at,
+        }
+
+
+def truncate_divergence(run, xy, loss, lr, grad_norm, clipped) -> RunResult:
+    """Cut a run at its first update whose position or loss is not finite,
+    or whose position leaves the box |coordinate| <= 1e6."""
+    ok = np.isfinite(xy).all(axis=1) & (np.abs(xy) <= DIVERGENCE_LIMIT).all(axis=1) & np.isfinite(loss)
+    if ok.all():
+        return RunResult(run, xy, loss, lr, grad_norm, clipped, None)
+    bad = int(np.argmin(ok))
+    if bad == 0:
+        from visualizer.errors import SceneError
+
+        x, y = (float(v) for v in xy[0])
+        raise SceneError(f"start: the surface is not finite at ({x:g}, {y:g}); choose another start", "start")
+    k = bad - 1  # update k produced point k + 1 = bad
+    return RunResult(run, xy[:bad], loss[:bad], lr[: k + 1], grad_norm[: k + 1], clipped[: k + 1], k)
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    scene: Scene
+    surface: object  # surfaces.Surface
+    runs: list[RunResult]
+
+    def to_dict(self) -> dict:
+        (x0, x1), (y0, y1) = self.surface.window
+        return {
+            "scene": self.scene.to_query(),
+            "surface": {
+                "id": self.surface.id,
+                "window": [[x0, x1], [y0, y1]],
+                "minima": [[float(x), float(y)] for x, y in self.surface.minima],
+            },
+            "runs": [r.to_dict() for r in self.runs],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), allow_nan=False)
+
+    def to_csv(self) -> str:
+        """One row per run and point: run, label, optimizer, step, x, y,
+        loss, and the lr and grad_norm of the update leaving that point."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["run", "label", "optimizer", "step", "x", "y", "loss", "lr", "grad_norm", "diverged_at"])
+        for i, r in enumerate(self.runs):
+            for k in range(max(len(r.xy), len(r.lr))):
+                x, y = (r.xy[k] if k < len(r.xy) else (None, None))
+                loss = r.loss[k] if k < len(r.loss) else None
+                lr = r.lr[k] if k < len(r.lr) else None
+                g = r.grad_norm[k] if k < len(r.grad_norm) else None
+                writer.writerow([i, r.label, r.run.optimizer, k, *(_cell(v) for v in (x, y, loss, lr, g)),
+                                 "" if r.diverged_at is None else r.diverged_at])
+        return out.getvalue()
+
+
+def summarize(result: SimulationResult, tolerance: float = 1e-3) -> list[dict]:
+    """Per run: final loss, distance to the nearest listed minimum, the first
+    step whose loss is within `tolerance` of the minimum value, where it
+    diverged and how many updates were clipped."""
+    rows = []
+    surface = result.surface
+    minima = np.asarray(surface.minima, dtype=np.float64).reshape(-1, 2)
+    for r in result.runs:
+        final = r.xy[-1].astype(np.float64)
+        distance = float(np.min(np.linalg.norm(minima - final, axis=1))) if len(minima) else None
+        reached = None
+        if surface.min_value is not None:
+            hit = np.nonzero(r.loss.astype(np.float64) - surface.min_value <= tolerance)[0]
+            reached = int(hit[0]) if len(hit) else None
+        rows.append({
+            "label": r.label,
+            "optimizer": r.run.optimizer,
+            "final_loss": float(r.loss[-1]),
+            "distance_to_minimum": distance,
+            "steps_to_tolerance": reached,
+            "diverged_at": r.diverged_at,
+            "clipped_steps": int(np.count_nonzero(r.clipped)),
+        })
+    return rows
+
+
+def _number(v) -> float | None:
+    """A float32 as the shortest decimal that reads back as the same float32;
+    JSON has no inf or NaN, so those become null."""
+    v = np.float32(v)
+    return float(str(v)) if math.isfinite(v) else None
+
+
+def _numbers(a) -> list:
+    return [_number(v) for v in np.asarray(a, dtype=np.float32)]
+
+
+def _cell(v):
+    if v is None:
+        return ""
+    n = _number(v)
+    return "" if n is None else repr(n)
