@@ -75,7 +75,7 @@ class Optimizer:
 
 def _entries() -> tuple[Optimizer, ...]:
     adam_rule = (
-        r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2 \\ "
+        r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2,\quad "
         r"x_{t+1} = x_t - \eta_t\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon},\quad "
         r"\hat m_t = \frac{m_t}{1-\beta_1^t},\ \hat v_t = \frac{v_t}{1-\beta_2^t}"
     )

@@ -1,0 +1,72 @@
+"""The parts of the page around the player: what diverged and what to try,
+the summary table, the update rules, the surface's note, downloads, share.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from visualizer.optimizers import LR, OPTIMIZERS
+from visualizer.results import SimulationResult, summarize
+from visualizer.schedules import SCHEDULES
+
+
+def divergence_messages(result: SimulationResult) -> None:
+    for r in result.runs:
+        if r.diverged_at is None:
+            continue
+        hints = [f"a learning rate below {r.run.lr / 2:g}"]
+        if r.run.clip_norm is None:
+            hints.append("clipping by norm (clip_norm)")
+        if r.run.schedule == "constant":
+            hints.append("a warm-up schedule")
+        st.warning(
+            f"**{_md(r.label)}** diverged at step {r.diverged_at}: the update left the finite region "
+            f"(or |x|, |y| > 1e6). Try {', or '.join(hints)}.",
+            icon=":material/warning:",
+        )
+
+
+def summary_table(result: SimulationResult) -> None:
+    rows = summarize(result)
+    table = {
+        "run": [r["label"] for r in rows],
+        "optimizer": [OPTIMIZERS[r["optimizer"]].name for r in rows],
+        "final loss": [r["final_loss"] for r in rows],
+        "distance to nearest minimum": [r["distance_to_minimum"] for r in rows],
+        "steps to loss ≤ min + 1e-3": [r["steps_to_tolerance"] for r in rows],
+        "diverged at": [r["diverged_at"] for r in rows],
+        "clipped steps": [r["clipped_steps"] for r in rows],
+    }
+    st.dataframe(table, hide_index=True, use_container_width=True,
+                 column_config={"final loss": st.column_config.NumberColumn(format="%.4g"),
+                                "distance to nearest minimum": st.column_config.NumberColumn(format="%.3g")})
+
+
+def update_rules(result: SimulationResult) -> None:
+    """Each run's update rule with its own values filled in."""
+    seen = set()
+    for r in result.runs:
+        opt = OPTIMIZERS[r.run.optimizer]
+        values = [rf"{LR.symbol} = {r.run.lr:g}"] + [
+            rf"{h.symbol} = {r.run.hyper[h.name]:g}" for h in opt.hypers]
+        key = (opt.id, tuple(values), r.run.schedule)
+        if key in seen:
+            continue
+        seen.add(key)
+        st.markdown(f"**{_md(r.label)}** — {opt.name}")
+        st.latex(opt.rule)
+        line = r",\quad ".join(values)
+        if r.run.schedule != "constant":
+            line += r",\quad " + SCHEDULES[r.run.schedule].latex
+        st.latex(line)
+        st.caption(opt.fixes)
+
+
+def _md(text: str) -> str:
+    """User text inside markdown: every markdown and HTML character escaped,
+    so a label is shown as the characters it is."""
+    out = []
+    for ch in text:
+        out.append("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~$&:" else ch)
+    return "".join(out)

@@ -1,0 +1,68 @@
+"""What the browser gets for a scene: the surface grid and every run's
+arrays, once, as base64 float32 (linear in steps; the player animates it).
+"""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+
+from visualizer import grid
+from visualizer.results import SimulationResult
+
+# Okabe-Ito, colour-blind safe, with black and brown in place of yellow
+# (unreadable on white under a projector).
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#8C564B")
+
+
+def encode_f32(array) -> dict:
+    """`{"dtype": "f4", "bdata": ...}`: plotly.js reads this form natively."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        flat = np.ascontiguousarray(np.asarray(array, dtype=np.float64).ravel(), dtype="<f4")
+    return {"dtype": "f4", "bdata": base64.b64encode(flat.tobytes()).decode("ascii")}
+
+
+def surface_payload(surface, params: dict, minima=None, estimated: bool = False) -> dict:
+    xs, ys, z = grid.sample(surface, params)
+    (x0, x1), (y0, y1) = surface.window
+    minima = surface.minima if minima is None else minima
+    return {
+        "name": surface.name,
+        "x": encode_f32(xs),
+        "y": encode_f32(ys),
+        "z": encode_f32(z),
+        "log_scale": bool(surface.log_scale),
+        "window": [[float(x0), float(x1)], [float(y0), float(y1)]],
+        "minima": [[float(x), float(y)] for x, y in minima],
+        "minima_estimated": bool(estimated),
+        "saddles": [[float(x), float(y)] for x, y in surface.saddles],
+    }
+
+
+def runs_payload(result: SimulationResult) -> list[dict]:
+    return [
+        {
+            "label": r.label,
+            "color": PALETTE[i % len(PALETTE)],
+            "xy": encode_f32(r.xy),
+            "loss": encode_f32(r.loss),
+            "lr": encode_f32(r.lr),
+            "grad_norm": encode_f32(r.grad_norm),
+            "diverged_at": r.diverged_at,
+            "clip_norm": r.run.clip_norm,
+        }
+        for i, r in enumerate(result.runs)
+    ]
+
+
+def scene_payload(result: SimulationResult, surface: dict, view: str = "2d") -> dict:
+    scene = result.scene
+    return {
+        "query": scene.to_query(),
+        "surface": surface,
+        "start": [float(v) for v in scene.start],
+        "steps": scene.steps,
+        "runs": runs_payload(result),
+        "view": view,
+    }
