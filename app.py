@@ -6,15 +6,31 @@ everything else lives in `visualizer/` and `surfaces/`.
 
 from __future__ import annotations
 
+import os
+import tempfile
+
+import jax
 import streamlit as st
+
+import surfaces
+from visualizer import SceneError, controls, panels, simulate
+from visualizer import payload as browser_payload
+from visualizer.player import player
+from visualizer.scene import Scene
 
 st.set_page_config(page_title="Optimizer trajectories", page_icon="📉", layout="wide")
 
-import surfaces  # noqa: E402  (after set_page_config: the imports take a second)
-from visualizer import SceneError, controls, panels, simulate  # noqa: E402
-from visualizer import payload as browser_payload  # noqa: E402
-from visualizer.player import player  # noqa: E402
-from visualizer.scene import Scene  # noqa: E402
+
+
+@st.cache_resource
+def persistent_compilation_cache() -> str:
+    """Compiled programs also go to disk, so a restarted server (Community
+    Cloud wakes a sleeping app in a new process) loads them instead of
+    compiling again. Once per process."""
+    path = os.path.join(tempfile.gettempdir(), "optviz-jax-cache")
+    jax.config.update("jax_compilation_cache_dir", path)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    return path
 
 
 def opening_query() -> str:
@@ -49,6 +65,7 @@ def surface_payload(surface_id: str, formula: str | None, params: tuple) -> dict
     return browser_payload.surface_payload(model, dict(params))
 
 
+persistent_compilation_cache()
 ss = st.session_state
 if "run_ids" not in ss:
     ss.link_errors = controls.start_session(opening_query())
@@ -64,7 +81,7 @@ except SceneError as exc:
 
 st.markdown("### Optimizer trajectories")
 for message in ss.get("link_errors", []):
-    st.error(f"The link has a problem: {message}. Using the default for it.", icon=":material/link_off:")
+    st.error(f"The link has a problem: {panels._md(message)}. Using the default for it.", icon=":material/link_off:")
 
 try:
     with st.spinner("Compiling the optimizers for this surface (only the first time)…"):

@@ -39,12 +39,12 @@ def custom_surface(formula, window: Window = CUSTOM_DEFAULT_WINDOW) -> Surface:
     return Surface(
         id=CUSTOM_ID,
         name="Your formula",
-        fn=lambda x, y: formula.fn(x, y),
+        fn=formula.fn,  # the same object for the same formula: caches key on it
         latex=formula.latex,
         window=window,
         minima=(),
         min_value=None,
-        start=(x0 + 0.8 * (x1 - x0), y0 + 0.8 * (y1 - y0)),
+        start=(round(x0 + 0.8 * (x1 - x0), 6), round(y0 + 0.8 * (y1 - y0), 6)),
         steps=200,
         runs=CUSTOM_RUNS,
         log_scale=False,

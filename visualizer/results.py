@@ -38,7 +38,7 @@ class RunResult:
             "label": self.label,
             "optimizer": self.run.optimizer,
             "params": self.run.params(),
-            "xy": [[_number(x), _number(y)] for x, y in self.xy],
+            "xy": _numbers(self.xy),
             "loss": _numbers(self.loss),
             "lr": _numbers(self.lr),
             "grad_norm": _numbers(self.grad_norm),
@@ -90,13 +90,13 @@ class SimulationResult:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["run", "label", "optimizer", "step", "x", "y", "loss", "lr", "grad_norm", "diverged_at"])
         for i, r in enumerate(self.runs):
-            for k in range(max(len(r.xy), len(r.lr))):
-                x, y = (r.xy[k] if k < len(r.xy) else (None, None))
-                loss = r.loss[k] if k < len(r.loss) else None
-                lr = r.lr[k] if k < len(r.lr) else None
-                g = r.grad_norm[k] if k < len(r.grad_norm) else None
-                writer.writerow([i, r.label, r.run.optimizer, k, *(_cell(v) for v in (x, y, loss, lr, g)),
-                                 "" if r.diverged_at is None else r.diverged_at])
+            rows = max(len(r.xy), len(r.lr))
+            xy = _column(r.xy, rows, 2)
+            columns = [xy[:, 0], xy[:, 1], _column(r.loss, rows), _column(r.lr, rows), _column(r.grad_norm, rows)]
+            cells = np.stack(columns, axis=1).tolist()
+            diverged = "" if r.diverged_at is None else r.diverged_at
+            writer.writerows([i, r.label, r.run.optimizer, k, *(_cell(v) for v in row), diverged]
+                             for k, row in enumerate(cells))
         return out.getvalue()
 
 
@@ -126,19 +126,27 @@ def summarize(result: SimulationResult, tolerance: float = 1e-3) -> list[dict]:
     return rows
 
 
-def _number(v) -> float | None:
-    """A float32 as the shortest decimal that reads back as the same float32;
-    JSON has no inf or NaN, so those become null."""
-    v = np.float32(v)
-    return float(str(v)) if math.isfinite(v) else None
-
-
 def _numbers(a) -> list:
-    return [_number(v) for v in np.asarray(a, dtype=np.float32)]
+    """float32 values as JSON numbers (each the float64 of the float32, so
+    nothing is rounded twice); JSON has no inf or NaN, so those become null.
+    Vectorised: formatting 80,000 numbers one by one took seconds."""
+    a = np.asarray(a, dtype=np.float32).astype(np.float64)
+    finite = np.isfinite(a)
+    if finite.all():
+        return a.tolist()
+    out = a.astype(object)
+    out[~finite] = None
+    return out.tolist()
 
 
-def _cell(v):
-    if v is None:
-        return ""
-    n = _number(v)
-    return "" if n is None else repr(n)
+def _column(a, rows: int, width: int = 0) -> np.ndarray:
+    """float64 copy of float32 values padded with NaN (an empty cell) to `rows`."""
+    a = np.asarray(a, dtype=np.float32).astype(np.float64)
+    shape = (rows, width) if width else (rows,)
+    out = np.full(shape, np.nan)
+    out[: len(a)] = a
+    return out
+
+
+def _cell(v: float):
+    return repr(v) if math.isfinite(v) else ""

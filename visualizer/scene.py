@@ -276,7 +276,7 @@ def _parse_surface(raw: str, errors) -> tuple[str, dict]:
         where = f"surface {surface_id}"
         try:
             if name in seen:
-                raise SceneError(f"{where}: {name} given twice", "surface")
+                raise SceneError(f"{where}: {_show(name)} given twice; give it once", "surface")
             seen.add(name)
             if name == "window":
                 params["window"] = _parse_window(values, where)
@@ -325,7 +325,7 @@ def _parse_run(raw: str, index: int, errors) -> Run:
     given: dict[str, list[str]] = {}
     for name, values in _pairs(rest, where):
         if name in given:
-            _report(errors, SceneError(f"{where}: {name} given twice", "run"))
+            _report(errors, SceneError(f"{where}: {_show(name)} given twice; give it once", "run"))
             continue
         given[name] = values
 
