@@ -3,8 +3,8 @@ needs about it, kept together so they cannot drift apart."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 Point = tuple[float, float]
 Window = tuple[tuple[float, float], tuple[float, float]]

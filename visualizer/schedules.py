@@ -9,8 +9,8 @@ uses, and the learning rate each update used is reported exactly.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import jax
 import jax.numpy as jnp
