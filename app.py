@@ -61,7 +61,9 @@ def surface_payload(surface_id: str, formula: str | None, params: tuple) -> dict
         from surfaces.minima import estimate_minima
 
         found = estimate_minima(model.fn, model.window)
-        return browser_payload.surface_payload(model, {}, minima=[(x, y) for x, y, _ in found], estimated=True)
+        payload = browser_payload.surface_payload(model, {}, minima=[(x, y) for x, y, _ in found], estimated=True)
+        payload["min_value"] = min((f for _, _, f in found), default=None)
+        return payload
     return browser_payload.surface_payload(model, dict(params))
 
 
@@ -101,13 +103,15 @@ panels.divergence_messages(result)
 model = result.surface
 left, right = st.columns([3, 2])
 with left:
-    panels.summary_table(result)
+    estimated = surface["minima_estimated"]
+    panels.summary_table(result, minima=surface["minima"] if estimated else None,
+                         min_value=surface.get("min_value") if estimated else None)
     a, b, c = st.columns(3)
     a.download_button("Results (JSON)", data=result.to_json, file_name="trajectories.json",
-                      mime="application/json", on_click="ignore", use_container_width=True)
+                      mime="application/json", on_click="ignore", width="stretch")
     b.download_button("Results (CSV)", data=result.to_csv, file_name="trajectories.csv",
-                      mime="text/csv", on_click="ignore", use_container_width=True)
-    with c.popover("Share", use_container_width=True):
+                      mime="text/csv", on_click="ignore", width="stretch")
+    with c.popover("Share", width="stretch"):
         st.caption("The address bar always holds this scene. Copy it, or this link:")
         st.code(f"{st.context.url or ''}?{scene.to_query()}", language=None, wrap_lines=True)
 with right:

@@ -241,7 +241,7 @@ def sidebar() -> None:
     sb.subheader("Runs")
     for n, rid in enumerate(ss.run_ids, start=1):
         _run_box(sb, n, rid)
-    sb.button("Add run", on_click=_add_run, disabled=len(ss.run_ids) >= MAX_RUNS, use_container_width=True,
+    sb.button("Add run", on_click=_add_run, disabled=len(ss.run_ids) >= MAX_RUNS, width="stretch",
               help=f"Up to {MAX_RUNS} runs")
 
 
@@ -315,9 +315,9 @@ def _run_box(sb, n: int, rid: int) -> None:
         b.number_input("Seed", 0, 2**31 - 1, step=1, key=f"r{rid}_seed")
         a, b = st.columns(2)
         a.button("Duplicate", key=f"r{rid}_dup", on_click=_duplicate_run, args=(rid,),
-                 disabled=len(ss.run_ids) >= MAX_RUNS, use_container_width=True)
+                 disabled=len(ss.run_ids) >= MAX_RUNS, width="stretch")
         b.button("Remove", key=f"r{rid}_del", on_click=_remove_run, args=(rid,),
-                 disabled=len(ss.run_ids) <= 1, use_container_width=True)
+                 disabled=len(ss.run_ids) <= 1, width="stretch")
 
 
 def _step(h) -> float:

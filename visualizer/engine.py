@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections import OrderedDict
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -29,7 +29,7 @@ import optax
 
 import surfaces
 from visualizer.optimizers import OPTIMIZERS
-from visualizer.results import RunResult, SimulationResult, truncate_divergence
+from visualizer.results import SimulationResult, truncate_divergence
 from visualizer.scene import Run, Scene
 from visualizer.schedules import SCHEDULES, lr_table
 
@@ -81,8 +81,12 @@ def _noise_program(length: int):
     the random-number code out of every optimizer's program (it tripled
     their compile time) while the draws stay optax's own."""
 
-    def draws(noise, seed):
-        stage = noise_stage(noise, seed)
+    def draws(eta, seed):
+        # optax.add_noise's variance `eta` is passed in, not the std: squaring
+        # the std here in float32 would round it differently from
+        # `noise_stage` (which squares the Python float), and the draws would
+        # differ from the reference chain's in the last bit.
+        stage = optax.add_noise(eta, 0.0, jax.random.key(seed))
         zeros = jnp.zeros(2, F32)
 
         def step(state, _):
@@ -97,7 +101,7 @@ def _noise_program(length: int):
 def noise_table(noise: float, seed: int, length: int) -> np.ndarray:
     if noise == 0:
         return np.zeros((length, 2), F32)
-    return np.asarray(_noise_program(length)(F32(noise), np.int32(seed)))
+    return np.asarray(_noise_program(length)(F32(noise * noise), np.int32(seed)))
 
 
 def add_noise_table(draws) -> optax.GradientTransformation:

@@ -8,8 +8,8 @@ on a value, so changing one never compiles a new program.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import jax.numpy as jnp
 import optax
@@ -177,7 +177,7 @@ def _entries() -> tuple[Optimizer, ...]:
             lambda lr, h, hess: optax.radam(
                 lr, b1=h["b1"], b2=h["b2"], eps=h["eps"], threshold=h["threshold"]),
             (B1, B2, _eps(1e-8),
-             Hyper("threshold", 5.0, 0.0, 100.0, r"\rho_{\min}", "variance threshold below which it falls back to momentum")),
+             Hyper("threshold", 5.0, 4.0, 100.0, r"\rho_{\min}", "variance threshold below which it falls back to momentum (at least 4: the rectifier needs rho > 4)")),
             0.05,
             r"x_{t+1} = x_t - \eta_t\, r_t\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}\ \text{if } \rho_t > \rho_{\min},\ \text{else } x_t - \eta_t\, \hat m_t",
             "Fixes Adam's erratic first steps, when v has seen too few gradients: "

@@ -27,20 +27,23 @@ def divergence_messages(result: SimulationResult) -> None:
         )
 
 
-def summary_table(result: SimulationResult) -> None:
-    rows = summarize(result)
+def summary_table(result: SimulationResult, minima=None, min_value=None) -> None:
+    """One row per run; `minima`/`min_value` are estimates on a formula surface."""
+    rows = summarize(result, minima=minima, min_value=min_value)
     table = {
         "run": [r["label"] for r in rows],
         "optimizer": [OPTIMIZERS[r["optimizer"]].name for r in rows],
-        "final loss": [r["final_loss"] for r in rows],
-        "distance to nearest minimum": [r["distance_to_minimum"] for r in rows],
-        "steps to loss ≤ min + 1e-3": [r["steps_to_tolerance"] for r in rows],
-        "diverged at": [r["diverged_at"] for r in rows],
-        "clipped steps": [r["clipped_steps"] for r in rows],
+        "final loss": [_show(r["final_loss"], ".4g") for r in rows],
+        "distance to nearest minimum": [_show(r["distance_to_minimum"], ".3g") for r in rows],
+        "steps to loss ≤ min + 1e-3": [_show(r["steps_to_tolerance"], "d") for r in rows],
+        "diverged at step": [_show(r["diverged_at"], "d") for r in rows],
+        "clipped steps": [_show(r["clipped_steps"], "d") for r in rows],
     }
-    st.dataframe(table, hide_index=True, use_container_width=True,
-                 column_config={"final loss": st.column_config.NumberColumn(format="%.4g"),
-                                "distance to nearest minimum": st.column_config.NumberColumn(format="%.3g")})
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
+def _show(value, spec: str) -> str:
+    return "—" if value is None else format(value, spec)
 
 
 def update_rules(result: SimulationResult) -> None:

@@ -100,19 +100,21 @@ class SimulationResult:
         return out.getvalue()
 
 
-def summarize(result: SimulationResult, tolerance: float = 1e-3) -> list[dict]:
-    """Per run: final loss, distance to the nearest listed minimum, the first
-    step whose loss is within `tolerance` of the minimum value, where it
-    diverged and how many updates were clipped."""
+def summarize(result: SimulationResult, tolerance: float = 1e-3, minima=None, min_value=None) -> list[dict]:
+    """Per run: final loss, distance to the nearest minimum, the first step
+    whose loss is within `tolerance` of the minimum value, where it diverged
+    and how many updates were clipped. `minima` and `min_value` default to
+    the surface's own (pass estimates for a formula surface)."""
     rows = []
     surface = result.surface
-    minima = np.asarray(surface.minima, dtype=np.float64).reshape(-1, 2)
+    minima = np.asarray(surface.minima if minima is None else minima, dtype=np.float64).reshape(-1, 2)
+    min_value = surface.min_value if min_value is None else min_value
     for r in result.runs:
         final = r.xy[-1].astype(np.float64)
         distance = float(np.min(np.linalg.norm(minima - final, axis=1))) if len(minima) else None
         reached = None
-        if surface.min_value is not None:
-            hit = np.nonzero(r.loss.astype(np.float64) - surface.min_value <= tolerance)[0]
+        if min_value is not None:
+            hit = np.nonzero(r.loss.astype(np.float64) - min_value <= tolerance)[0]
             reached = int(hit[0]) if len(hit) else None
         rows.append({
             "label": r.label,

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Mapping
-from urllib.parse import quote, unquote_plus
+from urllib.parse import quote_plus, unquote_plus
 
 import surfaces
 from visualizer.errors import SceneError
@@ -119,7 +119,7 @@ class Scene:
     def to_query(self) -> str:
         parts = ["surface=" + self.surface_spec()]
         if self.formula is not None:
-            parts.append("f=" + quote(self.formula, safe=""))
+            parts.append("f=" + _text(self.formula))
         parts.append("start=" + ",".join(_atom(v) for v in self.start))
         parts.append(f"steps={self.steps}")
         parts += ["run=" + run.to_spec() for run in self.runs]
@@ -149,8 +149,8 @@ class Scene:
 
 def resolve_surface(surface_id: str, formula: str | None, window=None) -> surfaces.Surface:
     if surface_id == surfaces.CUSTOM_ID:
-        from surfaces.formula import compile_formula
         from surfaces.errors import FormulaError
+        from surfaces.formula import compile_formula
 
         try:
             compiled = compile_formula(formula if formula is not None else surfaces.CUSTOM_DEFAULT_FORMULA)
@@ -460,4 +460,14 @@ def _atom(value) -> str:
         return str(value)
     if isinstance(value, float):
         return repr(value) if not value.is_integer() or abs(value) >= 1e16 else repr(value).removesuffix(".0")
-    return quote(str(value), safe="")
+    return _text(str(value))
+
+
+# Characters that never separate anything in a scene and read well in an
+# address bar; everything else in user text is percent-encoded, and spaces
+# travel as `+`.
+_READABLE = "()*/^!'"
+
+
+def _text(text: str) -> str:
+    return quote_plus(text, safe=_READABLE)
