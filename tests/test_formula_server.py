@@ -1,0 +1,90 @@
+"""A formula box on a public server: bounded memory, one compile per program
+however many sessions ask at once, and bad formulas as scene errors."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from surfaces import formula as formula_module
+from visualizer import Scene, SceneError, engine, simulate
+
+
+def test_a_thousand_formulas_do_not_grow_the_formula_cache():
+    for i in range(1000):
+        formula_module.compile_formula(f"x^2 + {i}*y^2 + sin({i % 7}*x)")
+    info = formula_module._compile_cached.cache_info()
+    assert info.currsize <= formula_module.CACHE_SIZE
+
+
+def test_program_cache_keeps_at_most_its_size():
+    cache = engine._ProgramCache(3)
+    made = []
+    for key in range(10):
+        cache.get(key, lambda key=key: made.append(key) or key)
+    assert len(cache) == 3
+    assert made == list(range(10))
+    # the most recent three are the ones kept
+    assert [cache.get(k, lambda: pytest.fail("recompiled a kept program")) for k in (7, 8, 9)] == [7, 8, 9]
+
+
+def test_two_sessions_asking_for_the_same_new_formula_compile_it_once(monkeypatch):
+    built = []
+    original = engine._trajectory_fn
+
+    def counting(*args):
+        built.append(args[1:])
+        return original(*args)
+
+    monkeypatch.setattr(engine, "_trajectory_fn", counting)
+    scene = Scene.from_query("surface=custom&f=x^2%2B2*y^2%2B0.123456*x*y&steps=40&run=momentum:lr=0.05")
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def session():
+        try:
+            barrier.wait()
+            results.append(simulate(scene))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=session) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors
+    assert len(results) == 2
+    assert built == [("momentum", engine.bucket_length(40))]
+    np.testing.assert_array_equal(results[0].runs[0].xy, results[1].runs[0].xy)
+
+
+@pytest.mark.parametrize("text", ["__import__('os')", "x.__class__", "open('f')", "x" + "+1" * 5000, "(" * 300])
+def test_a_bad_formula_in_a_scene_is_a_scene_error_naming_f(text):
+    from urllib.parse import quote
+
+    with pytest.raises(SceneError) as info:
+        Scene.from_query("surface=custom&f=" + quote(text, safe=""))
+    message = str(info.value)
+    assert message.startswith("f:") or message.startswith("scene:")
+    assert "\n" not in message
+
+
+def test_a_run_that_steps_where_the_formula_is_not_finite_ends_as_diverged():
+    # log(x) is NaN for x < 0: SGD with a large step overshoots into it.
+    scene = Scene.from_query("surface=custom:window=-1,3,-2,2&f=x-log(x)%2B0.1*y^2&start=0.5,1&steps=50&run=sgd:lr=5"
+                             "&run=adam:lr=0.05")
+    result = simulate(scene)
+    jumped, careful = result.runs
+    assert jumped.diverged_at is not None
+    assert np.isfinite(jumped.xy).all() and np.isfinite(jumped.loss).all()
+    assert len(jumped.lr) == jumped.diverged_at + 1
+    assert careful.diverged_at is None and len(careful.xy) == 51
+
+
+def test_a_start_where_the_formula_is_not_finite_is_a_scene_error():
+    scene = Scene.from_query("surface=custom&f=log(x)&start=-1,0&run=sgd:lr=0.1")
+    with pytest.raises(SceneError, match="start"):
+        simulate(scene)
