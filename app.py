@@ -78,19 +78,19 @@ controls.sidebar()
 try:
     scene = controls.scene_from_state()
 except SceneError as exc:
-    st.error(f"{exc} — showing the default scene.")
+    st.error(f"{panels.plain(str(exc))} — showing the default scene.")
     scene = Scene.default()
 
 st.markdown("### Optimizer trajectories")
 for message in ss.get("link_errors", []):
-    st.error(f"The link has a problem: {panels._md(message)}. Using the default for it.", icon=":material/link_off:")
+    st.error(f"The link has a problem: {panels.plain(message)}. Using the default for it.", icon=":material/link_off:")
 
 try:
     with st.spinner("Compiling the optimizers for this surface (only the first time)…"):
         result = simulate(scene)
         surface = surface_payload(scene.surface, scene.formula, tuple(scene.surface_params.items()))
 except SceneError as exc:
-    st.error(str(exc))
+    st.error(panels.plain(str(exc)))
     st.stop()
 
 value = player(browser_payload.scene_payload(result, surface), key="player", height=660)

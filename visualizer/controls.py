@@ -15,6 +15,7 @@ import streamlit as st
 import surfaces
 from visualizer.errors import SceneError
 from visualizer.optimizers import LR, OPTIMIZERS
+from visualizer.panels import plain
 from visualizer.scene import CLIP_NORM, MAX_RUNS, MAX_STEPS, NOISE, Run, Scene
 from visualizer.schedules import SCHEDULES
 
@@ -54,8 +55,8 @@ def load_scene(scene: Scene) -> None:
     """Write every value of `scene` into the widgets' session state."""
     ss = st.session_state
     ss.surface = scene.surface
-    for p in surfaces.SURFACES.get(scene.surface, surfaces.SURFACES["quadratic"]).params:
-        if scene.surface == "quadratic":
+    if scene.surface == "quadratic":
+        for p in surfaces.SURFACES["quadratic"].params:
             ss[p.name] = float(scene.surface_params.get(p.name, p.default))
     if scene.surface == surfaces.CUSTOM_ID:
         ss.formula = scene.formula or surfaces.CUSTOM_DEFAULT_FORMULA
@@ -252,7 +253,7 @@ def _formula_box(sb) -> None:
                   help="Numbers, x, y, pi, e, + - * / ^ **, parentheses and sin cos tan exp log sqrt "
                        "abs tanh sinh cosh arctan min max.")
     if ss.formula_error:
-        sb.error(ss.formula_error, icon=":material/error:")
+        sb.error(plain(ss.formula_error), icon=":material/error:")
 
 
 def _window_box(sb) -> None:
@@ -275,7 +276,7 @@ def _run_box(sb, n: int, rid: int) -> None:
     ss = st.session_state
     opt = OPTIMIZERS[ss[f"r{rid}_opt"]]
     title = ss.get(f"r{rid}_label") or f"{opt.name} lr={ss[f'r{rid}_lr']:g}"
-    with sb.expander(f"{n}. {title}", expanded=n <= 3):
+    with sb.expander(f"{n}. {plain(title)}", expanded=n <= 3):
         st.text_input("Label", key=f"r{rid}_label", max_chars=60, placeholder=f"{opt.name} lr=…")
         st.selectbox("Optimizer", list(OPTIMIZERS), key=f"r{rid}_opt", on_change=_on_optimizer_change,
                      args=(rid,), format_func=lambda i: OPTIMIZERS[i].name, help=opt.fixes)

@@ -21,7 +21,7 @@ def divergence_messages(result: SimulationResult) -> None:
         if r.run.schedule == "constant":
             hints.append("a warm-up schedule")
         st.warning(
-            f"**{_md(r.label)}** diverged at step {r.diverged_at}: the update left the finite region "
+            f"**{plain(r.label)}** diverged at step {r.diverged_at}: the update left the finite region "
             f"(or |x|, |y| > 1e6). Try {', or '.join(hints)}.",
             icon=":material/warning:",
         )
@@ -57,7 +57,7 @@ def update_rules(result: SimulationResult) -> None:
         if key in seen:
             continue
         seen.add(key)
-        st.markdown(f"**{_md(r.label)}** — {opt.name}")
+        st.markdown(f"**{plain(r.label)}** — {opt.name}")
         st.latex(opt.rule)
         line = r",\quad ".join(values)
         if r.run.schedule != "constant":
@@ -66,7 +66,7 @@ def update_rules(result: SimulationResult) -> None:
         st.caption(opt.fixes)
 
 
-def _md(text: str) -> str:
+def plain(text: str) -> str:
     """User text inside markdown: every markdown and HTML character escaped,
     so a label is shown as the characters it is."""
     out = []
