@@ -41,8 +41,8 @@ CLIP_NORM = Hyper("clip_norm", 1.0, 0.0, 1e6, "c", "rescale the gradient to norm
 COORD = Hyper("start", 0.0, -COORD_LIMIT, COORD_LIMIT, "x_0", "start point")
 WINDOW_LIMIT = 1e4
 
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_INTEGER = re.compile(r"\d+")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_INTEGER = re.compile(r"[0-9]+")
 
 
 # ---------------------------------------------------------------- the model

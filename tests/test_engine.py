@@ -1,0 +1,572 @@
+"""The engine against its references (SPEC sections 2 and 5).
+
+Every trajectory `simulate` returns must be the one a plain optax training
+loop gets: `build_chain(...)` stepped by hand, update by update, in float32.
+The seven core optimizers are also checked against their textbook updates
+written out in NumPy (float64), with optax's conventions.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import replace
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import surfaces
+from visualizer import Scene, engine, simulate
+from visualizer.optimizers import OPTIMIZERS
+from visualizer.results import DIVERGENCE_LIMIT
+
+STEPS = 20
+
+# Surfaces the trajectories are crossed over, and a stable plain-SGD learning
+# rate on each (the adaptive optimizers use their own default lr).
+SURFACES = {
+    "quadratic": ("surface=quadratic:cond=25,angle=30", 0.03),
+    "rosenbrock": ("surface=rosenbrock", 0.001),
+    "himmelblau": ("surface=himmelblau", 0.01),
+    "saddle": ("surface=saddle", 0.05),
+    "cliff": ("surface=cliff&start=1.6,0.8", 0.02),
+    "beale": ("surface=beale", 0.01),
+}
+GRADIENT_SCALED = ("sgd", "momentum", "nesterov")
+
+# Non-default hyperparameters, so a value that got lost or swapped shows.
+HYPER_VALUES = {
+    "momentum": 0.8, "b1": 0.85, "b2": 0.99, "eps": 1e-6, "weight_decay": 0.1, "initial_accumulator": 0.2,
+    "decay": 0.8, "threshold": 4.5, "rho": 0.8, "damping": 1.0,
+}
+
+
+# ------------------------------------------------------------ references
+
+
+def loss_fn(scene):
+    model = scene.surface_model()
+    params = _surface_params(scene)
+    return lambda p: model.fn(p[0], p[1], **params)
+
+
+def _surface_params(scene):
+    return {p.name: np.float32(scene.surface_params.get(p.name, p.default)) for p in scene.surface_model().params}
+
+
+@functools.cache
+def _value_and_grad(surface_id, batched):
+    """f and its gradient for a built-in surface, jitted once per surface."""
+    fn = surfaces.SURFACES[surface_id].fn
+
+    def value_and_grad(p, params):
+        return jax.value_and_grad(lambda q: fn(q[0], q[1], **params))(p)
+
+    return jax.jit(jax.vmap(value_and_grad, in_axes=(0, None)) if batched else value_and_grad)
+
+
+def reference(scene, run, chain=None):
+    """The plain optax loop: chain.update step by step, float32."""
+    loss = loss_fn(scene)
+    params = _surface_params(scene)
+    grad = _value_and_grad(scene.surface, False)
+    chain = chain or engine.build_chain(run, scene.steps, loss)
+    # Op by op unless Newton, whose exact Hessian takes seconds op by op.
+    update = jax.jit(chain.update) if run.optimizer == "newton" else chain.update
+    x = jnp.asarray(scene.start, jnp.float32)
+    state = chain.init(x)
+    xs, losses, norms = [x], [], []
+    for _ in range(scene.steps):
+        value, g = grad(x, params)
+        losses.append(value)
+        norms.append(jnp.linalg.norm(g))
+        u, state = update(g, state, x)
+        x = optax.apply_updates(x, u)
+        xs.append(x)
+    losses.append(grad(x, params)[0])
+    return np.asarray(xs), np.asarray(losses), np.asarray(norms)
+
+
+def spec_lr(run, steps):
+    """The learning rate of updates 0..steps-1, from SPEC section 2's table."""
+    lr, p = run.lr, run.schedule_params
+    t = np.arange(steps)
+    kind = run.schedule
+    if kind == "constant":
+        return np.full(steps, lr, np.float32)
+    if kind == "cyclic":
+        # Smith (2017), "triangular": half-period s, lr*min_ratio at t=0, lr at t=s.
+        s = p["period"] / 2
+        cycle = np.floor(1 + t / (2 * s))
+        xpos = np.abs(t / s - 2 * cycle + 1)
+        low = lr * p["min_ratio"]
+        return (low + (lr - low) * np.maximum(0, 1 - xpos)).astype(np.float32)
+    schedule = {
+        "step": lambda: optax.exponential_decay(lr, transition_steps=p["step_size"], decay_rate=p["gamma"],
+                                                staircase=True),
+        "exponential": lambda: optax.exponential_decay(lr, transition_steps=1, decay_rate=p["gamma"]),
+        "cosine": lambda: optax.cosine_decay_schedule(lr, decay_steps=steps, alpha=p["min_ratio"]),
+        "warmup_cosine": lambda: optax.warmup_cosine_decay_schedule(0.0, lr, p["warmup"], steps,
+                                                                    end_value=lr * p["min_ratio"]),
+        "onecycle": lambda: optax.cosine_onecycle_schedule(steps, lr),
+    }[kind]()
+    return np.asarray(jax.vmap(schedule)(jnp.arange(steps)), np.float32)
+
+
+def at_points(scene, xy):
+    """f and the norm of its raw gradient at given points (float32)."""
+    values, grads = _value_and_grad(scene.surface, True)(jnp.asarray(xy, jnp.float32), _surface_params(scene))
+    return np.asarray(values), np.linalg.norm(np.asarray(grads), axis=1)
+
+
+def assert_matches_reference(scene, index=0, tol=3e-5):
+    """simulate's run `index` is the reference loop's, to float32 accuracy
+    (differences from operation order grow to a few 1e-6 of the scale in
+    twenty steps; the tolerance is ten times that)."""
+    result = simulate(scene).runs[index]
+    run = scene.runs[index]
+    assert result.diverged_at is None, f"{run.to_spec()} diverged; pick a stable case"
+    n = scene.steps
+    assert result.xy.shape == (n + 1, 2) and result.loss.shape == (n + 1,)
+    assert result.lr.shape == (n,) and result.grad_norm.shape == (n,)
+    assert np.abs(result.xy[-1] - result.xy[0]).max() > 1e-6, "the run never moved; the test would show nothing"
+
+    xs, losses, norms = reference(scene, run)
+    np.testing.assert_allclose(result.xy, xs, rtol=tol, atol=tol * (1 + np.abs(xs).max()),
+                               err_msg=f"xy of {run.to_spec()}")
+    np.testing.assert_allclose(result.loss, losses, rtol=3 * tol, atol=tol * (1 + np.abs(losses).max()),
+                               err_msg=f"loss of {run.to_spec()}")
+    np.testing.assert_allclose(result.grad_norm, norms, rtol=3 * tol, atol=tol * (1 + norms.max()),
+                               err_msg=f"grad_norm of {run.to_spec()}")
+    np.testing.assert_allclose(result.lr, spec_lr(run, n), rtol=1e-5, atol=1e-12, err_msg=f"lr of {run.to_spec()}")
+
+    # SPEC 5: loss[k] is f at xy[k], grad_norm[k] the raw gradient's norm there.
+    values, grad_norms = at_points(scene, result.xy)
+    np.testing.assert_allclose(result.loss, values, rtol=1e-5, atol=1e-6 * (1 + np.abs(values).max()))
+    np.testing.assert_allclose(result.grad_norm, grad_norms[:n], rtol=1e-5, atol=1e-6 * (1 + grad_norms.max()))
+    return result
+
+
+# ------------------------------------------------------------ every optimizer, schedule, clip mode
+
+
+def _optimizer_cases():
+    names = list(SURFACES)
+    for i, opt_id in enumerate(OPTIMIZERS):
+        for j in range(3):
+            yield opt_id, names[(i + j) % len(names)]
+
+
+@pytest.mark.parametrize("opt_id, surface", list(_optimizer_cases()))
+def test_every_optimizer_matches_the_optax_loop(opt_id, surface):
+    query, gd_lr = SURFACES[surface]
+    opt = OPTIMIZERS[opt_id]
+    lr = gd_lr if opt_id in (*GRADIENT_SCALED, "radam") else 0.5 if opt_id == "newton" else opt.lr_default
+    spec = ",".join([f"lr={lr}", *(f"{h.name}={HYPER_VALUES[h.name]}" for h in opt.hypers)])
+    scene = Scene.from_query(f"{query}&steps={STEPS}&run={opt_id}:{spec}")
+    assert dict(scene.runs[0].hyper) == {h.name: HYPER_VALUES[h.name] for h in opt.hypers}
+    assert_matches_reference(scene)
+
+
+def test_every_optimizer_is_crossed_with_three_surfaces():
+    cases = list(_optimizer_cases())
+    assert {o for o, _ in cases} == set(OPTIMIZERS)
+    assert all(len({s for o2, s in cases if o2 == o}) == 3 for o in OPTIMIZERS)
+
+
+def spec_optimizer(opt_id, lr, h, hessian):
+    """SPEC section 2's optax equivalent of each optimizer, written from the
+    table (independently of `optimizers.py`)."""
+    if opt_id == "newton":
+        def update(g, state, x):
+            return -lr * jnp.linalg.solve(hessian(x) + h["damping"] * jnp.eye(2), g), state
+
+        return optax.GradientTransformation(lambda x: optax.EmptyState(), update)
+    return {
+        "sgd": lambda: optax.sgd(lr),
+        "momentum": lambda: optax.sgd(lr, momentum=h["momentum"]),
+        "nesterov": lambda: optax.sgd(lr, momentum=h["momentum"], nesterov=True),
+        "adagrad": lambda: optax.adagrad(lr, initial_accumulator_value=h["initial_accumulator"], eps=h["eps"]),
+        "rmsprop": lambda: optax.rmsprop(lr, decay=h["decay"], eps=h["eps"]),
+        "adam": lambda: optax.adam(lr, b1=h["b1"], b2=h["b2"], eps=h["eps"]),
+        "adamw": lambda: optax.adamw(lr, b1=h["b1"], b2=h["b2"], eps=h["eps"], weight_decay=h["weight_decay"]),
+        "nadam": lambda: optax.nadam(lr, b1=h["b1"], b2=h["b2"], eps=h["eps"]),
+        "amsgrad": lambda: optax.amsgrad(lr, b1=h["b1"], b2=h["b2"], eps=h["eps"]),
+        "adabelief": lambda: optax.adabelief(lr, b1=h["b1"], b2=h["b2"], eps=h["eps"]),
+        "adamax": lambda: optax.adamax(lr, b1=h["b1"], b2=h["b2"], eps=h["eps"]),
+        "radam": lambda: optax.radam(lr, b1=h["b1"], b2=h["b2"], eps=h["eps"], threshold=h["threshold"]),
+        "yogi": lambda: optax.yogi(lr, b1=h["b1"], b2=h["b2"], eps=h["eps"]),
+        "lion": lambda: optax.lion(lr, b1=h["b1"], b2=h["b2"], weight_decay=h["weight_decay"]),
+        "sign_sgd": lambda: optax.sign_sgd(lr),
+        "adadelta": lambda: optax.adadelta(lr, rho=h["rho"], eps=h["eps"]),
+    }[opt_id]()
+
+
+@pytest.mark.parametrize("opt_id", list(OPTIMIZERS))
+def test_every_optimizer_is_the_optax_optimizer_spec_names(opt_id):
+    opt = OPTIMIZERS[opt_id]
+    lr = 0.01 if opt_id in (*GRADIENT_SCALED, "radam") else 0.5 if opt_id == "newton" else opt.lr_default
+    spec = ",".join([f"lr={lr}", *(f"{h.name}={HYPER_VALUES[h.name]}" for h in opt.hypers)])
+    scene = Scene.from_query(f"surface=himmelblau&steps=10&run={opt_id}:{spec}")
+    run = scene.runs[0]
+    result = simulate(scene).runs[0]
+    chain = spec_optimizer(opt_id, lr, HYPER_VALUES, jax.hessian(loss_fn(scene)))
+    xs, _, _ = reference(scene, run, chain)
+    np.testing.assert_allclose(result.xy, xs, rtol=3e-5, atol=3e-5 * (1 + np.abs(xs).max()), err_msg=run.to_spec())
+
+
+SCHEDULE_SPECS = {
+    "constant": "",
+    "step": "schedule=step,step_size=6,gamma=0.5",
+    "exponential": "schedule=exponential,gamma=0.9",
+    "cosine": "schedule=cosine,min_ratio=0.1",
+    "warmup_cosine": "schedule=warmup_cosine,warmup=5,min_ratio=0.05",
+    "onecycle": "schedule=onecycle",
+    "cyclic": "schedule=cyclic,period=8,min_ratio=0.2",
+}
+SCHEDULE_RUNS = [("quadratic", "momentum:lr=0.03,momentum=0.8"), ("himmelblau", "adam:lr=0.1")]
+
+
+@pytest.mark.parametrize("schedule", list(SCHEDULE_SPECS))
+@pytest.mark.parametrize("surface, run", SCHEDULE_RUNS)
+def test_every_schedule_matches_the_optax_loop(schedule, surface, run):
+    extra = SCHEDULE_SPECS[schedule]
+    scene = Scene.from_query(f"{SURFACES[surface][0]}&steps={STEPS}&run={run}" + (f",{extra}" if extra else ""))
+    assert scene.runs[0].schedule == schedule
+    result = assert_matches_reference(scene)
+    if schedule != "constant":
+        assert len(set(result.lr.tolist())) > 2, "the schedule never changed the learning rate"
+
+
+def test_schedules_are_all_covered():
+    from visualizer.schedules import SCHEDULES
+
+    assert set(SCHEDULE_SPECS) == set(SCHEDULES)
+
+
+def test_warmup_longer_than_the_run_does_not_break_it():
+    scene = Scene.from_query(f"surface=himmelblau&steps={STEPS}&run=adam:lr=0.1,schedule=warmup_cosine,warmup=500")
+    result = simulate(scene).runs[0]
+    assert result.diverged_at is None and np.isfinite(result.lr).all()
+    assert result.lr[0] == 0 and result.lr.max() <= 0.1 + 1e-7
+
+
+CLIP_MODES = {"none": "", "value": "clip_value={v}", "norm": "clip_norm={n}", "both": "clip_value={v},clip_norm={n}"}
+CLIP_RUNS = [
+    # (surface, run, clip_value, clip_norm): thresholds well below the gradients there
+    ("surface=cliff&start=1.6,0.8", "sgd:lr=0.1", 5, 10),
+    ("surface=rosenbrock", "momentum:lr=0.001,momentum=0.9", 20, 50),
+]
+
+
+@pytest.mark.parametrize("mode", list(CLIP_MODES))
+@pytest.mark.parametrize("surface, run, clip_value, clip_norm", CLIP_RUNS)
+def test_every_clip_mode_matches_the_optax_loop(mode, surface, run, clip_value, clip_norm):
+    extra = CLIP_MODES[mode].format(v=clip_value, n=clip_norm)
+    scene = Scene.from_query(f"{surface}&steps={STEPS}&run={run}" + (f",{extra}" if extra else ""))
+    result = assert_matches_reference(scene)
+    assert result.clipped.any() == (mode != "none")
+    if mode != "none":
+        # grad_norm is the raw gradient's, before clipping.
+        assert result.grad_norm.max() > max(clip_value, clip_norm)
+
+
+@pytest.mark.parametrize("noise", [0.0, 3.0])
+def test_gradient_pipeline_order_by_hand(noise):
+    """SPEC 2: raw gradient -> noise -> clip_value -> clip_norm -> optimizer,
+    written out for SGD (the optax loop shares the engine's stages, so this
+    is the check of their order). On the cliff's face both clips act, and
+    the two orders give different steps."""
+    lr, clip_value, clip_norm, seed = 0.05, 5.0, 3.0, 4
+    scene = Scene.from_query(f"surface=cliff&start=1.6,0.8&steps={STEPS}"
+                             f"&run=sgd:lr={lr},clip_value={clip_value},clip_norm={clip_norm},noise={noise},seed={seed}")
+    result = simulate(scene).runs[0]
+    draws = engine.noise_table(noise, seed, engine.bucket_length(STEPS)).astype(np.float64)
+    grad = _value_and_grad("cliff", False)
+    x = np.asarray(scene.start, np.float32)
+    xs = [x]
+    for k in range(STEPS):
+        g = np.asarray(grad(jnp.asarray(x), {})[1], np.float64) + draws[k]
+        g = np.clip(g, -clip_value, clip_value)
+        norm = np.linalg.norm(g)
+        g = g if norm < clip_norm else g / norm * clip_norm
+        x = (x - lr * g).astype(np.float32)
+        xs.append(x)
+    np.testing.assert_allclose(result.xy, np.asarray(xs), rtol=1e-5, atol=1e-5)
+    assert result.clipped.any()
+
+
+NOISE_RUNS = [
+    ("quadratic", "sgd:lr=0.05,noise=0.5,seed=3"),
+    ("himmelblau", "adam:lr=0.05,noise=2,seed=12345"),
+    ("rosenbrock", "momentum:lr=0.001,momentum=0.9,noise=5,seed=0,clip_value=20"),
+    ("saddle", "nesterov:lr=0.05,noise=0.1,seed=2147483647,clip_norm=0.5"),
+]
+
+
+@pytest.mark.parametrize("surface, run", NOISE_RUNS)
+def test_noise_matches_the_optax_loop(surface, run):
+    scene = Scene.from_query(f"{SURFACES[surface][0]}&steps={STEPS}&run={run}")
+    noisy = assert_matches_reference(scene)
+    quiet = simulate(scene.replace(runs=(replace(scene.runs[0], noise=0.0),)))
+    assert not np.allclose(noisy.xy, quiet.runs[0].xy), "noise changed nothing"
+
+
+def test_noise_table_is_optax_add_noise():
+    """The engine's precomputed draws are add_noise's own: same keys in the
+    same order, same standard deviation (to the last bit when both are
+    compiled; eager evaluation may round the last bit differently)."""
+    for noise, seed in [(0.5, 3), (0.7, 11), (1e-3, 2**31 - 1), (3.35855753, 5)]:
+        stage = optax.add_noise(noise * noise, 0.0, jax.random.key(seed))
+        update = jax.jit(stage.update)
+        zeros = jnp.zeros(2, jnp.float32)
+        state = eager_state = stage.init(zeros)
+        compiled, eager = [], []
+        for k in range(65):
+            d, state = update(zeros, state)
+            compiled.append(np.asarray(d))
+            if k < 8:
+                d, eager_state = stage.update(zeros, eager_state)
+                eager.append(np.asarray(d))
+        table = engine.noise_table(noise, seed, 65)
+        np.testing.assert_array_equal(table, np.asarray(compiled), err_msg=f"noise={noise} seed={seed}")
+        np.testing.assert_allclose(table[:8], np.asarray(eager), rtol=1e-6, atol=0)
+    np.testing.assert_array_equal(engine.noise_table(0.0, 7, 65), np.zeros((65, 2), np.float32))
+
+
+def test_noise_is_gaussian_with_the_given_std_and_reproducible():
+    # f = (x^2 + y^2)/2, so the gradient is x and SGD gives x' = x - lr (x + n): the noise is readable.
+    q = "surface=quadratic:cond=1,angle=0&start=1,-1&steps=2000&run=sgd:lr=0.5,noise=0.3,seed=5"
+    result = simulate(Scene.from_query(q)).runs[0]
+    xy = result.xy.astype(np.float64)
+    draws = (xy[:-1] - xy[1:]) / 0.5 - xy[:-1]
+    assert abs(draws.mean()) < 4 * 0.3 / np.sqrt(draws.size)
+    assert draws.std() == pytest.approx(0.3, rel=0.05)
+    assert abs(np.corrcoef(draws[:, 0], draws[:, 1])[0, 1]) < 0.1
+    assert abs(np.corrcoef(draws[:-1, 0], draws[1:, 0])[0, 1]) < 0.1
+
+    again = simulate(Scene.from_query(q)).runs[0]
+    np.testing.assert_array_equal(result.xy, again.xy)
+    other = simulate(Scene.from_query(q.replace("seed=5", "seed=6"))).runs[0]
+    assert not np.allclose(result.xy, other.xy)
+
+
+# ------------------------------------------------------------ textbook updates in NumPy
+
+
+def _quadratic_grad(cond, angle):
+    a = np.deg2rad(angle)
+    c, s = np.cos(a), np.sin(a)
+
+    def grad(p):
+        u = p[0] * c + p[1] * s
+        v = -p[0] * s + p[1] * c
+        return np.array([u * c - cond * v * s, u * s + cond * v * c])
+
+    return grad
+
+
+def _himmelblau_grad(p):
+    x, y = p
+    a, b = x * x + y - 11, x + y * y - 7
+    return np.array([4 * x * a + 2 * b, 2 * a + 4 * y * b])
+
+
+def _rosenbrock_grad(p):
+    x, y = p
+    return np.array([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)])
+
+
+def textbook(opt_id, h, lrs, start, grad):
+    """Each core optimizer's update, by hand, as optax defines it."""
+    x = np.asarray(start, np.float64)
+    xs = [x.copy()]
+    m = np.zeros(2)
+    v = np.zeros(2)
+    acc = np.full(2, h.get("initial_accumulator", 0.0))
+    for t, lr in enumerate(lrs, start=1):
+        g = grad(x)
+        if opt_id == "sgd":
+            step = g
+        elif opt_id == "momentum":
+            m = g + h["momentum"] * m
+            step = m
+        elif opt_id == "nesterov":
+            m = g + h["momentum"] * m
+            step = g + h["momentum"] * m
+        elif opt_id == "adagrad":
+            acc = acc + g * g
+            step = g / np.sqrt(acc + h["eps"])
+        elif opt_id == "rmsprop":
+            v = h["decay"] * v + (1 - h["decay"]) * g * g
+            step = g / np.sqrt(v + h["eps"])
+        elif opt_id in ("adam", "adamw"):
+            m = h["b1"] * m + (1 - h["b1"]) * g
+            v = h["b2"] * v + (1 - h["b2"]) * g * g
+            m_hat = m / (1 - h["b1"] ** t)
+            v_hat = v / (1 - h["b2"] ** t)
+            step = m_hat / (np.sqrt(v_hat) + h["eps"])
+            if opt_id == "adamw":
+                step = step + h["weight_decay"] * x
+        else:
+            raise KeyError(opt_id)
+        x = x - lr * step
+        xs.append(x.copy())
+    return np.asarray(xs)
+
+
+TEXTBOOK_SURFACES = {
+    "quadratic": ("surface=quadratic:cond=25,angle=30", _quadratic_grad(25.0, 30.0), 0.03),
+    "himmelblau": ("surface=himmelblau", _himmelblau_grad, 0.01),
+    "rosenbrock": ("surface=rosenbrock&start=-1.2,1", _rosenbrock_grad, 0.001),
+}
+TEXTBOOK_RUNS = {
+    "sgd": "",
+    "momentum": "momentum=0.8",
+    "nesterov": "momentum=0.7",
+    "adagrad": "initial_accumulator=0.3,eps=0.5",
+    "rmsprop": "decay=0.8,eps=0.3",
+    "adam": "b1=0.8,b2=0.95,eps=0.05",
+    "adamw": "b1=0.85,b2=0.99,eps=0.1,weight_decay=0.5",
+}
+
+
+@pytest.mark.parametrize("surface", list(TEXTBOOK_SURFACES))
+@pytest.mark.parametrize("opt_id", list(TEXTBOOK_RUNS))
+def test_core_optimizers_match_their_textbook_update(opt_id, surface):
+    query, grad, gd_lr = TEXTBOOK_SURFACES[surface]
+    lr = gd_lr if opt_id in GRADIENT_SCALED else OPTIMIZERS[opt_id].lr_default
+    if surface == "rosenbrock" and opt_id not in GRADIENT_SCALED:
+        lr = lr / 5
+    spec = ",".join(filter(None, [f"lr={lr}", TEXTBOOK_RUNS[opt_id]]))
+    scene = Scene.from_query(f"{query}&steps=40&run={opt_id}:{spec}")
+    run = scene.runs[0]
+    result = simulate(scene).runs[0]
+    assert result.diverged_at is None
+    want = textbook(opt_id, dict(run.hyper), [run.lr] * scene.steps, scene.start, grad)
+    scale = 1.0 + np.abs(want).max()
+    np.testing.assert_allclose(result.xy, want, rtol=2e-5, atol=2e-5 * scale, err_msg=run.to_spec())
+    grad_norms = np.linalg.norm([grad(p) for p in result.xy[:-1].astype(np.float64)], axis=1)
+    np.testing.assert_allclose(result.grad_norm, grad_norms, rtol=1e-4, atol=1e-5 * (1 + grad_norms.max()))
+
+
+def test_textbook_with_a_step_schedule():
+    query, grad, _ = TEXTBOOK_SURFACES["quadratic"]
+    scene = Scene.from_query(f"{query}&steps=40&run=nesterov:lr=0.03,momentum=0.9,schedule=step,step_size=10,gamma=0.3")
+    run = scene.runs[0]
+    lrs = [0.03 * 0.3 ** (k // 10) for k in range(40)]
+    result = simulate(scene).runs[0]
+    np.testing.assert_allclose(result.lr, lrs, rtol=1e-6)
+    want = textbook("nesterov", dict(run.hyper), lrs, scene.start, grad)
+    np.testing.assert_allclose(result.xy, want, rtol=2e-5, atol=2e-5 * (1 + np.abs(want).max()))
+
+
+# ------------------------------------------------------------ lengths, divergence, JSON
+
+SPEC_KEYS = {"scene", "surface", "runs"}
+SPEC_SURFACE_KEYS = {"id", "window", "minima"}
+SPEC_RUN_KEYS = {"label", "optimizer", "params", "xy", "loss", "lr", "grad_norm", "diverged_at"}
+
+
+def assert_json_is_spec(result):
+    data = result.to_dict()
+    text = json.dumps(data, allow_nan=False)
+    assert json.loads(text) == data
+    assert set(data) == SPEC_KEYS and set(data["surface"]) == SPEC_SURFACE_KEYS
+    assert data["scene"] == result.scene.to_query()
+    assert data["surface"]["id"] == result.scene.surface
+    for run_data, run in zip(data["runs"], result.runs, strict=True):
+        assert set(run_data) == SPEC_RUN_KEYS
+        assert run_data["label"] == run.label and run_data["optimizer"] == run.run.optimizer
+        assert run_data["diverged_at"] == run.diverged_at
+        assert len(run_data["xy"]) == len(run.xy) and len(run_data["loss"]) == len(run.loss)
+        assert len(run_data["lr"]) == len(run.lr) and len(run_data["grad_norm"]) == len(run.grad_norm)
+        # Numbers travel as the float32 they are.
+        np.testing.assert_array_equal(np.asarray(run_data["xy"], np.float32), run.xy)
+        np.testing.assert_array_equal(np.asarray(run_data["loss"], np.float32), run.loss)
+    return data
+
+
+@pytest.mark.parametrize("steps", [1, 2, 64, 65, 200])
+def test_lengths_without_divergence(steps):
+    scene = Scene.from_query(f"surface=quadratic&steps={steps}&run=sgd:lr=0.1&run=adam:lr=0.1,schedule=cosine")
+    result = simulate(scene)
+    for run in result.runs:
+        assert run.diverged_at is None
+        assert len(run.xy) == len(run.loss) == steps + 1
+        assert len(run.lr) == len(run.grad_norm) == steps
+        assert np.isfinite(run.xy).all() and np.isfinite(run.loss).all()
+        np.testing.assert_array_equal(run.xy[0], np.float32(scene.start))
+    assert_json_is_spec(result)
+
+
+def test_the_longest_scene():
+    result = simulate(Scene.from_query("surface=quadratic&steps=10000&run=sgd:lr=0.01"))
+    run = result.runs[0]
+    assert len(run.xy) == 10001 and len(run.lr) == 10000 and run.diverged_at is None
+    assert run.loss[-1] < 1e-10
+
+
+def test_a_longer_run_extends_a_shorter_one():
+    short = simulate(Scene.from_query("surface=rosenbrock&steps=60&run=adam:lr=0.05")).runs[0]
+    long = simulate(Scene.from_query("surface=rosenbrock&steps=300&run=adam:lr=0.05")).runs[0]
+    np.testing.assert_allclose(long.xy[:61], short.xy, rtol=1e-5, atol=1e-6)
+
+
+DIVERGING = [
+    ("quadratic", "sgd:lr=5"),  # leaves the 1e6 box while finite
+    ("rosenbrock", "sgd:lr=0.1"),  # overflows
+    ("rosenbrock", "sgd:lr=1"),
+    ("goldstein_price", "sgd:lr=0.01"),  # the loss overflows first
+    ("beale", "momentum:lr=0.5,momentum=0.99"),
+]
+
+
+@pytest.mark.parametrize("surface, run", DIVERGING)
+def test_divergence_is_cut_where_spec_says(surface, run):
+    good = ["adam:lr=0.01", "rmsprop:lr=0.005"]
+    scene = Scene.from_query(f"{SURFACES.get(surface, (f'surface={surface}',))[0]}&steps=50"
+                             f"&run={good[0]}&run={run}&run={good[1]}")
+    result = simulate(scene)
+    bad = result.runs[1]
+    k = bad.diverged_at
+    assert k is not None and 0 <= k < scene.steps
+    assert len(bad.xy) == len(bad.loss) == k + 1
+    assert len(bad.lr) == len(bad.grad_norm) == k + 1
+    assert np.isfinite(bad.xy).all() and np.isfinite(bad.loss).all()
+    assert (np.abs(bad.xy) <= DIVERGENCE_LIMIT).all()
+    np.testing.assert_allclose(bad.lr, spec_lr(scene.runs[1], scene.steps)[: k + 1])
+
+    # Update k is the first that fails, by the plain optax loop's account.
+    xs, losses, _ = reference(scene.replace(steps=k + 1), scene.runs[1])
+    np.testing.assert_allclose(bad.xy, xs[: k + 1], rtol=1e-3, atol=1e-3 * (1 + np.abs(xs[: k + 1]).max()))
+    failed = ~np.isfinite(xs[k + 1]).all() or np.abs(xs[k + 1]).max() > DIVERGENCE_LIMIT or not np.isfinite(losses[k + 1])
+    assert failed, f"the reference's update {k} gives {xs[k + 1]}, f={losses[k + 1]}"
+
+    # The other runs are untouched: exactly what they give alone.
+    for i in (0, 2):
+        alone = simulate(scene.replace(runs=(scene.runs[i],))).runs[0]
+        assert result.runs[i].diverged_at is None
+        for name in ("xy", "loss", "lr", "grad_norm"):
+            np.testing.assert_array_equal(getattr(result.runs[i], name), getattr(alone, name))
+
+    data = assert_json_is_spec(result)
+    assert data["runs"][1]["diverged_at"] == k
+    result.to_csv()
+
+
+def test_bucket_lengths():
+    lengths = set()
+    for steps in range(1, 10_001):
+        length = engine.bucket_length(steps)
+        assert length >= steps + 1
+        lengths.add(length)
+    assert len(lengths) <= 12
+    assert all(engine.bucket_length(s) <= engine.bucket_length(s + 1) for s in range(1, 10_000))
+    # The waste stays bounded: at most about twice the points needed, past the smallest bucket.
+    assert all(engine.bucket_length(s) <= max(2 * (s + 1), min(lengths)) for s in range(1, 10_001))
+    with pytest.raises(ValueError):
+        engine.bucket_length(10_001)
