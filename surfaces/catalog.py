@@ -281,7 +281,7 @@ SURFACES: tuple[Surface, ...] = (
         steps=300,
         runs=(
             "sgd:lr=0.002,label=SGD",
-            "sgd:lr=0.002,noise=60,seed=1,label=SGD %2B gradient noise",
+            "sgd:lr=0.002,schedule=cosine,min_ratio=0,noise=100,seed=2,label=SGD %2B noise %2B cosine",
             "adam:lr=0.3,label=Adam",
         ),
         log_scale=False,
@@ -300,18 +300,19 @@ SURFACES: tuple[Surface, ...] = (
         window=((-5.0, 5.0), (-5.0, 5.0)),
         minima=((0.0, 0.0),),
         min_value=0.0,
-        start=(3.6, -2.8),
+        start=(2.2, -1.7),
         steps=300,
         runs=(
-            "sgd:lr=0.01,label=SGD",
-            "momentum:lr=0.01,momentum=0.95,label=Momentum",
+            "sgd:lr=0.1,label=SGD",
+            "sgd:lr=0.1,schedule=cosine,min_ratio=0,label=SGD %2B cosine schedule",
             "adam:lr=0.2,label=Adam",
         ),
         log_scale=False,
         note=(
             "A nearly flat, bumpy plain around a deep narrow funnel. The "
             "gradient far out says little about where the funnel is, and the "
-            "bumps trap small steps."
+            "bumps trap small steps. Large steps first and small ones later (a "
+            "cosine schedule) cross the bumps and then settle in the funnel."
         ),
     ),
     Surface(
@@ -323,18 +324,20 @@ SURFACES: tuple[Surface, ...] = (
         window=((-2.0, 2.0), (-2.0, 2.0)),
         minima=((0.0, -1.0),),
         min_value=3.0,
-        start=(-1.2, 1.4),
+        start=(-1.0, 1.0),
         steps=400,
         runs=(
-            "sgd:lr=0.00002,label=SGD",
-            "adam:lr=0.02,label=Adam",
-            "rmsprop:lr=0.005,label=RMSProp",
+            "sgd:lr=0.00002,label=SGD lr 2e-5",
+            "sgd:lr=0.00001,label=SGD lr 1e-5",
+            "adam:lr=0.05,label=Adam",
         ),
         note=(
             "Values from 3 to a million inside a small square: gradients differ "
             "by five orders of magnitude between the corners and the basin. "
             "Any single learning rate for SGD is too small somewhere and too "
-            "large elsewhere; this is what per-coordinate normalisation fixes."
+            "large elsewhere: 2e-5 is flung away by the first steep step, half of "
+            "it crawls into the basin. Adam's normalised steps ignore the scale, "
+            "which also lets it settle in one of the local minima (30, 84, 840)."
         ),
     ),
     Surface(
@@ -391,8 +394,8 @@ SURFACES: tuple[Surface, ...] = (
         steps=400,
         runs=(
             "sgd:lr=0.005,label=SGD",
-            "momentum:lr=0.005,momentum=0.9,label=Momentum",
-            "adam:lr=0.2,label=Adam",
+            "momentum:lr=0.005,momentum=0.97,label=Momentum",
+            "adam:lr=0.5,label=Adam",
         ),
         log_scale=False,
         note=(
