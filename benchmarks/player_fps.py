@@ -1,0 +1,188 @@
+"""Frames per second of the trajectory player's Play, in headless Chromium.
+
+    python benchmarks/player_fps.py [--steps 1000] [--seconds 3] [--port 8702]
+                                    [--url URL] [--chromium /usr/bin/chromium]
+
+Starts tests/browser/player_demo_app.py (8 runs x --steps on a 120 x 120
+Rosenbrock grid) unless --url points at a running one, then in the page:
+
+- 2D: presses Play and counts the frames the player drew in --seconds
+  (the frontend exposes `window.__playerStats = {frames, lastFrameMs, ...}`
+  inside its iframe);
+- 3D: switches view, waits for the scene, presses Play and counts again;
+- a new payload: moves the demo slider and reports the websocket bytes the
+  server sent for that rerun and the time the iframe took to draw it;
+- console errors and page errors seen on the way (Streamlit's own
+  "Unrecognized feature" iframe warnings are not errors).
+
+Exit status 1 if 2D < 30 fps, 3D < 15 fps, or any console/page error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "tests" / "browser" / "player_demo_app.py"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def start_app(port: int) -> subprocess.Popen:
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.headless=true",
+        f"--server.port={port}",
+        "--browser.gatherUsageStats=false",
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://localhost:{port}/_stcore/health", timeout=1) as r:
+                if r.status == 200:
+                    return proc
+        except OSError:
+            time.sleep(0.3)
+    stop_app(proc)
+    raise SystemExit("streamlit did not start")
+
+
+def stop_app(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def player_frame(page, timeout_s: float = 60):
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        for fr in page.frames:
+            if fr == page.main_frame:
+                continue
+            try:
+                if fr.evaluate("() => !!(window.__playerStats && window.__playerStats.renders > 0)"):
+                    return fr
+            except Exception:  # frame navigating
+                pass
+        page.wait_for_timeout(100)
+    raise SystemExit("the player did not render")
+
+
+def stats(fr) -> dict:
+    return fr.evaluate("() => JSON.parse(JSON.stringify(window.__playerStats))")
+
+
+def count_fps(page, fr, seconds: float) -> tuple[float, float]:
+    """Press Play (from step 0) and count drawn frames over `seconds`."""
+    fr.evaluate("() => { const S = window.__player.S; if (S.playing) document.getElementById('btn-play').click(); }")
+    fr.click("#btn-restart")
+    fr.click("#btn-play")
+    page.wait_for_timeout(300)  # let playback settle
+    a = stats(fr)
+    t0 = time.perf_counter()
+    page.wait_for_timeout(seconds * 1000)
+    b = stats(fr)
+    dt = time.perf_counter() - t0
+    fr.evaluate("() => { if (window.__player.S.playing) document.getElementById('btn-play').click(); }")
+    return (b["frames"] - a["frames"]) / dt, b["lastFrameMs"]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--steps", type=int, default=1000)
+    ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--port", type=int, default=8702)
+    ap.add_argument("--url", default="", help="use a running demo app instead of starting one")
+    ap.add_argument("--chromium", default="/usr/bin/chromium")
+    args = ap.parse_args()
+
+    proc = None if args.url else start_app(args.port)
+    base = args.url or f"http://localhost:{args.port}/"
+    errors: list[str] = []
+    ws_bytes = [0]
+    result: dict = {}
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+            page.on(
+                "websocket",
+                lambda ws: ws.on("framereceived", lambda payload: ws_bytes.__setitem__(0, ws_bytes[0] + len(payload))),
+            )
+
+            t0 = time.perf_counter()
+            page.goto(f"{base.rstrip('/')}/?case=rosenbrock&steps={args.steps}")
+            page.wait_for_selector('[data-test-script-state="notRunning"]', timeout=60000)
+            fr = player_frame(page)
+            result["cold_load_s"] = round(time.perf_counter() - t0, 2)
+            result["first_render_ms"] = round(stats(fr)["lastRenderMs"])
+            result["bytes_first_load"] = ws_bytes[0]
+
+            fps2, ms2 = count_fps(page, fr, args.seconds)
+            result["fps_2d"] = round(fps2, 1)
+            result["frame_ms_2d"] = round(ms2, 2)
+
+            fr.click("#btn-3d")
+            fr.wait_for_function(
+                "() => window.__playerStats.view === '3d' && window.__player.S.stale3d === false", timeout=60000
+            )
+            page.wait_for_timeout(1500)  # first WebGL frames
+            fps3, ms3 = count_fps(page, fr, args.seconds)
+            result["fps_3d"] = round(fps3, 1)
+            result["frame_ms_3d"] = round(ms3, 2)
+            fr.click("#btn-2d")
+            page.wait_for_timeout(500)
+
+            # A new payload: the demo slider changes every label, so the server
+            # sends the whole payload again.
+            renders = stats(fr)["renders"]
+            ws_bytes[0] = 0
+            slider = page.locator(".st-key-scale [role=slider], .st-key-scale input[type=range]").first
+            slider.focus()
+            page.keyboard.press("ArrowRight")
+            fr.wait_for_function(f"() => window.__playerStats.renders > {renders}", timeout=60000)
+            page.wait_for_selector('[data-test-script-state="notRunning"]', timeout=60000)
+            page.wait_for_timeout(300)
+            s = stats(fr)
+            result["bytes_per_render"] = ws_bytes[0]
+            result["new_payload_render_ms"] = round(s["lastRenderMs"])
+            result["new_payload_phases_ms"] = s.get("phases")
+            browser.close()
+    finally:
+        if proc is not None:
+            stop_app(proc)
+
+    result["console_errors"] = errors
+    print(json.dumps(result, indent=2))
+    ok = result["fps_2d"] >= 30 and result["fps_3d"] >= 15 and not errors
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
