@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -40,28 +39,14 @@ _PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.m
 _COMPONENT_NAME = "player"
 
 
-def _write_atomic(dest: Path, data: bytes) -> None:
-    """Write via a temporary file and rename, so a concurrent reader never sees
-    a half-written file (rename is atomic on one filesystem)."""
+def _write_atomic(dest: Path, write) -> None:
+    """Write through `write(file)` into a temporary file, then rename, so a
+    concurrent reader never sees a half-written file (rename is atomic on one
+    filesystem)."""
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.")
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _copy_atomic(src: Path, dest: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.")
-    try:
-        with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
-            shutil.copyfileobj(inp, out, 1 << 20)
+            write(fh)
         os.chmod(tmp, 0o644)
         os.replace(tmp, dest)
     except BaseException:
@@ -96,10 +81,10 @@ def _assemble_frontend() -> Path:
             for name, data in sources.items():
                 target = folder / name
                 if not target.is_file() or target.read_bytes() != data:
-                    _write_atomic(target, data)
+                    _write_atomic(target, lambda fh, data=data: fh.write(data))
             target = folder / "plotly.min.js"
             if not target.is_file() or target.stat().st_size != _PLOTLY_JS.stat().st_size:
-                _copy_atomic(_PLOTLY_JS, target)
+                _write_atomic(target, lambda fh: fh.write(_PLOTLY_JS.read_bytes()))
             return folder
         except OSError as exc:  # e.g. a folder another user owns: try the next base
             last_error = exc
