@@ -72,7 +72,7 @@ ss = st.session_state
 if "run_ids" not in ss:
     ss.link_errors = controls.start_session(opening_query())
 if "pending_start" in ss:  # a click on the plot in "Set start" mode
-    ss.start_x, ss.start_y = ss.pop("pending_start")
+    controls.pick_start(*ss.pop("pending_start"))
 
 controls.sidebar()
 try:

@@ -170,6 +170,12 @@ def _remove_run(rid: int) -> None:
 def _on_optimizer_change(rid: int) -> None:
     ss = st.session_state
     opt = OPTIMIZERS[ss[f"r{rid}_opt"]]
+    # A label that names the old optimizer ("SGD", "SGD + clip by norm")
+    # would now describe the wrong method: drop it, the automatic one names
+    # the new optimizer and its lr.
+    label = ss.get(f"r{rid}_label", "").casefold()
+    if any(other.name.casefold() in label or other.id in label for other in OPTIMIZERS.values()):
+        ss[f"r{rid}_label"] = ""
     ss[f"r{rid}_lr"] = float(opt.lr_default)
     for h in opt.hypers:
         ss[f"r{rid}_h_{h.name}"] = float(h.default)
@@ -299,17 +305,18 @@ def _run_box(sb, n: int, rid: int) -> None:
                 st.number_input(h.name, int(h.low), int(h.high), step=10, key=key, help=h.help)
             else:
                 st.slider(h.name, float(h.low), float(h.high), step=0.01, key=key, help=h.help)
-        a, b = st.columns(2)
-        a.checkbox("Clip by value", key=f"r{rid}_clipv_on", help="optax.clip: each component to [-c, c]")
+        st.checkbox("Clip gradient by value", key=f"r{rid}_clipv_on",
+                    help="optax.clip: each component of the gradient to [-c, c]")
         if ss[f"r{rid}_clipv_on"]:
             ss.setdefault(f"r{rid}_clipv", 1.0)
-            a.select_slider("c (value)", _stops(CLIP_STOPS, ss[f"r{rid}_clipv"]), key=f"r{rid}_clipv",
-                            format_func=_fmt)
-        b.checkbox("Clip by norm", key=f"r{rid}_clipn_on", help="optax.clip_by_global_norm: norm at most c")
+            st.select_slider("Clip value c", _stops(CLIP_STOPS, ss[f"r{rid}_clipv"]), key=f"r{rid}_clipv",
+                             format_func=_fmt)
+        st.checkbox("Clip gradient by norm", key=f"r{rid}_clipn_on",
+                    help="optax.clip_by_global_norm: rescale the gradient to norm at most c")
         if ss[f"r{rid}_clipn_on"]:
             ss.setdefault(f"r{rid}_clipn", CLIP_NORM.default)
-            b.select_slider("c (norm)", _stops(CLIP_STOPS, ss[f"r{rid}_clipn"]), key=f"r{rid}_clipn",
-                            format_func=_fmt)
+            st.select_slider("Clip norm c", _stops(CLIP_STOPS, ss[f"r{rid}_clipn"]), key=f"r{rid}_clipn",
+                             format_func=_fmt)
         a, b = st.columns(2)
         a.number_input("Gradient noise σ", NOISE.low, NOISE.high, step=0.1, format="%g", key=f"r{rid}_noise",
                        help=NOISE.help)
@@ -325,6 +332,20 @@ def _step(h) -> float:
     if h.high <= 1.0:
         return 0.001
     return 0.01 if h.high <= 100 else 1.0
+
+
+def pick_start(x: float, y: float) -> None:
+    """A start clicked on the plot, rounded to a thousandth of the window so
+    the sidebar and the link stay readable."""
+    ss = st.session_state
+    (x0, x1), (y0, y1) = ss.window_good
+    ss.start_x = _round_to(x, (x1 - x0) / 1000)
+    ss.start_y = _round_to(y, (y1 - y0) / 1000)
+
+
+def _round_to(value: float, resolution: float) -> float:
+    digits = max(0, -math.floor(math.log10(resolution))) if resolution > 0 else 6
+    return round(float(value), digits)
 
 
 def start_session(query: str) -> list[str]:
