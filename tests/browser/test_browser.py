@@ -177,7 +177,7 @@ def test_share_link_restores_its_scene(page, app_server, warm, screens):
     assert page.locator(".st-key-r1_label input").input_value() == "x+y=z"
     titles = page.locator('[data-testid="stSidebar"] [data-testid="stExpander"] summary').all_inner_texts()
     assert any("1. one, two+three" in t for t in titles), titles
-    legend = frame.locator("#plot2d .legendtext").all_text_contents()
+    legend = frame.locator("#legend .legendtext").all_text_contents()
     for label in ("one, two+three", "x+y=z"):  # the player may shorten a label with an ellipsis
         assert any(t == label or (t.endswith("\u2026") and label.startswith(t[:-1])) for t in legend), legend
     shot(page, screens, "02-share-link")
@@ -251,7 +251,7 @@ def test_divergent_scene_warns_with_its_step(page, app_server, warm, screens):
     assert warning.count() == 1
     text = warning.inner_text()
     assert f"diverged at step {k}" in text and "SGD lr=1" in text, text
-    legend = " ".join(frame.locator("#plot2d .legendtext").all_text_contents())
+    legend = " ".join(frame.locator("#legend .legendtext").all_text_contents())
     assert "diverged" in legend
     shot(page, screens, "05-divergent")
 
@@ -305,7 +305,7 @@ def test_hostile_labels_stay_text(page, app_server, warm, screens):
         injected = where.evaluate("() => document.querySelectorAll('img[src=\"x\"], img[src=\"y\"]').length")
         assert injected == 0
     assert dialogs == []
-    legend = " ".join(frame.locator("#plot2d .legendtext").all_text_contents())
+    legend = " ".join(frame.locator("#legend .legendtext").all_text_contents())
     assert "<img src=x" in legend and "<script>" in legend, legend
     error = page.locator('[data-testid="stAlertContentError"]').inner_text()
     assert "<img src=y onerror=alert(3)>" in error

@@ -3,8 +3,9 @@
  * Plain JS on plotly.js, talking to Streamlit's component protocol directly.
  * Rendering strategy (measured with benchmarks/player_fps.py):
  *  - 2D: the filled contour and its level lines are drawn on a canvas under
- *    a Plotly figure that holds the axes, markers, colour bar and legend
- *    (Plotly's own contour cost ~150 ms per payload). The paths and moving
+ *    a Plotly figure that holds the axes, markers and colour bar (Plotly's
+ *    own contour cost ~150 ms per payload). The plot area keeps equal x/y
+ *    scale and is the largest the main panel holds. The paths and moving
  *    heads are drawn on a canvas over the plot area with the axis mapping,
  *    so a frame is a canvas redraw and never a Plotly call (~1 ms).
  *  - Side charts: one Plotly figure (loss, learning rate, gradient norm share
@@ -13,13 +14,17 @@
  *  - 3D: a Plotly surface; paths, heads and marks are projected with the
  *    scene's camera onto a canvas over it and redrawn when the camera moves,
  *    so playing never re-renders WebGL (software GL here: 100-300 ms a frame).
+ *  - Legend: plain HTML (labels via textContent only), one toggle button per
+ *    run plus a line for the marks; above the side charts, or under the 2D
+ *    plot when the window's shape leaves room there. A click flips S.hidden
+ *    and redraws the overlays and restyles the side charts.
  *
  * State machine: a new payload shows the full paths, paused at step N. Play
  * advances a fractional step at N / (about 6 s) x speed; at N it pauses;
  * Play at N restarts from 0. Step, scrub and keys pause and move the step;
  * restart goes to 0 and keeps playing if it was. The view (2D/3D), speed and
- * hidden legend entries live here and persist across reruns (the iframe
- * persists). "Set start" arms a click on the 2D plot area, which is sent as
+ * hidden runs live here and persist across reruns (the iframe persists).
+ * "Set start" arms a click on the 2D plot area, which is sent as
  * {event: "start", xy, nonce} and shown as a pending mark until the next
  * payload arrives.
  *
@@ -37,7 +42,8 @@
     speed: $("speed"), b2d: $("btn-2d"), b3d: $("btn-3d"), start: $("btn-start"),
     copy: $("btn-copy"), status: $("status"), main: $("main"), plot2d: $("plot2d"),
     paths2d: $("paths2d"), paths3d: $("paths3d"), surf2d: $("surf2d"), readout: $("readout"), picker: $("picker"), plot3d: $("plot3d"), empty: $("empty"),
-    side: $("side"), plotside: $("plotside"), cursor: $("cursor"),
+    side: $("side"), plotside: $("plotside"), cursor: $("cursor"), panels: $("panels"),
+    legend: $("legend"), legendRuns: $("legend-runs"), legendMarks: $("legend-marks"), charts: $("charts"),
   };
 
   const stats = (window.__playerStats = {
@@ -298,8 +304,18 @@
     let total = S.height;
     if (S.narrow) {
       const tb = el.toolbar.offsetHeight || 90;
-      const mainH = Math.round(Math.min(620, Math.max(340, w * 0.9 + 90)));
-      const sideH = 380;
+      let mainH = Math.round(Math.min(620, Math.max(340, w * 0.9 + 90)));
+      if (S.d) {
+        // as tall as the 2D plot of this window at the full width needs
+        const [[x0, x1], [y0, y1]] = S.d.window;
+        const spanX = x1 - x0, spanY = y1 - y0;
+        if (spanX / spanY < 3 && spanY / spanX < 3) {
+          const pw = (el.main.clientWidth || w) - M2D.l - (S.d.grid ? M2D.cb : 0) - M2D.r;
+          mainH = Math.round(Math.min(mainH, Math.max(300, M2D.t + M2D.b + 6 + pw * spanY / spanX)));
+        }
+      }
+      placeLegend();
+      const sideH = 380 + (el.legend.hidden ? 0 : el.legend.offsetHeight);
       el.main.style.height = mainH + "px";
       el.side.style.height = sideH + "px";
       total = tb + mainH + sideH + 4;
@@ -308,6 +324,8 @@
       el.side.style.height = "";
     }
     el.app.style.height = total + "px";
+    applySplit();
+    if (!S.narrow) placeLegend();
     if (total !== S.sentHeight) {
       S.sentHeight = total;
       send("streamlit:setFrameHeight", { height: total });
@@ -348,41 +366,109 @@
     };
   }
 
-  function legendLayout() {
-    return {
-      orientation: "h", x: 0, xanchor: "left", y: 0, yanchor: "bottom", yref: "container",
-      font: { size: 13 }, bgcolor: "rgba(255,255,255,0)", itemwidth: 30, tracegroupgap: 0,
-    };
-  }
-
-  const LEGEND_SYMBOL = 50;                       // legend symbol + padding, px
   const measureCtx = document.createElement("canvas").getContext("2d");
-  function textWidth(text) {
-    measureCtx.font = "13px " + FONT;
+  function textWidth(text, size) {
+    measureCtx.font = (size || 13) + "px " + FONT;
     return measureCtx.measureText(text).width;
   }
-  const DIVERGED_TAG = ' <span style="color:' + DIVERGED + '">\u2715 diverged</span>';
-  const DIVERGED_W = 82;
 
-  // A legend label: the user's plain text, shortened to fit, then escaped.
-  function runName(r, maxPx) {
-    let room = maxPx - (r.diverged != null ? DIVERGED_W : 0);
-    let s = r.label;
-    if (textWidth(s) > room) {
-      let lo = 0, hi = s.length;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >> 1;
-        if (textWidth(s.slice(0, mid) + "\u2026") <= room) lo = mid; else hi = mid - 1;
+  // ------------------------------------------------------------- legend
+  // The run legend is plain HTML above the side charts (it serves 2D, 3D and
+  // the charts alike). Labels are untrusted: only textContent, never markup.
+  const SVG_NS = "http://www.w3.org/2000/svg";
+  function svgEl(tag, attrs, parent) {
+    const n = document.createElementNS(SVG_NS, tag);
+    for (const k in attrs) n.setAttribute(k, String(attrs[k]));
+    if (parent) parent.appendChild(n);
+    return n;
+  }
+
+  function swatch(color) {
+    const svg = svgEl("svg", { viewBox: "0 0 30 18", "aria-hidden": "true", focusable: "false" });
+    svgEl("line", { x1: 2, y1: 9, x2: 28, y2: 9, stroke: color, "stroke-width": 3, "stroke-linecap": "round" }, svg);
+    svgEl("circle", { cx: 15, cy: 9, r: 4.6, fill: color, stroke: "#ffffff", "stroke-width": 1.5 }, svg);
+    return svg;
+  }
+
+  function markIcon(kind) {
+    const svg = svgEl("svg", { viewBox: "-10 -10 20 20", "aria-hidden": "true", focusable: "false" });
+    if (kind === "min") {
+      const pts = [];
+      for (let i = 0; i < 10; i++) {
+        const a = -Math.PI / 2 + i * Math.PI / 5, rr = i % 2 ? 3.6 : 8.6;
+        pts.push((rr * Math.cos(a)).toFixed(2) + "," + (rr * Math.sin(a) + 0.6).toFixed(2));
       }
-      s = s.slice(0, Math.max(1, lo)) + "\u2026";
+      svgEl("polygon", { points: pts.join(" "), fill: "#ffcc00", stroke: "#1a1a1a", "stroke-width": 1.3, "stroke-linejoin": "round" }, svg);
+    } else if (kind === "saddle") {
+      svgEl("path", { d: "M-5,-5L5,5M5,-5L-5,5", stroke: "#1a1a1a", "stroke-width": 3, "stroke-linecap": "round" }, svg);
+    } else {
+      svgEl("circle", { cx: 0, cy: 0, r: 5.5, fill: "#ffffff", stroke: "#1a1a1a", "stroke-width": 2.3 }, svg);
     }
-    return esc(s) + (r.diverged != null ? DIVERGED_TAG : "");
+    return svg;
+  }
+
+  function buildLegend(d) {
+    const runs = el.legendRuns, marks = el.legendMarks;
+    runs.replaceChildren();
+    marks.replaceChildren();
+    for (const r of d.runs) {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "run";
+      b.dataset.key = r.key;
+      b.title = "Click to hide or show this run";
+      b.appendChild(swatch(r.color));
+      const text = document.createElement("span");
+      text.className = "text legendtext";
+      const label = document.createElement("span");
+      label.className = "label";
+      label.textContent = r.label;
+      text.appendChild(label);
+      if (r.diverged != null) {
+        text.appendChild(document.createTextNode(" "));
+        const dv = document.createElement("span");
+        dv.className = "diverged";
+        dv.textContent = "\u2715 diverged at step " + r.diverged;
+        text.appendChild(dv);
+      }
+      b.appendChild(text);
+      b.addEventListener("click", () => toggleRun(r.key));
+      runs.appendChild(b);
+    }
+    const addMark = (kind, text) => {
+      const m = document.createElement("span");
+      m.className = "mark";
+      m.appendChild(markIcon(kind));
+      m.appendChild(document.createTextNode(text));
+      marks.appendChild(m);
+    };
+    if (d.minima.length) addMark("min", d.minimaEstimated ? "estimated minimum" : "minimum");
+    if (d.saddles.length) addMark("saddle", "saddle point");
+    if (d.start) addMark("start", "start");
+    el.legend.hidden = !d.runs.length && !marks.childNodes.length;
+    updateLegendState();
+  }
+
+  function updateLegendState() {
+    for (const b of el.legendRuns.children) {
+      b.setAttribute("aria-pressed", String(!S.hidden.has(b.dataset.key)));
+    }
+  }
+
+  // A legend click: hide or show the run in the 2D and 3D overlays and the
+  // side charts (the state outlives reruns: runs are keyed by index + label).
+  function toggleRun(key) {
+    if (S.hidden.has(key)) S.hidden.delete(key); else S.hidden.add(key);
+    updateLegendState();
+    applySideVisibility();
+    if (S.view === "2d") draw2d(); else draw3d();
+    drawCursor();
   }
 
   // ------------------------------------------------------------ 2D figure
   function figure2d(d) {
     const traces = [];
-    const geo = mainGeometry(d, false);
+    const geo = mainGeometry(d);
     const [[x0, x1], [y0, y1]] = d.window;
     if (d.grid) {
       const colorbar = {
@@ -414,7 +500,7 @@
     }
     if (d.minima.length) {
       traces.push({
-        type: "scatter", mode: "markers", legendrank: 900, name: d.minimaEstimated ? "estimated minimum" : "minimum",
+        type: "scatter", mode: "markers", showlegend: false, name: d.minimaEstimated ? "estimated minimum" : "minimum",
         x: d.minima.map((q) => q[0]), y: d.minima.map((q) => q[1]),
         marker: { symbol: "star", size: 16, color: "#ffcc00", line: { color: "#1a1a1a", width: 1.5 } },
         hovertemplate: (d.minimaEstimated ? "estimated minimum" : "minimum") + " (%{x:.4g}, %{y:.4g})<extra></extra>",
@@ -422,7 +508,7 @@
     }
     if (d.saddles.length) {
       traces.push({
-        type: "scatter", mode: "markers", legendrank: 900, name: "saddle point",
+        type: "scatter", mode: "markers", showlegend: false, name: "saddle point",
         x: d.saddles.map((q) => q[0]), y: d.saddles.map((q) => q[1]),
         marker: { symbol: "x", size: 13, color: "#1a1a1a", line: { color: "#ffffff", width: 1 } },
         hovertemplate: "saddle point (%{x:.4g}, %{y:.4g})<extra></extra>",
@@ -430,29 +516,18 @@
     }
     if (d.start) {
       traces.push({
-        type: "scatter", mode: "markers", legendrank: 900, name: "start", x: [d.start[0]], y: [d.start[1]],
+        type: "scatter", mode: "markers", showlegend: false, name: "start", x: [d.start[0]], y: [d.start[1]],
         marker: { symbol: "circle", size: 13, color: "#ffffff", line: { color: "#1a1a1a", width: 2.5 } },
         hovertemplate: "start (%{x:.4g}, %{y:.4g})<extra></extra>",
       });
     }
-    // Legend entries for the runs; their paths are drawn on the canvas overlay.
-    d.proxyStart = traces.length;
-    for (const r of d.runs) {
-      traces.push({
-        type: "scatter", mode: "lines+markers", name: runName(r, geo.labelPx), x: [null], y: [null],
-        line: { color: r.color, width: 3 }, marker: { color: r.color, size: 9, line: { color: "#fff", width: 1.5 } },
-        visible: S.hidden.has(r.key) ? "legendonly" : true, hoverinfo: "skip", legendgroup: r.key,
-        legendrank: 100 + r.i,
-      });
-    }
+    // The runs' paths are drawn on the canvas overlay (draw2d), their legend
+    // is HTML (buildLegend).
     if (d.grid) {
       const cbar = traces[0].marker.colorbar;
       cbar.x = 1 + 10 / geo.pw; cbar.xanchor = "left";
       cbar.len = 1; cbar.y = 0; cbar.yanchor = "bottom";
     }
-    const legend = geo.legendRight ? legendRight(geo) : legendLayout();
-    // legend clicks in the other view change S.hidden: make react apply it
-    legend.uirevision = S.hiddenRev || 0;
     const layout = Object.assign(baseLayout(), {
       uirevision: d.uirev,
       datarevision: d.rev,
@@ -471,59 +546,105 @@
         ticks: "outside", ticklen: 4, mirror: true, showline: true, linecolor: "#50575f",
         tickfont: { size: 13 }, automargin: false,
       },
-      legend: legend,
-      showlegend: true,
+      showlegend: false,
       hovermode: "closest",
       dragmode: "zoom",
     });
-    if (!geo.legendRight) {
-      layout.xaxis.automargin = true; layout.yaxis.automargin = true;
-      layout.xaxis.constrain = "domain"; layout.yaxis.constrain = "domain";
-      if (geo.equal) { layout.yaxis.scaleanchor = "x"; layout.yaxis.scaleratio = 1; }
-    }
     return { data: traces, layout: layout };
   }
 
   // The plot area is sized here rather than by Plotly's scaleanchor, so the
   // window keeps equal x/y scale (gradients look perpendicular to the level
-  // sets) and the colour bar and legend sit right beside it. Width is the
-  // plentiful direction, so the legend goes to the right; labels that do not
-  // fit are shortened with an ellipsis.
-  function mainGeometry(d, is3d) {
+  // sets) and the colour bar sits right beside it: the largest plot area of
+  // the window's shape that the main panel holds.
+  const M2D = { l: 58, t: 36, b: 46, cb: 70, r: 12 };
+  function mainGeometry(d) {
     const W = Math.max(200, el.main.clientWidth), H = Math.max(200, el.main.clientHeight);
     const [[x0, x1], [y0, y1]] = d.window;
     const spanX = x1 - x0, spanY = y1 - y0;
-    const equal = !is3d && spanX / spanY < 3 && spanY / spanX < 3;
-    const ml = is3d ? 36 : 58, mt = 36, mb = is3d ? 0 : 46;
-    const cb = d.grid && !is3d ? 70 : 0;
-    const availH = H - mt - mb;
-    const avail = W - ml - cb - 12;
-    let want = 90;
-    for (const r of d.runs) want = Math.max(want, LEGEND_SYMBOL + 8 + textWidth(r.label) + (r.diverged != null ? DIVERGED_W : 0));
-    want = Math.min(want, 420);
-    if (S.narrow || avail - 150 < 220 || availH < 160) {
-      return { W: W, H: H, equal: equal, legendRight: false, cb: cb, pw: Math.max(100, W - ml - cb - 10), labelPx: 260,
-        margin: { l: ml, r: cb + 10, t: mt, b: mb, pad: 0 } };
+    const equal = spanX / spanY < 3 && spanY / spanX < 3;
+    const cb = d.grid ? M2D.cb : 0;
+    const availW = Math.max(80, W - M2D.l - cb - M2D.r), availH = Math.max(80, H - M2D.t - M2D.b);
+    let pw = availW, ph = availH;
+    if (equal) {
+      const k = Math.min(availW / spanX, availH / spanY);
+      pw = spanX * k; ph = spanY * k;
     }
-    // width the plot would take if only the height limited it
-    const pwFull = is3d ? availH * 1.1 : equal ? availH * spanX / spanY : avail - want;
-    let pw = Math.min(pwFull, avail - want);
-    pw = Math.max(pw, Math.min(pwFull, 0.64 * avail));
-    const lw = avail - pw;
-    let ph = availH;
-    if (equal) ph = Math.min(availH, pw * spanY / spanX);
     pw = Math.floor(pw); ph = Math.floor(ph);
     return {
-      W: W, H: H, equal: equal, legendRight: true, cb: cb, pw: pw, labelPx: Math.max(60, lw - LEGEND_SYMBOL),
-      margin: { l: ml, r: W - ml - pw, t: mt, b: H - mt - ph, pad: 0 },
+      W: W, H: H, equal: equal, cb: cb, pw: pw, ph: ph,
+      margin: { l: M2D.l, r: W - M2D.l - pw, t: M2D.t, b: H - M2D.t - ph, pad: 0 },
     };
   }
 
-  function legendRight(geo) {
-    return {
-      orientation: "v", x: 1 + (geo.cb + 12) / geo.pw, xanchor: "left", y: 1, yanchor: "top",
-      font: { size: 13 }, bgcolor: "rgba(255,255,255,0)", tracegroupgap: 2, itemwidth: 30,
-    };
+  // The run legend goes under the 2D plot when the window's shape leaves
+  // room there for all of it (wide windows), else above the side charts.
+  // Decided per payload and size, never per view: in 3D it stays under the
+  // figure, which then gets the height above it.
+  function placeLegend() {
+    const d = S.d, L = el.legend;
+    let inMain = false;
+    if (d && !S.narrow && !L.hidden) {
+      const g = mainGeometry(d);
+      const top = M2D.t + g.ph + M2D.b;
+      if (L.parentNode !== el.main) el.main.appendChild(L);
+      L.classList.add("in-main");
+      L.style.left = (M2D.l - 4) + "px";
+      L.style.width = Math.max(160, g.pw + g.cb) + "px";
+      const h = fitLegendColumns();
+      if (h > 0 && top + h <= g.H - 2) {
+        inMain = true;
+        S.legendTop2d = top;
+        S.legendH = h;
+      }
+    }
+    S.legendInMain = inMain;
+    if (!inMain) {
+      L.classList.remove("in-main");
+      L.style.left = ""; L.style.width = ""; L.style.top = "";
+      if (L.parentNode !== el.side || L.nextSibling !== el.charts) el.side.insertBefore(L, el.charts);
+      if (!L.hidden) fitLegendColumns();
+    }
+    positionLegend();
+  }
+
+  // As many columns (of at least ~170 px) as make the legend shortest; one
+  // column for up to three runs. Returns the legend's height.
+  function fitLegendColumns() {
+    const L = el.legend, runs = el.legendRuns, n = runs.children.length;
+    const maxCols = Math.max(1, Math.min(n <= 3 ? 1 : 4, Math.ceil(n / 2), Math.floor((L.clientWidth - 16) / 170)));
+    let best = 1, bestH = Infinity;
+    for (let c = 1; c <= maxCols; c++) {
+      runs.style.gridTemplateColumns = "repeat(" + c + ", minmax(0, 1fr))";
+      const h = runs.offsetHeight;
+      if (h < bestH - 2) { best = c; bestH = h; }
+    }
+    runs.style.gridTemplateColumns = "repeat(" + best + ", minmax(0, 1fr))";
+    return L.offsetHeight;
+  }
+
+  function positionLegend() {
+    if (!S.legendInMain) return;
+    const H = el.main.clientHeight;
+    el.legend.style.top = (S.view === "3d" ? Math.max(0, H - S.legendH - 4) : S.legendTop2d) + "px";
+  }
+
+  // Width of the main panel: what the 2D plot of this window needs to be
+  // limited by the height alone, between 50% and 62% of the row; the side
+  // charts get the rest. Same in 3D, so switching views moves nothing.
+  function applySplit() {
+    const d = S.d;
+    if (S.narrow || !d) { el.main.style.flex = ""; return; }
+    const total = el.panels.clientWidth, H = el.panels.clientHeight;
+    if (!(total > 0) || !(H > 0)) return;
+    const [[x0, x1], [y0, y1]] = d.window;
+    const spanX = x1 - x0, spanY = y1 - y0;
+    const equal = spanX / spanY < 3 && spanY / spanX < 3;
+    const plotW = equal ? (H - M2D.t - M2D.b) * spanX / spanY : Infinity;
+    const need = M2D.l + (d.grid ? M2D.cb : 0) + M2D.r + plotW;
+    const w = Math.round(Math.max(0.5 * total, Math.min(0.62 * total, need)));
+    const flex = "0 0 " + w + "px";
+    if (el.main.style.flex !== flex) el.main.style.flex = flex;
   }
 
   // ------------------------------------------------- 2D surface on canvas
@@ -690,8 +811,13 @@
     el.readout.textContent = "x = " + fmt(xv) + "   y = " + fmt(yv) + (d.grid ? "   f = " + (f === f ? fmt(f) : "not finite") : "");
   }
 
+  function mainSize() {
+    return el.main.clientWidth + "x" + el.main.clientHeight + (S.legendInMain ? "L" + S.legendH : "");
+  }
+
   function render2d() {
     const d = S.d;
+    S.size2d = mainSize();
     const fig = figure2d(d);
     return Plotly.react(el.plot2d, fig.data, fig.layout, PLOT_CONFIG).then(() => {
       S.stale2d = false;
@@ -713,26 +839,6 @@
       drawSurface();
       draw2d();
     });
-    gd.on("plotly_restyle", () => readLegendVisibility(gd, S.d && S.d.proxyStart, 1));
-  }
-
-  // Legend clicks restyle the legend entries; mirror them everywhere.
-  function readLegendVisibility(gd, first, stride) {
-    const d = S.d;
-    if (!d || first == null || !gd.data) return;
-    let changed = false;
-    d.runs.forEach((r, k) => {
-      const t = gd.data[first + k * stride];
-      if (!t) return;
-      const hide = t.visible === "legendonly" || t.visible === false;
-      if (hide !== S.hidden.has(r.key)) { changed = true; hide ? S.hidden.add(r.key) : S.hidden.delete(r.key); }
-    });
-    if (!changed) return;
-    S.hiddenRev = (S.hiddenRev || 0) + 1;
-    if (gd === el.plot2d) S.stale3d = true; else S.stale2d = true;
-    applySideVisibility();
-    if (S.view === "2d") draw2d(); else draw3d();
-    drawCursor();
   }
 
   function update2dGeometry() {
@@ -898,10 +1004,68 @@
     return [a - pad, b + pad];
   }
 
+  const SIDE_ML = 60, SIDE_MR = 12;
+
+  // The gradient-norm panel's title, as long as the panel's width allows.
+  function gradTitle(d) {
+    const room = Math.max(120, el.charts.clientWidth) - SIDE_ML - 4; // may reach into the right margin
+    const clip = d.runs.some((r) => r.clip != null);
+    const forms = clip
+      ? ["gradient norm (raw, log scale) \u2014 dashed: clip_norm", "gradient norm (raw, log) \u2014 dashed: clip_norm",
+        "raw gradient norm (log) \u2014 dashed: clip_norm", "raw grad norm (log) \u2014 dashed: clip_norm",
+        "raw grad norm (log), dashed: clip"]
+      : ["gradient norm (raw, log scale)", "gradient norm (raw, log)", "grad norm (log)"];
+    for (const f of forms) if (textWidth(f, 13) <= room) return f;
+    return forms[forms.length - 1];
+  }
+
+  // Ticks for a log axis spanning [a, b] decades, as plain numbers: the
+  // sparsest of 1 / 1-3 / 1-2-5 / ... steps that gives at least 3 ticks.
+  function logTicks(range) {
+    const [a, b] = range, span = b - a;
+    const every = span > 6 ? Math.ceil(span / 5) : 1;
+    const sets = [[1], [1, 3], [1, 2, 5], [1, 1.5, 2, 3, 5, 7], [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 9]];
+    let best = null;
+    for (const mant of sets) {
+      const vals = [];
+      for (let k = Math.floor(a); k <= Math.ceil(b); k++) {
+        if (((k % every) + every) % every) continue;
+        for (const m of mant) {
+          const lv = k + Math.log10(m);
+          if (lv >= a - 1e-9 && lv <= b + 1e-9) vals.push(m * Math.pow(10, k));
+        }
+      }
+      if (vals.length >= 2) best = vals;
+      if (vals.length >= 3) break;
+    }
+    if (!best) return {};
+    // one notation per axis: plain decimals down to 0.0001, else 1e-5 style
+    const plain = best.every((v) => v >= 1e-4 && v < 1e5);
+    return { tickmode: "array", tickvals: best, ticktext: best.map((v) => tickFmt(v, plain)) };
+  }
+
+  function tickFmt(v, plain) {
+    if (plain) return String(parseFloat(v.toPrecision(3)));
+    const e = Math.floor(Math.log10(v) + 1e-9), m = parseFloat((v / Math.pow(10, e)).toPrecision(2));
+    return (m === 1 ? "1" : String(m)) + "e" + e;
+  }
+
   function figureSide(d) {
     const traces = [];
     const N = Math.max(1, d.N);
-    const allLoss = d.runs.map((r) => r.loss), allGn = d.runs.map((r) => r.gn);
+    const allLoss = d.runs.map((r) => r.loss), allGn = d.runs.map((r) => r.gn), allLr = d.runs.map((r) => r.lr);
+    // The learning rate goes on a log axis (the lr slider is log-scale); a
+    // warm-up's lr of 0 has no place there and is left out (a gap).
+    const lrRange = robustRange(allLr, true);
+    const lrLog = !!lrRange;
+    const positive = (a) => {
+      let ok = true;
+      for (let i = 0; i < a.length; i++) if (!(a[i] > 0)) { ok = false; break; }
+      if (ok) return a;
+      const o = new Float32Array(a.length);
+      for (let i = 0; i < a.length; i++) o[i] = a[i] > 0 ? a[i] : NaN;
+      return o;
+    };
     let lossLog = true;
     for (const a of allLoss) for (let i = 0; i < a.length; i++) if (a[i] <= 0) { lossLog = false; break; }
     const stepsOf = (len) => { const s = new Float32Array(len); for (let i = 0; i < len; i++) s[i] = i; return s; };
@@ -919,7 +1083,7 @@
       idx.push(traces.length);
       traces.push(Object.assign({}, base, { mode: mode(r.loss.length), x: stepsOf(r.loss.length), y: r.loss, yaxis: "y", hovertemplate: name + "<br>step %{x}: loss %{y:.4g}<extra></extra>" }));
       idx.push(traces.length);
-      traces.push(Object.assign({}, base, { mode: mode(r.lr.length), x: stepsOf(r.lr.length), y: r.lr, yaxis: "y2", hovertemplate: name + "<br>step %{x}: lr %{y:.4g}<extra></extra>" }));
+      traces.push(Object.assign({}, base, { mode: mode(r.lr.length), x: stepsOf(r.lr.length), y: lrLog ? positive(r.lr) : r.lr, yaxis: "y2", hovertemplate: name + "<br>step %{x}: lr %{y:.4g}<extra></extra>" }));
       idx.push(traces.length);
       traces.push(Object.assign({}, base, { mode: mode(r.gn.length), x: stepsOf(r.gn.length), y: r.gn, yaxis: "y3", hovertemplate: name + "<br>step %{x}: |g| %{y:.4g}<extra></extra>" }));
       if (r.clip != null) {
@@ -953,6 +1117,14 @@
       const top = g0.length ? Math.min(gr[1], Math.max.apply(null, g0) * 1e3) : gr[1];
       y3.range = logRange(Math.log10(gr[0]), Math.log10(Math.max(top, gr[0], ...d.runs.filter((r) => r.clip).map((r) => r.clip))));
     }
+    let y2 = { type: "linear", rangemode: "tozero", tickformat: ".2~g", nticks: 4 };
+    if (lrLog) {
+      // a schedule decaying towards 0 would stretch the axis over decades
+      // of tail: keep at most 5 decades under the largest lr
+      const top = Math.log10(lrRange[1]);
+      const range = logRange(Math.max(Math.log10(lrRange[0]), top - 5), top);
+      y2 = Object.assign({ type: "log", range: range }, logTicks(range));
+    }
     const axisStyle = {
       showline: true, linecolor: "#50575f", ticks: "outside", ticklen: 3, gridcolor: "#e8ebef",
       zeroline: false, fixedrange: true, tickfont: { size: 12 }, automargin: false, exponentformat: "power",
@@ -965,18 +1137,19 @@
     });
     const layout = Object.assign(baseLayout(), {
       datarevision: d.rev,
-      margin: { l: 60, r: 12, t: 24, b: 42, pad: 0 },
+      width: Math.max(120, el.charts.clientWidth), height: Math.max(120, el.charts.clientHeight),
+      margin: { l: SIDE_ML, r: SIDE_MR, t: 24, b: 42, pad: 0 },
       showlegend: false,
       hovermode: "closest",
       xaxis: Object.assign({}, axisStyle, { range: [0, N], anchor: "y3", title: { text: "step", standoff: 4 }, showgrid: true },
         N < 8 ? { tickmode: "linear", tick0: 0, dtick: 1 } : { tickformat: "~d" }),
       yaxis: Object.assign({}, axisStyle, y1, { domain: doms[0] }),
-      yaxis2: Object.assign({}, axisStyle, { type: "linear", domain: doms[1], rangemode: "tozero", tickformat: ".2~g", nticks: 4 }),
+      yaxis2: Object.assign({}, axisStyle, y2, { domain: doms[1] }),
       yaxis3: Object.assign({}, axisStyle, y3, { domain: doms[2] }),
       annotations: [
         title(lossLog ? "loss (log scale)" : "loss", doms[0]),
-        title("learning rate", doms[1]),
-        title("gradient norm (raw, log scale)" + (d.runs.some((r) => r.clip != null) ? " \u2014 dashed: clip_norm" : ""), doms[2]),
+        title(lrLog ? "learning rate (log scale)" : "learning rate", doms[1]),
+        title(gradTitle(d), doms[2]),
       ],
     });
     return { data: traces, layout: layout };
@@ -989,6 +1162,21 @@
       if (!el.plotside._playerBound) {
         el.plotside._playerBound = true;
       }
+      updateSideGeometry();
+      drawCursor();
+    });
+  }
+
+  // The side figure has an explicit size (its box depends on the legend
+  // above it): follow the box when it changes.
+  function resizeSide() {
+    const fl = el.plotside._fullLayout;
+    if (!fl || !S.d) return Promise.resolve();
+    const w = Math.max(120, el.charts.clientWidth), h = Math.max(120, el.charts.clientHeight);
+    const title = gradTitle(S.d);
+    const ann = fl.annotations && fl.annotations[2];
+    if (fl.width === w && fl.height === h && (!ann || ann.text === title)) { drawCursor(); return Promise.resolve(); }
+    return Plotly.relayout(el.plotside, { width: w, height: h, "annotations[2].text": title }).then(() => {
       updateSideGeometry();
       drawCursor();
     });
@@ -1019,7 +1207,7 @@
   }
 
   function drawCursor() {
-    const ctx = sizeCanvas(el.cursor, el.side);
+    const ctx = sizeCanvas(el.cursor, el.charts);
     ctx.clearRect(0, 0, el.cursor._w, el.cursor._h);
     const d = S.d, g = S.geoSide;
     if (!d || !g) return;
@@ -1065,7 +1253,8 @@
 
   function figure3d(d) {
     const traces = [];
-    const geo = mainGeometry(d, true);
+    const W = Math.max(200, el.main.clientWidth);
+    const H = Math.max(200, el.main.clientHeight - (S.legendInMain ? S.legendH + 8 : 0));
     const [[x0, x1], [y0, y1]] = d.window;
     if (d.grid) {
       const rows = surfaceRows(d);
@@ -1091,30 +1280,23 @@
     for (const q of d.minima) d.marks3d.push(["min", q[0], q[1], zAt(q[0], q[1]) + lift]);
     for (const q of d.saddles) d.marks3d.push(["saddle", q[0], q[1], zAt(q[0], q[1]) + lift]);
     if (d.start) d.marks3d.push(["start", d.start[0], d.start[1], zAt(d.start[0], d.start[1]) + lift]);
-    // Legend entries for the runs (a zero-length line at the start); the
-    // paths themselves are drawn on a canvas over the scene (draw3d).
-    d.pathStart3d = traces.length;
-    const s0 = d.start || [x0, y0];
-    const z0 = zAt(s0[0], s0[1]);
-    for (const r of d.runs) {
-      traces.push({
-        type: "scatter3d", mode: "lines", name: runName(r, geo.labelPx), legendgroup: r.key, legendrank: 100 + r.i,
-        x: [s0[0], s0[0]], y: [s0[1], s0[1]], z: [z0, z0], line: { color: r.color, width: 7 },
-        visible: S.hidden.has(r.key) ? "legendonly" : true, hoverinfo: "skip",
-      });
+    // The paths are drawn on a canvas over the scene (draw3d); without a
+    // surface, an invisible point keeps the scene (and its axes) alive.
+    if (!traces.length) {
+      traces.push({ type: "scatter3d", mode: "markers", x: [x0], y: [y0], z: [d.lo], marker: { size: 0.1, opacity: 0 },
+        hoverinfo: "skip", showlegend: false });
     }
     const layout = Object.assign(baseLayout(), {
       uirevision: d.uirev,
       datarevision: d.rev,
-      width: geo.W, height: geo.H,
-      margin: geo.legendRight ? geo.margin : { l: 0, r: 0, t: 36, b: 0 },
+      width: W, height: H,
+      margin: { l: 0, r: 0, t: 36, b: 0 },
       title: {
         text: esc(clip(d.name, 60)) + '<span style="font-size:13px;color:#555">   height: ' +
           (d.logScale ? (Math.abs(d.zmin) > 1e-12 ? "log\u2081\u2080(f \u2212 min)" : "log\u2081\u2080 f") : "f") + "</span>",
         x: 0.01, xanchor: "left", y: 0.985, yanchor: "top", font: { size: 16 },
       },
-      legend: Object.assign(geo.legendRight ? legendRight(geo) : legendLayout(), { uirevision: S.hiddenRev || 0 }),
-      showlegend: true,
+      showlegend: false,
       scene: {
         xaxis: { range: [x0, x1], title: { text: "x" }, backgroundcolor: "#f4f5f7", showbackground: true, gridcolor: "#d5d9df" },
         yaxis: { range: [y0, y1], title: { text: "y" }, backgroundcolor: "#f4f5f7", showbackground: true, gridcolor: "#d5d9df" },
@@ -1130,15 +1312,11 @@
   }
 
   function render3d() {
+    S.size3d = mainSize();
     const fig = figure3d(S.d);
     S.proj3d = null;
     return Plotly.react(el.plot3d, fig.data, fig.layout, PLOT_CONFIG).then(() => {
       S.stale3d = false;
-      const gd = el.plot3d;
-      if (!gd._playerBound) {
-        gd._playerBound = true;
-        gd.on("plotly_restyle", () => readLegendVisibility(gd, S.d && S.d.pathStart3d, 1));
-      }
       hookScene();
       S.proj3d = null;
       draw3d();
@@ -1347,6 +1525,7 @@
     el.readout.textContent = "";
     el.plot3d.hidden = v !== "3d";
     el.paths3d.hidden = v !== "3d";
+    positionLegend();
     if (v === "3d" && S.setStart) toggleSetStart(false);
     if (!S.d || !changed) return Promise.resolve();
     // the hidden view was not kept up to date (payload, size): draw it now
@@ -1401,6 +1580,8 @@
     el.scrub.disabled = S.N === 0;
     el.empty.hidden = !S.d.allNaN;
     el.empty.textContent = S.d.allNaN ? "f is not finite anywhere in this window" : "";
+    buildLegend(S.d);
+    applyHeight(); // the legend's height (narrow layout) and the panel split follow the payload
     S.stale2d = true; S.stale3d = true;
     const view = S.userView ? S.view : (p.view === "3d" ? "3d" : "2d");
     updateControls();
@@ -1479,12 +1660,17 @@
     resizeTimer = setTimeout(() => {
       applyHeight();
       if (!S.d) return;
-      if (S.view === "2d" && !S.stale2d) render2d();
-      if (S.view === "3d" && !S.stale3d) render3d();
-      Plotly.Plots.resize(el.plotside).then(() => { updateSideGeometry(); drawCursor(); });
+      const size = mainSize();
+      if (S.view === "2d" && !S.stale2d && S.size2d !== size) render2d();
+      if (S.view === "3d" && !S.stale3d && S.size3d !== size) render3d();
+      resizeSide();
     }, 80);
   }
-  if (window.ResizeObserver) new ResizeObserver(onResize).observe(el.app);
+  if (window.ResizeObserver) {
+    const ro = new ResizeObserver(onResize);
+    ro.observe(el.app);
+    ro.observe(el.charts);
+  }
   window.addEventListener("resize", onResize);
 
   window.addEventListener("message", (ev) => {
@@ -1499,7 +1685,7 @@
     }
   });
 
-  window.__player = { S: S, render2d: render2d, render3d: render3d, renderSide: renderSide, prepare: prepare, drawSurface: drawSurface, draw2d: draw2d, figure2d: figure2d, figure3d: figure3d, draw3d: draw3d };
+  window.__player = { S: S, render2d: render2d, render3d: render3d, renderSide: renderSide, prepare: prepare, drawSurface: drawSurface, draw2d: draw2d, figure2d: figure2d, figure3d: figure3d, draw3d: draw3d, toggleRun: toggleRun };
   send("streamlit:componentReady", { apiVersion: 1 });
   applyHeight();
 })();
