@@ -310,3 +310,33 @@ def test_hostile_labels_stay_text(page, app_server, warm, screens):
     error = page.locator('[data-testid="stAlertContentError"]').inner_text()
     assert "<img src=y onerror=alert(3)>" in error
     shot(page, screens, "08-hostile-labels")
+
+
+def test_typed_formula_becomes_the_surface_and_its_paths(page, app_server, warm, screens):
+    frame = open_app(page, app_server, "surface=custom&steps=60&run=adam:lr=0.1")
+    before_q = address(page)
+    # z values of the grid the player holds, and the end of run 1's path
+    grid = "() => Array.from(window.__player.S.d.grid.z.slice(0, 50)).join(',')"
+    path_end = "() => { const r = window.__player.S.d.runs[0]; return [r.X[r.n], r.Y[r.n]]; }"
+    z_before, end_before = frame.evaluate(grid), frame.evaluate(path_end)
+    box = page.locator(".st-key-formula input")
+    box.fill("(x-1)^2 + 2*(y+0.5)^2")
+    box.press("Enter")
+    after_q = wait_address(page, lambda a: a != before_q)
+    assert Scene.from_query(after_q).formula == "(x-1)^2 + 2*(y+0.5)^2"
+    deadline = time.monotonic() + 30
+    while frame.evaluate(grid) == z_before:
+        assert time.monotonic() < deadline, "the surface did not change"
+        page.wait_for_timeout(50)
+    end_after = frame.evaluate(path_end)
+    assert end_after != end_before
+    assert abs(end_after[0] - 1) < 0.1 and abs(end_after[1] + 0.5) < 0.1, end_after  # Adam found (1, -0.5)
+    # the LaTeX is generated from the parsed tree
+    assert page.locator(".katex").filter(has_text="f(x,y)").count() >= 1
+    # a typo: message under the box, the last good surface stays
+    box.fill("(x-1)^2 + 2*(y+")
+    box.press("Enter")
+    page.wait_for_selector('[data-testid="stSidebar"] [data-testid="stAlert"]', timeout=30_000)
+    page.wait_for_selector(IDLE, state="attached", timeout=30_000)
+    assert Scene.from_query(address(page)).formula == "(x-1)^2 + 2*(y+0.5)^2"
+    shot(page, screens, "10-typed-formula")
