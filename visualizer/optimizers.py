@@ -243,6 +243,3 @@ def _registry(entries: tuple[Optimizer, ...]) -> dict[str, Optimizer]:
 
 
 OPTIMIZERS: dict[str, Optimizer] = _registry(_entries())
-
-# The seven every lesson starts from, in the order each fixed the one before.
-CORE = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")

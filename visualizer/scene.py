@@ -142,10 +142,6 @@ class Scene:
         """The `Surface` this scene runs on (a compiled formula for custom)."""
         return resolve_surface(self.surface, self.formula, self.surface_params.get("window"))
 
-    @property
-    def window(self):
-        return self.surface_params.get("window") or self.surface_model().window
-
 
 def resolve_surface(surface_id: str, formula: str | None, window=None) -> surfaces.Surface:
     if surface_id == surfaces.CUSTOM_ID:
