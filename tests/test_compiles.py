@@ -180,3 +180,47 @@ def test_a_new_program_does_compile(warm, compiles):
         again = simulate(scene.replace(start=(3.5, -2.25), runs=(replace(run, lr=0.0123, noise=0.2, seed=9),)))
     assert n[0] == 0, n[1]
     assert np.isfinite(first.runs[0].xy).all() and len(again.runs[0].xy) == 3001
+
+
+def test_a_new_surface_compiles_its_optimizers_as_one_program(warm, compiles, monkeypatch):
+    """The optimizers a scene needs and no scene compiled before are compiled
+    together (one program), and then reused one by one."""
+    built = []
+    original = engine._compile_group
+
+    def recording(model, optimizer_ids, length):
+        built.append(optimizer_ids)
+        return original(model, optimizer_ids, length)
+
+    monkeypatch.setattr(engine, "_compile_group", recording)
+    surface = "surface=custom&f=x^2%2B3.25*y^2%2B0.5*x*y"  # a surface no other test compiles
+    ids = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"]
+    scene = Scene.from_query(f"{surface}&steps={STEPS}&" + "&".join(f"run={o}" for o in ids + ["adam"]))
+    with compiles.counting() as n:
+        simulate(scene)
+    assert n[0] == 1, n[1]
+    assert built == [tuple(ids)]
+
+    # Fewer runs, other orders, a duplicate of a compiled optimizer: nothing new.
+    runs = scene.runs
+    with compiles.counting() as n:
+        simulate(scene.replace(runs=runs[:2]))
+        simulate(scene.replace(runs=tuple(reversed(runs))))
+        simulate(scene.replace(runs=(runs[5], runs[0], runs[5])))
+    assert n[0] == 0, n[1]
+
+    # A new optimizer in the scene compiles that optimizer alone.
+    lion = replace(runs[7], optimizer="lion", hyper=OPTIMIZERS["lion"].defaults)
+    with compiles.counting() as n:
+        simulate(scene.replace(runs=(*runs[:7], lion)))
+    assert n[0] == 1, n[1]
+    assert built == [tuple(ids), ("lion",)]
+
+    # Eight runs of one optimizer of the group of seven would step six idle
+    # members in each of eight calls: it is compiled alone, once.
+    eight_adams = tuple(replace(runs[5], lr=0.01 * (i + 1)) for i in range(8))
+    with compiles.counting() as n:
+        simulate(scene.replace(runs=eight_adams))
+        simulate(scene.replace(runs=eight_adams[::-1]))
+    assert n[0] == 1, n[1]
+    assert built == [tuple(ids), ("lion",), ("adam",)]

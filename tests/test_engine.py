@@ -171,6 +171,24 @@ def test_every_optimizer_matches_the_optax_loop(opt_id, surface):
     assert_matches_reference(scene)
 
 
+def test_runs_that_share_compiled_groups_each_match_the_optax_loop(monkeypatch):
+    """Optimizers compiled together in one program, another compiled later,
+    and repeated optimizers taking extra calls: every run is still its own
+    reference loop."""
+    monkeypatch.setattr(engine, "PROGRAMS", engine._ProgramCache(engine.PROGRAM_CACHE_SIZE))
+    query, gd_lr = SURFACES["himmelblau"]
+    simulate(Scene.from_query(f"{query}&steps={STEPS}&run=adam:lr=0.05&run=sgd:lr={gd_lr}"))
+    runs = [f"momentum:lr={gd_lr},momentum=0.8", "adam:lr=0.1", f"sgd:lr={gd_lr}", "adam:lr=0.02,b1=0.8",
+            f"momentum:lr={gd_lr / 2}", "rmsprop:lr=0.01", f"sgd:lr={gd_lr / 3},noise=0.5"]
+    scene = Scene.from_query(f"{query}&steps={STEPS}&" + "&".join(f"run={r}" for r in runs))
+    members = engine._members(scene, scene.surface_model(), engine.bucket_length(STEPS))
+    assert members["adam"][0] is members["sgd"][0]
+    assert members["momentum"][0] is members["rmsprop"][0] is not members["adam"][0]
+    assert len(engine.PROGRAMS) == 4
+    for index in range(len(runs)):
+        assert_matches_reference(scene, index)
+
+
 def test_every_optimizer_is_crossed_with_three_surfaces():
     cases = list(_optimizer_cases())
     assert {o for o, _ in cases} == set(OPTIMIZERS)

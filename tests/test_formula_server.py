@@ -19,26 +19,58 @@ def test_a_thousand_formulas_do_not_grow_the_formula_cache():
     assert info.currsize <= formula_module.CACHE_SIZE
 
 
+def _never(keys):
+    pytest.fail(f"made {keys} again")
+
+
 def test_program_cache_keeps_at_most_its_size():
     cache = engine._ProgramCache(3)
     made = []
+
+    def make(keys):
+        made.append(keys)
+        return [-k for k in keys]
+
     for key in range(10):
-        cache.get(key, lambda key=key: made.append(key) or key)
+        assert cache.get_many([key], make) == [-key]
     assert len(cache) == 3
-    assert made == list(range(10))
+    assert made == [(k,) for k in range(10)]
     # the most recent three are the ones kept
-    assert [cache.get(k, lambda: pytest.fail("recompiled a kept program")) for k in (7, 8, 9)] == [7, 8, 9]
+    assert cache.get_many([7, 8, 9], _never) == [-7, -8, -9]
+
+
+def test_program_cache_makes_only_the_missing_keys_in_one_call():
+    cache = engine._ProgramCache(10)
+    made = []
+
+    def make(keys):
+        made.append(keys)
+        return [-k for k in keys]
+
+    assert cache.get_many([1, 2], make) == [-1, -2]
+    assert cache.get_many([3, 1, 4, 2], make) == [-3, -1, -4, -2]
+    assert made == [(1, 2), (3, 4)]
+    assert cache.get_many([4, 3, 2, 1], _never) == [-4, -3, -2, -1]
+
+
+def test_program_cache_remakes_entries_it_does_not_accept():
+    cache = engine._ProgramCache(10)
+    cache.get_many([1, 2], lambda keys: [(k, "group") for k in keys])
+    remade = cache.get_many([1, 2], lambda keys: [(k, "alone") for k in keys],
+                            accept=lambda key, entry: key != 2)
+    assert remade == [(1, "group"), (2, "alone")]
+    assert cache.get_many([2], _never) == [(2, "alone")]
 
 
 def test_two_sessions_asking_for_the_same_new_formula_compile_it_once(monkeypatch):
     built = []
-    original = engine._trajectory_fn
+    original = engine._compile_group
 
-    def counting(*args):
-        built.append(args[1:])
-        return original(*args)
+    def counting(model, optimizer_ids, length):
+        built.append((optimizer_ids, length))
+        return original(model, optimizer_ids, length)
 
-    monkeypatch.setattr(engine, "_trajectory_fn", counting)
+    monkeypatch.setattr(engine, "_compile_group", counting)
     scene = Scene.from_query("surface=custom&f=x^2%2B2*y^2%2B0.123456*x*y&steps=40&run=momentum:lr=0.05")
     barrier = threading.Barrier(2)
     results, errors = [], []
@@ -57,7 +89,7 @@ def test_two_sessions_asking_for_the_same_new_formula_compile_it_once(monkeypatc
         t.join(timeout=120)
     assert not errors
     assert len(results) == 2
-    assert built == [("momentum", engine.bucket_length(40))]
+    assert built == [(("momentum",), engine.bucket_length(40))]
     np.testing.assert_array_equal(results[0].runs[0].xy, results[1].runs[0].xy)
 
 

@@ -68,11 +68,22 @@ SCREENS = Path(__file__).resolve().parents[2] / "artifacts" / "screens"
 # ---------------------------------------------------------------- helpers
 
 
-def player_frame(page):
-    handle = page.wait_for_selector(PLAYER, state="attached", timeout=90_000)
-    frame = handle.content_frame()
-    assert frame is not None
-    return frame
+def ready_player(page, timeout_ms: int):
+    """The player's frame once it has drawn. The iframe is looked up afresh
+    on every poll: a frame handle taken while the page was still being built
+    can belong to an iframe that was replaced since, and would never answer."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        handle = page.query_selector(PLAYER)
+        frame = handle.content_frame() if handle else None
+        try:
+            if frame is not None and frame.evaluate(READY_JS):
+                return frame
+        except Exception:  # the frame navigated or was detached mid-check
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the player did not draw within {timeout_ms} ms")
+        page.wait_for_timeout(100)
 
 
 def open_app(page, server, query: str = "", timeout_ms: int = 90_000):
@@ -80,9 +91,9 @@ def open_app(page, server, query: str = "", timeout_ms: int = 90_000):
     return the player's frame."""
     page.goto(server.url + (f"?{query}" if query else ""))
     try:
-        frame = player_frame(page)
-        frame.wait_for_function(READY_JS, timeout=timeout_ms)
+        ready_player(page, timeout_ms)
         page.wait_for_selector(IDLE, state="attached", timeout=timeout_ms)
+        frame = ready_player(page, timeout_ms)
     except Exception as exc:  # a Playwright timeout: say what the page shows
         SCREENS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENS / "failed-load.png"))
