@@ -148,7 +148,7 @@ def load(page, url: str, ours: bool, timeout_ms: int = 120_000, phases: dict | N
 
     def on_request_finished(req):
         name = req.url.split("?")[0].rsplit("/", 1)[-1]
-        if name in ("plotly.min.js",) or (name == "index.html" and "component" in req.url):
+        if name.startswith("plotly") or (name == "index.html" and "component" in req.url):
             marks.setdefault(name, time.perf_counter() - t0)
 
     page.on("requestfinished", on_request_finished)
@@ -214,7 +214,7 @@ def apptest_rerun_ms(reps: int) -> dict:
     from visualizer.controls import LR_STOPS
 
     os.chdir(ROOT)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "page.py"), default_timeout=120)
     at.run()
     at.run()
     lr = at.select_slider("r0_lr").value

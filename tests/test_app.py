@@ -1,4 +1,4 @@
-"""Page-level tests of `app.py` with Streamlit's AppTest (no browser).
+"""Page-level tests of `page.py` with Streamlit's AppTest (no browser).
 
 Every check reads the scene the page produced from the player component's
 arguments (`json_args` of the `component_instance` element): its `query` is
@@ -34,7 +34,7 @@ from visualizer.optimizers import OPTIMIZERS
 from visualizer.scene import CLIP_NORM, MAX_RUNS, parse_lenient
 
 ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
+APP = str(ROOT / "page.py")
 TIMEOUT = 60  # the first run of a session imports JAX and compiles
 
 _RAW_KEY = "\x00raw-query"  # never a real query key: marks a raw query string

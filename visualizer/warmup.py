@@ -1,0 +1,61 @@
+"""Getting a fresh server process ready before its first visitor.
+
+A new process pays about 1.5 s before it can answer the first page: importing
+JAX, starting its CPU backend, compiling the default scene's optimizers and
+the surface grid. `app.py` calls `start()` when the server starts, so that
+work overlaps with the browser loading Streamlit's frontend instead of
+following it. The first session then finds the programs compiled (or, if it
+arrives early, waits for the compile in flight instead of starting its own:
+see `engine._ProgramCache`).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import tempfile
+import threading
+import time
+
+_LOG = logging.getLogger(__name__)
+
+
+@functools.cache
+def persistent_compilation_cache() -> str:
+    """Compiled programs also go to disk, so a restarted server (Community
+    Cloud wakes a sleeping app in a new process) loads them instead of
+    compiling again. Once per process."""
+    import jax
+
+    path = os.path.join(tempfile.gettempdir(), "optviz-jax-cache")
+    jax.config.update("jax_compilation_cache_dir", path)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    return path
+
+
+def warm_up() -> float:
+    """Compile what the default page needs; returns the seconds it took."""
+    t0 = time.perf_counter()
+    persistent_compilation_cache()
+    from visualizer import payload, player, simulate  # noqa: F401  (player: assembles the frontend)
+    from visualizer.scene import Scene
+
+    scene = Scene.default()
+    simulate(scene)
+    payload.surface_payload(scene.surface_model(), dict(scene.surface_params))
+    return time.perf_counter() - t0
+
+
+def _warm_up_quietly() -> None:
+    try:
+        _LOG.info("warm-up done in %.2f s", warm_up())
+    except Exception:  # a failed warm-up only means the first visitor compiles
+        _LOG.exception("warm-up failed; the first page will compile instead")
+
+
+def start() -> threading.Thread:
+    """Run `warm_up` in a daemon thread and return it at once."""
+    thread = threading.Thread(target=_warm_up_quietly, name="optviz-warm-up", daemon=True)
+    thread.start()
+    return thread
