@@ -2,9 +2,10 @@
 
 A new process pays about 1.5 s before it can answer the first page: importing
 JAX, starting its CPU backend, compiling the default scene's optimizers and
-the surface grid. `app.py` calls `start()` when the server starts, so that
-work overlaps with the browser loading Streamlit's frontend instead of
-following it. The first session then finds the programs compiled (or, if it
+the surface grid. `app.py` has `WarmUpOnFirstRequest` start it on the
+server's first request, so that work overlaps with the browser loading
+Streamlit's frontend instead of following it. (Not at start-up: on a small
+machine the import would slow the server's own start by as much.) The first session then finds the programs compiled (or, if it
 arrives early, waits for the compile in flight instead of starting its own:
 see `engine._ProgramCache`).
 """
@@ -12,13 +13,14 @@ see `engine._ProgramCache`).
 from __future__ import annotations
 
 import functools
-import logging
 import os
 import tempfile
 import threading
 import time
 
-_LOG = logging.getLogger(__name__)
+from streamlit.logger import get_logger
+
+_LOG = get_logger(__name__)  # Streamlit's: shows in the server's console
 
 
 @functools.cache
@@ -59,3 +61,17 @@ def start() -> threading.Thread:
     thread = threading.Thread(target=_warm_up_quietly, name="optviz-warm-up", daemon=True)
     thread.start()
     return thread
+
+
+class WarmUpOnFirstRequest:
+    """ASGI middleware: `start()` the warm-up once, on the first request."""
+
+    def __init__(self, app):
+        self.app = app
+        self.started = False
+
+    async def __call__(self, scope, receive, send):
+        if not self.started and scope["type"] in ("http", "websocket"):
+            self.started = True
+            start()
+        await self.app(scope, receive, send)
