@@ -84,24 +84,28 @@ if value and value.get("event") == "start" and value.get("nonce") != ss.get("sta
     st.rerun()
 
 panels.divergence_messages(result)
+# The surface, full width: a formula as long as the quadratic's or Beale's
+# does not fit beside the table on a projector.
 model = result.surface
-left, right = st.columns([3, 2])
-with left:
-    estimated = surface["minima_estimated"]
-    panels.summary_table(result, minima=surface["minima"] if estimated else None,
-                         min_value=surface.get("min_value") if estimated else None)
-    a, b, c = st.columns(3)
-    a.download_button("Results (JSON)", data=result.to_json, file_name="trajectories.json",
-                      mime="application/json", on_click="ignore", width="stretch")
-    b.download_button("Results (CSV)", data=result.to_csv, file_name="trajectories.csv",
-                      mime="text/csv", on_click="ignore", width="stretch")
-    with c.popover("Share", width="stretch"):
-        st.caption("The address bar always holds this scene. Copy it, or this link:")
-        st.code(f"{st.context.url or ''}?{scene.to_query()}", language=None, wrap_lines=True)
-with right:
-    st.markdown(f"**{model.name}**")
-    st.latex("f(x, y) = " + model.latex)
-    st.caption(model.note)
+st.markdown(f"**{model.name}**")
+# One left-aligned line per piece of a long formula. An `array`, not
+# `aligned`: KaTeX's `aligned` overflows its box by 2 px, which puts a
+# scroll bar under every formula where scroll bars take space.
+pieces = [r"\displaystyle " + piece for piece in model.latex.split(r"\\")]
+st.latex(r"\begin{array}{l} f(x, y) = " + r" \\ \quad ".join(pieces) + r" \end{array}")
+st.caption(model.note)
+
+estimated = surface["minima_estimated"]
+panels.summary_table(result, minima=surface["minima"] if estimated else None,
+                     min_value=surface.get("min_value") if estimated else None)
+a, b, c, _ = st.columns([1, 1, 1, 2])
+a.download_button("Results (JSON)", data=result.to_json, file_name="trajectories.json",
+                  mime="application/json", on_click="ignore", width="stretch")
+b.download_button("Results (CSV)", data=result.to_csv, file_name="trajectories.csv",
+                  mime="text/csv", on_click="ignore", width="stretch")
+with c.popover("Share", width="stretch"):
+    st.caption("The address bar always holds this scene. Copy it, or this link:")
+    st.code(f"{st.context.url or ''}?{scene.to_query()}", language=None, wrap_lines=True)
 
 with st.expander("Update rules, with each run's values", expanded=False):
     panels.update_rules(result)

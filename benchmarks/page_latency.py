@@ -140,6 +140,23 @@ def player_frame(page):
     return handle.content_frame() if handle else None
 
 
+def wait_drawn(page, timeout_ms: int) -> None:
+    """Until the player has drawn once. Polled from here every 20 ms, with
+    the iframe looked up afresh each time: `wait_for_function`'s default
+    polls on requestAnimationFrame, which Chromium may hold back in an iframe
+    that is not painting, and a frame handle taken early can go stale."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        try:
+            if renders(page) > 0:
+                return
+        except Exception:  # the frame navigated or detached mid-check
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the player did not draw within {timeout_ms} ms")
+        page.wait_for_timeout(20)
+
+
 def renders(page) -> int:
     fr = player_frame(page)
     return fr.evaluate("() => (window.__playerStats || {renders: 0}).renders") if fr else 0
@@ -162,8 +179,7 @@ def load(page, url: str, ours: bool, timeout_ms: int = 120_000, phases: dict | N
     if ours:
         page.wait_for_selector(PLAYER, state="attached", timeout=timeout_ms)
         marks["player iframe attached"] = time.perf_counter() - t0
-        player_frame(page).wait_for_function("() => window.__playerStats && window.__playerStats.renders > 0",
-                                             timeout=timeout_ms)
+        wait_drawn(page, timeout_ms)
         marks["player drawn"] = time.perf_counter() - t0
     else:
         page.wait_for_selector(".js-plotly-plot", timeout=timeout_ms)

@@ -150,7 +150,8 @@ def main() -> int:
 
             fr.click("#btn-3d")
             fr.wait_for_function(
-                "() => window.__playerStats.view === '3d' && window.__player.S.stale3d === false", timeout=60000
+                "() => window.__playerStats.view === '3d' && window.__player.S.stale3d === false", timeout=60000,
+                polling=100,
             )
             page.wait_for_timeout(1500)  # first WebGL frames
             fps3, ms3 = count_fps(page, fr, args.seconds)
@@ -166,7 +167,7 @@ def main() -> int:
             slider = page.locator(".st-key-scale [role=slider], .st-key-scale input[type=range]").first
             slider.focus()
             page.keyboard.press("ArrowRight")
-            fr.wait_for_function(f"() => window.__playerStats.renders > {renders}", timeout=60000)
+            fr.wait_for_function(f"() => window.__playerStats.renders > {renders}", timeout=60000, polling=100)
             page.wait_for_selector('[data-test-script-state="notRunning"]', timeout=60000)
             page.wait_for_timeout(300)
             s = stats(fr)

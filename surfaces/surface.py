@@ -30,6 +30,8 @@ class Surface:
     where `fn` equals `min_value`; `saddles` the saddle points worth marking.
     `start`, `steps` and `runs` (scene-language run specs) make the default
     scene that tells this surface's story; `note` says what it teaches.
+    `latex` is the right-hand side of f(x, y) = ...; a long one has LaTeX line
+    breaks where it may break (display it inside an `aligned` environment).
     """
 
     id: str

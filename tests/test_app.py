@@ -31,6 +31,7 @@ from streamlit.testing.v1.element_tree import Widget
 
 from visualizer import Scene, simulate
 from visualizer.optimizers import OPTIMIZERS
+from visualizer.results import summarize
 from visualizer.scene import CLIP_NORM, MAX_RUNS, parse_lenient
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -499,12 +500,16 @@ def test_address_table(open_url, raw, expected, check):
 
 def markdown_texts(at: AppTest) -> list[tuple[str, str]]:
     """Every piece of text the frontend renders as markdown (bodies of
-    markdown, captions and alerts), except titles and widget labels."""
+    markdown, captions and alerts, the cells and headers of static tables),
+    except titles and widget labels."""
     out = []
     for node in at._tree:
         kind = getattr(node, "type", "")
         if kind in ("markdown", "caption", "error", "warning", "info", "success"):
             out.append((kind, node.proto.body))
+        elif kind == "table":
+            frame = node.value
+            out += [(kind, str(text)) for text in [*frame.columns, *frame.to_numpy().ravel()]]
     return out
 
 
@@ -539,6 +544,20 @@ def test_hostile_label_is_escaped_in_markdown(open_url, label):
     assert any(label in unescape_md(t) for _, t in texts), "the label is shown"
     for kind, text in texts:
         assert label not in text, f"{kind} shows the label unescaped: {text!r}"
+
+
+def test_summary_table_has_a_row_per_run(open_url):
+    label = HOSTILE_LABELS["image"]
+    at = open_url(_divergent_hostile_url(label))
+    (table,) = at.table
+    frame = table.value
+    shown = {unescape_md(column): [unescape_md(str(v)) for v in frame[column]] for column in frame.columns}
+    rows = summarize(simulate(scene(at)))
+    assert shown["run"] == [label, label + " 2"]
+    assert shown["optimizer"] == ["SGD", "Momentum"]
+    assert shown["diverged at step"] == [str(rows[0]["diverged_at"]), "—"]
+    assert shown["final loss"] == [format(r["final_loss"], ".4g") for r in rows]
+    assert "steps to loss ≤ min + 1e-3" in shown and "clipped steps" in shown
 
 
 def test_hostile_optimizer_id_is_escaped_in_the_link_error(open_url):

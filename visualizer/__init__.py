@@ -5,11 +5,30 @@ engine, and the parts of the page.
     >>> scene = Scene.from_query("surface=rosenbrock&run=adam:lr=0.05")
     >>> result = simulate(scene)
     >>> result.to_dict()["runs"][0]["diverged_at"]
+
+The names below are imported on first use (PEP 562), so importing a light
+submodule such as `visualizer.warmup` does not import JAX.
 """
 
-from visualizer.engine import simulate
-from visualizer.errors import SceneError
-from visualizer.results import RunResult, SimulationResult
-from visualizer.scene import Run, Scene
+import importlib
 
-__all__ = ["Run", "RunResult", "Scene", "SceneError", "SimulationResult", "simulate"]
+_HOMES = {
+    "simulate": "visualizer.engine",
+    "SceneError": "visualizer.errors",
+    "RunResult": "visualizer.results",
+    "SimulationResult": "visualizer.results",
+    "Run": "visualizer.scene",
+    "Scene": "visualizer.scene",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str):
+    if name in _HOMES:
+        return getattr(importlib.import_module(_HOMES[name]), name)
+    raise AttributeError(f"module 'visualizer' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_HOMES])

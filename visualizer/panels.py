@@ -28,7 +28,11 @@ def divergence_messages(result: SimulationResult) -> None:
 
 
 def summary_table(result: SimulationResult, minima=None, min_value=None) -> None:
-    """One row per run; `minima`/`min_value` are estimates on a formula surface."""
+    """One row per run; `minima`/`min_value` are estimates on a formula surface.
+
+    A static table, not `st.dataframe`: a handful of rows needs no grid, and
+    the grid's code cost a first visit a third of a second. `st.table` reads
+    its cells as Markdown, so every cell goes through `plain`."""
     rows = summarize(result, minima=minima, min_value=min_value)
     table = {
         "run": [r["label"] for r in rows],
@@ -39,7 +43,8 @@ def summary_table(result: SimulationResult, minima=None, min_value=None) -> None
         "diverged at step": [_show(r["diverged_at"], "d") for r in rows],
         "clipped steps": [_show(r["clipped_steps"], "d") for r in rows],
     }
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.table({plain(column): [plain(cell) for cell in cells] for column, cells in table.items()},
+             hide_index=True, hide_header=False, border="horizontal")
 
 
 def _show(value, spec: str) -> str:

@@ -40,7 +40,11 @@ def warm_up() -> float:
     """Compile what the default page needs; returns the seconds it took."""
     t0 = time.perf_counter()
     persistent_compilation_cache()
-    from visualizer import payload, player, simulate  # noqa: F401  (player: assembles the frontend)
+    # The page's own modules, and pandas: Streamlit imports it (0.5 s) the
+    # first time a component's arguments are checked for dataframes.
+    import pandas  # noqa: F401
+
+    from visualizer import controls, panels, payload, player, simulate  # noqa: F401  (player: assembles the frontend)
     from visualizer.scene import Scene
 
     scene = Scene.default()
@@ -64,14 +68,26 @@ def start() -> threading.Thread:
 
 
 class WarmUpOnFirstRequest:
-    """ASGI middleware: `start()` the warm-up once, on the first request."""
+    """ASGI middleware: `start()` the warm-up once, after the first HTTP
+    request has been answered (or as a first websocket opens). After, not
+    before: importing JAX holds the GIL for long stretches, and the first
+    request is usually the health check that tells the world the server is
+    up; it should not wait for the warm-up."""
 
     def __init__(self, app):
         self.app = app
         self.started = False
 
     async def __call__(self, scope, receive, send):
-        if not self.started and scope["type"] in ("http", "websocket"):
-            self.started = True
+        if self.started or scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        self.started = True
+        if scope["type"] == "websocket":  # lives as long as the session
             start()
-        await self.app(scope, receive, send)
+            await self.app(scope, receive, send)
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            start()

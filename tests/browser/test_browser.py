@@ -271,7 +271,7 @@ def test_2d_3d_switch_has_no_console_errors(page, app_server, warm, screens):
     frame = open_app(page, app_server)
     frame.locator("#btn-3d").click()
     frame.wait_for_function("() => window.__playerStats.view === '3d' && "
-                            "!!document.querySelector('#plot3d .gl-container canvas, #plot3d canvas')")
+                            "!!document.querySelector('#plot3d .gl-container canvas, #plot3d canvas')", polling=100)
     frame.locator("#btn-restart").click()
     frame.locator("#btn-play").click()
     page.wait_for_timeout(1200)
@@ -279,7 +279,7 @@ def test_2d_3d_switch_has_no_console_errors(page, app_server, warm, screens):
     frame.locator("#btn-play").click()
     assert frame.locator("#plot3d").is_visible() and not frame.locator("#plot2d").is_visible()
     frame.locator("#btn-2d").click()
-    frame.wait_for_function("() => window.__playerStats.view === '2d'")
+    frame.wait_for_function("() => window.__playerStats.view === '2d'", polling=100)
     assert frame.locator("#plot2d").is_visible()
     page.wait_for_timeout(300)
     assert not frame.locator("#status.warn").count(), frame.locator("#status").inner_text()
@@ -300,7 +300,7 @@ def test_set_start_by_clicking_the_contour(page, app_server, warm, screens):
     sx = float(page.locator(".st-key-start_x input").input_value())
     sy = float(page.locator(".st-key-start_y input").input_value())
     assert (sx, sy) == (pytest.approx(x, rel=1e-5), pytest.approx(y, rel=1e-5))
-    frame.wait_for_function("() => window.__playerStats.renders >= 2")
+    frame.wait_for_function("() => window.__playerStats.renders >= 2", polling=100)
     shot(page, screens, "07-set-start")
 
 
