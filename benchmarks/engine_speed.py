@@ -314,7 +314,7 @@ def cold_section(repeats: int) -> list[str]:
              "interpreters, min in brackets)",
              "  first ever = first simulate in the process (Rosenbrock); new surface = then the first call on Beale",
              "  with the same optimizers, i.e. what a running app pays for a new (surface, set of optimizers)"]
-    lines.append(f"  {'optimizers':>10} {'import':>10} {'first ever':>10} {'new surface':>20} {'per program':>11} "
+    lines.append(f"  {'optimizers':>10} {'import':>10} {'first ever':>10} {'new surface':>20} {'per optimizer':>13} "
                  f"{'warm':>8}")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("JAX_COMPILATION_CACHE_DIR", None)
@@ -338,7 +338,7 @@ def cold_section(repeats: int) -> list[str]:
         new = med("new_surface")
         best = min(r["new_surface"] for r in results)
         lines.append(f"  {len(opts):>10} {_ms(med('import'))} {_ms(med('first_ever'))} {_ms(new)} ({_ms(best).strip()})"
-                     f" {_ms(new / len(opts), 11)} {_ms(med('warm'), 8, 2)}   {','.join(opts)}")
+                     f" {_ms(new / len(opts), 13)} {_ms(med('warm'), 8, 2)}   {','.join(opts)}")
     lines.append(f"  persistent compilation cache: {cache or 'none'}")
     return lines
 
