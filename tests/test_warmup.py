@@ -1,6 +1,9 @@
-"""The warm-up a new server runs on its first request (see app.py)."""
+"""The warm-up a new server runs before it accepts connections (app.py)."""
 
 from __future__ import annotations
+
+import asyncio
+import threading
 
 import jax
 
@@ -27,47 +30,40 @@ def test_warm_up_compiles_everything_the_default_scene_needs(monkeypatch):
     assert compiled == []
 
 
-def _requests(middleware, kinds):
-    """Send requests of these kinds through, one after the other. Driven by
-    hand, not by asyncio.run: the browser tests' Playwright may hold this
-    thread's event loop, and nothing here awaits anything that suspends."""
-    for kind in kinds:
-        coroutine = middleware({"type": kind}, None, None)
-        try:
-            coroutine.send(None)
-        except StopIteration:
-            continue
-        raise AssertionError("the middleware suspended")
-
-
-def test_the_middleware_starts_the_warm_up_once_after_the_first_answer(monkeypatch):
+def _serve(timeout_s=None) -> list:
+    """Run the lifespan as a server would, in a fresh event loop on its own
+    thread (the browser tests' Playwright may own this thread's loop)."""
     events = []
-    monkeypatch.setattr(warmup, "start", lambda: events.append("warm-up"))
 
-    async def inner(scope, receive, send):
-        events.append(scope["type"])
+    async def server():
+        async with warmup.lifespan(None, timeout_s):
+            events.append("serving")
 
-    middleware = warmup.WarmUpOnFirstRequest(inner)
-    _requests(middleware, ["lifespan"])
-    assert events == ["lifespan"]  # the server's own start-up is not a request
-    _requests(middleware, ["http", "websocket", "http"])
-    assert events == ["lifespan", "http", "warm-up", "websocket", "http"]
-
-
-def test_a_first_websocket_starts_the_warm_up_before_its_session(monkeypatch):
-    events = []
-    monkeypatch.setattr(warmup, "start", lambda: events.append("warm-up"))
-
-    async def inner(scope, receive, send):
-        events.append(scope["type"])
-
-    _requests(warmup.WarmUpOnFirstRequest(inner), ["websocket", "http"])
-    assert events == ["warm-up", "websocket", "http"]
+    thread = threading.Thread(target=lambda: asyncio.run(server()))
+    thread.start()
+    thread.join(timeout=30)
+    return events
 
 
-def test_a_failing_warm_up_is_logged_not_raised(monkeypatch):
+def test_the_server_serves_after_the_warm_up(monkeypatch):
+    done = []
+    monkeypatch.setattr(warmup, "warm_up", lambda: done.append("warm") or 0.0)
+    assert _serve() == ["serving"]
+    assert done == ["warm"]
+
+
+def test_a_failing_warm_up_does_not_stop_the_server(monkeypatch):
     def broken():
         raise RuntimeError("no backend")
 
     monkeypatch.setattr(warmup, "warm_up", broken)
-    warmup.start().join(timeout=10)  # the thread ends quietly
+    assert _serve() == ["serving"]
+
+
+def test_an_overlong_warm_up_stops_holding_the_server_back(monkeypatch):
+    release = threading.Event()
+    monkeypatch.setattr(warmup, "warm_up", lambda: release.wait(10) and 0.0)
+    try:
+        assert _serve(timeout_s=0.2) == ["serving"]
+    finally:
+        release.set()
