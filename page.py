@@ -84,16 +84,7 @@ if value and value.get("event") == "start" and value.get("nonce") != ss.get("sta
     st.rerun()
 
 panels.divergence_messages(result)
-# The surface, full width: a formula as long as the quadratic's or Beale's
-# does not fit beside the table on a projector.
-model = result.surface
-st.markdown(f"**{model.name}**")
-# One left-aligned line per piece of a long formula. An `array`, not
-# `aligned`: KaTeX's `aligned` overflows its box by 2 px, which puts a
-# scroll bar under every formula where scroll bars take space.
-pieces = [r"\displaystyle " + piece for piece in model.latex.split(r"\\")]
-st.latex(r"\begin{array}{l} f(x, y) = " + r" \\ \quad ".join(pieces) + r" \end{array}")
-st.caption(model.note)
+panels.surface_about(result.surface)
 
 estimated = surface["minima_estimated"]
 panels.summary_table(result, minima=surface["minima"] if estimated else None,

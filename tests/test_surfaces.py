@@ -233,6 +233,19 @@ def test_ackley_is_smooth_enough_at_the_origin():
     assert abs(value) < 1e-12 and np.isfinite(grad).all()
 
 
+@pytest.mark.parametrize("sid", IDS)
+def test_latex_breaks_only_between_balanced_pieces(sid):
+    """The page sets each piece between line breaks on its own line, so a
+    break inside a \\left...\\right pair or a brace group would be a KaTeX
+    error. Each piece must stand alone, and none may be empty."""
+    pieces = surfaces.SURFACES[sid].latex.split("\\\\")
+    assert len(pieces) <= 3
+    for piece in pieces:
+        assert piece.strip()
+        assert piece.count("\\left") == piece.count("\\right"), piece
+        assert piece.count("{") == piece.count("}"), piece
+
+
 # ------------------------------------------------------------ defaults and the cliff
 
 

@@ -27,6 +27,18 @@ def divergence_messages(result: SimulationResult) -> None:
         )
 
 
+def surface_about(model) -> None:
+    """The surface's name, formula and note, full width: a formula as long as
+    the quadratic's or Beale's does not fit beside the table on a projector.
+    The formula is one left-aligned line per piece (its LaTeX marks where it
+    may break), in an `array`: KaTeX's `aligned` overflows its box by 2 px,
+    which puts a scroll bar under every formula where scroll bars take space."""
+    st.markdown(f"**{plain(model.name)}**")
+    pieces = [r"\displaystyle " + piece for piece in model.latex.split(r"\\")]
+    st.latex(r"\begin{array}{l} f(x, y) = " + r" \\ \quad ".join(pieces) + r" \end{array}")
+    st.caption(model.note)
+
+
 def summary_table(result: SimulationResult, minima=None, min_value=None) -> None:
     """One row per run; `minima`/`min_value` are estimates on a formula surface.
 
