@@ -179,7 +179,7 @@ SURFACES: tuple[Surface, ...] = (
         id="beale",
         name="Beale",
         fn=beale,
-        latex=r"(1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 \\ + (2.625 - x + xy^3)^2",
+        latex=r"(1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 \\ {} + (2.625 - x + xy^3)^2",
         window=((-4.5, 4.5), (-4.5, 4.5)),
         minima=((3.0, 0.5),),
         min_value=0.0,
@@ -320,7 +320,7 @@ SURFACES: tuple[Surface, ...] = (
         name="Goldstein-Price",
         fn=goldstein_price,
         latex=r"\left[1 + (x+y+1)^2 (19 - 14x + 3x^2 - 14y + 6xy + 3y^2)\right] \\ "
-        r"\times \left[30 + (2x-3y)^2 (18 - 32x + 12x^2 + 48y - 36xy + 27y^2)\right]",
+        r"{} \times \left[30 + (2x-3y)^2 (18 - 32x + 12x^2 + 48y - 36xy + 27y^2)\right]",
         window=((-2.0, 2.0), (-2.0, 2.0)),
         minima=((0.0, -1.0),),
         min_value=3.0,
@@ -387,7 +387,7 @@ SURFACES: tuple[Surface, ...] = (
         name="Lévi N.13",
         fn=levi13,
         latex=r"\sin^2(3\pi x) + (x-1)^2\left(1 + \sin^2(3\pi y)\right) \\ "
-        r"+ (y-1)^2\left(1 + \sin^2(2\pi y)\right)",
+        r"{} + (y-1)^2\left(1 + \sin^2(2\pi y)\right)",
         window=((-4.0, 6.0), (-4.0, 6.0)),
         minima=((1.0, 1.0),),
         min_value=0.0,
