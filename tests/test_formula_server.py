@@ -23,14 +23,20 @@ def _never(keys):
     pytest.fail(f"made {keys} again")
 
 
-def test_program_cache_keeps_at_most_its_size():
-    cache = engine._ProgramCache(3)
-    made = []
+def _negating(made: list):
+    """A `make` for the cache that records each call's keys."""
 
     def make(keys):
         made.append(keys)
         return [-k for k in keys]
 
+    return make
+
+
+def test_program_cache_keeps_at_most_its_size():
+    cache = engine._ProgramCache(3)
+    made = []
+    make = _negating(made)
     for key in range(10):
         assert cache.get_many([key], make) == [-key]
     assert len(cache) == 3
@@ -42,11 +48,7 @@ def test_program_cache_keeps_at_most_its_size():
 def test_program_cache_makes_only_the_missing_keys_in_one_call():
     cache = engine._ProgramCache(10)
     made = []
-
-    def make(keys):
-        made.append(keys)
-        return [-k for k in keys]
-
+    make = _negating(made)
     assert cache.get_many([1, 2], make) == [-1, -2]
     assert cache.get_many([3, 1, 4, 2], make) == [-3, -1, -4, -2]
     assert made == [(1, 2), (3, 4)]
