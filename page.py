@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-import surfaces
-from visualizer import SceneError, controls, panels, simulate, warmup
+from visualizer import SceneError, controls, landmarks, panels, simulate, style, warmup
 from visualizer import payload as browser_payload
+from visualizer.events import start_event
 from visualizer.player import player
-from visualizer.scene import Scene
+from visualizer.scene import Scene, Viewer, parse_lenient
+from visualizer.text import plain
 
 st.set_page_config(page_title="Optimizer trajectories", page_icon="📉", layout="wide")
+style.apply()
 
 
 def opening_query() -> str:
@@ -37,66 +39,57 @@ def opening_query() -> str:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def surface_payload(surface_id: str, formula: str | None, params: tuple) -> dict:
-    """The surface grid for the browser, keyed by plain values."""
-    scene = Scene(surface=surface_id, formula=formula, surface_params=dict(params))
+def surface_payload(query: str) -> dict:
+    """The surface grid and its marks for the browser, keyed by the scene's
+    surface part alone (plain text, so the cache key is cheap)."""
+    scene = Scene.from_query(query)
     model = scene.surface_model()
-    if surface_id == surfaces.CUSTOM_ID:
-        from surfaces.minima import estimate_minima
+    return browser_payload.surface_payload(model, scene.surface_values(), landmarks.of(scene))
 
-        found = estimate_minima(model.fn, model.window)
-        payload = browser_payload.surface_payload(model, {}, minima=[(x, y) for x, y, _ in found], estimated=True)
-        payload["min_value"] = min((f for _, _, f in found), default=None)
-        return payload
-    return browser_payload.surface_payload(model, dict(params))
+
+def address(scene: Scene) -> str:
+    """What the address bar holds: the scene, with the viewer keys the
+    player owns (view, step, speed, hide) left for the player to add."""
+    v = scene.viewer
+    return scene.replace(viewer=Viewer(present=v.present, autoplay=v.autoplay, loop=v.loop)).to_query()
 
 
 warmup.persistent_compilation_cache()
 ss = st.session_state
-if "run_ids" not in ss:
-    ss.link_errors = controls.start_session(opening_query())
-if "pending_start" in ss:  # a click on the plot in "Set start" mode
-    controls.pick_start(*ss.pop("pending_start"))
+if "draft" not in ss:
+    opened, ss.link_problems = parse_lenient(opening_query())
+    controls.start_session(opened)
 
 controls.sidebar()
-try:
-    scene = controls.scene_from_state()
-except SceneError as exc:
-    st.error(f"{panels.plain(str(exc))} — showing the default scene.")
-    scene = Scene.default()
+scene = controls.scene()
 
 st.markdown("### Optimizer trajectories")
-for message in ss.get("link_errors", []):
-    st.error(f"The link has a problem: {panels.plain(message)}. Using the default for it.", icon=":material/link_off:")
+for problem in ss.get("link_problems", []):
+    st.error(f"The link has a problem: {plain(problem.explained())}", icon=":material/link_off:")
 
 try:
     with st.spinner("Compiling the optimizers for this surface (only the first time)…"):
         result = simulate(scene)
-        surface = surface_payload(scene.surface, scene.formula, tuple(scene.surface_params.items()))
+        surface = surface_payload(scene.surface_query())
 except SceneError as exc:
-    st.error(panels.plain(str(exc)))
+    st.error(plain(str(exc)))
     st.stop()
 
-value = player(browser_payload.scene_payload(result, surface), key="player", height=660)
-if value and value.get("event") == "start" and value.get("nonce") != ss.get("start_nonce"):
-    ss.start_nonce = value["nonce"]
-    ss.pending_start = tuple(float(v) for v in value["xy"])
+value = player(browser_payload.scene_payload(result, surface, address(scene)), key="player", height=660)
+event = start_event(value, len(scene.runs))
+if event is not None and event.nonce != ss.get("start_nonce"):
+    ss.start_nonce = event.nonce
+    controls.set_start(event.x, event.y, event.run)
     st.rerun()
 
 panels.divergence_messages(result)
 panels.surface_about(result.surface)
-
-estimated = surface["minima_estimated"]
-panels.summary_table(result, minima=surface["minima"] if estimated else None,
-                     min_value=surface.get("min_value") if estimated else None)
-a, b, c, _ = st.columns([1, 1, 1, 2])
+panels.summary_table(result, landmarks.of(scene))
+a, b, _ = st.columns([1, 1, 3])
 a.download_button("Results (JSON)", data=result.to_json, file_name="trajectories.json",
                   mime="application/json", on_click="ignore", width="stretch")
 b.download_button("Results (CSV)", data=result.to_csv, file_name="trajectories.csv",
                   mime="text/csv", on_click="ignore", width="stretch")
-with c.popover("Share", width="stretch"):
-    st.caption("The address bar always holds this scene. Copy it, or this link:")
-    st.code(f"{st.context.url or ''}?{scene.to_query()}", language=None, wrap_lines=True)
 
 with st.expander("Update rules, with each run's values", expanded=False):
     panels.update_rules(result)

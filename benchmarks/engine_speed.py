@@ -215,10 +215,8 @@ def _agreement(result, reference) -> tuple[float, float]:
 
 
 def slider_scene(scene, index: int, lr: float):
-    from dataclasses import replace
-
     runs = list(scene.runs)
-    runs[index] = replace(runs[index], lr=lr)
+    runs[index] = runs[index].replace(lr=lr)
     return scene.replace(runs=tuple(runs))
 
 

@@ -1,62 +1,65 @@
-"""The loss surfaces: a registry of built-in 2D problems, and formulas.
+"""The loss surfaces: one registry of 2D problems, the typed formula included.
 
-`SURFACES` maps each id to its `Surface`; `custom_surface` wraps a compiled
-formula (see `surfaces.formula`) in the same shape, so the engine, the page
-and the CLI treat both alike.
+`SURFACES` maps each id to its `Surface`, `custom` (a formula the user types)
+among them; `custom_surface` gives the `Surface` of one compiled formula
+(see `surfaces.formula`), so the engine, the page and the CLI treat every
+surface alike.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from surfaces.catalog import SURFACES as _CATALOG
-from surfaces.surface import Param, Point, Surface, Window
-
-
-def _registry(entries: tuple[Surface, ...]) -> dict[str, Surface]:
-    registry: dict[str, Surface] = {}
-    for entry in entries:
-        if entry.id in registry:
-            raise ValueError(f"duplicate surface id {entry.id!r}")
-        registry[entry.id] = entry
-    return registry
-
-
-SURFACES: dict[str, Surface] = _registry(_CATALOG)
+from surfaces.formula import compile_formula
+from surfaces.surface import Point, Surface, Window
+from visualizer.knobs import registry
 
 CUSTOM_ID = "custom"
 CUSTOM_DEFAULT_FORMULA = "x^2 + 3*y^2 + sin(3*x)*sin(3*y)"
 CUSTOM_DEFAULT_WINDOW: Window = ((-3.0, 3.0), (-3.0, 3.0))
-CUSTOM_RUNS = (
-    "sgd:lr=0.05,label=SGD",
-    "momentum:lr=0.02,momentum=0.9,label=Momentum",
-    "adam:lr=0.1,label=Adam",
+
+
+def _default_start(window: Window) -> Point:
+    (x0, x1), (y0, y1) = window
+    return (round(x0 + 0.8 * (x1 - x0), 6), round(y0 + 0.8 * (y1 - y0), 6))
+
+
+_DEFAULT_FORMULA = compile_formula(CUSTOM_DEFAULT_FORMULA)
+
+CUSTOM = Surface(
+    id=CUSTOM_ID,
+    name="Your formula",
+    fn=_DEFAULT_FORMULA.fn,
+    latex=_DEFAULT_FORMULA.latex,
+    window=CUSTOM_DEFAULT_WINDOW,
+    minima=(),
+    min_value=None,
+    start=_default_start(CUSTOM_DEFAULT_WINDOW),
+    steps=200,
+    runs=(
+        "sgd:lr=0.05,label=SGD",
+        "momentum:lr=0.02,momentum=0.9,label=Momentum",
+        "adam:lr=0.1,label=Adam",
+    ),
+    log_scale=False,
+    formula=True,
+    note="A surface you typed. Its minima are estimated numerically.",
 )
+
+SURFACES: dict[str, Surface] = registry((*_CATALOG, CUSTOM), "surface")
 
 
 def custom_surface(formula, window: Window = CUSTOM_DEFAULT_WINDOW) -> Surface:
-    """A `Surface` for a compiled `Formula`. Its minima are unknown here (the
-    page estimates them numerically and marks them as estimates)."""
-    (x0, x1), (y0, y1) = window
-    return Surface(
-        id=CUSTOM_ID,
-        name="Your formula",
-        fn=formula.fn,  # the same object for the same formula: caches key on it
-        latex=formula.latex,
-        window=window,
-        minima=(),
-        min_value=None,
-        start=(round(x0 + 0.8 * (x1 - x0), 6), round(y0 + 0.8 * (y1 - y0), 6)),
-        steps=200,
-        runs=CUSTOM_RUNS,
-        log_scale=False,
-        note="A surface you typed. Its minima are estimated numerically.",
-    )
+    """The `custom` surface of a compiled `Formula` in `window`."""
+    return replace(CUSTOM, fn=formula.fn,  # the same object for the same formula: caches key on it
+                   latex=formula.latex, window=window, start=_default_start(window))
 
 
 __all__ = [
     "CUSTOM_DEFAULT_FORMULA",
     "CUSTOM_DEFAULT_WINDOW",
     "CUSTOM_ID",
-    "Param",
     "Point",
     "SURFACES",
     "Surface",

@@ -12,7 +12,8 @@ import math
 import jax.numpy as jnp
 from jax.nn import sigmoid
 
-from surfaces.surface import Param, Surface
+from surfaces.surface import Surface
+from visualizer.knobs import Knob
 
 PI = math.pi
 
@@ -136,8 +137,10 @@ SURFACES: tuple[Surface, ...] = (
             "adam:lr=0.3,label=Adam",
         ),
         params=(
-            Param("cond", 10.0, 1.0, 1000.0, "condition number: curvature ratio of the steep to the shallow axis"),
-            Param("angle", 30.0, -180.0, 180.0, "rotation of the axes in degrees"),
+            Knob("cond", 10.0, 1.0, 1000.0, r"\kappa", "condition number: curvature ratio of the steep to the shallow axis",
+                 title="Condition number κ", log=True),
+            Knob("angle", 30.0, -180.0, 180.0, r"\alpha", "rotation of the axes in degrees",
+                 title="Rotation α (degrees)"),
         ),
         log_scale=False,
         note=(
@@ -434,7 +437,7 @@ SURFACES: tuple[Surface, ...] = (
         id="cliff",
         name="Gradient cliff",
         fn=cliff,
-        latex=r"\tfrac12\left(0.2x^2 + y^2\right) + \frac{50}{1 + e^{-20(x - 1.5)}}",
+        latex=rf"\tfrac12\left(0.2x^2 + y^2\right) + \frac{{{CLIFF_HEIGHT:g}}}{{1 + e^{{-{CLIFF_STEEPNESS:g}(x - {CLIFF_AT:g})}}}}",
         window=((-3.0, 3.0), (-2.0, 2.0)),
         minima=((0.0, 0.0),),
         min_value=0.0,

@@ -158,6 +158,20 @@ CONSTANTS = {"pi": math.pi, "e": math.e}
 VARIABLES = ("x", "y")
 _NAME_LATEX = {"x": "x", "y": "y", "pi": r"\pi", "e": "e"}
 _ALLOWED = ", ".join([*VARIABLES, *CONSTANTS, *FUNCTIONS])
+OPERATORS = ("+", "-", "*", "/", "^", "**", "(", ")")
+
+
+def vocabulary() -> dict[str, list[str]]:
+    """Everything a formula may use, for help texts and listings."""
+    return {"variables": list(VARIABLES), "constants": list(CONSTANTS), "operators": list(OPERATORS),
+            "functions": [*FUNCTIONS, *ALIASES]}
+
+
+def help_text() -> str:
+    """One sentence naming everything a formula may use."""
+    words = vocabulary()
+    return (f"Numbers, {', '.join(words['variables'] + words['constants'])}, {' '.join(OPERATORS[:-2])}, "
+            f"parentheses and the functions {', '.join(words['functions'])}.")
 
 
 # --------------------------------------------------------------------------

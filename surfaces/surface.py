@@ -6,19 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from visualizer.knobs import Knob
+
 Point = tuple[float, float]
 Window = tuple[tuple[float, float], tuple[float, float]]
-
-
-@dataclass(frozen=True)
-class Param:
-    """A continuous parameter of a surface (the quadratic's `cond`, `angle`)."""
-
-    name: str
-    default: float
-    low: float
-    high: float
-    help: str = ""
 
 
 @dataclass(frozen=True)
@@ -26,12 +17,17 @@ class Surface:
     """A 2D test problem.
 
     `fn(x, y, **params)` is pure jax.numpy and differentiable everywhere a
-    user can start, minima included. `minima` lists every global minimum,
-    where `fn` equals `min_value`; `saddles` the saddle points worth marking.
-    `start`, `steps` and `runs` (scene-language run specs) make the default
-    scene that tells this surface's story; `note` says what it teaches.
-    `latex` is the right-hand side of f(x, y) = ...; a long one has LaTeX line
-    breaks where it may break (display it inside an `aligned` environment).
+    user can start, minima included; `params` are its continuous knobs (the
+    quadratic's `cond` and `angle`), which the sidebar shows and the engine
+    passes as arguments. `minima` lists every global minimum, where `fn`
+    equals `min_value`; `saddles` the saddle points worth marking. `start`,
+    `steps` and `runs` (scene-language run specs) make the default scene that
+    tells this surface's story; `note` says what it teaches. `latex` is the
+    right-hand side of f(x, y) = ...; a long one has LaTeX line breaks where
+    it may break (display it inside an `aligned` environment).
+
+    A surface with `formula=True` (`custom`) takes its function from the
+    scene's `f`: its minima are unknown here and estimated numerically.
     """
 
     id: str
@@ -46,16 +42,17 @@ class Surface:
     runs: tuple[str, ...]
     note: str
     saddles: tuple[Point, ...] = ()
-    params: tuple[Param, ...] = ()
+    params: tuple[Knob, ...] = ()
     # Colour and contour levels on a log scale: for surfaces whose values
     # span decades (Rosenbrock's valley is invisible on a linear scale).
     log_scale: bool = True
+    formula: bool = False
     defaults: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self):
         object.__setattr__(self, "defaults", {p.name: p.default for p in self.params})
 
-    def param(self, name: str) -> Param:
+    def param(self, name: str) -> Knob:
         for p in self.params:
             if p.name == name:
                 return p

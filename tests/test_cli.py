@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 
 import surfaces
+from surfaces.formula import ALIASES, FUNCTIONS
 from visualizer import Scene, simulate
 from visualizer.cli import main, scene_text
 from visualizer.optimizers import OPTIMIZERS
+from visualizer.run import SETTINGS
 from visualizer.scene import MAX_RUNS
 from visualizer.schedules import SCHEDULES
 
@@ -171,7 +173,7 @@ def test_surfaces_lists_every_id(capsys):
     code, out, err = run_cli(capsys, "surfaces")
     assert code == 0, err
     ids = {line.split()[0] for line in out.splitlines() if line.strip()}
-    assert set(surfaces.SURFACES) | {surfaces.CUSTOM_ID} <= ids
+    assert set(surfaces.SURFACES) <= ids
     assert "%2B" in out  # the note on writing formulas
 
 
@@ -179,13 +181,14 @@ def test_surfaces_json(capsys):
     code, out, err = run_cli(capsys, "surfaces", "--json")
     assert code == 0, err
     listing = json.loads(out)["surfaces"]
-    assert [s["id"] for s in listing] == [*surfaces.SURFACES, surfaces.CUSTOM_ID]
+    assert [s["id"] for s in listing] == list(surfaces.SURFACES)
     by_id = {s["id"]: s for s in listing}
     rosen = by_id["rosenbrock"]
     assert rosen["minima"] == [[1.0, 1.0]] and rosen["min_value"] == 0.0
     assert rosen["window"] == [list(w) for w in surfaces.SURFACES["rosenbrock"].window]
     assert {p["name"] for p in by_id["quadratic"]["params"]} == {"cond", "angle"}
     assert by_id["custom"]["formula"]["default"] == surfaces.CUSTOM_DEFAULT_FORMULA
+    assert by_id["custom"]["formula"]["functions"] == [*FUNCTIONS, *ALIASES], "every function the compiler takes"
     for s in listing:  # every default scene the listing describes is valid
         Scene.from_query(f"surface={s['id']}&start={s['start'][0]!r},{s['start'][1]!r}&steps={s['steps']}")
 
@@ -196,7 +199,7 @@ def test_optimizers_lists_every_id(capsys):
     first_words = {line.split()[0] for line in out.splitlines() if line.strip()}
     assert set(OPTIMIZERS) <= first_words
     assert set(SCHEDULES) <= first_words
-    assert {"clip_value", "clip_norm", "noise", "seed", "label", "lr", "schedule"} <= first_words
+    assert {"lr", "schedule", *(k.name for k in SETTINGS)} <= first_words
 
 
 def test_optimizers_json(capsys):
@@ -207,10 +210,10 @@ def test_optimizers_json(capsys):
     assert [s["id"] for s in listing["schedules"]] == list(SCHEDULES)
     adam = {o["id"]: o for o in listing["optimizers"]}["adam"]
     assert adam["optax"].startswith("optax.adam(")
-    assert adam["lr_default"] == OPTIMIZERS["adam"].lr_default
+    assert adam["lr_default"] == OPTIMIZERS["adam"].lr
     assert {h["name"]: h["default"] for h in adam["hypers"]} == OPTIMIZERS["adam"].defaults
     keys = {k["name"]: k for k in listing["run_keys"]}
-    assert {"lr", "schedule", "clip_value", "clip_norm", "noise", "seed", "label"} == set(keys)
+    assert {"lr", "schedule", *(k.name for k in SETTINGS)} == set(keys)
     assert keys["noise"]["range"] == [0.0, 1e4]
     assert keys["clip_norm"]["default"] is None  # off unless given
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 import random
 from contextlib import contextmanager
-from dataclasses import replace
 
 import jax
 import jax.numpy as jnp
@@ -15,7 +14,7 @@ import pytest
 
 from visualizer import Scene, engine, simulate
 from visualizer.optimizers import OPTIMIZERS
-from visualizer.scene import CLIP_NORM, CLIP_VALUE
+from visualizer.run import CHOICE, NUMBER, SWITCH
 from visualizer.schedules import SCHEDULES
 
 # The event jax records once per XLA backend compilation (jax 0.10:
@@ -66,14 +65,12 @@ def warm(compiles):
     for i, scene in enumerate(scenes):
         runs = []
         for j, run in enumerate(scene.runs):
-            kind = SCHEDULES[kinds[(i + j) % len(kinds)]]
-            runs.append(replace(run, schedule=kind.id, schedule_params=kind.defaults,
-                                noise=0.5 if j % 2 else 0.0, clip_value=1.0 if j % 3 == 0 else None))
+            runs.append(run.replace(schedule=kinds[(i + j) % len(kinds)], noise=0.5 if j % 2 else 0.0,
+                                    clip_value=1.0 if j % 3 == 0 else None))
         simulate(scene.replace(runs=tuple(runs)))
         simulate(scene)
-    for kind in SCHEDULES.values():  # every schedule kind at least once more, noise on
-        run = replace(scenes[0].runs[0], schedule=kind.id, schedule_params=kind.defaults, noise=1.0, seed=3)
-        simulate(scenes[0].replace(runs=(run,)))
+    for kind in SCHEDULES:  # every schedule kind at least once more, noise on
+        simulate(scenes[0].replace(runs=(scenes[0].runs[0].replace(schedule=kind, noise=1.0, seed=3),)))
     return scenes
 
 
@@ -98,38 +95,30 @@ def _value(rng, hyper):
 
 
 def _change(rng, scene: Scene) -> Scene:
-    """One random change of a continuous value (or of a schedule kind)."""
-    what = rng.choice(["lr", "hyper", "schedule", "schedule_param", "clip_value", "clip_norm", "noise", "seed",
-                       "start", "cond", "angle"])
+    """One random change of a continuous value of the scene: a surface knob,
+    the start, or any key of a run (its declarations say which there are), a
+    schedule kind and switching a clip or its own start on and off included."""
+    what = rng.choice(["surface", "start", "run", "run", "run"])
     if what == "start":
         return scene.replace(start=(rng.uniform(-3, 3), rng.uniform(-3, 3)))
-    if what in ("cond", "angle"):
-        value = _log_uniform(rng, 1, 1000) if what == "cond" else rng.uniform(-180, 180)
-        return scene.replace(surface_params={**scene.surface_params, what: value})
+    if what == "surface":
+        knob = rng.choice(scene.surface_model().params)
+        return scene.replace(surface_params={**scene.surface_params, knob.name: _value(rng, knob)})
     i = rng.randrange(len(scene.runs))
     run = scene.runs[i]
-    opt = OPTIMIZERS[run.optimizer]
-    if what == "lr":
-        run = replace(run, lr=_log_uniform(rng, 1e-4, 1.0))
-    elif what == "hyper" and opt.hypers:
-        h = rng.choice(opt.hypers)
-        run = replace(run, hyper={**run.hyper, h.name: _value(rng, h)})
-    elif what == "schedule" or (what == "schedule_param" and not SCHEDULES[run.schedule].hypers):
-        kind = SCHEDULES[rng.choice(list(SCHEDULES))]
-        run = replace(run, schedule=kind.id, schedule_params={h.name: _value(rng, h) for h in kind.hypers})
-    elif what == "schedule_param":
-        h = rng.choice(SCHEDULES[run.schedule].hypers)
-        run = replace(run, schedule_params={**run.schedule_params, h.name: _value(rng, h)})
-    elif what == "clip_value":
-        run = replace(run, clip_value=None if rng.random() < 0.3 else _value(rng, CLIP_VALUE))
-    elif what == "clip_norm":
-        run = replace(run, clip_norm=None if rng.random() < 0.3 else _value(rng, CLIP_NORM))
-    elif what == "noise":
-        run = replace(run, noise=0.0 if rng.random() < 0.3 else _log_uniform(rng, 1e-3, 10))
-    elif what == "seed":
-        run = replace(run, seed=rng.randrange(2**31))
+    keys = [k for k in run.keys() if k.kind in (NUMBER, SWITCH, CHOICE)]
+    # The schedule kind one time in four: it changes which keys the run has.
+    key = next(k for k in keys if k.kind == CHOICE) if rng.random() < 0.25 else rng.choice(keys)
+    if key.kind == CHOICE:
+        value = rng.choice(key.choices)
+    elif key.kind == SWITCH and rng.random() < 0.3:
+        value = None
+    elif key.name in ("x0", "y0"):
+        value = rng.uniform(-3, 3)
+    else:
+        value = _value(rng, key.knob)
     runs = list(scene.runs)
-    runs[i] = run
+    runs[i] = run.replace(**{key.name: value})
     return scene.replace(runs=tuple(runs))
 
 
@@ -142,7 +131,7 @@ def test_random_value_changes_compile_nothing(warm, compiles):
             k = rng.randrange(len(scenes))
             scenes[k] = _change(rng, scenes[k])
             # Every change is a valid scene a user could type.
-            assert Scene.from_query(scenes[k].to_query()) is not None
+            assert Scene.from_query(scenes[k].to_query()) == scenes[k]
             result = simulate(scenes[k])
             assert len(result.runs) == len(scenes[k].runs)
             seen.update((r.optimizer, r.schedule, r.noise > 0, r.clip_norm is not None) for r in scenes[k].runs)
@@ -155,14 +144,12 @@ def test_changing_steps_within_a_bucket_compiles_nothing(warm, compiles):
     low = min(s for s in range(1, length) if engine.bucket_length(s) == length)
     rng = random.Random(7)
     scene = warm[0]
-    kinds = list(SCHEDULES.values())
+    kinds = list(SCHEDULES)
     with compiles.counting() as n:
         for i in range(20):
             steps = rng.randint(low, length - 1)
             assert engine.bucket_length(steps) == length
-            runs = tuple(replace(r, schedule=kinds[(i + j) % len(kinds)].id,
-                                 schedule_params=kinds[(i + j) % len(kinds)].defaults)
-                         for j, r in enumerate(scene.runs))
+            runs = tuple(r.replace(schedule=kinds[(i + j) % len(kinds)]) for j, r in enumerate(scene.runs))
             result = simulate(scene.replace(steps=steps, runs=runs))
             assert all(len(r.xy) == steps + 1 or r.diverged_at is not None for r in result.runs)
     assert n[0] == 0, f"{n[0]} compilations while changing steps within one bucket: {n[1][:10]}"
@@ -177,7 +164,7 @@ def test_a_new_program_does_compile(warm, compiles):
     assert n[0] >= 1
     with compiles.counting() as n:
         (run,) = scene.runs
-        again = simulate(scene.replace(start=(3.5, -2.25), runs=(replace(run, lr=0.0123, noise=0.2, seed=9),)))
+        again = simulate(scene.replace(start=(3.5, -2.25), runs=(run.replace(lr=0.0123, noise=0.2, seed=9),)))
     assert n[0] == 0, n[1]
     assert np.isfinite(first.runs[0].xy).all() and len(again.runs[0].xy) == 3001
 
@@ -193,7 +180,8 @@ def test_a_new_surface_compiles_its_optimizers_as_one_program(warm, compiles, mo
         return original(model, optimizer_ids, length)
 
     monkeypatch.setattr(engine, "_compile_group", recording)
-    surface = "surface=custom&f=x^2%2B3.25*y^2%2B0.5*x*y"  # a surface no other test compiles
+    monkeypatch.setattr(engine, "PROGRAMS", engine._ProgramCache(engine.PROGRAM_CACHE_SIZE))
+    surface = "surface=custom&f=x^2%2B3.25*y^2%2B0.5*x*y"
     ids = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"]
     scene = Scene.from_query(f"{surface}&steps={STEPS}&" + "&".join(f"run={o}" for o in ids + ["adam"]))
     with compiles.counting() as n:
@@ -210,7 +198,7 @@ def test_a_new_surface_compiles_its_optimizers_as_one_program(warm, compiles, mo
     assert n[0] == 0, n[1]
 
     # A new optimizer in the scene compiles that optimizer alone.
-    lion = replace(runs[7], optimizer="lion", hyper=OPTIMIZERS["lion"].defaults)
+    lion = runs[7].with_optimizer("lion")
     with compiles.counting() as n:
         simulate(scene.replace(runs=(*runs[:7], lion)))
     assert n[0] == 1, n[1]
@@ -218,7 +206,7 @@ def test_a_new_surface_compiles_its_optimizers_as_one_program(warm, compiles, mo
 
     # Eight runs of one optimizer of the group of seven would step six idle
     # members in each of eight calls: it is compiled alone, once.
-    eight_adams = tuple(replace(runs[5], lr=0.01 * (i + 1)) for i in range(8))
+    eight_adams = tuple(runs[5].replace(lr=0.01 * (i + 1)) for i in range(8))
     with compiles.counting() as n:
         simulate(scene.replace(runs=eight_adams))
         simulate(scene.replace(runs=eight_adams[::-1]))

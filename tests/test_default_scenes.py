@@ -9,7 +9,7 @@ from visualizer import Scene, simulate
 from visualizer.results import summarize
 
 
-@pytest.mark.parametrize("surface_id", [*surfaces.SURFACES, surfaces.CUSTOM_ID])
+@pytest.mark.parametrize("surface_id", list(surfaces.SURFACES))
 def test_default_scene_runs_and_round_trips(surface_id):
     scene = Scene.default(surface_id)
     assert Scene.from_query(scene.to_query()) == scene

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import replace
 
 import jax
 import jax.numpy as jnp
@@ -73,9 +72,11 @@ def reference(scene, run, chain=None):
     loss = loss_fn(scene)
     params = _surface_params(scene)
     grad = _value_and_grad(scene.surface, False)
-    chain = chain or engine.build_chain(run, scene.steps, loss)
+    chain = optax.with_extra_args_support(chain or engine.build_chain(run, scene.steps, loss))
     # Op by op unless Newton, whose exact Hessian takes seconds op by op.
-    update = jax.jit(chain.update) if run.optimizer == "newton" else chain.update
+    update = chain.update
+    if run.optimizer == "newton":
+        update = jax.jit(lambda g, s, x, value, grad: chain.update(g, s, x, value=value, grad=grad, value_fn=loss))
     x = jnp.asarray(scene.start, jnp.float32)
     state = chain.init(x)
     xs, losses, norms = [x], [], []
@@ -83,7 +84,8 @@ def reference(scene, run, chain=None):
         value, g = grad(x, params)
         losses.append(value)
         norms.append(jnp.linalg.norm(g))
-        u, state = update(g, state, x)
+        extra = {} if run.optimizer == "newton" else {"value_fn": loss}
+        u, state = update(g, state, x, value=value, grad=g, **extra)
         x = optax.apply_updates(x, u)
         xs.append(x)
     losses.append(grad(x, params)[0])
@@ -164,7 +166,7 @@ def _optimizer_cases():
 def test_every_optimizer_matches_the_optax_loop(opt_id, surface):
     query, gd_lr = SURFACES[surface]
     opt = OPTIMIZERS[opt_id]
-    lr = gd_lr if opt_id in (*GRADIENT_SCALED, "radam") else 0.5 if opt_id == "newton" else opt.lr_default
+    lr = gd_lr if opt_id in (*GRADIENT_SCALED, "radam") else 0.5 if opt_id == "newton" else opt.lr
     spec = ",".join([f"lr={lr}", *(f"{h.name}={HYPER_VALUES[h.name]}" for h in opt.hypers)])
     scene = Scene.from_query(f"{query}&steps={STEPS}&run={opt_id}:{spec}")
     assert dict(scene.runs[0].hyper) == {h.name: HYPER_VALUES[h.name] for h in opt.hypers}
@@ -226,7 +228,7 @@ def spec_optimizer(opt_id, lr, h, hessian):
 @pytest.mark.parametrize("opt_id", list(OPTIMIZERS))
 def test_every_optimizer_is_the_optax_optimizer_spec_names(opt_id):
     opt = OPTIMIZERS[opt_id]
-    lr = 0.01 if opt_id in (*GRADIENT_SCALED, "radam") else 0.5 if opt_id == "newton" else opt.lr_default
+    lr = 0.01 if opt_id in (*GRADIENT_SCALED, "radam") else 0.5 if opt_id == "newton" else opt.lr
     spec = ",".join([f"lr={lr}", *(f"{h.name}={HYPER_VALUES[h.name]}" for h in opt.hypers)])
     scene = Scene.from_query(f"surface=himmelblau&steps=10&run={opt_id}:{spec}")
     run = scene.runs[0]
@@ -329,7 +331,7 @@ NOISE_RUNS = [
 def test_noise_matches_the_optax_loop(surface, run):
     scene = Scene.from_query(f"{SURFACES[surface][0]}&steps={STEPS}&run={run}")
     noisy = assert_matches_reference(scene)
-    quiet = simulate(scene.replace(runs=(replace(scene.runs[0], noise=0.0),)))
+    quiet = simulate(scene.replace(runs=(scene.runs[0].replace(noise=0.0),)))
     assert not np.allclose(noisy.xy, quiet.runs[0].xy), "noise changed nothing"
 
 
@@ -456,7 +458,7 @@ TEXTBOOK_RUNS = {
 @pytest.mark.parametrize("opt_id", list(TEXTBOOK_RUNS))
 def test_core_optimizers_match_their_textbook_update(opt_id, surface):
     query, grad, gd_lr = TEXTBOOK_SURFACES[surface]
-    lr = gd_lr if opt_id in GRADIENT_SCALED else OPTIMIZERS[opt_id].lr_default
+    lr = gd_lr if opt_id in GRADIENT_SCALED else OPTIMIZERS[opt_id].lr
     if surface == "rosenbrock" and opt_id not in GRADIENT_SCALED:
         lr = lr / 5
     spec = ",".join(filter(None, [f"lr={lr}", TEXTBOOK_RUNS[opt_id]]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 from urllib.parse import quote
 
 import pytest
@@ -12,14 +13,17 @@ from hypothesis import strategies as st
 import surfaces
 import visualizer
 from visualizer import Scene, SceneError
-from visualizer.optimizers import OPTIMIZERS
-from visualizer.scene import parse_lenient
+from visualizer.knobs import FLOAT32_TINY
+from visualizer.optimizers import LR, OPTIMIZERS
+from visualizer.run import SETTINGS, TEXT
+from visualizer.scene import COORD, SCENE_KEYS, WINDOW, parse_lenient
 from visualizer.schedules import SCHEDULES
 
 SURFACE_IDS = list(surfaces.SURFACES)
-RUN_KEYS = ("lr", "schedule", "clip_value", "clip_norm", "noise", "seed", "label")
+RUN_KEYS = ("lr", "schedule", *(k.name for k in SETTINGS))
 HYPER_KEYS = sorted({h.name for o in OPTIMIZERS.values() for h in o.hypers}
-                    | {h.name for s in SCHEDULES.values() for h in s.hypers})
+                    | {p.name for s in SCHEDULES.values() for p in s.params})
+SURFACE_KEYS = sorted({p.name for s in surfaces.SURFACES.values() for p in s.params})
 
 
 def _message(query: str) -> str:
@@ -70,6 +74,8 @@ GOOD = [
     "surface=custom",
     "start=1e-3,-2.5E2&steps=64&run=sgd:lr=.5",
     "start=100000,-100000&run=sgd:lr=1000,seed=2147483647,noise=10000",
+    "surface=himmelblau&run=sgd:lr=0.01,x0=-1,y0=2&run=sgd:lr=0.01,x0=1",
+    "surface=saddle&view=3d&step=20&speed=0.5&hide=1,3&present=1&autoplay=1&loop=1",
 ]
 
 
@@ -212,6 +218,20 @@ BAD = [
     ("run=sgd:label=a%09b", ["label", "\\t", "plain text"]),
     ("run=sgd:label=a,label=b", ["label", "twice"]),
     ("f=x", ["f", "surface=custom"]),
+    ("steps=-5", ["steps", "-5", "out of range", "[1, 10000]"]),
+    ("run=sgd:clip_norm=1e-50", ["clip_norm", "1e-50", "too small", "float32"]),
+    ("run=sgd:label=%E2%80%8B", ["label", "plain text"]),
+    ("run=sgd:label=%20%20", ["label", "no visible characters"]),
+    ("run=sgd:x0=1e6", ["x0", "1e6", "[-100000, 100000]"]),
+    ("run=sgd:y0=abc", ["y0", "abc", "not a number"]),
+    ("view=4d", ["view", "4d", "2d, 3d"]),
+    ("steps=10&step=11", ["step", "11", "[0, 10]"]),
+    ("speed=100", ["speed", "100", "[0.25, 8]"]),
+    ("hide=4", ["hide", "4", "[1, 3]"]),
+    ("hide=0", ["hide", "0", "[1,"]),
+    ("present=yes", ["present", "yes", "0 or 1"]),
+    ("autoplay=2", ["autoplay", "0 or 1"]),
+    ("loop=", ["loop", "0 or 1"]),
     ("surface=custom&f=import%20os", ["f", "import"]),
 ]
 
@@ -227,9 +247,9 @@ def test_bad_scene_gets_a_one_line_scene_error(query, fragments):
 @pytest.mark.parametrize("query, fragments", BAD, ids=[q[:40] for q, _ in BAD])
 def test_lenient_parse_reports_the_same_error_and_keeps_a_valid_scene(query, fragments):
     scene, errors = parse_lenient(query)
-    assert str(_error(query)) in errors
+    assert str(_error(query)) in [str(e) for e in errors]
     for error in errors:
-        _assert_one_line(error)
+        _assert_one_line(error.explained())
     _assert_valid(scene)
 
 
@@ -258,9 +278,12 @@ def test_lenient_falls_back_per_key():
     assert scene.steps == surfaces.SURFACES["quadratic"].steps
     assert scene.start == (1.0, 2.0)
     (run,) = scene.runs
-    assert run.optimizer == "adam" and run.lr == OPTIMIZERS["adam"].lr_default and run.hyper["b1"] == 0.8
+    assert run.optimizer == "adam" and run.lr == OPTIMIZERS["adam"].lr and run.hyper["b1"] == 0.8
     assert len(errors) == 3
-    assert any("steps" in e for e in errors) and any("lr" in e for e in errors) and any("nope" in e for e in errors)
+    messages = [e.explained() for e in errors]
+    assert any("steps" in m and "default" in m for m in messages)
+    assert any("lr" in m and "default" in m for m in messages)
+    assert any("nope" in m and "run 2 is left out" in m for m in messages), "a dropped run says so"
 
     scene, errors = parse_lenient("surface=nope&steps=50")
     assert scene.surface == "rosenbrock" and scene.steps == 50 and len(errors) == 1
@@ -273,7 +296,7 @@ def test_lenient_falls_back_per_key():
 def test_lenient_keeps_the_first_eight_runs():
     scene, errors = parse_lenient("&".join(f"run=sgd:lr={i}" for i in range(1, 11)))
     assert [r.lr for r in scene.runs] == [float(i) for i in range(1, 9)]
-    assert len(errors) == 1
+    assert len(errors) == 1 and "the first 8 are kept" in errors[0].explained()
 
 
 def test_good_queries_parse_leniently_without_errors():
@@ -288,8 +311,8 @@ ATOM_TEXT = st.text(st.characters(codec="utf-8"), max_size=12) | st.sampled_from
     ["", "nan", "inf", "-inf", "1e309", "0x10", "1_000", "-0", "0", "1", "2.5", "1e-3", "-7", "1e9",
      "10001", "%00", "%0A", "%2C", "%3D", "%26", "+", "%", "%zz", "a,b", "1,2", "1,2,3,4", ":", "=", "&"]
 )
-KEY_TEXT = st.sampled_from([*RUN_KEYS, *HYPER_KEYS, "window", "cond", "angle", "f", "start", "steps",
-                            "surface", "run", "bogus", ""])
+KEY_TEXT = st.sampled_from([*RUN_KEYS, *HYPER_KEYS, *SURFACE_KEYS, "window", *(k.name for k in SCENE_KEYS),
+                            "bogus", ""])
 
 
 @st.composite
@@ -297,7 +320,7 @@ def random_combination(draw):
     """Random combinations of the real keys and ids with random values."""
     parts = []
     for _ in range(draw(st.integers(0, 6))):
-        key = draw(st.sampled_from(["surface", "f", "start", "steps", "run", "run", "run", "bogus"]))
+        key = draw(st.sampled_from([*(k.name for k in SCENE_KEYS), "run", "run", "bogus"]))
         if key == "surface":
             head = draw(st.sampled_from([*SURFACE_IDS, "custom", "nope"]))
         elif key == "run":
@@ -322,7 +345,7 @@ def _check_any_query(query):
     scene, errors = parse_lenient(query)
     _assert_valid(scene)
     for error in errors:
-        _assert_one_line(error)
+        _assert_one_line(error.explained())
     if strict is None:
         assert errors, "strict parse failed but lenient reported nothing"
     else:
@@ -344,10 +367,12 @@ def test_random_combinations_of_real_keys_only_raise_scene_error(query):
 # ------------------------------------------------------------ hypothesis: valid scenes round-trip
 
 
-def _in_range(hyper):
-    if hyper.integer:
-        return st.integers(int(hyper.low) + (1 if hyper.low_open else 0), int(hyper.high))
-    return st.floats(hyper.low, hyper.high, exclude_min=hyper.low_open, allow_nan=False, allow_infinity=False)
+def _in_range(knob):
+    """Any value the knob allows (never one that float32 flushes to 0)."""
+    if knob.integer:
+        return st.integers(int(knob.low) + (1 if knob.low_open else 0), int(knob.high))
+    values = st.floats(knob.low, knob.high, exclude_min=knob.low_open, allow_nan=False, allow_infinity=False)
+    return values.filter(lambda v: v == 0 or abs(v) >= FLOAT32_TINY)
 
 
 @st.composite
@@ -363,7 +388,7 @@ def number_text(draw, value):
 LABELS = st.text(
     st.characters(categories=("L", "M", "N", "P", "S")) | st.sampled_from(list(" ,:=&+%?#/;")),
     max_size=60,
-)
+).filter(lambda t: not t or any(unicodedata.category(c)[0] in "LNPS" for c in t))
 
 
 @st.composite
@@ -372,15 +397,15 @@ def valid_scene(draw):
     expect = {}
     surface = draw(st.sampled_from([*SURFACE_IDS, "custom"]))
     items = []
-    if surface == "quadratic":
-        for name, low, high in (("cond", 1, 1000), ("angle", -180, 180)):
-            if draw(st.booleans()):
-                value = draw(st.floats(low, high))
-                items.append(f"{name}={draw(number_text(value))}")
-                expect[name] = value
+    for knob in surfaces.SURFACES[surface].params:
+        if draw(st.booleans()):
+            value = draw(_in_range(knob))
+            items.append(f"{knob.name}={draw(number_text(value))}")
+            expect[knob.name] = value
     if draw(st.booleans()):
-        xs = sorted(draw(st.lists(st.floats(-1e4, 1e4), min_size=2, max_size=2, unique=True)))
-        ys = sorted(draw(st.lists(st.floats(-1e4, 1e4), min_size=2, max_size=2, unique=True)))
+        coord = _in_range(WINDOW)
+        xs = sorted(draw(st.lists(coord, min_size=2, max_size=2, unique=True)))
+        ys = sorted(draw(st.lists(coord, min_size=2, max_size=2, unique=True)))
         assume(xs[0] < xs[1] and ys[0] < ys[1])
         items.append("window=" + ",".join(draw(number_text(v)) for v in (*xs, *ys)))
         expect["window"] = ((xs[0], xs[1]), (ys[0], ys[1]))
@@ -389,7 +414,7 @@ def valid_scene(draw):
         parts.append("f=" + quote(draw(st.sampled_from(["x^2 + y^2", "sin(x)*cos(y) + 0.1*(x^2+y^2)",
                                                           "abs(x) + 2*abs(y)"])), safe=""))
     if draw(st.booleans()):
-        start = draw(st.tuples(st.floats(-1e5, 1e5), st.floats(-1e5, 1e5)))
+        start = draw(st.tuples(_in_range(COORD), _in_range(COORD)))
         parts.append("start=" + ",".join(draw(number_text(v)) for v in start))
         expect["start"] = start
     if draw(st.booleans()):
@@ -399,22 +424,19 @@ def valid_scene(draw):
     runs = []
     for _ in range(draw(st.integers(1, 8))):
         opt = OPTIMIZERS[draw(st.sampled_from(list(OPTIMIZERS)))]
-        run = {"lr": draw(st.floats(0, 1000, exclude_min=True))}
+        run = {"lr": draw(_in_range(LR))}
         for h in opt.hypers:
             if draw(st.booleans()):
                 run[h.name] = draw(_in_range(h))
         sched = SCHEDULES[draw(st.sampled_from(list(SCHEDULES)))]
         if sched.id != "constant" or draw(st.booleans()):
             run["schedule"] = sched.id
-            for h in sched.hypers:
+            for p in sched.params:
                 if draw(st.booleans()):
-                    run[h.name] = draw(_in_range(h))
-        for name, strategy in (("clip_value", st.floats(0, 1e6, exclude_min=True)),
-                               ("clip_norm", st.floats(0, 1e6, exclude_min=True)),
-                               ("noise", st.floats(0, 1e4)), ("seed", st.integers(0, 2**31 - 1)),
-                               ("label", LABELS)):
+                    run[p.name] = draw(_in_range(p))
+        for key in SETTINGS:
             if draw(st.booleans()):
-                run[name] = draw(strategy)
+                run[key.name] = draw(LABELS if key.kind == TEXT else _in_range(key.knob))
         keys = draw(st.permutations(list(run)))
         spec = ",".join(f"{k}=" + (run[k] if k == "schedule" else quote(run[k], safe="") if k == "label"
                                    else draw(number_text(run[k]))) for k in keys)
@@ -435,9 +457,9 @@ def test_valid_scenes_parse_to_their_values_and_round_trip(case):
     query, surface, expect, runs = case
     scene = Scene.from_query(query)
     assert scene.surface == surface
-    for name in ("cond", "angle"):
-        if name in expect:
-            assert scene.surface_params[name] == expect[name]
+    for knob in surfaces.SURFACES[surface].params:
+        if knob.name in expect:
+            assert scene.surface_params[knob.name] == expect[knob.name]
     if "window" in expect:
         assert scene.surface_params["window"] == expect["window"]
     if "start" in expect:
@@ -451,12 +473,7 @@ def test_valid_scenes_parse_to_their_values_and_round_trip(case):
         for name, value in values.items():
             if name == "schedule":
                 continue
-            if name in parsed.hyper:
-                got = parsed.hyper[name]
-            elif name in parsed.schedule_params:
-                got = parsed.schedule_params[name]
-            else:
-                got = getattr(parsed, name)
+            got = parsed.values[name]
             assert got == value and not (isinstance(got, float) and math.isnan(got)), name
     _assert_valid(scene)
     canonical = scene.to_query()

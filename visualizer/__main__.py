@@ -1,4 +1,4 @@
-"""`python -m visualizer ...`: see visualizer/cli.py."""
+"""`python -m visualizer ...`: see visualizer/cli/."""
 
 import sys
 

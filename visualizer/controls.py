@@ -1,9 +1,10 @@
-"""The sidebar: every knob of a scene as a Streamlit widget.
+"""The sidebar: the draft's controls as Streamlit widgets, one run's at a time.
 
-Session state holds the widgets' values under stable keys (`r{id}_lr` for
-run `id`); `load_scene` writes a Scene into them and `scene_from_state`
-reads them back as a Scene, through the scene language itself, so the page
-can only ever produce scenes the parser accepts.
+All logic is in `visualizer.draft` (no Streamlit there). This module keeps
+the draft in `st.session_state.draft`, writes each control's value into its
+widget's key before drawing it, and sends every change back through
+`draft.apply`. Widgets are drawn from declarations: a surface's knobs, each
+run key of the selected run, so a new knob or key needs no code here.
 """
 
 from __future__ import annotations
@@ -13,14 +14,16 @@ import math
 import streamlit as st
 
 import surfaces
-from visualizer.errors import SceneError
-from visualizer.optimizers import LR, OPTIMIZERS
-from visualizer.panels import plain
-from visualizer.scene import CLIP_NORM, MAX_RUNS, MAX_STEPS, NOISE, Run, Scene
+from visualizer import draft as drafts
+from visualizer.knobs import Knob
+from visualizer.optimizers import OPTIMIZERS
+from visualizer.run import CHOICE, SWITCH, TEXT, display_labels
+from visualizer.scene import MAX_RUNS, Scene
 from visualizer.schedules import SCHEDULES
+from visualizer.text import plain
 
-SURFACE_IDS = [*surfaces.SURFACES, surfaces.CUSTOM_ID]
 MANTISSAS = (1, 1.5, 2, 3, 5, 7)
+_SS_DRAFT = "draft"
 
 
 def log_grid(low: float, high: float, include_zero: bool = False) -> list[float]:
@@ -36,326 +39,191 @@ def log_grid(low: float, high: float, include_zero: bool = False) -> list[float]
     return values
 
 
-LR_STOPS = log_grid(1e-6, 100.0)
-CLIP_STOPS = log_grid(0.01, 1000.0)
-
-
-def _stops(grid: list[float], current: float) -> list[float]:
-    return sorted(set(grid) | {float(current)})
-
-
-def _fmt(v: float) -> str:
-    return f"{v:g}"
-
-
 # ---------------------------------------------------------------- state
 
 
-def load_scene(scene: Scene) -> None:
-    """Write every value of `scene` into the widgets' session state."""
+def start_session(scene: Scene) -> None:
+    st.session_state[_SS_DRAFT] = drafts.from_scene(scene)
+
+
+def current() -> drafts.Draft:
+    return st.session_state[_SS_DRAFT]
+
+
+def scene() -> Scene:
+    return current().scene
+
+
+def update(new: drafts.Draft) -> None:
+    st.session_state[_SS_DRAFT] = new
+
+
+def _changed(control: str) -> None:
+    """A widget's on_change: the draft takes the widget's new value."""
+    update(drafts.apply(current(), control, st.session_state[control]))
+
+
+def _do(action) -> None:
+    update(action(current()))
+
+
+def set_start(x: float, y: float, run: int | None = None) -> None:
+    update(drafts.set_start(current(), x, y, run))
+
+
+def _sync(keys) -> None:
+    """Write the draft's values into the widgets about to be drawn, so what
+    they show is the draft (a selected run, a clicked start, a rejected
+    value put back)."""
     ss = st.session_state
-    ss.surface = scene.surface
-    if scene.surface == "quadratic":
-        for p in surfaces.SURFACES["quadratic"].params:
-            ss[p.name] = float(scene.surface_params.get(p.name, p.default))
-    if scene.surface == surfaces.CUSTOM_ID:
-        ss.formula = scene.formula or surfaces.CUSTOM_DEFAULT_FORMULA
-        ss.formula_good = ss.formula
-    window = scene.surface_params.get("window")
-    ss.window_on = window is not None
-    (x0, x1), (y0, y1) = window or scene.surface_model().window
-    ss.win_x0, ss.win_x1, ss.win_y0, ss.win_y1 = (float(v) for v in (x0, x1, y0, y1))
-    ss.window_good = ((ss.win_x0, ss.win_x1), (ss.win_y0, ss.win_y1))
-    ss.start_x, ss.start_y = (float(v) for v in scene.start)
-    ss.steps = int(scene.steps)
-    ss.run_ids = list(range(len(scene.runs)))
-    ss.next_run_id = len(scene.runs)
-    for rid, run in enumerate(scene.runs):
-        _load_run(rid, run)
-
-
-def _load_run(rid: int, run: Run) -> None:
-    ss = st.session_state
-    ss[f"r{rid}_label"] = run.label
-    ss[f"r{rid}_opt"] = run.optimizer
-    ss[f"r{rid}_lr"] = float(run.lr)
-    for name, value in run.hyper.items():
-        ss[f"r{rid}_h_{name}"] = float(value)
-    ss[f"r{rid}_sched"] = run.schedule
-    for name, value in run.schedule_params.items():
-        ss[f"r{rid}_s_{name}"] = value
-    ss[f"r{rid}_clipv_on"] = run.clip_value is not None
-    ss[f"r{rid}_clipv"] = float(run.clip_value or 1.0)
-    ss[f"r{rid}_clipn_on"] = run.clip_norm is not None
-    ss[f"r{rid}_clipn"] = float(run.clip_norm or CLIP_NORM.default)
-    ss[f"r{rid}_noise"] = float(run.noise)
-    ss[f"r{rid}_seed"] = int(run.seed)
-
-
-def _run_from_state(rid: int) -> Run:
-    ss = st.session_state
-    opt = OPTIMIZERS[ss[f"r{rid}_opt"]]
-    sched = SCHEDULES[ss.get(f"r{rid}_sched", "constant")]
-    return Run(
-        optimizer=opt.id,
-        lr=float(ss.get(f"r{rid}_lr", opt.lr_default)),
-        hyper={h.name: float(ss.get(f"r{rid}_h_{h.name}", h.default)) for h in opt.hypers},
-        schedule=sched.id,
-        schedule_params={h.name: (int if h.integer else float)(ss.get(f"r{rid}_s_{h.name}", h.default))
-                         for h in sched.hypers},
-        clip_value=float(ss[f"r{rid}_clipv"]) if ss.get(f"r{rid}_clipv_on") else None,
-        clip_norm=float(ss[f"r{rid}_clipn"]) if ss.get(f"r{rid}_clipn_on") else None,
-        noise=float(ss.get(f"r{rid}_noise", 0.0)),
-        seed=int(ss.get(f"r{rid}_seed", 0)),
-        label=str(ss.get(f"r{rid}_label", "")).strip(),
-    )
-
-
-def scene_from_state() -> Scene:
-    """The scene the widgets describe, validated by the scene parser."""
-    ss = st.session_state
-    params: dict = {}
-    if ss.surface == "quadratic":
-        params = {p.name: float(ss.get(p.name, p.default)) for p in surfaces.SURFACES["quadratic"].params}
-    if ss.get("window_on") or ss.surface == surfaces.CUSTOM_ID:
-        params["window"] = ss.window_good
-    scene = Scene(
-        surface=ss.surface,
-        surface_params=params,
-        formula=ss.get("formula_good") if ss.surface == surfaces.CUSTOM_ID else None,
-        start=(float(ss.start_x), float(ss.start_y)),
-        steps=int(ss.steps),
-        runs=tuple(_run_from_state(rid) for rid in ss.run_ids),
-    )
-    return Scene.from_query(scene.to_query())
-
-
-# ---------------------------------------------------------------- callbacks
-
-
-def _on_surface_change() -> None:
-    # A new surface brings its own story: start, steps and runs whose
-    # learning rates suit its scale.
-    load_scene(Scene.default(st.session_state.surface))
-
-
-def _add_run() -> None:
-    ss = st.session_state
-    if len(ss.run_ids) >= MAX_RUNS:
-        return
-    rid = ss.next_run_id
-    ss.next_run_id += 1
-    opt = OPTIMIZERS["adam"]
-    _load_run(rid, Run(optimizer=opt.id, lr=opt.lr_default, hyper=opt.defaults))
-    ss.run_ids = [*ss.run_ids, rid]
-
-
-def _duplicate_run(rid: int) -> None:
-    ss = st.session_state
-    if len(ss.run_ids) >= MAX_RUNS:
-        return
-    new = ss.next_run_id
-    ss.next_run_id += 1
-    _load_run(new, _run_from_state(rid))
-    i = ss.run_ids.index(rid)
-    ss.run_ids = [*ss.run_ids[: i + 1], new, *ss.run_ids[i + 1:]]
-
-
-def _remove_run(rid: int) -> None:
-    ss = st.session_state
-    if len(ss.run_ids) > 1:
-        ss.run_ids = [r for r in ss.run_ids if r != rid]
-
-
-def _on_optimizer_change(rid: int) -> None:
-    ss = st.session_state
-    opt = OPTIMIZERS[ss[f"r{rid}_opt"]]
-    # A label that names the old optimizer ("SGD", "SGD + clip by norm")
-    # would now describe the wrong method: drop it, the automatic one names
-    # the new optimizer and its lr.
-    label = ss.get(f"r{rid}_label", "").casefold()
-    if any(other.name.casefold() in label or other.id in label for other in OPTIMIZERS.values()):
-        ss[f"r{rid}_label"] = ""
-    ss[f"r{rid}_lr"] = float(opt.lr_default)
-    for h in opt.hypers:
-        ss[f"r{rid}_h_{h.name}"] = float(h.default)
-
-
-def _on_schedule_change(rid: int) -> None:
-    ss = st.session_state
-    for h in SCHEDULES[ss[f"r{rid}_sched"]].hypers:
-        ss[f"r{rid}_s_{h.name}"] = h.default
-
-
-def _on_formula_change() -> None:
-    from surfaces.errors import FormulaError
-    from surfaces.formula import compile_formula
-
-    ss = st.session_state
-    try:
-        compile_formula(ss.formula)
-    except FormulaError as exc:
-        ss.formula_error = str(exc)
-        return
-    ss.formula_error = ""
-    ss.formula_good = ss.formula
-
-
-def _on_window_change() -> None:
-    ss = st.session_state
-    x0, x1, y0, y1 = ss.win_x0, ss.win_x1, ss.win_y0, ss.win_y1
-    if x0 < x1 and y0 < y1:
-        ss.window_good = ((x0, x1), (y0, y1))
-        ss.window_error = ""
-    else:
-        ss.window_error = "The window needs xmin < xmax and ymin < ymax; the last good one is kept."
-
-
-def _reset_start() -> None:
-    ss = st.session_state
-    model = Scene(surface=ss.surface, formula=ss.get("formula_good"),
-                  surface_params={"window": ss.window_good} if ss.get("window_on") else {}).surface_model()
-    ss.start_x, ss.start_y = (float(v) for v in model.start)
+    shown = drafts.values(current())
+    for key in keys:
+        if key in shown and ss.get(key) != shown[key]:
+            ss[key] = shown[key]
 
 
 # ---------------------------------------------------------------- widgets
 
 
 def sidebar() -> None:
-    """Draw every control. Values land in session state; read them with
-    `scene_from_state`."""
-    ss = st.session_state
+    """Draw every control of the draft."""
+    d = current()
     sb = st.sidebar
-    sb.selectbox("Surface", SURFACE_IDS, key="surface", on_change=_on_surface_change,
-                 format_func=lambda i: surfaces.SURFACES[i].name if i in surfaces.SURFACES else "Your formula",
-                 help="Switching surface loads its own start, steps and runs.")
-    if ss.surface == "quadratic":
-        q = surfaces.SURFACES["quadratic"]
-        cond = q.param("cond")
-        sb.select_slider("Condition number κ", _stops(log_grid(cond.low, cond.high), ss.cond), key="cond",
-                         format_func=_fmt, help=cond.help)
-        angle = q.param("angle")
-        sb.slider("Rotation (degrees)", angle.low, angle.high, step=5.0, key="angle", help=angle.help)
-    if ss.surface == surfaces.CUSTOM_ID:
+    model = surfaces.SURFACES[d.scene.surface]
+    keys = ["surface", "f", "window.on", "window.x0", "window.x1", "window.y0", "window.y1",
+            "start.x", "start.y", "steps", "pick", "run.optimizer"]
+    keys += [f"surface.{p.name}" for p in model.params]
+    keys += [k for run_key in d.run.keys() for k in (f"run.{run_key.name}", drafts.switch_key(run_key.name))]
+    _sync([*keys, *(k + drafts.TYPED for k in keys)])
+
+    sb.selectbox("Surface", list(surfaces.SURFACES), key="surface", on_change=_changed, args=("surface",),
+                 format_func=lambda i: surfaces.SURFACES[i].name,
+                 help="Another surface keeps the runs; the start, steps and window become its own.")
+    for knob in model.params:
+        _knob(sb, f"surface.{knob.name}", knob)
+    if model.formula:
         _formula_box(sb)
-    _window_box(sb)
-    c1, c2 = sb.columns(2)
-    c1.number_input("Start x", -1e5, 1e5, step=0.1, format="%g", key="start_x")
-    c2.number_input("Start y", -1e5, 1e5, step=0.1, format="%g", key="start_y")
-    sb.button("Reset start", on_click=_reset_start, help="Back to this surface's default start. "
-              "Or use 'Set start' above the plot and click on the surface.")
-    sb.number_input("Steps", 1, MAX_STEPS, step=50, key="steps")
-    sb.subheader("Runs")
-    for n, rid in enumerate(ss.run_ids, start=1):
-        _run_box(sb, n, rid)
-    sb.button("Add run", on_click=_add_run, disabled=len(ss.run_ids) >= MAX_RUNS, width="stretch",
-              help=f"Up to {MAX_RUNS} runs")
+    _window_box(sb, d)
+    _start_box(sb)
+    _problem(sb, "steps")
+    sb.number_input("Steps", 1, int(drafts.STEPS.high), step=50, key="steps", on_change=_changed, args=("steps",))
+    _runs_box(sb, d)
+
+
+def _problem(where, key: str) -> None:
+    message = current().problems.get(key)
+    if message:
+        where.error(plain(message), icon=":material/error:")
+
+
+def _knob(where, control: str, knob: Knob) -> None:
+    """A numeric control: a slider to sweep and a box to type an exact value
+    (momentum 0.95, a condition number of 25), kept equal by the draft."""
+    _problem(where, control)
+    typed = control + drafts.TYPED
+    if knob.integer:
+        where.number_input(knob.label, int(knob.low), int(knob.high), step=1, key=control, on_change=_changed,
+                           args=(control,), help=knob.help)
+        return
+    slide, box = where.columns([3, 2], vertical_alignment="bottom")
+    value = st.session_state[control]
+    if knob.log:
+        stops = sorted(set(log_grid(knob.low, knob.high, include_zero=knob.low == 0 and not knob.low_open))
+                       | {float(value)})
+        slide.select_slider(knob.label, stops, key=control, on_change=_changed, args=(control,),
+                            format_func=_short, help=knob.help)
+    else:
+        slide.slider(knob.label, float(knob.low), float(knob.high), step=_step(knob), key=control,
+                     on_change=_changed, args=(control,), format="%g", help=knob.help)
+    box.number_input(f"{knob.label} (exact)", value=None, key=typed, on_change=_changed, args=(typed,),
+                     format="%g", label_visibility="hidden", step=None)
+
+
+def _short(v: float) -> str:
+    return f"{v:g}"
+
+
+def _step(knob: Knob) -> float:
+    if knob.high <= 1.0:
+        return 0.001
+    if knob.high <= 100:
+        return 0.01
+    return 1.0 if knob.high - knob.low > 200 else 0.1
 
 
 def _formula_box(sb) -> None:
-    ss = st.session_state
-    ss.setdefault("formula_error", "")
-    sb.text_input("f(x, y) =", key="formula", on_change=_on_formula_change, max_chars=500,
-                  help="Numbers, x, y, pi, e, + - * / ^ **, parentheses and sin cos tan exp log sqrt "
-                       "abs tanh sinh cosh arctan min max.")
-    if ss.formula_error:
-        sb.error(plain(ss.formula_error), icon=":material/error:")
+    from surfaces.formula import help_text
+
+    _problem(sb, "f")
+    sb.text_input("f(x, y) =", key="f", on_change=_changed, args=("f",), max_chars=500,
+                  help=help_text() + " In a link, + travels as %2B.")
 
 
-def _window_box(sb) -> None:
-    ss = st.session_state
-    ss.setdefault("window_error", "")
-    custom = ss.surface == surfaces.CUSTOM_ID
-    with sb.expander("Plot window", expanded=custom):
-        if not custom:
-            st.checkbox("Zoom to my own window", key="window_on")
+def _window_box(sb, d: drafts.Draft) -> None:
+    with sb.expander("Plot window", expanded="window" in d.scene.surface_params):
+        st.checkbox("Zoom to my own window", key="window.on", on_change=_changed, args=("window.on",))
+        for key in ("window.x0", "window.x1", "window.y0", "window.y1"):
+            _problem(st, key)
         a, b = st.columns(2)
-        a.number_input("x min", -1e4, 1e4, key="win_x0", format="%g", on_change=_on_window_change)
-        b.number_input("x max", -1e4, 1e4, key="win_x1", format="%g", on_change=_on_window_change)
-        a.number_input("y min", -1e4, 1e4, key="win_y0", format="%g", on_change=_on_window_change)
-        b.number_input("y max", -1e4, 1e4, key="win_y1", format="%g", on_change=_on_window_change)
-        if ss.window_error:
-            st.error(ss.window_error)
+        disabled = "window" not in d.scene.surface_params
+        for column, key, label in ((a, "window.x0", "x min"), (b, "window.x1", "x max"),
+                                   (a, "window.y0", "y min"), (b, "window.y1", "y max")):
+            column.number_input(label, -1e4, 1e4, key=key, format="%g", on_change=_changed, args=(key,),
+                                disabled=disabled)
 
 
-def _run_box(sb, n: int, rid: int) -> None:
-    ss = st.session_state
-    opt = OPTIMIZERS[ss[f"r{rid}_opt"]]
-    title = ss.get(f"r{rid}_label") or f"{opt.name} lr={ss[f'r{rid}_lr']:g}"
-    with sb.expander(f"{n}. {plain(title)}", expanded=n <= 3):
-        st.text_input("Label", key=f"r{rid}_label", max_chars=60, placeholder=f"{opt.name} lr=…")
-        st.selectbox("Optimizer", list(OPTIMIZERS), key=f"r{rid}_opt", on_change=_on_optimizer_change,
-                     args=(rid,), format_func=lambda i: OPTIMIZERS[i].name, help=opt.fixes)
-        st.select_slider("Learning rate η (log scale)", _stops(LR_STOPS, ss[f"r{rid}_lr"]), key=f"r{rid}_lr",
-                         format_func=_fmt, help=LR.help)
-        for h in opt.hypers:
-            key = f"r{rid}_h_{h.name}"
-            ss.setdefault(key, float(h.default))
-            if h.log:
-                st.select_slider(h.name, _stops(log_grid(h.low, h.high, include_zero=h.low == 0), ss[key]),
-                                 key=key, format_func=_fmt, help=h.help)
-            else:
-                st.slider(h.name, float(h.low), float(h.high), step=_step(h), key=key, format="%g", help=h.help)
-        st.selectbox("Schedule", list(SCHEDULES), key=f"r{rid}_sched", on_change=_on_schedule_change,
-                     args=(rid,), format_func=lambda i: SCHEDULES[i].name)
-        for h in SCHEDULES[ss[f"r{rid}_sched"]].hypers:
-            key = f"r{rid}_s_{h.name}"
-            ss.setdefault(key, h.default)
-            if h.integer:
-                st.number_input(h.name, int(h.low), int(h.high), step=10, key=key, help=h.help)
-            else:
-                st.slider(h.name, float(h.low), float(h.high), step=0.01, key=key, help=h.help)
-        st.checkbox("Clip gradient by value", key=f"r{rid}_clipv_on",
-                    help="optax.clip: each component of the gradient to [-c, c]")
-        if ss[f"r{rid}_clipv_on"]:
-            ss.setdefault(f"r{rid}_clipv", 1.0)
-            st.select_slider("Clip value c", _stops(CLIP_STOPS, ss[f"r{rid}_clipv"]), key=f"r{rid}_clipv",
-                             format_func=_fmt)
-        st.checkbox("Clip gradient by norm", key=f"r{rid}_clipn_on",
-                    help="optax.clip_by_global_norm: rescale the gradient to norm at most c")
-        if ss[f"r{rid}_clipn_on"]:
-            ss.setdefault(f"r{rid}_clipn", CLIP_NORM.default)
-            st.select_slider("Clip norm c", _stops(CLIP_STOPS, ss[f"r{rid}_clipn"]), key=f"r{rid}_clipn",
-                             format_func=_fmt)
-        a, b = st.columns(2)
-        a.number_input("Gradient noise σ", NOISE.low, NOISE.high, step=0.1, format="%g", key=f"r{rid}_noise",
-                       help=NOISE.help)
-        b.number_input("Seed", 0, 2**31 - 1, step=1, key=f"r{rid}_seed")
-        a, b = st.columns(2)
-        a.button("Duplicate", key=f"r{rid}_dup", on_click=_duplicate_run, args=(rid,),
-                 disabled=len(ss.run_ids) >= MAX_RUNS, width="stretch")
-        b.button("Remove", key=f"r{rid}_del", on_click=_remove_run, args=(rid,),
-                 disabled=len(ss.run_ids) <= 1, width="stretch")
+def _start_box(sb) -> None:
+    _problem(sb, "start.x")
+    _problem(sb, "start.y")
+    a, b = sb.columns(2)
+    a.number_input("Start x", -1e5, 1e5, step=0.1, format="%g", key="start.x", on_change=_changed, args=("start.x",),
+                   help="Where every run starts. Or use 'Set start' above the plot and click on the surface.")
+    b.number_input("Start y", -1e5, 1e5, step=0.1, format="%g", key="start.y", on_change=_changed, args=("start.y",))
 
 
-def _step(h) -> float:
-    if h.high <= 1.0:
-        return 0.001
-    return 0.01 if h.high <= 100 else 1.0
+def _runs_box(sb, d: drafts.Draft) -> None:
+    sb.subheader("Runs")
+    labels = display_labels(d.scene.runs)
+    sb.radio("Run shown below", list(range(len(labels))), key="pick", on_change=_changed, args=("pick",),
+             format_func=lambda i: f"{i + 1} · {labels[i]}", label_visibility="collapsed")
+    a, b, c = sb.columns([2, 1, 1])
+    full = len(d.scene.runs) >= MAX_RUNS
+    a.button("Add run", icon=":material/add:", key="add", on_click=_do, args=(drafts.add_run,), disabled=full,
+             width="stretch", help=f"A new {OPTIMIZERS[drafts.NEW_RUN_OPTIMIZER].name} run (up to {MAX_RUNS} runs)")
+    b.button(":material/content_copy:", key="duplicate", on_click=_do, args=(drafts.duplicate_run,),
+             disabled=full, width="stretch", help="Duplicate the run shown, to change one thing")
+    c.button(":material/delete:", key="remove", on_click=_do, args=(drafts.remove_run,),
+             disabled=len(d.scene.runs) <= 1, width="stretch", help="Remove the run shown")
+    _run_box(sb, d)
 
 
-def pick_start(x: float, y: float) -> None:
-    """A start clicked on the plot, rounded to a thousandth of the window so
-    the sidebar and the link stay readable."""
-    ss = st.session_state
-    (x0, x1), (y0, y1) = ss.window_good
-    ss.start_x = _round_to(x, (x1 - x0) / 1000)
-    ss.start_y = _round_to(y, (y1 - y0) / 1000)
-
-
-def _round_to(value: float, resolution: float) -> float:
-    digits = max(0, -math.floor(math.log10(resolution))) if resolution > 0 else 6
-    return round(float(value), digits)
-
-
-def start_session(query: str) -> list[str]:
-    """Load the scene of the address the session opened with; return the
-    messages of every key that fell back to its default."""
-    from visualizer.scene import parse_lenient
-
-    try:
-        scene, errors = parse_lenient(query)
-    except SceneError as exc:  # pragma: no cover - parse_lenient reports instead of raising
-        scene, errors = Scene.default(), [str(exc)]
-    load_scene(scene)
-    return errors
+def _run_box(sb, d: drafts.Draft) -> None:
+    run = d.run
+    opt = OPTIMIZERS[run.optimizer]
+    box = sb.container(border=True)
+    box.markdown(f"**{d.selected + 1} · {plain(display_labels(d.scene.runs)[d.selected])}**")
+    _problem(box, "run.optimizer")
+    box.selectbox("Optimizer", list(OPTIMIZERS), key="run.optimizer", on_change=_changed, args=("run.optimizer",),
+                  format_func=lambda i: OPTIMIZERS[i].name, help=opt.fixes)
+    done_groups = set()
+    for key in run.keys():
+        control = f"run.{key.name}"
+        if key.kind == TEXT:
+            _problem(box, control)
+            box.text_input("Label", key=control, on_change=_changed, args=(control,), max_chars=60,
+                           placeholder=run.automatic_label(), help=key.help)
+        elif key.kind == CHOICE:
+            box.selectbox("Schedule" if key.name == "schedule" else key.name, list(key.choices), key=control,
+                          on_change=_changed, args=(control,),
+                          format_func=lambda i: SCHEDULES[i].name if i in SCHEDULES else i, help=key.help)
+        elif key.kind == SWITCH:
+            switch = drafts.switch_key(key.name)
+            if switch not in done_groups:
+                done_groups.add(switch)
+                group = drafts.GROUPS.get(key.name)
+                box.checkbox("Own start (x0, y0)" if group == "start" else key.knob.label.replace(" c", ""),
+                             key=switch, on_change=_changed, args=(switch,), help=key.knob.help)
+            if st.session_state.get(switch):
+                _knob(box, control, key.knob)
+        else:
+            _knob(box, control, key.knob)

@@ -24,6 +24,7 @@ import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -31,9 +32,11 @@ import numpy as np
 import optax
 
 import surfaces
-from visualizer.optimizers import OPTIMIZERS
+from visualizer import landmarks
+from visualizer.optimizers import OPTIMIZERS, Landscape
 from visualizer.results import SimulationResult, truncate_divergence
-from visualizer.scene import Run, Scene
+from visualizer.run import Run, display_labels
+from visualizer.scene import Scene
 from visualizer.schedules import SCHEDULES, lr_table
 
 # Programs are compiled for a fixed number of steps and sliced; these are the
@@ -66,12 +69,13 @@ def clip_stages(clip_value, clip_norm) -> tuple[optax.GradientTransformation, ..
     return optax.clip(clip_value), optax.clip_by_global_norm(clip_norm)
 
 
-def build_chain(run: Run, steps: int, loss_fn: Callable) -> optax.GradientTransformation:
+def build_chain(run: Run, steps: int, loss_fn: Callable, f_min: float = 0.0) -> optax.GradientTransformation:
     """The run as one optax transformation, for a plain training loop over
-    `params` of shape (2,): the reference the engine is tested against."""
+    `params` of shape (2,): the reference the engine is tested against. Its
+    update takes optax's extra arguments `value`, `grad` and `value_fn`."""
     inf = float("inf")
     schedule = SCHEDULES[run.schedule].build(run.lr, steps, run.schedule_params)
-    optimizer = OPTIMIZERS[run.optimizer].build(schedule, dict(run.hyper), jax.hessian(loss_fn))
+    optimizer = OPTIMIZERS[run.optimizer].build(schedule, dict(run.hyper), Landscape(jax.hessian(loss_fn), f_min))
     return optax.chain(
         noise_stage(run.noise, run.seed),
         *clip_stages(inf if run.clip_value is None else run.clip_value,
@@ -136,30 +140,58 @@ def _surface_functions(surface_fn: Callable) -> tuple[Callable, Callable]:
     return jax.jit(jax.value_and_grad(loss)), jax.jit(jax.hessian(loss))
 
 
+class RunArguments(NamedTuple):
+    """Everything one run's program takes, each a float32 array, so changing
+    any value calls the same compiled program."""
+
+    hyper: dict  # the optimizer's hyperparameters by name
+    lr: np.ndarray  # (length,): the schedule's learning rate of each update
+    start: np.ndarray  # (2,)
+    noise: np.ndarray  # (length, 2): the draws optax.add_noise adds
+    clip_value: np.float32  # inf when off
+    clip_norm: np.float32  # inf when off
+    surface: dict  # the surface's own knobs (cond, angle)
+    f_min: np.float32  # the surface's lowest value (Polyak's step size needs it)
+
+
+class Path(NamedTuple):
+    """What one run's program returns, per point (`length` of them): the
+    point, f there, the raw gradient there, and whether clipping changed the
+    gradient of the update that leaves it."""
+
+    xy: jax.Array
+    loss: jax.Array
+    grad: jax.Array
+    clipped: jax.Array
+
+
 def _trajectory_fn(value_and_grad: Callable, hessian: Callable, optimizer_id: str, length: int) -> Callable:
     """One run: scan `length - 1` updates, return every visited point."""
     optimizer = OPTIMIZERS[optimizer_id]
 
-    def one_run(hyper, table, start, draws, clip_value, clip_norm, surface_params):
-        stages = (add_noise_table(draws), *clip_stages(clip_value, clip_norm))
+    def one_run(args: RunArguments) -> Path:
+        stages = (add_noise_table(args.noise), *clip_stages(args.clip_value, args.clip_norm))
         noise_stage, clip_value_stage, clip_norm_stage = stages
-        opt = optimizer.build(lambda count: table[count], hyper, lambda p: hessian(p, surface_params))
+        landscape = Landscape(lambda p: hessian(p, args.surface), args.f_min)
+        opt = optimizer.build(lambda count: args.lr[count], args.hyper, landscape)
+
+        def value_fn(p):
+            return value_and_grad(p, args.surface)[0]
 
         def step(carry, _):
             # The chain of `build_chain`, stage by stage, so the gradient
             # between noise and clipping can be compared: was this step clipped?
             x, (noise_s, clip_value_s, clip_norm_s, opt_s) = carry
-            value, raw = value_and_grad(x, surface_params)
+            value, raw = value_and_grad(x, args.surface)
             noisy, noise_s = noise_stage.update(raw, noise_s)
             g, clip_value_s = clip_value_stage.update(noisy, clip_value_s)
             g, clip_norm_s = clip_norm_stage.update(g, clip_norm_s)
-            update, opt_s = opt.update(g, opt_s, x)
+            update, opt_s = opt.update(g, opt_s, x, value=value, grad=raw, value_fn=value_fn)
             carry = (optax.apply_updates(x, update), (noise_s, clip_value_s, clip_norm_s, opt_s))
-            return carry, (x, value, jnp.linalg.norm(raw), jnp.any(g != noisy))
+            return carry, Path(x, value, raw, jnp.any(g != noisy))
 
-        init = tuple(s.init(start) for s in stages) + (opt.init(start),)
-        _, (xs, values, norms, clipped) = jax.lax.scan(step, (start, init), None, length=length)
-        return xs, values, norms, clipped
+        init = tuple(s.init(args.start) for s in stages) + (opt.init(args.start),)
+        return jax.lax.scan(step, (args.start, init), None, length=length)[1]
 
     return one_run
 
@@ -185,7 +217,7 @@ def _compile_group(model: surfaces.Surface, optimizer_ids: tuple[str, ...], leng
     members = tuple(_trajectory_fn(value_and_grad, hessian, oid, length) for oid in optimizer_ids)
 
     def group(argsets):
-        return tuple(member(*args) for member, args in zip(members, argsets, strict=True))
+        return tuple(member(args) for member, args in zip(members, argsets, strict=True))
 
     shapes = tuple(_argument_shapes(model, oid, length) for oid in optimizer_ids)
     program = jax.jit(group).lower(shapes).compile()
@@ -244,8 +276,17 @@ class _ProgramCache:
 PROGRAMS = _ProgramCache(PROGRAM_CACHE_SIZE)
 
 
+class ProgramKey(NamedTuple):
+    """A compiled program's place in the cache: the surface (a formula
+    surface by its text), the optimizer, the number of points."""
+
+    surface: tuple
+    optimizer: str
+    length: int
+
+
 def _surface_key(scene: Scene) -> tuple:
-    if scene.surface == surfaces.CUSTOM_ID:
+    if surfaces.SURFACES[scene.surface].formula:
         return (scene.surface, scene.formula)
     return (scene.surface,)
 
@@ -262,14 +303,14 @@ def _members(scene: Scene, model: surfaces.Surface, length: int) -> dict[str, tu
     surface_key = _surface_key(scene)
 
     def make(missing_keys):
-        group = _compile_group(model, tuple(key[-2] for key in missing_keys), length)
+        group = _compile_group(model, tuple(key.optimizer for key in missing_keys), length)
         return [(group, index) for index in range(len(missing_keys))]
 
     def few_idle(key, entry):
         group, _ = entry
-        return (runs_of[key[-2]] - 1) * (len(group.optimizer_ids) - 1) <= IDLE_RUNS_LIMIT
+        return (runs_of[key.optimizer] - 1) * (len(group.optimizer_ids) - 1) <= IDLE_RUNS_LIMIT
 
-    keys = [(*surface_key, oid, length) for oid in runs_of]
+    keys = [ProgramKey(surface_key, oid, length) for oid in runs_of]
     return dict(zip(runs_of, PROGRAMS.get_many(keys, make, few_idle), strict=True))
 
 
@@ -296,50 +337,55 @@ def _run_groups(runs: Sequence[Run], members: dict, arguments: Sequence[tuple]) 
     return outputs
 
 
-def _argument_shapes(model, optimizer_id, length):
+def _argument_shapes(model, optimizer_id, length) -> RunArguments:
     scalar = jax.ShapeDtypeStruct((), F32)
-    return (
-        {h.name: scalar for h in OPTIMIZERS[optimizer_id].hypers},
-        jax.ShapeDtypeStruct((length,), F32),
-        jax.ShapeDtypeStruct((2,), F32),
-        jax.ShapeDtypeStruct((length, 2), F32),
-        scalar,
-        scalar,
-        {p.name: scalar for p in model.params},
+    return RunArguments(
+        hyper={h.name: scalar for h in OPTIMIZERS[optimizer_id].hypers},
+        lr=jax.ShapeDtypeStruct((length,), F32),
+        start=jax.ShapeDtypeStruct((2,), F32),
+        noise=jax.ShapeDtypeStruct((length, 2), F32),
+        clip_value=scalar,
+        clip_norm=scalar,
+        surface={p.name: scalar for p in model.params},
+        f_min=scalar,
     )
 
 
-def _arguments(scene: Scene, model, run: Run, length: int):
+def _arguments(scene: Scene, run: Run, length: int, f_min: float) -> RunArguments:
     """Host values for one run, every one float32 so the compiled program's
     signature always matches."""
     inf = np.inf
-    return (
-        {name: F32(value) for name, value in run.hyper.items()},
-        lr_table(run.schedule, run.lr, scene.steps, run.schedule_params, length),
-        np.asarray(scene.start, F32),
-        noise_table(run.noise, run.seed, length),
-        F32(inf if run.clip_value is None else run.clip_value),
-        F32(inf if run.clip_norm is None else run.clip_norm),
-        {p.name: F32(scene.surface_params.get(p.name, p.default)) for p in model.params},
+    return RunArguments(
+        hyper={name: F32(value) for name, value in run.hyper.items()},
+        lr=lr_table(run.schedule, run.lr, scene.steps, run.schedule_params, length),
+        start=np.asarray(scene.start_of(run), F32),
+        noise=noise_table(run.noise, run.seed, length),
+        clip_value=F32(inf if run.clip_value is None else run.clip_value),
+        clip_norm=F32(inf if run.clip_norm is None else run.clip_norm),
+        surface={name: F32(value) for name, value in scene.surface_values().items()},
+        f_min=F32(f_min),
     )
 
 
 def simulate(scene: Scene) -> SimulationResult:
-    """Run every run of `scene`; see SPEC section 5 for what comes back."""
+    """Run every run of `scene`; docs/scene-language.md says what comes back."""
     model = scene.surface_model()
     length = bucket_length(scene.steps)
     n = scene.steps
-    arguments = [_arguments(scene, model, run, length) for run in scene.runs]
+    needs_f_min = any(OPTIMIZERS[run.optimizer].needs_f_min for run in scene.runs)
+    f_min = landmarks.of(scene).lowest if needs_f_min else 0.0
+    arguments = [_arguments(scene, run, length, f_min) for run in scene.runs]
     outputs = _run_groups(scene.runs, _members(scene, model, length), arguments)
     results = []
-    for run, args, output in zip(scene.runs, arguments, outputs, strict=True):
-        xs, values, norms, clipped = (np.asarray(a) for a in output)
+    for run, label, args, output in zip(scene.runs, display_labels(scene.runs), arguments, outputs, strict=True):
+        path = Path(*(np.asarray(a) for a in output))
         results.append(truncate_divergence(
             run=run,
-            xy=xs[: n + 1],
-            loss=values[: n + 1],
-            lr=args[1][:n],
-            grad_norm=norms[:n],
-            clipped=clipped[:n],
+            label=label,
+            xy=path.xy[: n + 1],
+            loss=path.loss[: n + 1],
+            lr=args.lr[:n],
+            grad=path.grad[:n],
+            clipped=path.clipped[:n],
         ))
     return SimulationResult(scene=scene, surface=model, runs=results)

@@ -11,3 +11,8 @@ class SceneError(ValueError):
     def __init__(self, message: str, key: str = ""):
         super().__init__(" ".join(str(message).split()))
         self.key = key
+        self.fallback = ""  # set by a lenient parse: what it did instead ("its default is used")
+
+    def explained(self) -> str:
+        """The message and, after a lenient parse, what was done about it."""
+        return f"{self} ({self.fallback})" if self.fallback else str(self)

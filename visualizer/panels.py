@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from visualizer.landmarks import Landmarks
 from visualizer.optimizers import LR, OPTIMIZERS
 from visualizer.results import SimulationResult, summarize
 from visualizer.schedules import SCHEDULES
+from visualizer.text import plain
 
 
 def divergence_messages(result: SimulationResult) -> None:
@@ -39,24 +41,34 @@ def surface_about(model) -> None:
     st.caption(model.note)
 
 
-def summary_table(result: SimulationResult, minima=None, min_value=None) -> None:
-    """One row per run; `minima`/`min_value` are estimates on a formula surface.
+def summary_table(result: SimulationResult, marks: Landmarks) -> None:
+    """One row per run, measured against the surface's minima (estimates on
+    a formula surface).
 
     A static table, not `st.dataframe`: a handful of rows needs no grid, and
     the grid's code cost a first visit a third of a second. `st.table` reads
     its cells as Markdown, so every cell goes through `plain`."""
-    rows = summarize(result, minima=minima, min_value=min_value)
+    rows = summarize(result, marks)
     table = {
         "run": [r["label"] for r in rows],
         "optimizer": [OPTIMIZERS[r["optimizer"]].name for r in rows],
         "final loss": [_show(r["final_loss"], ".4g") for r in rows],
         "distance to nearest minimum": [_show(r["distance_to_minimum"], ".3g") for r in rows],
-        "steps to loss ≤ min + 1e-3": [_show(r["steps_to_tolerance"], "d") for r in rows],
+        "within 0.001 of the minimum from step": [_arrival(r) for r in rows],
         "diverged at step": [_show(r["diverged_at"], "d") for r in rows],
         "clipped steps": [_show(r["clipped_steps"], "d") for r in rows],
     }
     st.table({plain(column): [plain(cell) for cell in cells] for column, cells in table.items()},
              hide_index=True, hide_header=False, border="horizontal")
+
+
+def _arrival(row: dict) -> str:
+    """When a run arrived and stayed, or that it only passed by."""
+    if row["steps_to_tolerance"] is not None:
+        return f"{row['steps_to_tolerance']} (and stayed)"
+    if row["passed_at"] is not None:
+        return f"passed at {row['passed_at']}, left again"
+    return "—"
 
 
 def _show(value, spec: str) -> str:
@@ -81,12 +93,3 @@ def update_rules(result: SimulationResult) -> None:
             line += r",\quad " + SCHEDULES[r.run.schedule].latex
         st.latex(line)
         st.caption(opt.fixes)
-
-
-def plain(text: str) -> str:
-    """User text inside markdown: every markdown and HTML character escaped,
-    so a label is shown as the characters it is."""
-    out = []
-    for ch in text:
-        out.append("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~$&:" else ch)
-    return "".join(out)

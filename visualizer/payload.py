@@ -1,5 +1,7 @@
 """What the browser gets for a scene: the surface grid and every run's
-arrays, once, as base64 float32 (linear in steps; the player animates it).
+arrays, once, as base64 float32 (linear in steps; the player animates it),
+the palette every run colour comes from, and the viewer's choices.
+visualizer/player.py documents the contract.
 """
 
 from __future__ import annotations
@@ -9,11 +11,17 @@ import base64
 import numpy as np
 
 from visualizer import grid
+from visualizer.landmarks import Landmarks
 from visualizer.results import SimulationResult
 
+# THE palette of runs, on the page, in the player and in exported pictures:
 # Okabe-Ito, colour-blind safe, with black and brown in place of yellow
 # (unreadable on white under a projector).
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#8C564B")
+
+
+def color_of(index: int) -> str:
+    return PALETTE[index % len(PALETTE)]
 
 
 def encode_f32(array) -> dict:
@@ -23,10 +31,9 @@ def encode_f32(array) -> dict:
     return {"dtype": "f4", "bdata": base64.b64encode(flat.tobytes()).decode("ascii")}
 
 
-def surface_payload(surface, params: dict, minima=None, estimated: bool = False) -> dict:
+def surface_payload(surface, params: dict, marks: Landmarks) -> dict:
     xs, ys, z = grid.sample(surface, params)
     (x0, x1), (y0, y1) = surface.window
-    minima = surface.minima if minima is None else minima
     return {
         "name": surface.name,
         "x": encode_f32(xs),
@@ -34,35 +41,47 @@ def surface_payload(surface, params: dict, minima=None, estimated: bool = False)
         "z": encode_f32(z),
         "log_scale": bool(surface.log_scale),
         "window": [[float(x0), float(x1)], [float(y0), float(y1)]],
-        "minima": [[float(x), float(y)] for x, y in minima],
-        "minima_estimated": bool(estimated),
-        "saddles": [[float(x), float(y)] for x, y in surface.saddles],
+        "minima": [[float(x), float(y)] for x, y in marks.minima],
+        "minima_estimated": bool(marks.estimated),
+        "saddles": [[float(x), float(y)] for x, y in marks.saddles],
     }
 
 
 def runs_payload(result: SimulationResult) -> list[dict]:
+    scene = result.scene
     return [
         {
             "label": r.label,
-            "color": PALETTE[i % len(PALETTE)],
+            "color": color_of(i),
             "xy": encode_f32(r.xy),
             "loss": encode_f32(r.loss),
             "lr": encode_f32(r.lr),
             "grad_norm": encode_f32(r.grad_norm),
             "diverged_at": r.diverged_at,
             "clip_norm": r.run.clip_norm,
+            "start": [float(v) for v in scene.start_of(r.run)],
         }
         for i, r in enumerate(result.runs)
     ]
 
 
-def scene_payload(result: SimulationResult, surface: dict, view: str = "2d") -> dict:
+def viewer_payload(scene) -> dict:
+    v = scene.viewer
+    return {"step": v.step, "speed": v.speed, "hide": [n - 1 for n in v.hide], "autoplay": v.autoplay,
+            "loop": v.loop, "present": v.present}
+
+
+def scene_payload(result: SimulationResult, surface: dict, address: str) -> dict:
+    """Everything the player needs; `address` is the query the address bar
+    should hold (the player adds the viewer's own choices to it)."""
     scene = result.scene
     return {
-        "query": scene.to_query(),
+        "query": address,
+        "palette": list(PALETTE),
         "surface": surface,
         "start": [float(v) for v in scene.start],
         "steps": scene.steps,
         "runs": runs_payload(result),
-        "view": view,
+        "view": scene.viewer.view,
+        "viewer": viewer_payload(scene),
     }

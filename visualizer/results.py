@@ -1,7 +1,8 @@
-"""What `simulate` returns, and its JSON and CSV forms (SPEC section 5).
+"""What `simulate` returns, and its JSON and CSV forms.
 
 Updates are numbered from 0: update k moves xy[k] to xy[k+1] with lr[k],
-using the raw gradient at xy[k] (norm grad_norm[k]); loss[k] = f(xy[k]).
+using the raw gradient grad[k] at xy[k] (norm grad_norm[k]); loss[k] =
+f(xy[k]). docs/results.md describes the JSON and the CSV.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from visualizer.scene import Run, Scene
+from visualizer.run import Run
+from visualizer.scene import Scene
 
 DIVERGENCE_LIMIT = 1e6
 
@@ -22,16 +24,20 @@ DIVERGENCE_LIMIT = 1e6
 @dataclass(frozen=True)
 class RunResult:
     run: Run
+    label: str  # as legends show it: two runs never read the same
     xy: np.ndarray  # (n + 1, 2) float32, all finite
     loss: np.ndarray  # (n + 1,)
     lr: np.ndarray  # (n,), or (n + 1,) when diverged
-    grad_norm: np.ndarray  # like lr
+    grad: np.ndarray  # (len(lr), 2): the raw gradient at xy[k]
     clipped: np.ndarray  # like lr: was the update's gradient changed by clipping
     diverged_at: int | None
 
     @property
-    def label(self) -> str:
-        return self.run.display_label()
+    def grad_norm(self) -> np.ndarray:
+        """|grad[k]|, in float64 then float32 (inf only where float32 is)."""
+        g = self.grad.astype(np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.sqrt(np.sum(g * g, axis=1)).astype(np.float32)
 
     def to_dict(self) -> dict:
         return {
@@ -46,12 +52,12 @@ class RunResult:
         }
 
 
-def truncate_divergence(run, xy, loss, lr, grad_norm, clipped) -> RunResult:
+def truncate_divergence(run, label, xy, loss, lr, grad, clipped) -> RunResult:
     """Cut a run at its first update whose position or loss is not finite,
     or whose position leaves the box |coordinate| <= 1e6."""
     ok = np.isfinite(xy).all(axis=1) & (np.abs(xy) <= DIVERGENCE_LIMIT).all(axis=1) & np.isfinite(loss)
     if ok.all():
-        return RunResult(run, xy, loss, lr, grad_norm, clipped, None)
+        return RunResult(run, label, xy, loss, lr, grad, clipped, None)
     bad = int(np.argmin(ok))
     if bad == 0:
         from visualizer.errors import SceneError
@@ -59,7 +65,7 @@ def truncate_divergence(run, xy, loss, lr, grad_norm, clipped) -> RunResult:
         x, y = (float(v) for v in xy[0])
         raise SceneError(f"start: the surface is not finite at ({x:g}, {y:g}); choose another start", "start")
     k = bad - 1  # update k produced point k + 1 = bad
-    return RunResult(run, xy[:bad], loss[:bad], lr[: k + 1], grad_norm[: k + 1], clipped[: k + 1], k)
+    return RunResult(run, label, xy[:bad], loss[:bad], lr[: k + 1], grad[: k + 1], clipped[: k + 1], k)
 
 
 @dataclass(frozen=True)
@@ -95,37 +101,52 @@ class SimulationResult:
             columns = [xy[:, 0], xy[:, 1], _column(r.loss, rows), _column(r.lr, rows), _column(r.grad_norm, rows)]
             cells = np.stack(columns, axis=1).tolist()
             diverged = "" if r.diverged_at is None else r.diverged_at
-            writer.writerows([i, r.label, r.run.optimizer, k, *(_cell(v) for v in row), diverged]
+            label = spreadsheet_safe(r.label)
+            writer.writerows([i, label, r.run.optimizer, k, *(_cell(v) for v in row), diverged]
                              for k, row in enumerate(cells))
         return out.getvalue()
 
 
-def summarize(result: SimulationResult, tolerance: float = 1e-3, minima=None, min_value=None) -> list[dict]:
-    """Per run: final loss, distance to the nearest minimum, the first step
-    whose loss is within `tolerance` of the minimum value, where it diverged
-    and how many updates were clipped. `minima` and `min_value` default to
-    the surface's own (pass estimates for a formula surface)."""
+def summarize(result: SimulationResult, marks, tolerance: float = 1e-3) -> list[dict]:
+    """Per run: final loss, distance to the nearest of `marks.minima` (a
+    `landmarks.Landmarks`), when it arrived within `tolerance` of the
+    minimum value and stayed, where it diverged and how many updates were
+    clipped.
+
+    `steps_to_tolerance` is the first step from which every later loss is
+    within tolerance (None if it never settled there); `passed_at` the first
+    step within tolerance at all, which differs when a run passes the
+    minimum and leaves again."""
     rows = []
-    surface = result.surface
-    minima = np.asarray(surface.minima if minima is None else minima, dtype=np.float64).reshape(-1, 2)
-    min_value = surface.min_value if min_value is None else min_value
+    minima = np.asarray(marks.minima, dtype=np.float64).reshape(-1, 2)
     for r in result.runs:
         final = r.xy[-1].astype(np.float64)
         distance = float(np.min(np.linalg.norm(minima - final, axis=1))) if len(minima) else None
-        reached = None
-        if min_value is not None:
-            hit = np.nonzero(r.loss.astype(np.float64) - min_value <= tolerance)[0]
-            reached = int(hit[0]) if len(hit) else None
+        passed = stayed = None
+        if marks.min_value is not None and r.diverged_at is None:
+            within = r.loss.astype(np.float64) - marks.min_value <= tolerance
+            if within.any():
+                passed = int(np.argmax(within))
+            if within[-1]:
+                stayed = int(len(within) - np.argmin(within[::-1])) if not within.all() else 0
         rows.append({
             "label": r.label,
             "optimizer": r.run.optimizer,
             "final_loss": float(r.loss[-1]),
             "distance_to_minimum": distance,
-            "steps_to_tolerance": reached,
+            "steps_to_tolerance": stayed,
+            "passed_at": passed,
             "diverged_at": r.diverged_at,
             "clipped_steps": int(np.count_nonzero(r.clipped)),
         })
     return rows
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A text cell a spreadsheet will not run as a formula: one that starts
+    with = + - @ or a tab or carriage return gets a leading apostrophe (the
+    convention spreadsheets read as "this is text")."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _numbers(a) -> list:

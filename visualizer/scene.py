@@ -6,94 +6,48 @@ A query is split on `&`, `=`, `:` and `,` first and only then is each atom
 percent-decoded, so a label or formula may contain any of those characters
 when they travel encoded (`label=a%2Cb`). `Scene.from_query` is strict (the
 first problem raises `SceneError`); `parse_lenient` keeps every good key and
-reports each bad one, which is what the app needs to "fall back to the
-default for that key".
+reports each bad one with what it fell back to, which is what the app needs.
+
+Every top-level key is one entry of `SCENE_KEYS` (its parser and writer),
+every run key one entry of `visualizer.run`; docs/scene-language.md is
+generated from both. The full reference is there.
 """
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from urllib.parse import quote_plus, unquote_plus
+from urllib.parse import unquote_plus
 
 import surfaces
 from visualizer.errors import SceneError
-from visualizer.hyper import Hyper
-from visualizer.optimizers import LR, OPTIMIZERS
-from visualizer.schedules import SCHEDULES
+from visualizer.knobs import Knob, show_text
+from visualizer.run import COORD_LIMIT, Run, atom, pairs, parse_run, text_atom
 
 MAX_RUNS = 8
 MAX_STEPS = 10_000
 MAX_QUERY_LENGTH = 8_000
-MAX_LABEL_LENGTH = 60
-COORD_LIMIT = 1e5
-
-DEFAULT_SURFACE = "rosenbrock"
-TOP_KEYS = ("surface", "f", "start", "steps", "run")
-
-STEPS = Hyper("steps", 200, 1, MAX_STEPS, "T", "number of updates", integer=True)
-NOISE = Hyper("noise", 0.0, 0.0, 1e4, r"\sigma", "std of Gaussian noise added to the gradient")
-SEED = Hyper("seed", 0, 0, 2**31 - 1, "s", "seed of the gradient noise", integer=True)
-CLIP_VALUE = Hyper("clip_value", 1.0, 0.0, 1e6, "c", "clip each gradient component to [-c, c]", log=True, low_open=True)
-CLIP_NORM = Hyper("clip_norm", 1.0, 0.0, 1e6, "c", "rescale the gradient to norm at most c", log=True, low_open=True)
-COORD = Hyper("start", 0.0, -COORD_LIMIT, COORD_LIMIT, "x_0", "start point")
 WINDOW_LIMIT = 1e4
+DEFAULT_SURFACE = "rosenbrock"
 
-_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_INTEGER = re.compile(r"[0-9]+")
-
-
-# ---------------------------------------------------------------- the model
+STEPS = Knob("steps", 200, 1, MAX_STEPS, "T", "number of updates", title="Steps", integer=True)
+COORD = Knob("start", 0.0, -COORD_LIMIT, COORD_LIMIT, "x_0", "start point")
+WINDOW = Knob("window", 0.0, -WINDOW_LIMIT, WINDOW_LIMIT, "", "plot window")
+SPEED = Knob("speed", 1.0, 0.25, 8.0, "", "playback speed: 1 plays a whole run in about 6 s", title="Speed")
+VIEWS = ("2d", "3d")
 
 
 @dataclass(frozen=True)
-class Run:
-    """One optimizer run: the optimizer id, its learning rate and every
-    hyperparameter (defaults filled in), the schedule, clipping and noise."""
+class Viewer:
+    """What the viewer chose to see: never changes the results."""
 
-    optimizer: str
-    lr: float
-    hyper: Mapping[str, float] = field(default_factory=dict)
-    schedule: str = "constant"
-    schedule_params: Mapping[str, float] = field(default_factory=dict)
-    clip_value: float | None = None
-    clip_norm: float | None = None
-    noise: float = 0.0
-    seed: int = 0
-    label: str = ""
-
-    def display_label(self) -> str:
-        if self.label:
-            return self.label
-        return f"{OPTIMIZERS[self.optimizer].name} lr={self.lr:g}"
-
-    def params(self) -> dict:
-        """Everything that shapes the trajectory, as plain values."""
-        out = {"lr": self.lr, **self.hyper, "schedule": self.schedule, **self.schedule_params}
-        out.update(clip_value=self.clip_value, clip_norm=self.clip_norm, noise=self.noise, seed=self.seed)
-        return out
-
-    def to_spec(self) -> str:
-        """This run in canonical scene-language form."""
-        opt = OPTIMIZERS[self.optimizer]
-        items = [("lr", self.lr)] + [(h.name, self.hyper[h.name]) for h in opt.hypers]
-        if self.schedule != "constant":
-            items.append(("schedule", self.schedule))
-            sched = SCHEDULES[self.schedule]
-            items += [(h.name, self.schedule_params[h.name]) for h in sched.hypers]
-        if self.clip_value is not None:
-            items.append(("clip_value", self.clip_value))
-        if self.clip_norm is not None:
-            items.append(("clip_norm", self.clip_norm))
-        if self.noise != NOISE.default:
-            items.append(("noise", self.noise))
-        if self.seed != SEED.default:
-            items.append(("seed", self.seed))
-        if self.label:
-            items.append(("label", self.label))
-        return self.optimizer + ":" + ",".join(f"{k}={_atom(v)}" for k, v in items)
+    view: str = "2d"
+    step: int | None = None  # the step shown; None: the last
+    speed: float = 1.0
+    hide: tuple[int, ...] = ()  # run numbers hidden from the plot, 1-based
+    present: bool = False  # presentation mode: the player and the lesson only, large type
+    autoplay: bool = False
+    loop: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,33 +61,32 @@ class Scene:
     start: tuple[float, float] = (0.0, 0.0)
     steps: int = 200
     runs: tuple[Run, ...] = ()
+    viewer: Viewer = Viewer()
 
     @classmethod
     def from_query(cls, query: str) -> Scene:
-        return _parse(query, errors=None)
+        return _parse(query, report=_raise)
 
     @classmethod
     def default(cls, surface_id: str = DEFAULT_SURFACE) -> Scene:
-        return _parse("surface=" + surface_id, errors=None)
+        return _parse("surface=" + surface_id, report=_raise)
 
     def to_query(self) -> str:
-        parts = ["surface=" + self.surface_spec()]
-        if self.formula is not None:
-            parts.append("f=" + _text(self.formula))
-        parts.append("start=" + ",".join(_atom(v) for v in self.start))
-        parts.append(f"steps={self.steps}")
-        parts += ["run=" + run.to_spec() for run in self.runs]
-        return "&".join(parts)
+        return "&".join(part for key in SCENE_KEYS for part in key.write(self))
 
     def surface_spec(self) -> str:
         items = []
         for name, value in self.surface_params.items():
             if name == "window":
                 (x0, x1), (y0, y1) = value
-                items.append("window=" + ",".join(_atom(v) for v in (x0, x1, y0, y1)))
+                items.append("window=" + ",".join(atom(v) for v in (x0, x1, y0, y1)))
             else:
-                items.append(f"{name}={_atom(value)}")
+                items.append(f"{name}={atom(value)}")
         return self.surface + (":" + ",".join(items) if items else "")
+
+    def surface_query(self) -> str:
+        """The scene's surface alone (`surface` and `f`), in canonical form."""
+        return "&".join(part for key in SCENE_KEYS[:2] for part in key.write(self))
 
     def replace(self, **changes) -> Scene:
         return replace(self, **changes)
@@ -142,44 +95,231 @@ class Scene:
         """The `Surface` this scene runs on (a compiled formula for custom)."""
         return resolve_surface(self.surface, self.formula, self.surface_params.get("window"))
 
+    def surface_values(self) -> dict[str, float]:
+        """The surface's own knobs (cond, angle) with defaults filled in."""
+        model = surfaces.SURFACES[self.surface]
+        return {p.name: float(self.surface_params.get(p.name, p.default)) for p in model.params}
+
+    def start_of(self, run: Run) -> tuple[float, float]:
+        """Where `run` starts: its own x0/y0 where given, else the scene's start."""
+        x0, y0 = run.values.get("x0"), run.values.get("y0")
+        return (self.start[0] if x0 is None else x0, self.start[1] if y0 is None else y0)
+
 
 def resolve_surface(surface_id: str, formula: str | None, window=None) -> surfaces.Surface:
-    if surface_id == surfaces.CUSTOM_ID:
+    base = surfaces.SURFACES[surface_id]
+    if base.formula:
         from surfaces.errors import FormulaError
         from surfaces.formula import compile_formula
 
         try:
             compiled = compile_formula(formula if formula is not None else surfaces.CUSTOM_DEFAULT_FORMULA)
         except FormulaError as exc:
-            raise SceneError(f"f: {exc}", "f") from None
-        return surfaces.custom_surface(compiled, window or surfaces.CUSTOM_DEFAULT_WINDOW)
-    base = surfaces.SURFACES[surface_id]
+            raise SceneError(f"f: {exc} (a + in a link travels as %2B)", "f") from None
+        return surfaces.custom_surface(compiled, window or base.window)
     return replace(base, window=window) if window else base
+
+
+# ---------------------------------------------------------------- the keys
+
+
+@dataclass(frozen=True)
+class SceneKey:
+    """A top-level key. `parse(raw values, fields so far, report)` returns
+    the Scene fields it sets; `write(scene)` its canonical query parts (none
+    when it is at its default). Keys are parsed in this table's order, so a
+    key may depend on those before it (runs on the surface, `hide` on runs)."""
+
+    name: str
+    help: str
+    default: str  # as the reference describes it
+    parse: Callable[[list[str], dict, Callable], dict]
+    write: Callable[[Scene], list[str]]
+    repeat: bool = False
+
+
+def _raise(exc: SceneError, fallback: str = "") -> None:
+    raise exc
+
+
+def _parse_surface(raw: list[str], fields: dict, report) -> dict:
+    head, _, rest = raw[0].partition(":")
+    surface_id = unquote_plus(head)
+    if surface_id not in surfaces.SURFACES:
+        raise SceneError(f"surface: unknown surface {show_text(surface_id)}; allowed: "
+                         f"{', '.join(surfaces.SURFACES)}", "surface")
+    model = surfaces.SURFACES[surface_id]
+    params: dict[str, object] = {p.name: float(p.default) for p in model.params}
+    allowed = [p.name for p in model.params] + ["window"]
+    where = f"surface {surface_id}"
+    seen = set()
+    for name, values in pairs(rest, where):
+        try:
+            if name in seen:
+                raise SceneError(f"{where}: {show_text(name)} given twice; give it once", "surface")
+            seen.add(name)
+            if name == "window":
+                params["window"] = _parse_window(values, where)
+            elif name in allowed:
+                params[name] = model.param(name).parse(_one(values, where, name), where, "surface")
+            else:
+                raise SceneError(f"{where}: unknown parameter {show_text(name)}; allowed: {', '.join(allowed)}",
+                                 "surface")
+        except SceneError as exc:
+            report(exc, "its default is used")
+    if "window" in params:  # last, so the canonical form is stable whatever order came in
+        params["window"] = params.pop("window")
+    return {"surface": surface_id, "surface_params": params}
+
+
+def _parse_window(values: list[str], where: str):
+    if len(values) != 4:
+        raise SceneError(f"{where}: window needs 4 numbers xmin,xmax,ymin,ymax; got {len(values)}", "surface")
+    x0, x1, y0, y1 = (WINDOW.parse(v, where, "surface") for v in values)
+    if not (x0 < x1 and y0 < y1):
+        raise SceneError(f"{where}: window needs xmin < xmax and ymin < ymax; got {x0:g},{x1:g},{y0:g},{y1:g}",
+                         "surface")
+    return ((x0, x1), (y0, y1))
+
+
+def _parse_formula(raw: list[str], fields: dict, report) -> dict:
+    surface_id = fields.get("surface", DEFAULT_SURFACE)
+    if not surfaces.SURFACES[surface_id].formula:
+        raise SceneError(f"f: a formula needs surface=custom (surface is {surface_id!r})", "f")
+    text = unquote_plus(raw[0])
+    resolve_surface(surface_id, text)  # raises the formula's SceneError
+    return {"formula": text}
+
+
+def _parse_start(raw: list[str], fields: dict, report) -> dict:
+    values = [unquote_plus(v) for v in raw[0].split(",")]
+    if len(values) != 2:
+        raise SceneError(f"start: {show_text(unquote_plus(raw[0]))} is not x,y; give two numbers like start=-1.5,2",
+                         "start")
+    return {"start": tuple(COORD.parse(v, "start") for v in values)}
+
+
+def _parse_steps(raw: list[str], fields: dict, report) -> dict:
+    return {"steps": STEPS.parse(unquote_plus(raw[0]), "steps")}
+
+
+def _parse_runs(raw: list[str], fields: dict, report) -> dict:
+    if len(raw) > MAX_RUNS:
+        report(SceneError(f"run: {len(raw)} runs given; at most {MAX_RUNS} are allowed", "run"),
+               f"the first {MAX_RUNS} are kept")
+        raw = raw[:MAX_RUNS]
+    runs = []
+    for i, spec in enumerate(raw, start=1):
+        try:
+            runs.append(parse_run(spec, i, lambda exc: report(exc, "its default is used")))
+        except SceneError as exc:
+            report(exc, f"run {i} is left out")
+    return {"runs": tuple(runs)} if runs else {}
+
+
+def _parse_view(raw, fields, report):
+    view = unquote_plus(raw[0])
+    if view not in VIEWS:
+        raise SceneError(f"view: {show_text(view)} is not a view; allowed: {', '.join(VIEWS)}", "view")
+    return {"view": view}
+
+
+def _parse_step(raw, fields, report):
+    steps = fields.get("steps", 0)
+    step = Knob("step", 0, 0, steps, integer=True).parse(unquote_plus(raw[0]), "step")
+    return {"step": step}
+
+
+def _parse_speed(raw, fields, report):
+    return {"speed": SPEED.parse(unquote_plus(raw[0]), "speed")}
+
+
+def _parse_hide(raw, fields, report):
+    number = Knob("hide", 1, 1, len(fields["runs"]), integer=True)  # runs are parsed before
+    hidden = []
+    for text in raw[0].split(","):
+        try:
+            hidden.append(number.parse(unquote_plus(text), "hide"))
+        except SceneError as exc:
+            report(exc, "that run stays shown")
+    return {"hide": tuple(sorted(set(hidden)))}
+
+
+def _flag(name: str):
+    def parse(raw, fields, report):
+        text = unquote_plus(raw[0])
+        if text not in ("0", "1"):
+            raise SceneError(f"{name}: {show_text(text)} is not 0 or 1", name)
+        return {name: text == "1"}
+
+    return parse
+
+
+def _write_viewer(name: str, text: Callable[[object], str] = str):
+    def write(scene: Scene) -> list[str]:
+        value = getattr(scene.viewer, name)
+        if value == getattr(Viewer(), name):
+            return []
+        return [f"{name}={text(value)}"]
+
+    return write
+
+
+SCENE_KEYS: tuple[SceneKey, ...] = (
+    SceneKey("surface", "a surface id, optionally with its parameters: quadratic:cond=25,angle=30; every "
+             "surface also takes window=xmin,xmax,ymin,ymax", DEFAULT_SURFACE,
+             _parse_surface, lambda s: ["surface=" + s.surface_spec()]),
+    SceneKey("f", "the formula, with surface=custom", "x^2 + 3*y^2 + sin(3*x)*sin(3*y)",
+             _parse_formula, lambda s: [] if s.formula is None else ["f=" + text_atom(s.formula)]),
+    SceneKey("start", "where every run starts: x,y", "the surface's default start",
+             _parse_start, lambda s: ["start=" + ",".join(atom(v) for v in s.start)]),
+    SceneKey("steps", f"number of updates, 1 to {MAX_STEPS}", "per surface",
+             _parse_steps, lambda s: [f"steps={s.steps}"]),
+    SceneKey("run", f"repeatable, 1 to {MAX_RUNS} runs: optimizer[:key=value,...]",
+             "the surface's default comparison", _parse_runs,
+             lambda s: ["run=" + run.to_spec() for run in s.runs], repeat=True),
+    SceneKey("view", "the player's view: 2d or 3d", "2d", _parse_view, _write_viewer("view")),
+    SceneKey("step", "the step shown, 0 to steps", "the last", _parse_step,
+             _write_viewer("step")),
+    SceneKey("speed", f"playback speed, {SPEED.low:g} to {SPEED.high:g}", "1", _parse_speed,
+             _write_viewer("speed", atom)),
+    SceneKey("hide", "runs hidden from the plot, by number: hide=2,5", "none", _parse_hide,
+             _write_viewer("hide", lambda v: ",".join(map(str, v)))),
+    SceneKey("present", "1: presentation mode (the player and the lesson only, large type)", "0",
+             _flag("present"), _write_viewer("present", lambda v: "1")),
+    SceneKey("autoplay", "1: start playing when the page opens", "0", _flag("autoplay"),
+             _write_viewer("autoplay", lambda v: "1")),
+    SceneKey("loop", "1: play again from the start at the end", "0", _flag("loop"),
+             _write_viewer("loop", lambda v: "1")),
+)
+_BY_NAME = {k.name: k for k in SCENE_KEYS}
+_VIEWER_FIELDS = set(Viewer.__dataclass_fields__)
 
 
 # ---------------------------------------------------------------- parsing
 
 
-def parse_lenient(query: str) -> tuple[Scene, list[str]]:
+def parse_lenient(query: str) -> tuple[Scene, list[SceneError]]:
     """Parse what can be parsed; every bad key falls back to its default and
-    its one-line message is returned. Never raises SceneError."""
-    errors: list[str] = []
-    scene = _parse(query, errors=errors)
-    return scene, errors
+    its SceneError is returned, its `fallback` saying what was done instead
+    (`explained()` gives both in one line). Never raises SceneError."""
+    problems: list[SceneError] = []
+
+    def report(exc: SceneError, fallback: str = "") -> None:
+        exc.fallback = fallback
+        problems.append(exc)
+
+    return _parse(query, report=report), problems
 
 
-def _parse(query, errors):
-    def fail(exc: SceneError):
-        if errors is None:
-            raise exc
-        errors.append(str(exc))
-
+def _parse(query, report) -> Scene:
     if not isinstance(query, str):
         raise SceneError(f"scene: expected a query string, got {type(query).__name__}")
     if len(query) > MAX_QUERY_LENGTH:
-        fail(SceneError(f"scene: the query is {len(query)} characters long; the limit is {MAX_QUERY_LENGTH}"))
+        report(SceneError(f"scene: the query is {len(query)} characters long; the limit is {MAX_QUERY_LENGTH}"),
+               "the default scene is shown")
         query = ""
-    fields: dict[str, list[str]] = {}
+    raw: dict[str, list[str]] = {}
     for part in query.lstrip("?").split("&"):
         if not part:
             continue
@@ -187,283 +327,49 @@ def _parse(query, errors):
         key = unquote_plus(raw_key)
         try:
             if not eq:
-                raise SceneError(f"scene: {_show(key)} is not key=value; keys: {', '.join(TOP_KEYS)}")
-            if key not in TOP_KEYS:
-                raise SceneError(f"{_show(key)}: unknown key; allowed: {', '.join(TOP_KEYS)}", key)
-            if key != "run" and key in fields:
+                raise SceneError(f"scene: {show_text(key)} is not key=value; keys: {', '.join(_BY_NAME)}")
+            if key not in _BY_NAME:
+                raise SceneError(f"{show_text(key)}: unknown key; allowed: {', '.join(_BY_NAME)}", key)
+            if not _BY_NAME[key].repeat and key in raw:
                 raise SceneError(f"{key}: given twice; give it once", key)
         except SceneError as exc:
-            fail(exc)
+            report(exc, "ignored")
             continue
-        fields.setdefault(key, []).append(raw_value)
+        raw.setdefault(key, []).append(raw_value)
 
-    surface_id, surface_params = DEFAULT_SURFACE, {}
-    if "surface" in fields:
-        try:
-            surface_id, surface_params = _parse_surface(fields["surface"][0], errors)
-        except SceneError as exc:
-            fail(exc)
+    fields: dict = {}
+    for key in SCENE_KEYS:
+        if key.name in raw:
+            try:
+                fields.update(key.parse(raw[key.name], fields, report))
+            except SceneError as exc:
+                report(exc, "its default is used")
+        _fill_defaults(key.name, fields)
 
-    formula = None
-    if "f" in fields:
-        text = unquote_plus(fields["f"][0])
-        if surface_id != surfaces.CUSTOM_ID:
-            fail(SceneError(f"f: a formula needs surface=custom (surface is {surface_id!r})", "f"))
+    viewer = Viewer(**{k: fields.pop(k) for k in list(fields) if k in _VIEWER_FIELDS})
+    return Scene(**fields, viewer=viewer)
+
+
+def _fill_defaults(name: str, fields: dict) -> None:
+    """The defaults that depend on keys parsed before: a surface's own
+    window, start, steps and runs."""
+    if name == "surface":
+        fields.setdefault("surface", DEFAULT_SURFACE)
+        fields.setdefault("surface_params", {p.name: float(p.default)
+                                             for p in surfaces.SURFACES[fields["surface"]].params})
+    elif name == "f" and surfaces.SURFACES[fields["surface"]].formula:
+        fields.setdefault("formula", surfaces.CUSTOM_DEFAULT_FORMULA)
+    elif name in ("start", "steps", "run"):
+        model = resolve_surface(fields["surface"], fields.get("formula"), fields["surface_params"].get("window"))
+        if name == "start":
+            fields.setdefault("start", tuple(float(v) for v in model.start))
+        elif name == "steps":
+            fields.setdefault("steps", model.steps)
         else:
-            formula = text
-    if surface_id == surfaces.CUSTOM_ID:
-        try:
-            resolve_surface(surface_id, formula, surface_params.get("window"))
-        except SceneError as exc:
-            fail(exc)
-            formula = surfaces.CUSTOM_DEFAULT_FORMULA
-        if formula is None:
-            formula = surfaces.CUSTOM_DEFAULT_FORMULA
-    model = resolve_surface(surface_id, formula, surface_params.get("window"))
-
-    start = tuple(float(v) for v in model.start)
-    if "start" in fields:
-        try:
-            start = _parse_start(fields["start"][0])
-        except SceneError as exc:
-            fail(exc)
-
-    steps = model.steps
-    if "steps" in fields:
-        try:
-            steps = int(_number("steps", unquote_plus(fields["steps"][0]), STEPS, "steps"))
-        except SceneError as exc:
-            fail(exc)
-
-    runs = []
-    raw_runs = fields.get("run", [])
-    if len(raw_runs) > MAX_RUNS:
-        fail(SceneError(f"run: {len(raw_runs)} runs given; at most {MAX_RUNS} are allowed", "run"))
-        raw_runs = raw_runs[:MAX_RUNS]
-    for i, raw in enumerate(raw_runs, start=1):
-        try:
-            runs.append(_parse_run(raw, i, errors))
-        except SceneError as exc:
-            fail(exc)
-    if not runs:
-        runs = [_parse_run(spec, i, None) for i, spec in enumerate(model.runs, start=1)]
-
-    return Scene(
-        surface=surface_id,
-        surface_params=surface_params,
-        formula=formula,
-        start=start,
-        steps=steps,
-        runs=tuple(runs),
-    )
+            fields.setdefault("runs", tuple(parse_run(spec, i, _raise) for i, spec in enumerate(model.runs, 1)))
 
 
-def _parse_surface(raw: str, errors) -> tuple[str, dict]:
-    head, _, rest = raw.partition(":")
-    surface_id = unquote_plus(head)
-    ids = [*surfaces.SURFACES, surfaces.CUSTOM_ID]
-    if surface_id not in ids:
-        raise SceneError(f"surface: unknown surface {_show(surface_id)}; allowed: {', '.join(ids)}", "surface")
-    model_params = surfaces.SURFACES[surface_id].params if surface_id in surfaces.SURFACES else ()
-    params: dict[str, object] = {p.name: float(p.default) for p in model_params}
-    allowed = [p.name for p in model_params] + ["window"]
-    seen = set()
-    for name, values in _pairs(rest, f"surface {surface_id}"):
-        where = f"surface {surface_id}"
-        try:
-            if name in seen:
-                raise SceneError(f"{where}: {_show(name)} given twice; give it once", "surface")
-            seen.add(name)
-            if name == "window":
-                params["window"] = _parse_window(values, where)
-            elif name in [p.name for p in model_params]:
-                p = surfaces.SURFACES[surface_id].param(name)
-                hyper = Hyper(p.name, p.default, p.low, p.high, p.name)
-                params[name] = _number(name, _single(values, where, name), hyper, where)
-            else:
-                raise SceneError(
-                    f"{where}: unknown parameter {_show(name)}; allowed: {', '.join(allowed)}", "surface")
-        except SceneError as exc:
-            if errors is None:
-                raise
-            errors.append(str(exc))
-    # Window last so the canonical form is stable whatever order came in.
-    if "window" in params:
-        params["window"] = params.pop("window")
-    return surface_id, params
-
-
-def _parse_window(values: list[str], where: str):
-    if len(values) != 4:
-        raise SceneError(f"{where}: window needs 4 numbers xmin,xmax,ymin,ymax; got {len(values)}", "surface")
-    bound = Hyper("window", 0, -WINDOW_LIMIT, WINDOW_LIMIT, "")
-    x0, x1, y0, y1 = (_number("window", v, bound, where) for v in values)
-    if not (x0 < x1 and y0 < y1):
-        raise SceneError(f"{where}: window needs xmin < xmax and ymin < ymax; got {x0:g},{x1:g},{y0:g},{y1:g}",
-                         "surface")
-    return ((x0, x1), (y0, y1))
-
-
-def _parse_start(raw: str) -> tuple[float, float]:
-    values = [unquote_plus(v) for v in raw.split(",")]
-    if len(values) != 2:
-        raise SceneError(f"start: {_show(unquote_plus(raw))} is not x,y; give two numbers like start=-1.5,2", "start")
-    return tuple(_number("start", v, COORD, "start") for v in values)
-
-
-def _parse_run(raw: str, index: int, errors) -> Run:
-    where = f"run {index}"
-    head, _, rest = raw.partition(":")
-    opt_id = unquote_plus(head)
-    if opt_id not in OPTIMIZERS:
-        raise SceneError(f"{where}: unknown optimizer {_show(opt_id)}; allowed: {', '.join(OPTIMIZERS)}", "run")
-    opt = OPTIMIZERS[opt_id]
-    given: dict[str, list[str]] = {}
-    for name, values in _pairs(rest, where):
-        if name in given:
-            _report(errors, SceneError(f"{where}: {_show(name)} given twice; give it once", "run"))
-            continue
-        given[name] = values
-
-    def field_value(name, parse, default):
-        if name not in given:
-            return default
-        try:
-            return parse(given.pop(name))
-        except SceneError as exc:
-            _report(errors, exc)
-            return default
-
-    schedule = field_value("schedule", lambda v: _choice(where, "schedule", _single(v, where, "schedule"),
-                                                          list(SCHEDULES)), "constant")
-    sched = SCHEDULES[schedule]
-    lr = field_value("lr", lambda v: _number("lr", _single(v, where, "lr"), LR, where), opt.lr_default)
-    hyper = {h.name: field_value(h.name, lambda v, h=h: _number(h.name, _single(v, where, h.name), h, where),
-                                 float(h.default)) for h in opt.hypers}
-    sched_params = {h.name: field_value(h.name, lambda v, h=h: _number(h.name, _single(v, where, h.name), h, where),
-                                        h.default) for h in sched.hypers}
-    clip_value = field_value("clip_value", lambda v: _number("clip_value", _single(v, where, "clip_value"),
-                                                            CLIP_VALUE, where), None)
-    clip_norm = field_value("clip_norm", lambda v: _number("clip_norm", _single(v, where, "clip_norm"),
-                                                          CLIP_NORM, where), None)
-    noise = field_value("noise", lambda v: _number("noise", _single(v, where, "noise"), NOISE, where), 0.0)
-    seed = field_value("seed", lambda v: _number("seed", _single(v, where, "seed"), SEED, where), 0)
-    label = field_value("label", lambda v: _label(",".join(v), where), "")
-
-    for name in given:
-        if any(name in (h.name for h in s.hypers) for s in SCHEDULES.values()):
-            problem = (f"{name} is a parameter of schedule "
-                       f"{', '.join(s.id for s in SCHEDULES.values() if name in (h.name for h in s.hypers))}, "
-                       f"not of {schedule!r}")
-        elif any(name in (h.name for h in o.hypers) for o in OPTIMIZERS.values()):
-            problem = f"{opt_id} takes no {name}"
-        else:
-            problem = f"unknown key {_show(name)}"
-        keys = ["lr", *(h.name for h in opt.hypers), "schedule", *(h.name for h in sched.hypers),
-                "clip_value", "clip_norm", "noise", "seed", "label"]
-        _report(errors, SceneError(f"{where}: {problem}; allowed: {', '.join(keys)}", "run"))
-
-    return Run(
-        optimizer=opt_id,
-        lr=lr,
-        hyper=hyper,
-        schedule=schedule,
-        schedule_params={k: (int(v) if sched.hypers[i].integer else float(v))
-                         for i, (k, v) in enumerate(sched_params.items())},
-        clip_value=clip_value,
-        clip_norm=clip_norm,
-        noise=float(noise),
-        seed=int(seed),
-        label=label,
-    )
-
-
-# ---------------------------------------------------------------- atoms
-
-
-def _pairs(text: str, where: str) -> list[tuple[str, list[str]]]:
-    """`a=1,b=2,3` -> [("a", ["1"]), ("b", ["2", "3"])]: a token without `=`
-    continues the list of the key before it (windows, labels)."""
-    pairs: list[tuple[str, list[str]]] = []
-    if not text:
-        return pairs
-    for token in text.split(","):
-        name, eq, value = token.partition("=")
-        if eq:
-            pairs.append((unquote_plus(name), [unquote_plus(value)]))
-        elif pairs:
-            pairs[-1][1].append(unquote_plus(token))
-        else:
-            raise SceneError(f"{where}: {_show(unquote_plus(token))} is not key=value", where.split()[0])
-    return pairs
-
-
-def _single(values: list[str], where: str, name: str) -> str:
+def _one(values: list[str], where: str, name: str) -> str:
     if len(values) != 1:
-        raise SceneError(f"{where}: {name} takes one value, got {_show(','.join(values))}", where.split()[0])
+        raise SceneError(f"{where}: {name} takes one value, got {show_text(','.join(values))}", where.split()[0])
     return values[0]
-
-
-def _number(name: str, text: str, hyper: Hyper, where: str) -> float:
-    key = where.split()[0]
-    if not _NUMBER.fullmatch(text.strip()):
-        raise SceneError(f"{where}: {name}={_show(text)} is not a number; allowed: {hyper.allowed()}", key)
-    value = float(text)
-    if not math.isfinite(value):
-        raise SceneError(f"{where}: {name}={_show(text)} is not finite; allowed: {hyper.allowed()}", key)
-    if hyper.integer:
-        if not _INTEGER.fullmatch(text.strip()):
-            raise SceneError(f"{where}: {name}={_show(text)} is not a whole number; allowed: {hyper.allowed()}", key)
-        value = int(text)
-    if not hyper.contains(value):
-        raise SceneError(f"{where}: {name}={_show(text)} is out of range; allowed: {hyper.allowed()}", key)
-    return value if hyper.integer else float(value)
-
-
-def _choice(where: str, name: str, value: str, allowed: list[str]) -> str:
-    if value not in allowed:
-        raise SceneError(f"{where}: unknown {name} {_show(value)}; allowed: {', '.join(allowed)}", where.split()[0])
-    return value
-
-
-def _label(text: str, where: str) -> str:
-    if len(text) > MAX_LABEL_LENGTH:
-        raise SceneError(f"{where}: label is {len(text)} characters long; the limit is {MAX_LABEL_LENGTH}", "run")
-    if not text.isprintable():
-        raise SceneError(f"{where}: label {_show(text)} has control characters; use plain text", "run")
-    return text
-
-
-def _report(errors, exc: SceneError):
-    if errors is None:
-        raise exc
-    errors.append(str(exc))
-
-
-def _show(text: str, limit: int = 40) -> str:
-    """A user's string made safe to echo in a one-line message."""
-    text = str(text)
-    shown = repr(text[:limit])
-    return shown + ("..." if len(text) > limit else "")
-
-
-def _atom(value) -> str:
-    """One value in canonical form: shortest repr for numbers, percent-encoded
-    text (so `,` `:` `=` `&` `+` inside a label survive)."""
-    if isinstance(value, bool):
-        raise TypeError("booleans have no scene form")
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value) if not value.is_integer() or abs(value) >= 1e16 else repr(value).removesuffix(".0")
-    return _text(str(value))
-
-
-# Characters that never separate anything in a scene and read well in an
-# address bar; everything else in user text is percent-encoded, and spaces
-# travel as `+`.
-_READABLE = "()*/^!'"
-
-
-def _text(text: str) -> str:
-    return quote_plus(text, safe=_READABLE)

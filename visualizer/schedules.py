@@ -17,16 +17,18 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from visualizer.hyper import Hyper
+from visualizer.knobs import Knob, registry
 
-STEP_SIZE = Hyper("step_size", 100, 1, 10000, "s", "steps between decays", integer=True)
-MIN_RATIO = Hyper("min_ratio", 0.0, 0.0, 1.0, "r", "final (or lowest) learning rate as a fraction of lr")
-WARMUP = Hyper("warmup", 50, 0, 10000, "w", "steps of linear warm-up from 0 (at most steps - 1)", integer=True)
-PERIOD = Hyper("period", 100, 2, 10000, "p", "steps per up-and-down cycle", integer=True)
+STEP_SIZE = Knob("step_size", 100, 1, 10000, "s", "steps between decays", title="Steps between decays", integer=True)
+MIN_RATIO = Knob("min_ratio", 0.0, 0.0, 1.0, "r", "final (or lowest) learning rate as a fraction of lr",
+                 title="Lowest lr / lr")
+WARMUP = Knob("warmup", 50, 0, 10000, "w", "steps of linear warm-up from 0 (at most steps - 1)",
+              title="Warm-up steps", integer=True)
+PERIOD = Knob("period", 100, 2, 10000, "p", "steps per up-and-down cycle", title="Period (steps)", integer=True)
 
 
-def gamma(default: float) -> Hyper:
-    return Hyper("gamma", default, 0.0, 1.0, r"\gamma", "decay factor", low_open=True)
+def gamma(default: float) -> Knob:
+    return Knob("gamma", default, 0.0, 1.0, r"\gamma", "decay factor", title="Decay factor γ", low_open=True)
 
 
 def triangular_schedule(lr: float, min_ratio: float, period: int) -> optax.Schedule:
@@ -45,13 +47,14 @@ def triangular_schedule(lr: float, min_ratio: float, period: int) -> optax.Sched
 class Schedule:
     id: str
     name: str
-    hypers: tuple[Hyper, ...]
+    optax: str  # the optax schedule this id stands for, as the docs and the CLI show it
+    params: tuple[Knob, ...]
     build: Callable  # (lr, steps, params) -> optax schedule
     latex: str
 
     @property
     def defaults(self) -> dict[str, float]:
-        return {h.name: h.default for h in self.hypers}
+        return {p.name: p.default for p in self.params}
 
 
 def _warmup_cosine(lr, steps, p):
@@ -63,33 +66,50 @@ def _warmup_cosine(lr, steps, p):
 
 
 _ENTRIES = (
-    Schedule("constant", "Constant", (), lambda lr, steps, p: optax.constant_schedule(lr),
-             r"\eta_t = \eta"),
-    Schedule("step", "Step decay", (STEP_SIZE, gamma(0.5)),
-             lambda lr, steps, p: optax.exponential_decay(
-                 lr, transition_steps=int(p["step_size"]), decay_rate=p["gamma"], staircase=True),
-             r"\eta_t = \eta\,\gamma^{\lfloor t / s \rfloor}"),
-    Schedule("exponential", "Exponential decay", (gamma(0.99),),
-             lambda lr, steps, p: optax.exponential_decay(lr, transition_steps=1, decay_rate=p["gamma"]),
-             r"\eta_t = \eta\,\gamma^{t}"),
-    Schedule("cosine", "Cosine decay", (MIN_RATIO,),
-             lambda lr, steps, p: optax.cosine_decay_schedule(lr, decay_steps=max(steps, 1), alpha=p["min_ratio"]),
-             r"\eta_t = \eta\left(r + (1-r)\,\tfrac12\left(1 + \cos\tfrac{\pi t}{T}\right)\right)"),
-    Schedule("warmup_cosine", "Warm-up + cosine", (WARMUP, MIN_RATIO), _warmup_cosine,
-             r"\eta_t = \eta\,\tfrac{t}{w}\ (t < w),\ \text{then cosine from } \eta \text{ to } r\eta"),
-    Schedule("onecycle", "One-cycle", (),
-             lambda lr, steps, p: optax.cosine_onecycle_schedule(max(steps, 1), lr),
-             r"\eta_t:\ \tfrac{\eta}{25} \nearrow \eta\ \text{(first 30\%)} \searrow \tfrac{\eta}{25\cdot 10^4}"),
-    Schedule("cyclic", "Cyclic (triangular)", (PERIOD, MIN_RATIO),
-             lambda lr, steps, p: triangular_schedule(lr, p["min_ratio"], int(p["period"])),
-             r"\eta_t = r\eta + (1-r)\,\eta\,\left(1 - \left|2\,\tfrac{t \bmod p}{p} - 1\right|\right)"),
+    Schedule(
+        "constant", "Constant", "lr", (),
+        lambda lr, steps, p: optax.constant_schedule(lr),
+        r"\eta_t = \eta"),
+    Schedule(
+        "step", "Step decay",
+        "optax.exponential_decay(lr, transition_steps=step_size, decay_rate=gamma, staircase=True)",
+        (STEP_SIZE, gamma(0.5)),
+        lambda lr, steps, p: optax.exponential_decay(
+            lr, transition_steps=int(p["step_size"]), decay_rate=p["gamma"], staircase=True),
+        r"\eta_t = \eta\,\gamma^{\lfloor t / s \rfloor}"),
+    Schedule(
+        "exponential", "Exponential decay",
+        "optax.exponential_decay(lr, transition_steps=1, decay_rate=gamma)",
+        (gamma(0.99),),
+        lambda lr, steps, p: optax.exponential_decay(lr, transition_steps=1, decay_rate=p["gamma"]),
+        r"\eta_t = \eta\,\gamma^{t}"),
+    Schedule(
+        "cosine", "Cosine decay",
+        "optax.cosine_decay_schedule(lr, decay_steps=steps, alpha=min_ratio)",
+        (MIN_RATIO,),
+        lambda lr, steps, p: optax.cosine_decay_schedule(lr, decay_steps=max(steps, 1), alpha=p["min_ratio"]),
+        r"\eta_t = \eta\left(r + (1-r)\,\tfrac12\left(1 + \cos\tfrac{\pi t}{T}\right)\right)"),
+    Schedule(
+        "warmup_cosine", "Warm-up + cosine",
+        "optax.warmup_cosine_decay_schedule(0, lr, warmup, steps, end_value=lr*min_ratio)",
+        (WARMUP, MIN_RATIO),
+        _warmup_cosine,
+        r"\eta_t = \eta\,\tfrac{t}{w}\ (t < w),\ \text{then cosine from } \eta \text{ to } r\eta"),
+    Schedule(
+        "onecycle", "One-cycle",
+        "optax.cosine_onecycle_schedule(steps, lr)",
+        (),
+        lambda lr, steps, p: optax.cosine_onecycle_schedule(max(steps, 1), lr),
+        r"\eta_t:\ \tfrac{\eta}{25} \nearrow \eta\ \text{(first 30\%)} \searrow \tfrac{\eta}{25\cdot 10^4}"),
+    Schedule(
+        "cyclic", "Cyclic (triangular)",
+        "triangular between lr*min_ratio and lr, period `period` steps (optax has none)",
+        (PERIOD, MIN_RATIO),
+        lambda lr, steps, p: triangular_schedule(lr, p["min_ratio"], int(p["period"])),
+        r"\eta_t = r\eta + (1-r)\,\eta\,\left(1 - \left|2\,\tfrac{t \bmod p}{p} - 1\right|\right)"),
 )
 
-SCHEDULES: dict[str, Schedule] = {}
-for _entry in _ENTRIES:
-    if _entry.id in SCHEDULES:
-        raise ValueError(f"duplicate schedule id {_entry.id!r}")
-    SCHEDULES[_entry.id] = _entry
+SCHEDULES: dict[str, Schedule] = registry(_ENTRIES, "schedule")
 
 
 def lr_table(schedule_id: str, lr: float, steps: int, params: dict, length: int) -> np.ndarray:

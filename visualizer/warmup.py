@@ -53,12 +53,12 @@ def warm_up() -> float:
     # first time a component's arguments are checked for dataframes.
     import pandas  # noqa: F401
 
-    from visualizer import controls, panels, payload, player, simulate  # noqa: F401  (player: assembles the frontend)
+    from visualizer import controls, draft, landmarks, panels, payload, player, simulate  # noqa: F401
     from visualizer.scene import Scene
 
     scene = Scene.default()
     simulate(scene)
-    payload.surface_payload(scene.surface_model(), dict(scene.surface_params))
+    payload.surface_payload(scene.surface_model(), scene.surface_values(), landmarks.of(scene))
     return time.perf_counter() - t0
 
 

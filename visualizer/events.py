@@ -1,0 +1,55 @@
+"""What the player sends back, checked like any user input: anyone can post
+any JSON as a component's value from the browser's devtools. A malformed
+value is logged and ignored, never an error on the page."""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+from streamlit.logger import get_logger
+
+_LOG = get_logger(__name__)
+COORD_LIMIT = 1e5
+
+
+class StartEvent(NamedTuple):
+    """A click that sets the start of every run (run None) or of one."""
+
+    x: float
+    y: float
+    run: int | None
+    nonce: int
+
+
+def start_event(value, run_count: int) -> StartEvent | None:
+    """`value` as a StartEvent, or None if it is none (or malformed: logged)."""
+    if value is None:
+        return None
+    try:
+        if not isinstance(value, dict) or value.get("event") != "start":
+            raise ValueError("not a start event")
+        xy = value.get("xy")
+        if not (isinstance(xy, list) and len(xy) == 2 and all(_number(v) for v in xy)):
+            raise ValueError(f"xy is not two numbers: {str(xy)[:80]}")
+        x, y = (float(v) for v in xy)
+        if not all(math.isfinite(v) and abs(v) <= COORD_LIMIT for v in (x, y)):
+            raise ValueError("xy is not finite or out of range")
+        run = value.get("run")
+        if run is not None and not (_integer(run) and 0 <= run < run_count):
+            raise ValueError(f"run is not a run index: {str(run)[:40]}")
+        nonce = value.get("nonce")
+        if not _integer(nonce):
+            raise ValueError("nonce is not an integer")
+        return StartEvent(x, y, run, nonce)
+    except ValueError as exc:
+        _LOG.warning("ignored a malformed player event: %s", exc)
+        return None
+
+
+def _number(v) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _integer(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)

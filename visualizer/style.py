@@ -1,0 +1,21 @@
+"""The page's own CSS: what Streamlit's theme cannot set. Constant text,
+never user input."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+# Streamlit leaves ~6rem above the first element for its header; the header
+# here is only the toolbar's menu, so the title can sit near the top.
+PAGE = """
+<style>
+.stMainBlockContainer { padding-top: 2.2rem; }
+.stMainBlockContainer h3:first-of-type { padding-top: 0; }
+[data-testid="stSidebarHeader"] { height: 2.2rem; min-height: 0; padding-top: 0.5rem; padding-bottom: 0; }
+[data-testid="stSidebarUserContent"] { padding-top: 0; }
+</style>
+"""
+
+
+def apply() -> None:
+    st.html(PAGE)
