@@ -1,29 +1,68 @@
 """The trajectory player: a Streamlit (v1) custom component that animates
 optimizer paths over a 2D loss surface entirely in the browser.
 
-The frontend (``player_frontend/``) is plain JS on top of plotly.js: its
-official "gl3d" partial bundle (scatter, scatter3d, surface and a few other 3D
-traces; vendored in ``player_frontend/vendor/``, see the README there), 1.8 MB
-instead of the full bundle's 4.8 MB, which halves the time the browser spends
-parsing it on a first visit. The files are assembled into a cache folder that
-Streamlit serves. Playing, pausing, scrubbing and switching 2D/3D never reach
-the server; only "Set start" clicks come back, as the component's value.
+The frontend (``player_frontend/``) is plain ES modules on top of plotly.js,
+no build step: ``index.html`` loads plotly's official "gl3d" partial bundle
+(vendored in ``player_frontend/vendor/``, see the README there; 1.8 MB
+instead of the full bundle's 4.8 MB) with a classic script, then
+``main.js`` as a module, which imports the rest (one job each: ``state.js``,
+``payload.js``, ``layout.js``, ``view2d.js``, ``view3d.js``, ``curves.js``,
+``legend.js``, ``marks.js`` - the one style table -, ``plotly_internals.js``
+- the only module that reads plotly.js internals -, ``url.js``, ...). The
+files are assembled into a cache folder that Streamlit serves; every URL
+carries the frontend's version (``?v=``), imports between modules included,
+so a new frontend is never mixed with a cached old one. Playing, pausing,
+scrubbing and switching 2D/3D never reach the server; only "Set start"
+clicks come back, as the component's value.
 
-Payload contract (built by the caller; float arrays via :func:`encode_f32`)::
+Payload contract (built by the caller; float arrays via :func:`encode_f32`;
+every key optional, every value validated by the browser)::
 
-    {"query": "<canonical scene query>",
+    {"query": "<canonical scene query>",   # the address's base (below)
      "surface": {"name", "x", "y", "z" (ny*nx row-major, NaN = not finite),
-                 "log_scale", "window", "minima", "minima_estimated", "saddles"},
+                 "log_scale", "window", "minima", "minima_estimated", "saddles",
+                 "min_value" (optional: f at the lowest minimum)},
      "start": [x, y], "steps": N,
+     "palette": ["#0072B2", ...],          # THE palette (visualizer.payload.PALETTE)
      "runs": [{"label", "color", "xy" (interleaved), "loss", "lr", "grad_norm",
-               "diverged_at", "clip_norm"}, ...],
-     "view": "2d" | "3d"}
+               "diverged_at", "clip_norm", "start": [x, y]}, ...],
+     "view": "2d" | "3d",
+     "viewer": {"step": int | None, "speed": float, "hide": [int, ...],
+                "autoplay": bool, "loop": bool, "present": bool}}
+
+- Run i is drawn in ``runs[i]["color"]`` if that is a valid CSS colour, else
+  ``palette[i % len(palette)]``. Each run's start is its first point
+  (``start`` if it has none): the scene's common ``start`` is marked when
+  every run starts there, else each run gets a ring in its colour.
+- ``viewer`` (all keys optional; absent = the defaults in brackets):
+  ``step`` the step shown on load [None: the last]; ``speed`` snapped to
+  the nearest of 0.25, 0.5, 1, 2, 4, 8 [1]; ``hide`` 0-based indices of runs
+  hidden from the plot and the charts [none]; ``autoplay`` play from step 0
+  on load [False]; ``loop`` play again from 0 at the end [False];
+  ``present`` presentation mode: type of at least 18 px, thicker paths,
+  toolbar reduced to playback and 2D/3D, the frame sized to the visible
+  viewport [False]. A viewer key applies on the first payload and whenever
+  its value changes; a rerun that repeats it keeps what the viewer chose
+  since. ``view`` follows the same rule.
+- The address bar: ``query`` (where the server also puts ``present``,
+  ``autoplay``, ``loop``, ``lesson`` if wanted), then the viewer's own
+  choices when they differ from the defaults, in this order: ``view=3d``,
+  ``step=k`` (paused elsewhere than the last step), ``speed=s`` (not 1),
+  ``hide=2,5`` (1-based run numbers). Written with ``history.replaceState``,
+  throttled; "Copy link" copies exactly that address.
+
+The component's value: None until a "Set start" click, then
+``{"event": "start", "xy": [x, y], "run": None | i, "nonce": n}``: ``run``
+None sets the start of all runs, an index (the run picked in the legend)
+that run's only.
 """
 
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -35,7 +74,34 @@ from visualizer.payload import encode_f32  # noqa: F401  (re-exported: the paylo
 __all__ = ["encode_f32", "player"]
 
 _SOURCE_DIR = Path(__file__).resolve().parent / "player_frontend"
-_FRONTEND_FILES = ("index.html", "player.js", "player.css", "vendor/plotly-gl3d.min.js")
+_FRONTEND_FILES = (
+    "index.html",
+    "player.css",
+    "main.js",
+    "component.js",
+    "dom.js",
+    "state.js",
+    "payload.js",
+    "numbers.js",
+    "marks.js",
+    "figure.js",
+    "layout.js",
+    "contour.js",
+    "paths.js",
+    "view2d.js",
+    "view3d.js",
+    "curves.js",
+    "legend.js",
+    "url.js",
+    "keys.js",
+    "plotly_internals.js",
+    "vendor/plotly-gl3d.min.js",
+)
+# `from "./x.js"` / `import "./x.js"` between the frontend's own modules
+_IMPORT = re.compile(rb"""(\b(?:from|import)\s*)(["'])(\./[\w./-]+\.js)\2""")
+# Module scripts only run when served with a JavaScript type; the system's
+# table (the Windows registry, on Windows) has been known to say text/plain.
+mimetypes.add_type("text/javascript", ".js")
 _COMPONENT_NAME = "player"
 
 
@@ -66,8 +132,13 @@ def _assemble_frontend() -> Path:
         digest.update(name.encode() + b"\0" + data + b"\0")
     version = digest.hexdigest()[:16]
     # index.html is served with no-cache; the other files are not, so they
-    # are referenced with the version to make a new frontend bust the cache.
+    # are referenced with the version to make a new frontend bust the cache:
+    # index.html's references, and every import between modules.
     sources["index.html"] = sources["index.html"].replace(b"__VERSION__", version.encode())
+    tag = b"?v=" + version.encode()
+    for name, data in sources.items():
+        if name.endswith(".js") and not name.startswith("vendor/"):
+            sources[name] = _IMPORT.sub(lambda m: m.group(1) + m.group(2) + m.group(3) + tag + m.group(2), data)
 
     folder_name = f"optviz-player-{version}"
     candidates = [Path(tempfile.gettempdir()), Path.home() / ".cache"]
@@ -103,8 +174,10 @@ def player(payload: dict, *, key: str, height: int = 640) -> dict | None:
     """Show the trajectory player and return its value.
 
     The value is None until the user acts; after a click on the 2D contour in
-    "Set start" mode it is ``{"event": "start", "xy": [x, y], "nonce": int}``,
-    with a nonce that increases with every click (use it to act once per click).
+    "Set start" mode it is ``{"event": "start", "xy": [x, y], "run": None |
+    int, "nonce": int}`` (``run``: None for all runs, else the 0-based index
+    of the one run), with a nonce that increases with every click (use it to
+    act once per click).
     The value persists across reruns, like any widget value.
     """
     if not isinstance(payload, dict):

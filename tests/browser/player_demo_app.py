@@ -10,9 +10,18 @@ edge case directly:
 - `small`: 1 step, 2 runs. `empty`: no runs. `one`: a run diverged at update 0.
 - `nan`: a surface with a NaN hole and huge values. `allnan`: every z NaN.
 - `negative`: a surface whose losses go below zero (linear colouring).
+- `zero`: a quadratic where one run lands exactly on the minimum (loss 0).
+- `starts`: the Rosenbrock runs, each from its own start.
+
+The viewer's keys travel in the payload's `viewer`, read from the URL like
+the real page does: `present=1`, `autoplay=1`, `loop=1` (also kept in the
+query), `step=k`, `speed=s`, `hide=2,5` (1-based), and `view=3d`; e.g.
+`?case=rosenbrock&present=1&autoplay=1&hide=2`. Colours come from the
+project's palette (`visualizer.payload.PALETTE`).
 
 The returned value of the component is shown under it; a "Set start" click
-moves the start and recomputes the runs.
+moves the start (of all runs, or of the one run it names) and recomputes
+the runs.
 """
 
 from __future__ import annotations
@@ -25,9 +34,8 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from visualizer.payload import PALETTE  # noqa: E402
 from visualizer.player import encode_f32, player  # noqa: E402
-
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#6A3D9A", "#000000"]
 
 
 def rosenbrock(x, y):
@@ -72,6 +80,14 @@ def descend(f, grad, start, steps, lr, momentum=0.0, clip_norm=None, decay=1.0):
     return np.array(xy), np.array(loss), np.array(lrs), np.array(gns), diverged
 
 
+def bowl(x, y):
+    return x**2 + y**2
+
+
+def bowl_grad(x, y):
+    return np.array([2 * x, 2 * y])
+
+
 def grid(f, window, n=120):
     (x0, x1), (y0, y1) = window
     xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
@@ -81,11 +97,12 @@ def grid(f, window, n=120):
     return xs, ys, Z
 
 
-def run_payload(label, color, result, clip_norm=None):
+def run_payload(label, result, clip_norm=None, start=None):
+    """Without a colour: the player takes the palette's."""
     xy, loss, lrs, gns, diverged = result
     return {
         "label": label,
-        "color": color,
+        "start": None if start is None else [float(v) for v in start],
         "xy": encode_f32(xy.ravel()),
         "loss": encode_f32(loss),
         "lr": encode_f32(lrs),
@@ -96,7 +113,7 @@ def run_payload(label, color, result, clip_norm=None):
 
 
 @st.cache_data(max_entries=16)
-def build(case: str, steps: int, start: tuple[float, float]) -> dict:
+def build(case: str, steps: int, start: tuple[float, float], run_starts: tuple = ()) -> dict:
     window = [[-2.0, 2.0], [-1.0, 3.0]]
     f, g = rosenbrock, rosenbrock_grad
     minima, saddles, log_scale, name = [[1.0, 1.0]], [], True, "Rosenbrock"
@@ -104,6 +121,10 @@ def build(case: str, steps: int, start: tuple[float, float]) -> dict:
         window = [[-5.0, 5.0], [-5.0, 5.0]]
         f, g = styblinski, styblinski_grad
         minima, saddles, log_scale, name = [[-2.903534, -2.903534]], [[0.157, 0.157]], False, "Styblinski-Tang"
+    if case == "zero":
+        window = [[-2.0, 2.0], [-2.0, 2.0]]
+        f, g = bowl, bowl_grad
+        minima, saddles, log_scale, name = [[0.0, 0.0]], [], True, "Bowl"
     xs, ys, Z = grid(f, window)
     if case == "nan":
         Z[(np.hypot(*np.meshgrid(xs - 0.8, ys - 2.2)) < 0.45)] = np.nan
@@ -126,14 +147,22 @@ def build(case: str, steps: int, start: tuple[float, float]) -> dict:
         steps, specs = 1, specs[:2]
     if case == "empty":
         specs = []
+    if case == "zero":  # lr=0.5 lands on (0, 0) exactly after one step
+        specs = [("GD lr=0.5 (exact)", dict(lr=0.5)), ("GD lr=0.1", dict(lr=0.1)), ("GD lr=0.01", dict(lr=0.01))]
+    starts = [start] * len(specs)
+    if case == "starts":
+        starts = [(-1.8 + 0.45 * i, 2.6 - 0.25 * i) for i in range(len(specs))]
+    starts = [dict(run_starts).get(i, s0) for i, s0 in enumerate(starts)]
     runs = []
     for i, (label, kw) in enumerate(specs):
-        runs.append(run_payload(label, PALETTE[i], descend(f, g, start, steps, **kw), kw.get("clip_norm")))
+        result = descend(f, g, starts[i], steps, **kw)
+        runs.append(run_payload(label, result, kw.get("clip_norm"), starts[i]))
     if case == "one":
-        runs = [run_payload("diverged at 0", PALETTE[5], descend(f, g, start, steps, lr=1e9))] + runs[:2]
+        runs = [dict(run_payload("diverged at 0", descend(f, g, start, steps, lr=1e9)), color=PALETTE[5])] + runs[:2]
     query = f"case={case}&steps={steps}&start={start[0]:.4g},{start[1]:.4g}"
     return {
         "query": query,
+        "palette": list(PALETTE),
         "surface": {
             "name": name,
             "x": encode_f32(xs),
@@ -151,17 +180,41 @@ def build(case: str, steps: int, start: tuple[float, float]) -> dict:
     }
 
 
+def viewer_from_url(params) -> tuple[dict, list[str]]:
+    """The payload's `viewer` and the keys the server keeps in the query."""
+    flag = {k: params.get(k) == "1" for k in ("present", "autoplay", "loop")}
+    step, speed, hide = params.get("step"), params.get("speed"), params.get("hide")
+    viewer = dict(
+        flag,
+        step=int(step) if step and step.isdigit() else None,
+        speed=float(speed) if speed else 1.0,
+        hide=[int(v) - 1 for v in hide.split(",") if v.isdigit() and int(v) >= 1] if hide else [],
+    )
+    return viewer, [f"{k}=1" for k, on in flag.items() if on]
+
+
 st.set_page_config(page_title="player demo", layout="wide")
 case = st.query_params.get("case", "rosenbrock")
 steps = int(st.query_params.get("steps", "1000"))
 if "start" not in st.session_state:
     raw = st.query_params.get("start", "-1.5,2")
     st.session_state.start = tuple(float(v) for v in raw.split(","))
+    st.session_state.run_starts = {}
 if "nonce" not in st.session_state:
     st.session_state.nonce = None
+viewer, kept = viewer_from_url(st.query_params)
 
-lr_scale = st.slider("demo slider (forces a new payload)", 1, 5, 1, key="scale")
-payload = dict(build(case, steps, st.session_state.start), view=st.query_params.get("view", "2d"))
+if viewer["present"]:
+    # what the real page does in presentation mode: nothing but the player,
+    # no empty band above it
+    st.markdown("<style>.block-container{padding-top:0.75rem !important}"
+                "header[data-testid=stHeader]{display:none}</style>", unsafe_allow_html=True)
+    lr_scale = 1
+else:
+    lr_scale = st.slider("demo slider (forces a new payload)", 1, 5, 1, key="scale")
+payload = build(case, steps, st.session_state.start, tuple(sorted(st.session_state.run_starts.items())))
+payload = dict(payload, view=st.query_params.get("view", "2d"), viewer=viewer)
+payload["query"] = "&".join([payload["query"], *kept])
 if lr_scale != 1:
     payload = dict(payload, query=payload["query"] + f"&scale={lr_scale}")
     payload["runs"] = [dict(r, label=r["label"] + f" x{lr_scale}") for r in payload["runs"]]
@@ -169,6 +222,10 @@ if lr_scale != 1:
 value = player(payload, key="player", height=640)
 if value and value.get("event") == "start" and value.get("nonce") != st.session_state.nonce:
     st.session_state.nonce = value["nonce"]
-    st.session_state.start = tuple(round(float(v), 4) for v in value["xy"])
+    xy = tuple(round(float(v), 4) for v in value["xy"])
+    if value.get("run") is None:
+        st.session_state.start, st.session_state.run_starts = xy, {}
+    else:
+        st.session_state.run_starts = {**st.session_state.run_starts, int(value["run"]): xy}
     st.rerun()
 st.write(value)

@@ -1,0 +1,338 @@
+// The side charts: loss, learning rate and gradient norm against the step,
+// in one Plotly figure drawn once per payload, with the step cursor and the
+// current values on a canvas over it (a frame never calls Plotly).
+//
+// The loss is always on a log scale. Losses that reach 0 (or, on a surface
+// that goes below 0, the loss minus the lowest value seen) are drawn at a
+// floor a decade under the smallest positive value, and the chart says so.
+
+import { el } from "./dom.js";
+import { S } from "./state.js";
+import { style } from "./marks.js";
+import { fmt, logTicks, pow10 } from "./numbers.js";
+import { sizeCanvas, textWidth } from "./layout.js";
+import * as internals from "./plotly_internals.js";
+import { PLOT_CONFIG, baseLayout, esc, clip } from "./figure.js";
+
+let axes = null;    // {x, ys: {loss, lr, grad}} pixel mappings of the drawn figure
+let layoutKey = "";  // what the drawn figure was laid out for
+
+// ------------------------------------------------------------- the loss
+// {shift, floor, y: [Float32Array per run], clamped} for the loss chart:
+// y = loss - shift, at least `floor`.
+export function lossScale(d) {
+  if (d.lossScale) return d.lossScale;
+  let min = Infinity;
+  for (const r of d.runs) for (let i = 0; i < r.loss.length; i++) if (r.loss[i] < min) min = r.loss[i];
+  let shift = 0;
+  if (min < 0) {
+    // a surface below 0: measure from the lowest value known
+    shift = min;
+    if (d.minValue !== null) shift = Math.min(shift, d.minValue);
+    if (d.grid) shift = Math.min(shift, d.zmin);
+  }
+  let minPos = Infinity, maxPos = 0, clamped = false;
+  for (const r of d.runs) for (let i = 0; i < r.loss.length; i++) {
+    const v = r.loss[i] - shift;
+    if (v > 0) { if (v < minPos) minPos = v; if (v > maxPos) maxPos = v; } else if (v === v) clamped = true;
+  }
+  let floor = isFinite(minPos) ? Math.pow(10, Math.floor(Math.log10(minPos)) - 1) : 1e-12;
+  if (isFinite(minPos) && maxPos > 0) floor = Math.max(floor, Math.pow(10, Math.floor(Math.log10(maxPos)) - 16));
+  const y = d.runs.map((r) => {
+    const o = new Float32Array(r.loss.length);
+    for (let i = 0; i < o.length; i++) {
+      const v = r.loss[i] - shift;
+      o[i] = v !== v ? NaN : (v > floor ? v : floor);
+      if (v === v && v > 0 && v < floor) clamped = true;
+    }
+    return o;
+  });
+  d.lossScale = { shift: shift, floor: floor, y: y, clamped: clamped };
+  return d.lossScale;
+}
+
+// ------------------------------------------------------------- panels
+const PANELS = ["loss", "lr", "grad"];
+
+function lrVaries(d) {
+  for (const r of d.runs) {
+    let lo = Infinity, hi = -Infinity;
+    for (let i = 0; i < r.lr.length; i++) { const v = r.lr[i]; if (v === v) { lo = Math.min(lo, v); hi = Math.max(hi, v); } }
+    if (hi > lo * (1 + 1e-6) || lo <= 0) return true;
+  }
+  return false;
+}
+
+// Which panels fit the height, most telling first: the loss, then the
+// gradient norm when a run clips it or the learning rate when a schedule
+// moves it, then the other.
+function choosePanels(d, avail, minH, gap) {
+  const n = Math.max(1, Math.min(3, Math.floor((avail + gap) / (minH + gap))));
+  if (n === 3) return PANELS.slice();
+  const clipping = d.runs.some((r) => r.clip != null);
+  const order = ["loss"].concat(clipping || !lrVaries(d) ? ["grad", "lr"] : ["lr", "grad"]);
+  const keep = new Set(order.slice(0, n));
+  return PANELS.filter((p) => keep.has(p));
+}
+
+function margins() {
+  const f = style().font;
+  return { l: Math.round(f.tick * 3.3 + 14), r: 14, t: f.chartTitle + 10, b: Math.round(f.tick + f.axisTitle + 16) };
+}
+
+function layoutFor(d) {
+  const f = style().font;
+  const W = Math.max(120, el.charts.clientWidth), H = Math.max(120, el.charts.clientHeight);
+  const M = margins();
+  const gap = f.chartTitle + 16, minH = Math.round(f.tick * 5.2);
+  const panels = choosePanels(d, H - M.t - M.b, minH, gap);
+  return { W: W, H: H, M: M, gap: gap, panels: panels, key: W + "x" + H + panels.join() + style().name };
+}
+
+// The gradient-norm panel's title, as long as the panel's width allows.
+function gradTitle(d, W, M) {
+  const room = W - M.l - 4, size = style().font.chartTitle;
+  const clipping = d.runs.some((r) => r.clip != null);
+  const forms = clipping
+    ? ["gradient norm (raw, log scale) \u2014 dashed: clip_norm", "gradient norm (raw, log) \u2014 dashed: clip_norm",
+      "raw gradient norm (log) \u2014 dashed: clip_norm", "raw grad norm (log), dashed: clip", "grad norm, dashed: clip"]
+    : ["gradient norm (raw, log scale)", "gradient norm (raw, log)", "grad norm (log)"];
+  for (const t of forms) if (textWidth(t, size) <= room) return t;
+  return forms[forms.length - 1];
+}
+
+function lossTitle(d, W, M) {
+  const ls = lossScale(d), size = style().font.chartTitle, room = W - M.l - 4;
+  const base = ls.shift !== 0 ? "loss \u2212 min" : "loss";
+  const forms = [base + " (log scale)", base + " (log)", base];
+  if (ls.shift !== 0) forms.unshift(base + " (log scale), min = " + fmt(ls.shift));
+  for (const t of forms) if (textWidth(t, size) <= room) return t;
+  return forms[forms.length - 1];
+}
+
+function robustRange(arrays, extra) {
+  let mn = Infinity, mx = -Infinity;
+  for (const a of arrays) for (let i = 0; i < a.length; i++) {
+    const v = a[i];
+    if (!(v > 0)) continue;
+    if (v < mn) mn = v;
+    if (v > mx) mx = v;
+  }
+  for (const v of extra || []) if (v > 0) { mn = Math.min(mn, v); mx = Math.max(mx, v); }
+  return isFinite(mn) ? [mn, mx] : null;
+}
+
+// A log-axis range (in decades) at least half a decade wide, padded.
+function logRange(a, b) {
+  if (b - a < 0.5) { const c = (a + b) / 2; a = c - 0.25; b = c + 0.25; }
+  const pad = 0.05 * (b - a);
+  return [a - pad, b + pad];
+}
+
+function positive(a) {
+  let ok = true;
+  for (let i = 0; i < a.length; i++) if (!(a[i] > 0)) { ok = false; break; }
+  if (ok) return a;
+  const o = new Float32Array(a.length);
+  for (let i = 0; i < a.length; i++) o[i] = a[i] > 0 ? a[i] : NaN;
+  return o;
+}
+
+export function figureSide(d, L) {
+  const st = style(), f = st.font;
+  const traces = [];
+  const N = Math.max(1, d.N);
+  const ls = lossScale(d);
+  const stepsOf = (len) => { const s = new Float32Array(len); for (let i = 0; i < len; i++) s[i] = i; return s; };
+  const names = {}; // panel -> axis name
+  L.panels.forEach((p, i) => { names[p] = i === 0 ? "y" : "y" + (i + 1); });
+  d.sideIdx = [];
+  // one empty trace per panel, so every axis exists even without runs
+  for (const p of L.panels) traces.push({ type: "scatter", mode: "lines", x: [], y: [], yaxis: names[p], showlegend: false, hoverinfo: "skip" });
+  const series = { loss: (r) => ls.y[r.i], lr: (r) => positive(r.lr), grad: (r) => r.gn };
+  const anyFront = S.front !== null && d.runs.some((r) => r.key === S.front && !S.hidden.has(r.key));
+  for (const r of d.runs) {
+    const front = r.key === S.front;
+    const base = { type: "scatter", line: { color: r.color, width: front ? st.curve.frontWidth : st.curve.width },
+      marker: { color: r.color, size: st.curve.dot * 1.4 }, opacity: anyFront && !front ? st.curve.dimAlpha : 1,
+      visible: !S.hidden.has(r.key), showlegend: false, name: esc(clip(r.label, 40)), hoverinfo: "none" };
+    const idx = [];
+    for (const p of L.panels) {
+      const y = series[p](r);
+      idx.push(traces.length);
+      traces.push(Object.assign({}, base, { mode: y.length < 2 ? "markers" : "lines", x: stepsOf(y.length), y: y, yaxis: names[p], meta: [r.i, p] }));
+    }
+    if (r.clip != null && names.grad) {
+      idx.push(traces.length);
+      traces.push(Object.assign({}, base, { mode: "lines", x: [0, N], y: [r.clip, r.clip], yaxis: names.grad,
+        line: { color: r.color, width: 1.6, dash: "dash" }, meta: [r.i, "clip"] }));
+    }
+    d.sideIdx.push(idx);
+  }
+  if (names.loss && ls.clamped) {
+    traces.push({ type: "scatter", mode: "lines", x: [0, N], y: [ls.floor, ls.floor], yaxis: names.loss, showlegend: false,
+      hoverinfo: "skip", line: { color: st.floor.color, width: st.floor.width, dash: "dot" } });
+  }
+  const axisStyle = {
+    showline: true, linecolor: "#50575f", ticks: "outside", ticklen: 3, gridcolor: "#e8ebef",
+    zeroline: false, fixedrange: true, tickfont: { size: f.tick }, automargin: false, exponentformat: "power",
+  };
+  // panel heights first: how many ticks each has room for
+  const M = L.M, n = L.panels.length;
+  const plotH = L.H - M.t - M.b, gapF = L.gap / plotH;
+  const h = (1 - (n - 1) * gapF) / n;
+  const most = Math.max(2, Math.floor(h * plotH / (f.tick * 2)));
+  const yAxes = {};
+  // loss: log, the interesting part (diverging runs reach absurd values)
+  const lr0 = robustRange(ls.y);
+  if (lr0) {
+    const starts = ls.y.map((a) => a[0]).filter((v) => v > 0);
+    const top = Math.min(lr0[1], starts.length ? Math.max.apply(null, starts) * 1e3 : lr0[1]);
+    const range = logRange(Math.log10(lr0[0]), Math.log10(Math.max(top, lr0[0])));
+    yAxes.loss = Object.assign({ type: "log", range: range }, logTicks(range, most));
+  } else yAxes.loss = { type: "log" };
+  // learning rate: log (the lr slider is log-scale); a warm-up's 0 is a gap
+  const lrR = robustRange(d.runs.map((r) => r.lr));
+  if (lrR) {
+    // a schedule decaying towards 0 would stretch the axis over decades of
+    // tail: keep at most 5 decades under the largest lr
+    const top = Math.log10(lrR[1]);
+    const range = logRange(Math.max(Math.log10(lrR[0]), top - 5), top);
+    yAxes.lr = Object.assign({ type: "log", range: range }, logTicks(range, most));
+  } else yAxes.lr = { type: "linear", rangemode: "tozero", nticks: 4 };
+  const gr = robustRange(d.runs.map((r) => r.gn), d.runs.filter((r) => r.clip != null).map((r) => r.clip));
+  if (gr) {
+    const g0 = d.runs.map((r) => r.gn[0]).filter((v) => v > 0);
+    const clips = d.runs.filter((r) => r.clip != null).map((r) => r.clip);
+    const top = g0.length ? Math.min(gr[1], Math.max.apply(null, g0) * 1e3) : gr[1];
+    const range = logRange(Math.log10(gr[0]), Math.log10(Math.max(top, gr[0], ...clips)));
+    yAxes.grad = Object.assign({ type: "log", range: range }, logTicks(range, most));
+  } else yAxes.grad = { type: "log" };
+
+  // panel domains, top to bottom, with room for each title above its panel
+  const titles = { loss: lossTitle(d, L.W, M), lr: yAxes.lr.type === "log" ? "learning rate (log scale)" : "learning rate", grad: gradTitle(d, L.W, M) };
+  const layout = Object.assign(baseLayout(), {
+    datarevision: d.rev,
+    width: L.W, height: L.H,
+    margin: { l: M.l, r: M.r, t: M.t, b: M.b, pad: 0 },
+    showlegend: false,
+    hovermode: "closest",
+    xaxis: Object.assign({}, axisStyle, { range: [0, N], anchor: names[L.panels[n - 1]], showgrid: true,
+      title: { text: "step", standoff: 4, font: { size: f.axisTitle } } },
+    N < 8 ? { tickmode: "linear", tick0: 0, dtick: 1 } : { tickformat: "~d", nticks: Math.max(3, Math.floor((L.W - M.l - M.r) / (f.tick * 4))) }),
+    annotations: [],
+  });
+  L.panels.forEach((p, i) => {
+    const top = 1 - i * (h + gapF), dom = [Math.max(0, top - h), top];
+    layout[i === 0 ? "yaxis" : "yaxis" + (i + 1)] = Object.assign({}, axisStyle, yAxes[p], { domain: dom });
+    layout.annotations.push({
+      text: esc(titles[p]), xref: "paper", yref: "paper", x: 0, y: dom[1], xanchor: "left", yanchor: "bottom",
+      showarrow: false, font: { size: f.chartTitle, color: "#1a1a1a" }, yshift: 1, name: p,
+    });
+    if (p === "loss" && ls.clamped) {
+      const what = ls.shift !== 0 ? "min" : "0";
+      layout.annotations.push({
+        text: what + " drawn at " + pow10(Math.round(Math.log10(ls.floor))), xref: "paper", yref: "paper", x: 1, y: dom[0],
+        xanchor: "right", yanchor: "bottom", showarrow: false, bgcolor: "rgba(255,255,255,0.85)",
+        font: { size: f.note, color: "#444" }, name: "floor",
+      });
+    }
+  });
+  return { data: traces, layout: layout };
+}
+
+export function renderSide() {
+  const L = layoutFor(S.d);
+  layoutKey = L.key;
+  const fig = figureSide(S.d, L);
+  const cfg = Object.assign({}, PLOT_CONFIG, { displayModeBar: false });
+  return Plotly.react(el.plotside, fig.data, fig.layout, cfg).then(() => {
+    bindHover();
+    updateAxes(L);
+    drawCursor();
+  });
+}
+
+// The figure follows its box (the legend above it changes it).
+export function resizeSide() {
+  if (!S.d || !internals.laidOut(el.plotside)) return Promise.resolve();
+  if (layoutFor(S.d).key === layoutKey) { drawCursor(); return Promise.resolve(); }
+  return renderSide();
+}
+
+function updateAxes(L) {
+  const x = internals.xAxis(el.plotside, "xaxis");
+  const ys = {};
+  L.panels.forEach((p, i) => { ys[p] = internals.yAxis(el.plotside, i === 0 ? "yaxis" : "yaxis" + (i + 1)); });
+  axes = x && L.panels.every((p) => ys[p]) ? { x: x, ys: ys, panels: L.panels } : null;
+}
+
+// Hidden runs leave the charts too; the run in front is wider, the others
+// fainter.
+export function applySideStyle() {
+  const d = S.d;
+  if (!d || !d.sideIdx || !el.plotside.data) return;
+  const st = style().curve, idx = [], vis = [], width = [], opacity = [];
+  const anyFront = S.front !== null && d.runs.some((r) => r.key === S.front && !S.hidden.has(r.key));
+  d.runs.forEach((r, k) => {
+    const front = r.key === S.front;
+    for (const t of d.sideIdx[k]) {
+      const tr = el.plotside.data[t];
+      idx.push(t);
+      vis.push(!S.hidden.has(r.key));
+      width.push(tr.meta && tr.meta[1] === "clip" ? 1.6 : (front ? st.frontWidth : st.width));
+      opacity.push(anyFront && !front ? st.dimAlpha : 1);
+    }
+  });
+  if (idx.length) Plotly.restyle(el.plotside, { visible: vis, "line.width": width, opacity: opacity }, idx);
+}
+
+// Hovering a curve shows its value in the readout, typeset like every
+// other number (plotly's own hover would print 1e-08).
+function bindHover() {
+  const gd = el.plotside;
+  if (gd._playerBound) return;
+  gd._playerBound = true;
+  const out = document.getElementById("chart-readout");
+  gd.on("plotly_hover", (ev) => {
+    const pt = ev && ev.points && ev.points[0];
+    const meta = pt && pt.data && pt.data.meta;
+    if (!meta || !S.d || !S.d.runs[meta[0]]) return;
+    const r = S.d.runs[meta[0]], k = pt.pointIndex;
+    let text;
+    if (meta[1] === "clip") text = "clip_norm = " + fmt(r.clip);
+    else if (meta[1] === "loss") text = "step " + k + ": loss " + fmt(r.loss[k]);
+    else if (meta[1] === "lr") text = "step " + k + ": lr " + fmt(r.lr[k]);
+    else text = "step " + k + ": |g| " + fmt(r.gn[k]);
+    out.textContent = r.label + "\n" + text;
+    out.style.borderColor = r.color;
+    out.hidden = false;
+  });
+  gd.on("plotly_unhover", () => { out.hidden = true; });
+}
+
+export function drawCursor() {
+  const ctx = sizeCanvas(el.cursor, el.charts);
+  ctx.clearRect(0, 0, el.cursor._w, el.cursor._h);
+  const d = S.d, A = axes;
+  if (!d || !A) return;
+  const st = style();
+  const k = Math.min(d.N, Math.floor(S.stepF));
+  const x = A.x.toPx(k);
+  const first = A.ys[A.panels[0]], last = A.ys[A.panels[A.panels.length - 1]];
+  ctx.beginPath(); ctx.moveTo(x, first.top); ctx.lineTo(x, last.bottom);
+  ctx.strokeStyle = st.cursor.color; ctx.lineWidth = st.cursor.width; ctx.setLineDash(st.cursor.dash); ctx.stroke(); ctx.setLineDash([]);
+  const ls = lossScale(d);
+  const value = { loss: (r) => ls.y[r.i], lr: (r) => r.lr, grad: (r) => r.gn };
+  for (const r of d.runs) {
+    if (S.hidden.has(r.key)) continue;
+    for (const p of A.panels) {
+      const a = value[p](r);
+      if (k >= a.length) continue;
+      const y = A.ys[p].toPx(a[k]);
+      if (y !== y) continue;
+      ctx.beginPath(); ctx.arc(x, y, st.curve.dot, 0, 2 * Math.PI);
+      ctx.fillStyle = r.color; ctx.fill(); ctx.lineWidth = st.curve.dotRing; ctx.strokeStyle = "#ffffff"; ctx.stroke();
+    }
+  }
+}

@@ -1,0 +1,229 @@
+// Sizes: the frame height (and, in presentation mode, fitting the visible
+// viewport), the split between the main plot and the side charts, the 2D
+// plot area, the legend's place, and canvases that follow their host.
+
+import { el } from "./dom.js";
+import { S } from "./state.js";
+import { style, FONT } from "./marks.js";
+import * as component from "./component.js";
+
+const MIN_PRESENT_HEIGHT = 360;
+
+// Where the legend went (placeLegend): under the 2D plot or above the
+// side charts.
+export const box = { legendInMain: false, legendH: 0, legendTop2d: 0 };
+
+export function sizeCanvas(canvas, host) {
+  const dpr = window.devicePixelRatio || 1;
+  const w = host.clientWidth, h = host.clientHeight;
+  if (canvas._w !== w || canvas._h !== h || canvas._dpr !== dpr) {
+    canvas.width = Math.max(1, Math.round(w * dpr));
+    canvas.height = Math.max(1, Math.round(h * dpr));
+    canvas.style.width = w + "px";
+    canvas.style.height = h + "px";
+    canvas._w = w; canvas._h = h; canvas._dpr = dpr;
+  }
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  return ctx;
+}
+
+const measureCtx = document.createElement("canvas").getContext("2d");
+export function textWidth(text, size) {
+  measureCtx.font = (size || 13) + "px " + FONT;
+  return measureCtx.measureText(text).width;
+}
+
+// Margins of the 2D figure around its plot area, from the font sizes.
+export function margins2d(d) {
+  const f = style().font;
+  return {
+    l: Math.round(f.tick * 3.3 + f.axisTitle + 6),
+    t: Math.round(f.title + 19),
+    b: Math.round(f.tick + f.axisTitle + 18),
+    cb: d && d.grid ? Math.round(22 + f.tick * 3.6) : 0,
+    r: 12,
+  };
+}
+
+function isEqualScale(d) {
+  const [[x0, x1], [y0, y1]] = d.window;
+  const spanX = x1 - x0, spanY = y1 - y0;
+  return spanX / spanY < 3 && spanY / spanX < 3;
+}
+
+// The plot area is sized here rather than by Plotly's scaleanchor, so the
+// window keeps equal x/y scale (gradients look perpendicular to the level
+// sets) and the colour bar sits right beside it: the largest plot area of
+// the window's shape that the main panel holds.
+export function mainGeometry(d) {
+  const W = Math.max(200, el.main.clientWidth), H = Math.max(200, el.main.clientHeight);
+  const M = margins2d(d);
+  const [[x0, x1], [y0, y1]] = d.window;
+  const spanX = x1 - x0, spanY = y1 - y0;
+  const equal = isEqualScale(d);
+  const availW = Math.max(80, W - M.l - M.cb - M.r), availH = Math.max(80, H - M.t - M.b);
+  let pw = availW, ph = availH;
+  if (equal) {
+    const k = Math.min(availW / spanX, availH / spanY);
+    pw = spanX * k; ph = spanY * k;
+  }
+  pw = Math.floor(pw); ph = Math.floor(ph);
+  return {
+    W: W, H: H, equal: equal, M: M, pw: pw, ph: ph,
+    margin: { l: M.l, r: W - M.l - pw, t: M.t, b: H - M.t - ph, pad: 0 },
+  };
+}
+
+// Presentation mode: the player fits the visible viewport of the page (the
+// iframe is same-origin), from the frame's top in the page's scrolled
+// content down to the window's bottom.
+function presentHeight() {
+  try {
+    const fe = window.frameElement, pw = window.parent;
+    if (!fe || !pw || pw === window) return S.height;
+    let top = fe.getBoundingClientRect().top;
+    for (let n = fe.parentElement; n; n = n.parentElement) top += n.scrollTop || 0;
+    return Math.max(MIN_PRESENT_HEIGHT, Math.floor(pw.innerHeight - Math.max(0, top) - 6));
+  } catch (e) {
+    return Math.max(MIN_PRESENT_HEIGHT, S.height);
+  }
+}
+
+// `fn` whenever the host page's window changes size (the frame itself
+// only hears about its width); the listener goes with the frame.
+export function watchViewport(fn) {
+  let pw = null;
+  try { pw = window.parent !== window ? window.parent : null; pw && pw.addEventListener("resize", fn); } catch (e) { pw = null; }
+  const off = () => { try { pw && pw.removeEventListener("resize", fn); } catch (e) { /* gone */ } };
+  window.addEventListener("pagehide", off);
+  window.addEventListener("unload", off);
+}
+
+// Drop the toolbar's words when it would take two rows.
+function fitToolbar() {
+  const tb = el.toolbar, app = el.app;
+  app.classList.remove("compact");
+  const row = (el.play.offsetHeight || 32) + 8;
+  if (tb.offsetHeight > row * 1.5) app.classList.add("compact");
+}
+
+export function applyHeight() {
+  const w = document.documentElement.clientWidth || window.innerWidth || 800;
+  S.narrow = w < (S.present ? 520 : 640);
+  el.app.classList.toggle("narrow", S.narrow);
+  el.app.classList.toggle("present", S.present);
+  fitToolbar();
+  let total = S.present ? presentHeight() : S.height;
+  if (S.narrow) {
+    const tb = el.toolbar.offsetHeight || 90;
+    let mainH, sideH;
+    placeLegend();
+    if (S.present) {
+      const rest = Math.max(200, total - tb - 4);
+      mainH = Math.round(rest * 0.58);
+      sideH = rest - mainH;
+    } else {
+      mainH = Math.round(Math.min(620, Math.max(340, w * 0.9 + 90)));
+      if (S.d && isEqualScale(S.d)) {
+        // as tall as the 2D plot of this window at the full width needs
+        const [[x0, x1], [y0, y1]] = S.d.window, M = margins2d(S.d);
+        const pw = (el.main.clientWidth || w) - M.l - M.cb - M.r;
+        mainH = Math.round(Math.min(mainH, Math.max(300, M.t + M.b + 6 + pw * (y1 - y0) / (x1 - x0))));
+      }
+      sideH = 380 + (el.legend.hidden ? 0 : el.legend.offsetHeight);
+      total = tb + mainH + sideH + 4;
+    }
+    el.main.style.height = mainH + "px";
+    el.side.style.height = sideH + "px";
+  } else {
+    el.main.style.height = "";
+    el.side.style.height = "";
+  }
+  el.app.style.height = total + "px";
+  applySplit();
+  if (!S.narrow) placeLegend();
+  component.setFrameHeight(total);
+}
+
+// Width of the main panel: what the 2D plot of this window needs to be
+// limited by the height alone, between 50% and 62% of the row; the side
+// charts get the rest. Same in 3D, so switching views moves nothing.
+function applySplit() {
+  const d = S.d;
+  if (S.narrow || !d) { el.main.style.flex = ""; return; }
+  const total = el.panels.clientWidth, H = el.panels.clientHeight;
+  if (!(total > 0) || !(H > 0)) return;
+  const [[x0, x1], [y0, y1]] = d.window;
+  const M = margins2d(d);
+  const plotW = isEqualScale(d) ? (H - M.t - M.b) * (x1 - x0) / (y1 - y0) : Infinity;
+  const need = M.l + M.cb + M.r + plotW;
+  const w = Math.round(Math.max(0.5 * total, Math.min(0.62 * total, need)));
+  const flex = "0 0 " + w + "px";
+  if (el.main.style.flex !== flex) el.main.style.flex = flex;
+}
+
+// The run legend goes under the 2D plot when the window's shape leaves
+// room there for all of it (wide windows), else above the side charts.
+// Decided per payload and size, never per view: in 3D it stays under the
+// figure, which then gets the height above it.
+export function placeLegend() {
+  const d = S.d, L = el.legend;
+  let inMain = false;
+  if (d && !S.narrow && !L.hidden) {
+    const g = mainGeometry(d);
+    const top = g.M.t + g.ph + g.M.b;
+    if (L.parentNode !== el.main) el.main.appendChild(L);
+    L.classList.add("in-main");
+    L.style.left = Math.max(0, g.M.l - 4) + "px";
+    L.style.width = Math.max(160, g.pw + g.M.cb) + "px";
+    const h = fitLegendColumns();
+    if (h > 0 && top + h <= g.H - 2) {
+      inMain = true;
+      box.legendTop2d = top;
+      box.legendH = h;
+    }
+  }
+  box.legendInMain = inMain;
+  if (!inMain) {
+    L.classList.remove("in-main");
+    L.style.left = ""; L.style.width = ""; L.style.top = "";
+    // above the side charts, leaving them room for one panel (presentation)
+    // or all three
+    const H = el.side.clientHeight;
+    L.style.maxHeight = H > 0 ? Math.round(Math.max(0.3 * H, H - (S.present ? 150 : 330))) + "px" : "";
+    if (L.parentNode !== el.side || L.nextSibling !== el.charts) el.side.insertBefore(L, el.charts);
+    if (!L.hidden) fitLegendColumns();
+  } else {
+    L.style.maxHeight = "";
+  }
+  positionLegend();
+}
+
+// As many columns (of at least ~12 characters) as make the legend
+// shortest; one column for up to three runs. Labels wrap, never clip.
+// Returns the legend's height.
+function fitLegendColumns() {
+  const L = el.legend, runs = el.legendRuns, n = runs.children.length;
+  const minCol = 150 + 2.5 * style().font.ui;
+  const maxCols = Math.max(1, Math.min(n <= 3 ? 1 : 4, Math.ceil(n / 2), Math.floor((L.clientWidth - 16) / minCol)));
+  let best = 1, bestH = Infinity;
+  for (let c = 1; c <= maxCols; c++) {
+    runs.style.gridTemplateColumns = "repeat(" + c + ", minmax(0, 1fr))";
+    const h = runs.offsetHeight;
+    if (h < bestH - 2) { best = c; bestH = h; }
+  }
+  runs.style.gridTemplateColumns = "repeat(" + best + ", minmax(0, 1fr))";
+  return L.offsetHeight;
+}
+
+export function positionLegend() {
+  if (!box.legendInMain) return;
+  const H = el.main.clientHeight;
+  el.legend.style.top = (S.view === "3d" ? Math.max(0, H - box.legendH - 4) : box.legendTop2d) + "px";
+}
+
+// A key for "the main panel's size changed since it was drawn".
+export function mainSize() {
+  return el.main.clientWidth + "x" + el.main.clientHeight + (box.legendInMain ? "L" + box.legendH : "") + style().name;
+}

@@ -1,0 +1,246 @@
+// Decoding and validating the payload. Every value in it is untrusted: a
+// wrong type, a NaN, a missing key or a hostile string ends up as a safe
+// default here, never as an exception or markup further on.
+
+import { style } from "./marks.js";
+
+export const MAX_RUNS = 16;
+const MAX_STEPS = 1e7;
+const MAX_LABEL = 300;
+
+export function finiteNum(v) {
+  return typeof v === "number" && isFinite(v);
+}
+
+function isPoint(p) {
+  return Array.isArray(p) && p.length >= 2 && finiteNum(p[0]) && finiteNum(p[1]);
+}
+
+// A CSS colour the browser accepts, and nothing that only means something
+// in context (inherit, currentcolor, ...).
+const COLOR_RE = /^(#[0-9a-f]{3,8}|(rgb|hsl)a?\([0-9.,%\s/+-]+\)|[a-z]{3,24})$/i;
+const NOT_COLORS = new Set(["inherit", "initial", "unset", "revert", "currentcolor", "transparent"]);
+export function validColor(c) {
+  if (typeof c !== "string") return false;
+  const s = c.trim();
+  if (!COLOR_RE.test(s) || NOT_COLORS.has(s.toLowerCase())) return false;
+  return !(window.CSS && CSS.supports) || CSS.supports("color", s);
+}
+
+// `{"dtype": "f4"|"f8"|"i4", "bdata": base64}` or a plain list -> Float32Array
+// with NaN for anything not finite.
+export function decode(spec) {
+  let a;
+  if (spec == null) return new Float32Array(0);
+  if (Array.isArray(spec)) {
+    a = new Float32Array(spec.length);
+    for (let i = 0; i < spec.length; i++) a[i] = typeof spec[i] === "number" ? spec[i] : NaN;
+  } else if (typeof spec === "object" && typeof spec.bdata === "string") {
+    let bin;
+    try { bin = atob(spec.bdata); } catch (e) { return new Float32Array(0); }
+    const u8 = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
+    const dt = spec.dtype || "f4";
+    if (dt === "f8") a = Float32Array.from(new Float64Array(u8.buffer, 0, u8.length >> 3));
+    else if (dt === "i4") a = Float32Array.from(new Int32Array(u8.buffer, 0, u8.length >> 2));
+    else a = new Float32Array(u8.buffer, 0, u8.length >> 2);
+  } else {
+    return new Float32Array(0);
+  }
+  for (let i = 0; i < a.length; i++) if (!isFinite(a[i])) a[i] = NaN;
+  return a;
+}
+
+function quantile(sorted, q) {
+  if (!sorted.length) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))));
+  return sorted[i];
+}
+
+function sampleSorted(arrs, maxN) {
+  let total = 0;
+  for (const a of arrs) total += a.length;
+  const stride = Math.max(1, Math.floor(total / maxN));
+  const out = [];
+  for (const a of arrs) for (let i = 0; i < a.length; i += stride) if (a[i] === a[i]) out.push(a[i]);
+  return Float64Array.from(out).sort();
+}
+
+function validWindow(w) {
+  return Array.isArray(w) && w.length === 2 && w.every((r) => Array.isArray(r) && r.length === 2 &&
+    finiteNum(r[0]) && finiteNum(r[1]) && r[1] > r[0]);
+}
+
+function points(list) {
+  return (Array.isArray(list) ? list : []).filter(isPoint).slice(0, 64).map((p) => [p[0], p[1]]);
+}
+
+export function palette(list) {
+  return (Array.isArray(list) ? list : []).slice(0, 64).filter(validColor).map((c) => c.trim());
+}
+
+// The viewer's options: types checked here, ranges by the state machine.
+//   {step: int >= 0 | null, speed: number > 0 | null, hide: [int], autoplay, loop, present}
+export function viewer(v) {
+  v = v && typeof v === "object" && !Array.isArray(v) ? v : {};
+  const flag = (x) => x === true || x === 1;
+  const hide = [];
+  if (Array.isArray(v.hide)) {
+    for (const i of v.hide) if (Number.isInteger(i) && i >= 0 && i < MAX_RUNS && !hide.includes(i)) hide.push(i);
+  }
+  return {
+    step: finiteNum(v.step) && v.step >= 0 ? Math.min(MAX_STEPS, Math.round(v.step)) : null,
+    speed: finiteNum(v.speed) && v.speed > 0 ? v.speed : null,
+    hide: hide.sort((a, b) => a - b),
+    autoplay: flag(v.autoplay),
+    loop: flag(v.loop),
+    present: flag(v.present),
+  };
+}
+
+// The payload, ready to draw: typed arrays per run, the value transform
+// shared by the contour, the 3D surface and the 3D path heights, and the
+// plot window.
+export function prepare(p) {
+  p = p && typeof p === "object" ? p : {};
+  const surf = p.surface && typeof p.surface === "object" ? p.surface : {};
+  const sx = decode(surf.x), sy = decode(surf.y), sz = decode(surf.z);
+  const nx = sx.length, ny = sy.length;
+  const hasGrid = nx > 1 && ny > 1 && sz.length === nx * ny;
+  const logScale = surf.log_scale === true;
+  const colors = palette(p.palette);
+
+  let zmin = Infinity, zmax = -Infinity, nNaN = 0;
+  if (hasGrid) {
+    for (let i = 0; i < sz.length; i++) {
+      const v = sz[i];
+      if (v !== v) { nNaN++; continue; }
+      if (v < zmin) zmin = v;
+      if (v > zmax) zmax = v;
+    }
+  }
+  const hasSurface = hasGrid && nNaN < sz.length;
+
+  const runs = (Array.isArray(p.runs) ? p.runs : []).slice(0, MAX_RUNS).map((r, i) => {
+    r = r && typeof r === "object" ? r : {};
+    const xy = decode(r.xy);
+    const npts = Math.min(xy.length >> 1, MAX_STEPS + 1);
+    const X = new Float32Array(npts), Y = new Float32Array(npts);
+    for (let k = 0; k < npts; k++) { X[k] = xy[2 * k]; Y[k] = xy[2 * k + 1]; }
+    const label = r.label == null || r.label === "" ? "run " + (i + 1) : String(r.label).slice(0, MAX_LABEL);
+    const dv = r.diverged_at;
+    // where the run starts: its first point, else the start it says it has
+    const start = npts && X[0] === X[0] && Y[0] === Y[0] ? [X[0], Y[0]] : (isPoint(r.start) ? [r.start[0], r.start[1]] : null);
+    return {
+      i: i,
+      key: i + "|" + label,
+      label: label,
+      color: validColor(r.color) ? r.color.trim() : (colors.length ? colors[i % colors.length] : style().run.fallbackColor),
+      X: X, Y: Y, n: npts - 1,
+      start: start,
+      loss: decode(r.loss), lr: decode(r.lr), gn: decode(r.grad_norm),
+      diverged: finiteNum(dv) && dv >= 0 ? Math.round(dv) : null,
+      clip: finiteNum(r.clip_norm) && r.clip_norm > 0 ? r.clip_norm : null,
+      px: new Float32Array(npts), py: new Float32Array(npts), Z: null,
+    };
+  });
+
+  let N = finiteNum(p.steps) ? Math.max(0, Math.min(MAX_STEPS, Math.round(p.steps))) : 0;
+  for (const r of runs) N = Math.max(N, r.n);
+
+  if (!hasSurface) {
+    // no surface to read a scale from: use the losses
+    zmin = Infinity; zmax = -Infinity;
+    for (const r of runs) for (const v of r.loss) if (v === v) { zmin = Math.min(zmin, v); zmax = Math.max(zmax, v); }
+    if (!isFinite(zmin)) { zmin = 0; zmax = 1; }
+  }
+  const sorted = hasSurface ? sampleSorted([sz], 6000) : sampleSorted(runs.map((r) => r.loss), 6000);
+  const range = zmax - zmin;
+  let eps = 0;
+  if (logScale) {
+    const med = quantile(sorted, 0.5);
+    eps = 1e-3 * (med - zmin);
+    if (!(eps > 0)) eps = 1e-3 * range;
+    if (!(eps > 0)) eps = 1e-3 * Math.max(1, Math.abs(zmin));
+  }
+  const T = logScale ? (v) => Math.log10(Math.max(v - zmin, 0) + eps) : (v) => v;
+  const Tinv = logScale ? (t) => Math.pow(10, t) - eps + zmin : (t) => t;
+  const top = T(zmax);
+  // The colour scale starts at the lowest percent of the window rather than
+  // at its minimum: the grid cannot resolve a valley narrower than a cell
+  // (Rosenbrock's), and bands below that would draw the valley floor as a
+  // row of white dashes, which reads as a path.
+  const lo = Math.max(T(zmin), T(quantile(sorted, 0.01)));
+  let hi = T(quantile(sorted, 0.985));
+  if (!(hi > lo)) hi = top > lo ? top : lo + 1;
+  const nLevels = 22;
+
+  let grid = null;
+  if (hasSurface) {
+    // x and y ascending (flip a descending axis and the matching z order)
+    let gx = sx, gy = sy, gz = sz;
+    if (gx[nx - 1] < gx[0] || gy[ny - 1] < gy[0]) {
+      const fx = gx[nx - 1] < gx[0], fy = gy[ny - 1] < gy[0];
+      gx = fx ? gx.slice().reverse() : gx; gy = fy ? gy.slice().reverse() : gy;
+      gz = new Float32Array(nx * ny);
+      for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) {
+        gz[j * nx + i] = sz[(fy ? ny - 1 - j : j) * nx + (fx ? nx - 1 - i : i)];
+      }
+    }
+    const zT = new Float32Array(nx * ny);
+    for (let i = 0; i < zT.length; i++) zT[i] = gz[i] === gz[i] ? T(gz[i]) : NaN;
+    grid = { nx: nx, ny: ny, x: gx, y: gy, z: gz, zT: zT, nNaN: nNaN, segs: null, rows: null };
+  }
+
+  // plot window: the payload's, else the grid's, else the paths'
+  let win = validWindow(surf.window) ? surf.window.map((r) => r.slice()) : null;
+  if (!win && hasGrid) win = [[Math.min(sx[0], sx[nx - 1]), Math.max(sx[0], sx[nx - 1])], [Math.min(sy[0], sy[ny - 1]), Math.max(sy[0], sy[ny - 1])]];
+  if (!win || !(win[0][1] > win[0][0]) || !(win[1][1] > win[1][0])) {
+    let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+    for (const r of runs) for (let k = 0; k <= r.n; k++) {
+      if (r.X[k] === r.X[k]) { x0 = Math.min(x0, r.X[k]); x1 = Math.max(x1, r.X[k]); }
+      if (r.Y[k] === r.Y[k]) { y0 = Math.min(y0, r.Y[k]); y1 = Math.max(y1, r.Y[k]); }
+    }
+    if (!(x1 > x0)) { x0 = (isFinite(x0) ? x0 : 0) - 1; x1 = x0 + 2; }
+    if (!(y1 > y0)) { y0 = (isFinite(y0) ? y0 : 0) - 1; y1 = y0 + 2; }
+    win = [[x0, x1], [y0, y1]];
+  }
+
+  // 3D heights of the paths: the same transform, clamped to the surface's
+  // range, lifted a little so the line is not buried in the surface.
+  const zLo3 = Math.min(lo, T(zmin)), zHi3 = Math.max(top, hi);
+  const lift = 0.012 * (zHi3 - zLo3 || 1);
+  for (const r of runs) {
+    const Z = new Float32Array(r.n + 1);
+    for (let k = 0; k <= r.n; k++) {
+      const v = r.loss[k];
+      Z[k] = v === v ? Math.min(zHi3, Math.max(zLo3, T(v))) + lift : NaN;
+    }
+    r.Z = Z;
+  }
+
+  // The scene's common start is drawn only if the runs share it; runs that
+  // start elsewhere each get a ring of their own.
+  const given = isPoint(p.start) ? [p.start[0], p.start[1]] : null;
+  const [[wx0, wx1], [wy0, wy1]] = win;
+  const tol = 1e-6 * Math.hypot(wx1 - wx0, wy1 - wy0);
+  const withStart = runs.filter((r) => r.start);
+  const ref = given || (withStart.length ? withStart[0].start : null);
+  const shared = !!ref && withStart.every((r) => Math.abs(r.start[0] - ref[0]) <= tol && Math.abs(r.start[1] - ref[1]) <= tol);
+  const minValue = finiteNum(surf.min_value) ? surf.min_value : null;
+
+  return {
+    query: typeof p.query === "string" ? p.query : null,
+    name: typeof surf.name === "string" ? surf.name.slice(0, MAX_LABEL) : "",
+    logScale: logScale, zmin: zmin, eps: eps, T: T, Tinv: Tinv, lo: lo, hi: hi, zLo3: zLo3, zHi3: zHi3,
+    nLevels: nLevels, grid: grid, hasGrid: hasGrid, allNaN: hasGrid && !hasSurface,
+    window: win,
+    minima: points(surf.minima), minimaEstimated: surf.minima_estimated === true,
+    saddles: points(surf.saddles), minValue: minValue,
+    start: shared ? ref : null,        // the common start, when there is one
+    runStarts: !shared && withStart.length > 0,
+    runs: runs, N: N, palette: colors,
+    view: p.view === "3d" ? "3d" : "2d",
+    uirev: (typeof surf.name === "string" ? surf.name : "") + JSON.stringify(win),
+  };
+}
