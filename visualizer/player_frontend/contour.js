@@ -7,7 +7,7 @@ import { style } from "./marks.js";
 // Light greys, darker uphill: the paths' colours stay the loudest thing.
 // The lowest band is a light grey-green, not white: white is the paths'
 // halo colour, and a white valley floor would read as a path.
-export const SURFACE_SCALE = [
+const SURFACE_SCALE = [
   [0, "#e9efe4"], [0.18, "#e4e8ec"], [0.4, "#d5dce5"], [0.7, "#b5c2d1"], [1, "#9aaabd"],
 ];
 export const SURFACE_SCALE_3D = [

@@ -230,10 +230,12 @@ export function figureSide(d, L) {
       showarrow: false, font: { size: f.chartTitle, color: "#1a1a1a" }, yshift: 1, name: p,
     });
     if (p === "loss" && ls.clamped) {
-      const what = ls.shift !== 0 ? "min" : "0";
+      // beside the title when both fit on its line, else in the panel's corner
+      const note = (ls.shift !== 0 ? "min" : "0") + " drawn at " + pow10(Math.round(Math.log10(ls.floor)));
+      const beside = textWidth(titles.loss, f.chartTitle) + textWidth(note, f.note) + 16 <= L.W - M.l - M.r;
       layout.annotations.push({
-        text: what + " drawn at " + pow10(Math.round(Math.log10(ls.floor))), xref: "paper", yref: "paper", x: 1, y: dom[0],
-        xanchor: "right", yanchor: "bottom", showarrow: false, bgcolor: "rgba(255,255,255,0.85)",
+        text: note, xref: "paper", yref: "paper", x: 1, y: beside ? dom[1] : dom[0],
+        xanchor: "right", yanchor: "bottom", yshift: beside ? 1 : 0, showarrow: false, bgcolor: "rgba(255,255,255,0.85)",
         font: { size: f.note, color: "#444" }, name: "floor",
       });
     }
@@ -324,7 +326,9 @@ export function drawCursor() {
   ctx.strokeStyle = st.cursor.color; ctx.lineWidth = st.cursor.width; ctx.setLineDash(st.cursor.dash); ctx.stroke(); ctx.setLineDash([]);
   const ls = lossScale(d);
   const value = { loss: (r) => ls.y[r.i], lr: (r) => r.lr, grad: (r) => r.gn };
-  for (const r of d.runs) {
+  // the run in front last, over the others
+  const order = d.runs.filter((r) => r.key !== S.front).concat(d.runs.filter((r) => r.key === S.front));
+  for (const r of order) {
     if (S.hidden.has(r.key)) continue;
     for (const p of A.panels) {
       const a = value[p](r);

@@ -35,7 +35,7 @@ export function textWidth(text, size) {
 }
 
 // Margins of the 2D figure around its plot area, from the font sizes.
-export function margins2d(d) {
+function margins2d(d) {
   const f = style().font;
   return {
     l: Math.round(f.tick * 3.3 + f.axisTitle + 6),
@@ -167,7 +167,7 @@ function applySplit() {
 // room there for all of it (wide windows), else above the side charts.
 // Decided per payload and size, never per view: in 3D it stays under the
 // figure, which then gets the height above it.
-export function placeLegend() {
+function placeLegend() {
   const d = S.d, L = el.legend;
   let inMain = false;
   if (d && !S.narrow && !L.hidden) {
@@ -191,30 +191,51 @@ export function placeLegend() {
     // above the side charts, leaving them room for one panel (presentation)
     // or all three
     const H = el.side.clientHeight;
-    L.style.maxHeight = H > 0 ? Math.round(Math.max(0.3 * H, H - (S.present ? 150 : 330))) + "px" : "";
+    const maxH = H > 0 ? Math.round(Math.max(0.3 * H, H - (S.present ? 150 : 330))) : 0;
+    L.style.maxHeight = maxH ? maxH + "px" : "";
     if (L.parentNode !== el.side || L.nextSibling !== el.charts) el.side.insertBefore(L, el.charts);
-    if (!L.hidden) fitLegendColumns();
+    if (!L.hidden) { fitLegendColumns(); if (maxH) snapToRows(maxH); }
   } else {
     L.style.maxHeight = "";
   }
   positionLegend();
 }
 
-// As many columns (of at least ~12 characters) as make the legend
-// shortest; one column for up to three runs. Labels wrap, never clip.
-// Returns the legend's height.
+// As many columns as make the legend shortest without breaking a word or
+// pushing text out of its column; one column for up to three runs. Labels
+// wrap between words, never clipped (a word longer than the whole legend
+// is the one thing broken). Returns the legend's height.
 function fitLegendColumns() {
   const L = el.legend, runs = el.legendRuns, n = runs.children.length;
   const minCol = 150 + 2.5 * style().font.ui;
   const maxCols = Math.max(1, Math.min(n <= 3 ? 1 : 4, Math.ceil(n / 2), Math.floor((L.clientWidth - 16) / minCol)));
+  const texts = runs.querySelectorAll(".text");
+  const overflows = () => Array.prototype.some.call(texts, (t) => t.scrollWidth > t.clientWidth + 1);
+  L.classList.remove("breakable");
   let best = 1, bestH = Infinity;
   for (let c = 1; c <= maxCols; c++) {
     runs.style.gridTemplateColumns = "repeat(" + c + ", minmax(0, 1fr))";
+    if (c > 1 && overflows()) break;
     const h = runs.offsetHeight;
     if (h < bestH - 2) { best = c; bestH = h; }
   }
   runs.style.gridTemplateColumns = "repeat(" + best + ", minmax(0, 1fr))";
+  if (overflows()) L.classList.add("breakable");
   return L.offsetHeight;
+}
+
+// A legend that has to scroll ends after a whole row: no label shows cut
+// in half at its bottom edge.
+function snapToRows(maxH) {
+  const L = el.legend;
+  if (L.scrollHeight <= maxH + 1) return;
+  const top = L.getBoundingClientRect().top - L.scrollTop;
+  let fit = 0;
+  for (const row of el.legendRuns.children) {
+    const bottom = row.getBoundingClientRect().bottom - top;
+    if (bottom <= maxH - 6) fit = Math.max(fit, bottom);
+  }
+  if (fit > 0) L.style.maxHeight = Math.ceil(fit + 6) + "px";
 }
 
 export function positionLegend() {

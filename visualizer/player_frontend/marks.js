@@ -174,7 +174,7 @@ export function paintPending(ctx, x, y) {
   ctx.restore();
 }
 
-export function labelFont() {
+function labelFont() {
   return current.label.weight + " " + current.font.label + "px " + FONT;
 }
 

@@ -3,11 +3,11 @@
 // subtraction. Used by the readouts, the colour bar, every log axis and
 // the 3D axes, so one notation holds everywhere.
 
-export const MINUS = "\u2212";
+const MINUS = "\u2212";
 const SUP = { "0": "\u2070", "1": "\u00b9", "2": "\u00b2", "3": "\u00b3", "4": "\u2074", "5": "\u2075",
   "6": "\u2076", "7": "\u2077", "8": "\u2078", "9": "\u2079", "-": "\u207b" };
 
-export function superscript(n) {
+function superscript(n) {
   return String(n).split("").map((c) => SUP[c] || c).join("");
 }
 
@@ -21,7 +21,7 @@ function plain(v, digits) {
 }
 
 // m×10ᵉ with `digits` significant digits in m; "10ᵉ" when m is 1.
-export function sci(v, digits) {
+function sci(v, digits) {
   const a = Math.abs(v);
   let e = Math.floor(Math.log10(a));
   let m = parseFloat((a / Math.pow(10, e)).toPrecision(digits || 2));

@@ -4,11 +4,11 @@
 
 import { style } from "./marks.js";
 
-export const MAX_RUNS = 16;
+const MAX_RUNS = 16;
 const MAX_STEPS = 1e7;
 const MAX_LABEL = 300;
 
-export function finiteNum(v) {
+function finiteNum(v) {
   return typeof v === "number" && isFinite(v);
 }
 
@@ -20,7 +20,7 @@ function isPoint(p) {
 // in context (inherit, currentcolor, ...).
 const COLOR_RE = /^(#[0-9a-f]{3,8}|(rgb|hsl)a?\([0-9.,%\s/+-]+\)|[a-z]{3,24})$/i;
 const NOT_COLORS = new Set(["inherit", "initial", "unset", "revert", "currentcolor", "transparent"]);
-export function validColor(c) {
+function validColor(c) {
   if (typeof c !== "string") return false;
   const s = c.trim();
   if (!COLOR_RE.test(s) || NOT_COLORS.has(s.toLowerCase())) return false;
@@ -29,7 +29,7 @@ export function validColor(c) {
 
 // `{"dtype": "f4"|"f8"|"i4", "bdata": base64}` or a plain list -> Float32Array
 // with NaN for anything not finite.
-export function decode(spec) {
+function decode(spec) {
   let a;
   if (spec == null) return new Float32Array(0);
   if (Array.isArray(spec)) {

@@ -112,16 +112,12 @@ export function setSpeed(v) {
 }
 
 // --------------------------------------------------------------- runs
-export function runKeys() {
+function runKeys() {
   return S.d ? S.d.runs.map((r) => r.key) : [];
 }
 
 export function hiddenIndices() {
   return S.d ? S.d.runs.filter((r) => S.hidden.has(r.key)).map((r) => r.i) : [];
-}
-
-export function isVisible(r) {
-  return !S.hidden.has(r.key);
 }
 
 export function toggleHidden(key) {

@@ -49,7 +49,7 @@ export function flushUrl() {
 }
 
 // The address this viewer would share: exactly what the address bar holds.
-export function currentAddress() {
+function currentAddress() {
   flushUrl();
   try {
     return window.parent.location.href;

@@ -52,7 +52,7 @@ function hoverTrace(name, pts) {
     type: "scatter", mode: "markers", showlegend: false, name: name,
     x: pts.map((q) => q[0]), y: pts.map((q) => q[1]),
     marker: { size: 16, opacity: 0 },
-    hovertemplate: name + " (%{x:.4g}, %{y:.4g})<extra></extra>",
+    hovertemplate: name + "<extra></extra>", // the readout gives x, y and f
   };
 }
 

@@ -21,13 +21,16 @@ let size3d = "";
 function surfaceRows(d) {
   const g = d.grid;
   if (!g.rows) {
+    // hover texts typeset like every other number (plotly's own format
+    // would print 1e-08)
     const zt = new Array(g.ny), text = new Array(g.ny);
+    const xs = Array.from(g.x, (v) => "x = " + fmt(v) + "<br>y = ");
     for (let j = 0; j < g.ny; j++) {
-      const rz = new Array(g.nx), rt = new Array(g.nx);
+      const rz = new Array(g.nx), rt = new Array(g.nx), ys = fmt(g.y[j]) + "<br>f = ";
       for (let i = 0; i < g.nx; i++) {
         const v = g.zT[j * g.nx + i];
         rz[i] = v === v ? v : null;
-        rt[i] = fmt(g.z[j * g.nx + i]);
+        rt[i] = xs[i] + ys + fmt(g.z[j * g.nx + i]);
       }
       zt[j] = rz; text[j] = rt;
     }
@@ -60,7 +63,7 @@ export function figure3d(d) {
     const rows = surfaceRows(d);
     traces.push({
       type: "surface", x: rows.x, y: rows.y, z: rows.zt, text: rows.text,
-      hovertemplate: "x = %{x:.3g}<br>y = %{y:.3g}<br>f = %{text}<extra></extra>",
+      hovertemplate: "%{text}<extra></extra>",
       colorscale: SURFACE_SCALE_3D, cmin: d.lo, cmax: d.hi, showscale: false, opacity: 0.96,
       // level lines on the surface; not around holes, where plotly's
       // contour geometry takes tens of seconds to draw in software GL
