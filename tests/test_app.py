@@ -478,8 +478,6 @@ def test_plot_window(app):
     assert "window" not in scene(app).surface_params
 
 
-@pytest.mark.xfail(strict=True, reason="draft.change_surface keeps a linked viewer step beyond the new surface's "
-                                       "steps: the switch is refused, and the sidebar draws no 'surface' problem")
 def test_surface_switch_from_a_link_with_a_late_step(open_url):
     at = open_url("step=450")
     at.selectbox("surface").set_value("quadratic")
@@ -753,8 +751,6 @@ def test_hostile_label_is_escaped_in_titles(open_url, label):
         assert label not in text, f"{kind} title shows the label as markdown: {text!r}"
 
 
-@pytest.mark.xfail(strict=True, reason="controls._runs_box: the run picker's options (st.radio renders options as "
-                                       "Markdown, images and links included) show labels unescaped")
 @pytest.mark.parametrize("label", [HOSTILE_LABELS[k] for k in ("bold", "link", "image")], ids=["bold", "link", "image"])
 def test_hostile_label_is_escaped_in_the_run_picker(open_url, label):
     at = open_url(f"steps=20&run=sgd:lr=0.001,label={enc(label)}")

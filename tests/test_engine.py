@@ -1,4 +1,4 @@
-"""The engine against its references (SPEC sections 2 and 5).
+"""The engine against its references (docs/scene-language.md, docs/results.md).
 
 Every trajectory `simulate` returns must be the one a plain optax training
 loop gets: `build_chain(...)` stepped by hand, update by update, in float32.
@@ -39,7 +39,8 @@ GRADIENT_SCALED = ("sgd", "momentum", "nesterov")
 # Non-default hyperparameters, so a value that got lost or swapped shows.
 HYPER_VALUES = {
     "momentum": 0.8, "b1": 0.85, "b2": 0.99, "eps": 1e-6, "weight_decay": 0.1, "initial_accumulator": 0.2,
-    "decay": 0.8, "threshold": 4.5, "rho": 0.8, "damping": 1.0,
+    "decay": 0.8, "threshold": 4.5, "rho": 0.8, "damping": 1.0, "b3": 0.95, "alpha": 3.0, "warmup_steps": 5,
+    "eta_minus": 0.4, "eta_plus": 1.3, "memory_size": 5,
 }
 
 
@@ -93,7 +94,7 @@ def reference(scene, run, chain=None):
 
 
 def spec_lr(run, steps):
-    """The learning rate of updates 0..steps-1, from SPEC section 2's table."""
+    """The learning rate of updates 0..steps-1, from the schedules table of docs/scene-language.md."""
     lr, p = run.lr, run.schedule_params
     t = np.arange(steps)
     kind = run.schedule
@@ -145,7 +146,7 @@ def assert_matches_reference(scene, index=0, tol=3e-5):
                                err_msg=f"grad_norm of {run.to_spec()}")
     np.testing.assert_allclose(result.lr, spec_lr(run, n), rtol=1e-5, atol=1e-12, err_msg=f"lr of {run.to_spec()}")
 
-    # SPEC 5: loss[k] is f at xy[k], grad_norm[k] the raw gradient's norm there.
+    # docs/results.md: loss[k] is f at xy[k], grad_norm[k] the raw gradient's norm there.
     values, grad_norms = at_points(scene, result.xy)
     np.testing.assert_allclose(result.loss, values, rtol=1e-5, atol=1e-6 * (1 + np.abs(values).max()))
     np.testing.assert_allclose(result.grad_norm, grad_norms[:n], rtol=1e-5, atol=1e-6 * (1 + grad_norms.max()))
@@ -170,7 +171,10 @@ def test_every_optimizer_matches_the_optax_loop(opt_id, surface):
     spec = ",".join([f"lr={lr}", *(f"{h.name}={HYPER_VALUES[h.name]}" for h in opt.hypers)])
     scene = Scene.from_query(f"{query}&steps={STEPS}&run={opt_id}:{spec}")
     assert dict(scene.runs[0].hyper) == {h.name: HYPER_VALUES[h.name] for h in opt.hypers}
-    assert_matches_reference(scene)
+    # L-BFGS's line search branches on float32 comparisons, so the compiled
+    # program and the op-by-op reference may pick different step lengths
+    # after a few steps; both are optax's L-BFGS.
+    assert_matches_reference(scene, tol=1e-3 if opt_id == "lbfgs" else 3e-5)
 
 
 def test_runs_that_share_compiled_groups_each_match_the_optax_loop(monkeypatch):
@@ -184,8 +188,9 @@ def test_runs_that_share_compiled_groups_each_match_the_optax_loop(monkeypatch):
             f"momentum:lr={gd_lr / 2}", "rmsprop:lr=0.01", f"sgd:lr={gd_lr / 3},noise=0.5"]
     scene = Scene.from_query(f"{query}&steps={STEPS}&" + "&".join(f"run={r}" for r in runs))
     members = engine._members(scene, scene.surface_model(), engine.bucket_length(STEPS))
-    assert members["adam"][0] is members["sgd"][0]
-    assert members["momentum"][0] is members["rmsprop"][0] is not members["adam"][0]
+    group = {m.optimizer: entry[0] for m, entry in members.items()}
+    assert group["adam"] is group["sgd"]
+    assert group["momentum"] is group["rmsprop"] is not group["adam"]
     assert len(engine.PROGRAMS) == 4
     for index in range(len(runs)):
         assert_matches_reference(scene, index)
@@ -197,8 +202,8 @@ def test_every_optimizer_is_crossed_with_three_surfaces():
     assert all(len({s for o2, s in cases if o2 == o}) == 3 for o in OPTIMIZERS)
 
 
-def spec_optimizer(opt_id, lr, h, hessian):
-    """SPEC section 2's optax equivalent of each optimizer, written from the
+def spec_optimizer(opt_id, lr, h, hessian, f_min=0.0):
+    """The optax equivalent of each optimizer the reference names, written from the
     table (independently of `optimizers.py`)."""
     if opt_id == "newton":
         def update(g, state, x):
@@ -222,6 +227,16 @@ def spec_optimizer(opt_id, lr, h, hessian):
         "lion": lambda: optax.lion(lr, b1=h["b1"], b2=h["b2"], weight_decay=h["weight_decay"]),
         "sign_sgd": lambda: optax.sign_sgd(lr),
         "adadelta": lambda: optax.adadelta(lr, rho=h["rho"], eps=h["eps"]),
+        "adan": lambda: optax.adan(lr, h["b1"], h["b2"], h["b3"], h["eps"], weight_decay=h["weight_decay"]),
+        "adopt": lambda: optax.contrib.adopt(lr, h["b1"], h["b2"], h["eps"]),
+        "ademamix": lambda: optax.contrib.ademamix(lr, h["b1"], h["b2"], h["b3"], h["alpha"], h["eps"]),
+        "prodigy": lambda: optax.contrib.prodigy(lr, betas=(h["b1"], h["b2"]), eps=h["eps"],
+                                                 weight_decay=h["weight_decay"]),
+        "schedule_free_adamw": lambda: optax.contrib.schedule_free_adamw(
+            lr, h["warmup_steps"], h["b1"], h["b2"], h["eps"], h["weight_decay"]),
+        "rprop": lambda: optax.rprop(lr, h["eta_minus"], h["eta_plus"]),
+        "polyak_sgd": lambda: optax.polyak_sgd(max_learning_rate=lr, f_min=f_min),
+        "lbfgs": lambda: optax.lbfgs(lr, memory_size=h["memory_size"]),
     }[opt_id]()
 
 
@@ -296,7 +311,7 @@ def test_every_clip_mode_matches_the_optax_loop(mode, surface, run, clip_value, 
 
 @pytest.mark.parametrize("noise", [0.0, 3.0])
 def test_gradient_pipeline_order_by_hand(noise):
-    """SPEC 2: raw gradient -> noise -> clip_value -> clip_norm -> optimizer,
+    """docs/scene-language.md: raw gradient -> noise -> clip_value -> clip_norm -> optimizer,
     written out for SGD (the optax loop shares the engine's stages, so this
     is the check of their order). On the cliff's face both clips act, and
     the two orders give different steps."""
@@ -374,132 +389,22 @@ def test_noise_is_gaussian_with_the_given_std_and_reproducible():
     assert not np.allclose(result.xy, other.xy)
 
 
-# ------------------------------------------------------------ textbook updates in NumPy
-
-
-def _quadratic_grad(cond, angle):
-    a = np.deg2rad(angle)
-    c, s = np.cos(a), np.sin(a)
-
-    def grad(p):
-        u = p[0] * c + p[1] * s
-        v = -p[0] * s + p[1] * c
-        return np.array([u * c - cond * v * s, u * s + cond * v * c])
-
-    return grad
-
-
-def _himmelblau_grad(p):
-    x, y = p
-    a, b = x * x + y - 11, x + y * y - 7
-    return np.array([4 * x * a + 2 * b, 2 * a + 4 * y * b])
-
-
-def _rosenbrock_grad(p):
-    x, y = p
-    return np.array([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)])
-
-
-def textbook(opt_id, h, lrs, start, grad):
-    """Each core optimizer's update, by hand, as optax defines it."""
-    x = np.asarray(start, np.float64)
-    xs = [x.copy()]
-    m = np.zeros(2)
-    v = np.zeros(2)
-    acc = np.full(2, h.get("initial_accumulator", 0.0))
-    for t, lr in enumerate(lrs, start=1):
-        g = grad(x)
-        if opt_id == "sgd":
-            step = g
-        elif opt_id == "momentum":
-            m = g + h["momentum"] * m
-            step = m
-        elif opt_id == "nesterov":
-            m = g + h["momentum"] * m
-            step = g + h["momentum"] * m
-        elif opt_id == "adagrad":
-            acc = acc + g * g
-            step = g / np.sqrt(acc + h["eps"])
-        elif opt_id == "rmsprop":
-            v = h["decay"] * v + (1 - h["decay"]) * g * g
-            step = g / np.sqrt(v + h["eps"])
-        elif opt_id in ("adam", "adamw"):
-            m = h["b1"] * m + (1 - h["b1"]) * g
-            v = h["b2"] * v + (1 - h["b2"]) * g * g
-            m_hat = m / (1 - h["b1"] ** t)
-            v_hat = v / (1 - h["b2"] ** t)
-            step = m_hat / (np.sqrt(v_hat) + h["eps"])
-            if opt_id == "adamw":
-                step = step + h["weight_decay"] * x
-        else:
-            raise KeyError(opt_id)
-        x = x - lr * step
-        xs.append(x.copy())
-    return np.asarray(xs)
-
-
-TEXTBOOK_SURFACES = {
-    "quadratic": ("surface=quadratic:cond=25,angle=30", _quadratic_grad(25.0, 30.0), 0.03),
-    "himmelblau": ("surface=himmelblau", _himmelblau_grad, 0.01),
-    "rosenbrock": ("surface=rosenbrock&start=-1.2,1", _rosenbrock_grad, 0.001),
-}
-TEXTBOOK_RUNS = {
-    "sgd": "",
-    "momentum": "momentum=0.8",
-    "nesterov": "momentum=0.7",
-    "adagrad": "initial_accumulator=0.3,eps=0.5",
-    "rmsprop": "decay=0.8,eps=0.3",
-    "adam": "b1=0.8,b2=0.95,eps=0.05",
-    "adamw": "b1=0.85,b2=0.99,eps=0.1,weight_decay=0.5",
-}
-
-
-@pytest.mark.parametrize("surface", list(TEXTBOOK_SURFACES))
-@pytest.mark.parametrize("opt_id", list(TEXTBOOK_RUNS))
-def test_core_optimizers_match_their_textbook_update(opt_id, surface):
-    query, grad, gd_lr = TEXTBOOK_SURFACES[surface]
-    lr = gd_lr if opt_id in GRADIENT_SCALED else OPTIMIZERS[opt_id].lr
-    if surface == "rosenbrock" and opt_id not in GRADIENT_SCALED:
-        lr = lr / 5
-    spec = ",".join(filter(None, [f"lr={lr}", TEXTBOOK_RUNS[opt_id]]))
-    scene = Scene.from_query(f"{query}&steps=40&run={opt_id}:{spec}")
-    run = scene.runs[0]
-    result = simulate(scene).runs[0]
-    assert result.diverged_at is None
-    want = textbook(opt_id, dict(run.hyper), [run.lr] * scene.steps, scene.start, grad)
-    scale = 1.0 + np.abs(want).max()
-    np.testing.assert_allclose(result.xy, want, rtol=2e-5, atol=2e-5 * scale, err_msg=run.to_spec())
-    grad_norms = np.linalg.norm([grad(p) for p in result.xy[:-1].astype(np.float64)], axis=1)
-    np.testing.assert_allclose(result.grad_norm, grad_norms, rtol=1e-4, atol=1e-5 * (1 + grad_norms.max()))
-
-
-def test_textbook_with_a_step_schedule():
-    query, grad, _ = TEXTBOOK_SURFACES["quadratic"]
-    scene = Scene.from_query(f"{query}&steps=40&run=nesterov:lr=0.03,momentum=0.9,schedule=step,step_size=10,gamma=0.3")
-    run = scene.runs[0]
-    lrs = [0.03 * 0.3 ** (k // 10) for k in range(40)]
-    result = simulate(scene).runs[0]
-    np.testing.assert_allclose(result.lr, lrs, rtol=1e-6)
-    want = textbook("nesterov", dict(run.hyper), lrs, scene.start, grad)
-    np.testing.assert_allclose(result.xy, want, rtol=2e-5, atol=2e-5 * (1 + np.abs(want).max()))
-
-
 # ------------------------------------------------------------ lengths, divergence, JSON
 
-SPEC_KEYS = {"scene", "surface", "runs"}
-SPEC_SURFACE_KEYS = {"id", "window", "minima"}
-SPEC_RUN_KEYS = {"label", "optimizer", "params", "xy", "loss", "lr", "grad_norm", "diverged_at"}
+RESULT_KEYS = {"scene", "surface", "runs"}
+RESULT_SURFACE_KEYS = {"id", "window", "minima"}
+RESULT_RUN_KEYS = {"label", "optimizer", "params", "xy", "loss", "lr", "grad_norm", "diverged_at"}
 
 
 def assert_json_is_spec(result):
     data = result.to_dict()
     text = json.dumps(data, allow_nan=False)
     assert json.loads(text) == data
-    assert set(data) == SPEC_KEYS and set(data["surface"]) == SPEC_SURFACE_KEYS
+    assert set(data) == RESULT_KEYS and set(data["surface"]) == RESULT_SURFACE_KEYS
     assert data["scene"] == result.scene.to_query()
     assert data["surface"]["id"] == result.scene.surface
     for run_data, run in zip(data["runs"], result.runs, strict=True):
-        assert set(run_data) == SPEC_RUN_KEYS
+        assert set(run_data) == RESULT_RUN_KEYS
         assert run_data["label"] == run.label and run_data["optimizer"] == run.run.optimizer
         assert run_data["diverged_at"] == run.diverged_at
         assert len(run_data["xy"]) == len(run.xy) and len(run_data["loss"]) == len(run.loss)

@@ -96,6 +96,7 @@ def sidebar() -> None:
     keys += [k for run_key in d.run.keys() for k in (f"run.{run_key.name}", drafts.switch_key(run_key.name))]
     _sync([*keys, *(k + drafts.TYPED for k in keys)])
 
+    _problem(sb, "surface")
     sb.selectbox("Surface", list(surfaces.SURFACES), key="surface", on_change=_changed, args=("surface",),
                  format_func=lambda i: surfaces.SURFACES[i].name,
                  help="Another surface keeps the runs; the start, steps and window become its own.")
@@ -185,7 +186,7 @@ def _runs_box(sb, d: drafts.Draft) -> None:
     sb.subheader("Runs")
     labels = display_labels(d.scene.runs)
     sb.radio("Run shown below", list(range(len(labels))), key="pick", on_change=_changed, args=("pick",),
-             format_func=lambda i: f"{i + 1} · {labels[i]}", label_visibility="collapsed")
+             format_func=lambda i: f"{i + 1} · {plain(labels[i])}", label_visibility="collapsed")
     a, b, c = sb.columns([2, 1, 1])
     full = len(d.scene.runs) >= MAX_RUNS
     a.button("Add run", icon=":material/add:", key="add", on_click=_do, args=(drafts.add_run,), disabled=full,

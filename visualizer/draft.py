@@ -21,6 +21,7 @@ value, and a change of either is applied the same way.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
@@ -57,15 +58,6 @@ def from_scene(scene: Scene, selected: int = 0) -> Draft:
 # ---------------------------------------------------------------- what the controls show
 
 
-def run_controls(run: Run) -> list[tuple[str, RunKey]]:
-    """(control key, run key) of every control of the run, in display order;
-    a group of switches (x0, y0) has one `.on` control, given with its first key."""
-    out = []
-    for k in run.keys():
-        out.append((f"run.{k.name}", k))
-    return out
-
-
 def switch_key(name: str) -> str:
     """The checkbox that switches run key `name` on and off."""
     return f"run.{GROUPS.get(name, name)}.on"
@@ -94,7 +86,8 @@ def values(draft: Draft) -> dict[str, object]:
     for k in run.keys():
         value = run.values[k.name]
         if k.kind == SWITCH:
-            out[switch_key(k.name)] = value is not None
+            # Switches of one group share a checkbox: on if any of them is.
+            out[switch_key(k.name)] = out.get(switch_key(k.name), False) or value is not None
             if value is None:
                 value = _switch_default(scene, k)
         out[f"run.{k.name}"] = k.knob.coerce(value) if k.knob else value
@@ -147,7 +140,7 @@ def apply(draft: Draft, control: str, value) -> Draft:
         problem = _check(knob, value, key)
         if problem:
             return replace(draft, problems={**draft.problems, key: problem})
-        value = knob.coerce(value)
+        value = knob.coerce(float(value))
     try:
         return _apply(draft, key, value)
     except SceneError as exc:
@@ -156,13 +149,17 @@ def apply(draft: Draft, control: str, value) -> Draft:
 
 
 def _check(knob: Knob, value, key: str) -> str:
+    if value is None or isinstance(value, bool):
+        return f"{knob.label}: type a number; {knob.allowed()}"
     try:
         number = float(value)
-    except (TypeError, ValueError):
-        return f"{knob.label}: {value!r} is not a number"
-    if not math.isfinite(number) or not knob.contains(number) or (number != 0 and abs(number) < FLOAT32_TINY):
+    except (TypeError, ValueError, OverflowError):
+        return f"{knob.label}: {str(value)[:20]!r} is not a number; {knob.allowed()}"
+    if not math.isfinite(number) or not knob.contains(number):
         return f"{knob.label}: {number:g} is not allowed; {knob.allowed()}"
-    if knob.integer and not float(number).is_integer():
+    if number != 0 and abs(number) < FLOAT32_TINY:
+        return f"{knob.label}: {number:g} is too small to tell from 0 in float32; use 0 or at least {FLOAT32_TINY:.3g}"
+    if knob.integer and not number.is_integer():
         return f"{knob.label}: {number:g} is not a whole number"
     return ""
 
@@ -190,7 +187,9 @@ def _apply(draft: Draft, key: str, value) -> Draft:
     if key == "steps":
         return _with_scene(draft, _scene_with_steps(scene, int(value)))
     if key == "pick":
-        return replace(draft, selected=max(0, min(int(value), len(scene.runs) - 1)))
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < len(scene.runs):
+            raise SceneError(f"pick: {str(value)[:20]!r} is not a run of this scene")
+        return _forget_run_input(replace(draft, selected=value))
     if key == "run.optimizer":
         return change_optimizer(draft, value)
     if key.startswith("run.") and key.endswith(".on"):
@@ -202,6 +201,8 @@ def _apply(draft: Draft, key: str, value) -> Draft:
             raise SceneError(f"{name}: this run has no such setting", "run")
         if run_key.kind == TEXT:
             value = str(value).strip()
+        if run_key.kind == CHOICE and value not in run_key.choices:
+            raise SceneError(f"{name}: {str(value)[:20]!r} is not one of {', '.join(run_key.choices)}", "run")
         return _with_run(draft, draft.run.replace(**{name: value}))
     raise SceneError(f"{key}: no such control")
 
@@ -239,8 +240,9 @@ def _change_window(draft: Draft, key: str, value: float) -> Draft:
         return replace(draft, typed=typed, problems={
             **draft.problems, key: "The window needs xmin < xmax and ymin < ymax; the last good one is kept."})
     typed = {k: v for k, v in draft.typed.items() if not k.startswith("window.")}
+    problems = {k: v for k, v in draft.problems.items() if not k.startswith("window.")}
     params = {**scene.surface_params, "window": ((x0, x1), (y0, y1))}
-    return replace(_with_scene(draft, scene.replace(surface_params=params)), typed=typed)
+    return replace(_with_scene(draft, scene.replace(surface_params=params)), typed=typed, problems=problems)
 
 
 def _switch(draft: Draft, key: str, on: bool) -> Draft:
@@ -261,8 +263,8 @@ def change_surface(draft: Draft, surface_id: str) -> Draft:
         raise SceneError(f"surface: unknown surface {surface_id!r}", "surface")
     fresh = Scene.default(surface_id)
     runs = tuple(r.replace(x0=None, y0=None) for r in draft.scene.runs)
-    return _with_scene(replace(draft, typed={}, problems={}),
-                       fresh.replace(runs=runs, viewer=draft.scene.viewer))
+    scene = _scene_with_steps(fresh.replace(runs=runs, viewer=draft.scene.viewer), fresh.steps)
+    return _with_scene(replace(draft, typed={}, problems={}), scene)
 
 
 def change_optimizer(draft: Draft, optimizer_id: str) -> Draft:
@@ -272,10 +274,16 @@ def change_optimizer(draft: Draft, optimizer_id: str) -> Draft:
     if optimizer_id not in OPTIMIZERS:
         raise SceneError(f"optimizer: unknown optimizer {optimizer_id!r}", "run")
     run = draft.run
-    label = run.label.casefold()
-    if any(o.name.casefold() in label or o.id in label for o in OPTIMIZERS.values()):
+    if _names_an_optimizer(run.label):
         run = run.replace(label="")
     return _with_run(draft, run.with_optimizer(optimizer_id))
+
+
+def _names_an_optimizer(label: str) -> bool:
+    """Does the label name an optimizer (as a whole word: "a million steps"
+    does not name Lion)?"""
+    words = {w for o in OPTIMIZERS.values() for w in (o.name.casefold(), o.id)}
+    return any(re.search(rf"(?<![\w]){re.escape(w)}(?![\w])", label.casefold()) for w in words)
 
 
 def add_run(draft: Draft) -> Draft:
@@ -284,7 +292,7 @@ def add_run(draft: Draft) -> Draft:
     if len(runs) >= MAX_RUNS:
         return draft
     new = _with_scene(draft, draft.scene.replace(runs=(*runs, Run.make(NEW_RUN_OPTIMIZER))))
-    return replace(new, selected=len(runs))
+    return _forget_run_input(replace(new, selected=len(runs)))
 
 
 def duplicate_run(draft: Draft) -> Draft:
@@ -297,7 +305,10 @@ def duplicate_run(draft: Draft) -> Draft:
     if copy.label:
         copy = copy.replace(label=_copy_label(copy.label, {r.label for r in runs}))
     runs.insert(draft.selected + 1, copy)
-    return replace(_with_scene(draft, draft.scene.replace(runs=tuple(runs))), selected=draft.selected + 1)
+    viewer = draft.scene.viewer
+    hidden = tuple(n + (n > draft.selected + 1) for n in viewer.hide)
+    scene = draft.scene.replace(runs=tuple(runs), viewer=replace(viewer, hide=hidden))
+    return _forget_run_input(replace(_with_scene(draft, scene), selected=draft.selected + 1))
 
 
 def _copy_label(label: str, taken: set[str]) -> str:
@@ -320,7 +331,14 @@ def remove_run(draft: Draft) -> Draft:
     viewer = draft.scene.viewer
     hidden = tuple(n - (n > draft.selected + 1) for n in viewer.hide if n != draft.selected + 1)
     scene = draft.scene.replace(runs=tuple(runs), viewer=replace(viewer, hide=hidden))
-    return replace(_with_scene(draft, scene), selected=max(0, draft.selected - 1))
+    return _forget_run_input(replace(_with_scene(draft, scene), selected=max(0, draft.selected - 1)))
+
+
+def _forget_run_input(draft: Draft) -> Draft:
+    """Rejected input and problems of the run controls belong to the run
+    that was shown; another run shown starts clean."""
+    return replace(draft, typed={k: v for k, v in draft.typed.items() if not k.startswith("run.")},
+                   problems={k: v for k, v in draft.problems.items() if not k.startswith("run.")})
 
 
 def set_start(draft: Draft, x: float, y: float, run: int | None = None) -> Draft:
@@ -342,14 +360,8 @@ def _round_to(value: float, resolution: float) -> float:
     return round(float(value), digits)
 
 
-def default_window(draft: Draft):
-    """The window the surface shows without a window of the user's."""
-    model = surfaces.SURFACES[draft.scene.surface]
-    return model.window
-
-
 __all__ = [
     "CHOICE", "Draft", "NUMBER", "SWITCH", "TEXT", "TYPED", "add_run", "apply", "change_optimizer",
-    "change_surface", "duplicate_run", "from_scene", "knob_of", "remove_run", "run_controls", "set_start",
+    "change_surface", "duplicate_run", "from_scene", "knob_of", "remove_run", "set_start",
     "switch_key", "values",
 ]

@@ -165,15 +165,28 @@ class Path(NamedTuple):
     clipped: jax.Array
 
 
-def _trajectory_fn(value_and_grad: Callable, hessian: Callable, optimizer_id: str, length: int) -> Callable:
+class Member(NamedTuple):
+    """An optimizer with the values of its static hyperparameters (those that
+    fix an array's shape): what one compiled program runs."""
+
+    optimizer: str
+    static: tuple = ()  # ((name, value), ...)
+
+
+def member_of(run: Run) -> Member:
+    opt = OPTIMIZERS[run.optimizer]
+    return Member(opt.id, tuple((name, run.values[name]) for name in opt.static))
+
+
+def _trajectory_fn(value_and_grad: Callable, hessian: Callable, member: Member, length: int) -> Callable:
     """One run: scan `length - 1` updates, return every visited point."""
-    optimizer = OPTIMIZERS[optimizer_id]
+    optimizer = OPTIMIZERS[member.optimizer]
 
     def one_run(args: RunArguments) -> Path:
         stages = (add_noise_table(args.noise), *clip_stages(args.clip_value, args.clip_norm))
         noise_stage, clip_value_stage, clip_norm_stage = stages
         landscape = Landscape(lambda p: hessian(p, args.surface), args.f_min)
-        opt = optimizer.build(lambda count: args.lr[count], args.hyper, landscape)
+        opt = optimizer.build(lambda count: args.lr[count], {**args.hyper, **dict(member.static)}, landscape)
 
         def value_fn(p):
             return value_and_grad(p, args.surface)[0]
@@ -198,31 +211,32 @@ def _trajectory_fn(value_and_grad: Callable, hessian: Callable, optimizer_id: st
 
 @dataclass(frozen=True, eq=False)
 class _Group:
-    """One compiled program that runs one run of each of its optimizers
-    side by side. `idle` holds zero arguments for members that have no run
-    in a call: they compute a motionless path (lr 0), which costs ~0.1 ms
+    """One compiled program that runs one run of each of its members side by
+    side. `idle` holds arguments for members that have no run in a call
+    (zeros, clipping off): their outputs are thrown away, which costs ~0.1 ms
     per 1000 steps and saves a branch that would cost more to compile."""
 
     program: Callable
-    optimizer_ids: tuple[str, ...]
+    members: tuple[Member, ...]
     idle: tuple
 
 
-def _compile_group(model: surfaces.Surface, optimizer_ids: tuple[str, ...], length: int) -> _Group:
+def _compile_group(model: surfaces.Surface, members: tuple[Member, ...], length: int) -> _Group:
     """Compile the optimizers a scene needs and the cache lacks as one
     program. XLA's cost per program is mostly fixed (module set-up, lowering,
     code generation), so eight members compile in about 40% of the time of
     eight programs: a new (surface, eight optimizers) in ~0.4 s, not ~1 s."""
     value_and_grad, hessian = _surface_functions(model.fn)
-    members = tuple(_trajectory_fn(value_and_grad, hessian, oid, length) for oid in optimizer_ids)
+    runs = tuple(_trajectory_fn(value_and_grad, hessian, member, length) for member in members)
 
     def group(argsets):
-        return tuple(member(args) for member, args in zip(members, argsets, strict=True))
+        return tuple(run(args) for run, args in zip(runs, argsets, strict=True))
 
-    shapes = tuple(_argument_shapes(model, oid, length) for oid in optimizer_ids)
+    shapes = tuple(_argument_shapes(model, member.optimizer, length) for member in members)
     program = jax.jit(group).lower(shapes).compile()
-    idle = jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), shapes)
-    return _Group(program, optimizer_ids, idle)
+    idle = tuple(jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), shape)._replace(
+        clip_value=F32(np.inf), clip_norm=F32(np.inf)) for shape in shapes)
+    return _Group(program, members, idle)
 
 
 class _ProgramCache:
@@ -278,10 +292,11 @@ PROGRAMS = _ProgramCache(PROGRAM_CACHE_SIZE)
 
 class ProgramKey(NamedTuple):
     """A compiled program's place in the cache: the surface (a formula
-    surface by its text), the optimizer, the number of points."""
+    surface by its text), the member (an optimizer and its static values),
+    the number of points."""
 
     surface: tuple
-    optimizer: str
+    member: Member
     length: int
 
 
@@ -291,26 +306,34 @@ def _surface_key(scene: Scene) -> tuple:
     return (scene.surface,)
 
 
-def _members(scene: Scene, model: surfaces.Surface, length: int) -> dict[str, tuple[_Group, int]]:
-    """For each optimizer of the scene, the compiled group that runs it and
-    its place there. An entry is kept per (surface, optimizer, length), so a
-    later scene reuses whatever was compiled for earlier ones.
+def _members(scene: Scene, model: surfaces.Surface, length: int) -> dict[Member, tuple[_Group, int]]:
+    """For each member of the scene, the compiled group that runs it and its
+    place there. An entry is kept per (surface, member, length), so a later
+    scene reuses whatever was compiled for earlier ones.
 
-    An optimizer that many runs share, sitting in a group of many, would make
+    A member that many runs share, sitting in a group of many, would make
     each extra call step the group's idle members; past IDLE_RUNS_LIMIT idle
-    runs it is compiled again without them (once, ~0.1 s)."""
-    runs_of = Counter(run.optimizer for run in scene.runs)
+    runs it is compiled again without them (once, ~0.1 s). An optimizer
+    marked `alone` is always compiled on its own."""
+    runs_of = Counter(member_of(run) for run in scene.runs)
     surface_key = _surface_key(scene)
 
     def make(missing_keys):
-        group = _compile_group(model, tuple(key.optimizer for key in missing_keys), length)
-        return [(group, index) for index in range(len(missing_keys))]
+        alone = [k for k in missing_keys if OPTIMIZERS[k.member.optimizer].alone]
+        together = tuple(k.member for k in missing_keys if k not in alone)
+        made = {}
+        if together:
+            group = _compile_group(model, together, length)
+            made.update({member: (group, index) for index, member in enumerate(together)})
+        for key in alone:
+            made[key.member] = (_compile_group(model, (key.member,), length), 0)
+        return [made[key.member] for key in missing_keys]
 
     def few_idle(key, entry):
         group, _ = entry
-        return (runs_of[key.optimizer] - 1) * (len(group.optimizer_ids) - 1) <= IDLE_RUNS_LIMIT
+        return (runs_of[key.member] - 1) * (len(group.members) - 1) <= IDLE_RUNS_LIMIT
 
-    keys = [ProgramKey(surface_key, oid, length) for oid in runs_of]
+    keys = [ProgramKey(surface_key, member, length) for member in runs_of]
     return dict(zip(runs_of, PROGRAMS.get_many(keys, make, few_idle), strict=True))
 
 
@@ -320,7 +343,7 @@ def _run_groups(runs: Sequence[Run], members: dict, arguments: Sequence[tuple]) 
     share calls and a second run of the same optimizer takes another."""
     calls: list[tuple[_Group, dict[int, int]]] = []
     for number, run in enumerate(runs):
-        group, index = members[run.optimizer]
+        group, index = members[member_of(run)]
         call = next((c for c in calls if c[0] is group and index not in c[1]), None)
         if call is None:
             call = (group, {})
@@ -339,8 +362,9 @@ def _run_groups(runs: Sequence[Run], members: dict, arguments: Sequence[tuple]) 
 
 def _argument_shapes(model, optimizer_id, length) -> RunArguments:
     scalar = jax.ShapeDtypeStruct((), F32)
+    opt = OPTIMIZERS[optimizer_id]
     return RunArguments(
-        hyper={h.name: scalar for h in OPTIMIZERS[optimizer_id].hypers},
+        hyper={h.name: scalar for h in opt.hypers if h.name not in opt.static},
         lr=jax.ShapeDtypeStruct((length,), F32),
         start=jax.ShapeDtypeStruct((2,), F32),
         noise=jax.ShapeDtypeStruct((length, 2), F32),
@@ -356,7 +380,8 @@ def _arguments(scene: Scene, run: Run, length: int, f_min: float) -> RunArgument
     signature always matches."""
     inf = np.inf
     return RunArguments(
-        hyper={name: F32(value) for name, value in run.hyper.items()},
+        hyper={name: F32(value) for name, value in run.hyper.items()
+               if name not in OPTIMIZERS[run.optimizer].static},
         lr=lr_table(run.schedule, run.lr, scene.steps, run.schedule_params, length),
         start=np.asarray(scene.start_of(run), F32),
         noise=noise_table(run.noise, run.seed, length),

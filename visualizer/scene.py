@@ -275,7 +275,7 @@ SCENE_KEYS: tuple[SceneKey, ...] = (
              _parse_start, lambda s: ["start=" + ",".join(atom(v) for v in s.start)]),
     SceneKey("steps", f"number of updates, 1 to {MAX_STEPS}", "per surface",
              _parse_steps, lambda s: [f"steps={s.steps}"]),
-    SceneKey("run", f"repeatable, 1 to {MAX_RUNS} runs: optimizer[:key=value,...]",
+    SceneKey("run", f"1 to {MAX_RUNS} runs, one key each: optimizer[:key=value,...]",
              "the surface's default comparison", _parse_runs,
              lambda s: ["run=" + run.to_spec() for run in s.runs], repeat=True),
     SceneKey("view", "the player's view: 2d or 3d", "2d", _parse_view, _write_viewer("view")),

@@ -1,0 +1,151 @@
+"""The reference tables in docs/, generated from the registries and the key
+declarations, so the docs say what the code does.
+
+    python -m visualizer.reference          # rewrite the generated parts of docs/*.md
+    python -m visualizer.reference --check  # exit 1 if any is out of date (a test runs this)
+
+A generated part sits between `<!-- generated: NAME -->` and
+`<!-- end generated -->`; everything else in the files is written by hand.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+_BLOCK = re.compile(r"(<!-- generated: (?P<name>[a-z_-]+) -->\n)(?P<body>.*?)(<!-- end generated -->)", re.S)
+
+
+def _cell(text) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _knob(k) -> str:
+    from visualizer.knobs import number_text
+
+    left = "(" if k.low_open else "["
+    return f"`{k.name}` = {number_text(k.default)}, {left}{number_text(k.low)}, {number_text(k.high)}]"
+
+
+def scene_keys() -> str:
+    from visualizer.scene import SCENE_KEYS
+
+    return _table(["key", "value", "default"],
+                  [[f"`{k.name}`" + (" (repeatable)" if k.repeat else ""), k.help, k.default] for k in SCENE_KEYS])
+
+
+def run_keys() -> str:
+    from visualizer.knobs import number_text
+    from visualizer.run import CHOICE, LR_KEY, SCHEDULE_KEY, SETTINGS, TEXT
+
+    rows = []
+    for k in (LR_KEY, SCHEDULE_KEY, *SETTINGS):
+        if k.kind == CHOICE:
+            allowed = ", ".join(f"`{c}`" for c in k.choices)
+        elif k.kind == TEXT:
+            allowed = "plain text, at most 60 characters"
+        else:
+            allowed = k.knob.allowed()
+        if k is LR_KEY:
+            default = "per optimizer"
+        elif k.default is None:
+            default = "off"
+        else:
+            default = number_text(k.default) if isinstance(k.default, int | float) else (k.default or "none")
+        rows.append([f"`{k.name}`", allowed, default, k.knob.help if k.knob else k.help])
+    return _table(["key", "allowed", "default", "meaning"], rows)
+
+
+def optimizers() -> str:
+    from visualizer.knobs import number_text
+    from visualizer.optimizers import OPTIMIZERS
+
+    return _table(["id", "name", "optax", "lr", "hyperparameters (default, allowed)"],
+                  [[f"`{o.id}`", o.name, f"`{o.optax}`", number_text(o.lr),
+                    "; ".join(_knob(h) for h in o.hypers) or "none"] for o in OPTIMIZERS.values()])
+
+
+def schedules() -> str:
+    from visualizer.schedules import SCHEDULES
+
+    return _table(["id", "name", "optax", "parameters (default, allowed)"],
+                  [[f"`{s.id}`", s.name, f"`{s.optax}`", "; ".join(_knob(p) for p in s.params) or "none"]
+                   for s in SCHEDULES.values()])
+
+
+def surfaces_table() -> str:
+    import surfaces
+
+    rows = []
+    for s in surfaces.SURFACES.values():
+        (x0, x1), (y0, y1) = s.window
+        minima = ", ".join(f"({x:.6g}, {y:.6g})" for x, y in s.minima) or "estimated numerically"
+        if s.saddles:
+            minima += "; saddles " + ", ".join(f"({x:.6g}, {y:.6g})" for x, y in s.saddles)
+        value = "unknown" if s.min_value is None else f"{s.min_value:.7g}"
+        params = "; ".join(_knob(p) for p in s.params) or ("`f`: the formula" if s.formula else "none")
+        rows.append([f"`{s.id}`", s.name, f"[{x0:g}, {x1:g}] x [{y0:g}, {y1:g}]", minima, value,
+                     f"({s.start[0]:g}, {s.start[1]:g}), {s.steps} steps", params])
+    return _table(["id", "name", "window", "global minima", "f there", "default start", "parameters"], rows)
+
+
+def formula_words() -> str:
+    from surfaces.formula import MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, MAX_NODES, vocabulary
+
+    words = vocabulary()
+    rows = [[kind, " ".join(f"`{w}`" for w in words[kind])] for kind in ("variables", "constants", "operators",
+                                                                          "functions")]
+    rows.append(["limits", f"{MAX_LENGTH} characters, nesting depth {MAX_DEPTH}, {MAX_NODES} nodes, "
+                           f"constant exponents up to {MAX_EXPONENT:g}"])
+    return _table(["what", "allowed"], rows)
+
+
+GENERATORS: dict[str, Callable[[], str]] = {
+    "scene-keys": scene_keys,
+    "run-keys": run_keys,
+    "optimizers": optimizers,
+    "schedules": schedules,
+    "surfaces": surfaces_table,
+    "formula": formula_words,
+}
+
+
+def render(text: str) -> str:
+    """`text` with every generated part brought up to date."""
+
+    def fill(match: re.Match) -> str:
+        name = match["name"]
+        if name not in GENERATORS:
+            raise KeyError(f"no generator for the generated part {name!r}")
+        return match.group(1) + GENERATORS[name]() + match.group(4)
+
+    return _BLOCK.sub(fill, text)
+
+
+def main(argv: list[str]) -> int:
+    check = "--check" in argv
+    stale = []
+    for path in sorted(DOCS.glob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        new = render(text)
+        if new != text:
+            stale.append(path.name)
+            if not check:
+                path.write_text(new, encoding="utf-8")
+    if check and stale:
+        print(f"out of date: {', '.join(stale)}; run python -m visualizer.reference", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
