@@ -109,8 +109,9 @@ export function paintMinimum(ctx, x, y) {
   ctx.restore();
 }
 
-export function paintSaddle(ctx, x, y) {
-  const m = current.saddle, s = m.s;
+// A cross with a halo, in the style `m` (saddles, diverged runs).
+function paintCross(ctx, x, y, m) {
+  const s = m.s;
   ctx.save();
   ctx.beginPath();
   ctx.moveTo(x - s, y - s); ctx.lineTo(x + s, y + s); ctx.moveTo(x + s, y - s); ctx.lineTo(x - s, y + s);
@@ -118,6 +119,10 @@ export function paintSaddle(ctx, x, y) {
   ctx.strokeStyle = m.halo; ctx.lineWidth = m.haloWidth; ctx.stroke();
   ctx.strokeStyle = m.color; ctx.lineWidth = m.width; ctx.stroke();
   ctx.restore();
+}
+
+export function paintSaddle(ctx, x, y) {
+  paintCross(ctx, x, y, current.saddle);
 }
 
 // The common start of all runs.
@@ -156,14 +161,7 @@ export function paintArrow(ctx, x, y, angle, color) {
 }
 
 export function paintDiverged(ctx, x, y) {
-  const m = current.diverged, s = m.s;
-  ctx.save();
-  ctx.beginPath();
-  ctx.moveTo(x - s, y - s); ctx.lineTo(x + s, y + s); ctx.moveTo(x + s, y - s); ctx.lineTo(x - s, y + s);
-  ctx.lineCap = "round";
-  ctx.strokeStyle = m.halo; ctx.lineWidth = m.haloWidth; ctx.stroke();
-  ctx.strokeStyle = m.color; ctx.lineWidth = m.width; ctx.stroke();
-  ctx.restore();
+  paintCross(ctx, x, y, current.diverged);
 }
 
 export function paintPending(ctx, x, y) {
