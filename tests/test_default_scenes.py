@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import surfaces
-from visualizer import Scene, simulate
+from visualizer import Scene, landmarks, simulate
 from visualizer.results import summarize
 
 
@@ -17,7 +17,7 @@ def test_default_scene_runs_and_round_trips(surface_id):
     result = simulate(scene)
     for run in result.runs:
         assert np.isfinite(run.xy).all()
-    rows = summarize(result)
+    rows = summarize(result, landmarks.of(scene))
     # at least one run ends well inside the window (nobody flung off for good)
     (x0, x1), (y0, y1) = result.surface.window
     assert any(x0 <= r.xy[-1][0] <= x1 and y0 <= r.xy[-1][1] <= y1 for r in result.runs)

@@ -68,8 +68,10 @@ def _value_and_grad(surface_id, batched):
     return jax.jit(jax.vmap(value_and_grad, in_axes=(0, None)) if batched else value_and_grad)
 
 
-def reference(scene, run, chain=None):
-    """The plain optax loop: chain.update step by step, float32."""
+def reference(scene, run, chain=None, states=None):
+    """The plain optax loop: chain.update step by step, float32. If `states`
+    is a dict, it receives the optimizer's state after each update, read by
+    name as the optimizer's entry names it (optax.tree_utils.tree_get)."""
     loss = loss_fn(scene)
     params = _surface_params(scene)
     grad = _value_and_grad(scene.surface, False)
@@ -78,19 +80,23 @@ def reference(scene, run, chain=None):
     update = chain.update
     if run.optimizer == "newton":
         update = jax.jit(lambda g, s, x, value, grad: chain.update(g, s, x, value=value, grad=grad, value_fn=loss))
-    x = jnp.asarray(scene.start, jnp.float32)
+    x = jnp.asarray(scene.start_of(run), jnp.float32)
     state = chain.init(x)
-    xs, losses, norms = [x], [], []
+    xs, losses, grads = [x], [], []
+    readers = OPTIMIZERS[run.optimizer].state
     for _ in range(scene.steps):
         value, g = grad(x, params)
         losses.append(value)
-        norms.append(jnp.linalg.norm(g))
+        grads.append(g)
         extra = {} if run.optimizer == "newton" else {"value_fn": loss}
         u, state = update(g, state, x, value=value, grad=g, **extra)
         x = optax.apply_updates(x, u)
         xs.append(x)
+        if states is not None:
+            for name, read in readers:
+                states.setdefault(name, []).append(np.broadcast_to(np.asarray(read(state, x)), (2,)))
     losses.append(grad(x, params)[0])
-    return np.asarray(xs), np.asarray(losses), np.asarray(norms)
+    return np.asarray(xs), np.asarray(losses), np.linalg.norm(np.asarray(grads), axis=1), np.asarray(grads)
 
 
 def spec_lr(run, steps):
@@ -137,9 +143,17 @@ def assert_matches_reference(scene, index=0, tol=3e-5):
     assert result.lr.shape == (n,) and result.grad_norm.shape == (n,)
     assert np.abs(result.xy[-1] - result.xy[0]).max() > 1e-6, "the run never moved; the test would show nothing"
 
-    xs, losses, norms = reference(scene, run)
+    states: dict = {}
+    xs, losses, norms, grads = reference(scene, run, states=states)
     np.testing.assert_allclose(result.xy, xs, rtol=tol, atol=tol * (1 + np.abs(xs).max()),
                                err_msg=f"xy of {run.to_spec()}")
+    np.testing.assert_allclose(result.grad, grads, rtol=3 * tol, atol=tol * (1 + np.abs(grads).max()),
+                               err_msg=f"grad of {run.to_spec()}")
+    assert set(result.state) == set(states), "the results carry the state the optimizer's entry names"
+    for name, values in states.items():
+        want = np.asarray(values)
+        np.testing.assert_allclose(result.state[name], want, rtol=10 * tol, atol=10 * tol * (1 + np.abs(want).max()),
+                                   err_msg=f"state {name} of {run.to_spec()}")
     np.testing.assert_allclose(result.loss, losses, rtol=3 * tol, atol=tol * (1 + np.abs(losses).max()),
                                err_msg=f"loss of {run.to_spec()}")
     np.testing.assert_allclose(result.grad_norm, norms, rtol=3 * tol, atol=tol * (1 + norms.max()),
@@ -249,7 +263,7 @@ def test_every_optimizer_is_the_optax_optimizer_spec_names(opt_id):
     run = scene.runs[0]
     result = simulate(scene).runs[0]
     chain = spec_optimizer(opt_id, lr, HYPER_VALUES, jax.hessian(loss_fn(scene)))
-    xs, _, _ = reference(scene, run, chain)
+    xs = reference(scene, run, chain)[0]
     np.testing.assert_allclose(result.xy, xs, rtol=3e-5, atol=3e-5 * (1 + np.abs(xs).max()), err_msg=run.to_spec())
 
 
@@ -393,7 +407,7 @@ def test_noise_is_gaussian_with_the_given_std_and_reproducible():
 
 RESULT_KEYS = {"scene", "surface", "runs"}
 RESULT_SURFACE_KEYS = {"id", "window", "minima"}
-RESULT_RUN_KEYS = {"label", "optimizer", "params", "xy", "loss", "lr", "grad_norm", "diverged_at"}
+RESULT_RUN_KEYS = {"label", "optimizer", "params", "xy", "loss", "lr", "grad_norm", "diverged_at", "grad", "state"}
 
 
 def assert_json_is_spec(result):
@@ -466,7 +480,7 @@ def test_divergence_is_cut_where_spec_says(surface, run):
     np.testing.assert_allclose(bad.lr, spec_lr(scene.runs[1], scene.steps)[: k + 1])
 
     # Update k is the first that fails, by the plain optax loop's account.
-    xs, losses, _ = reference(scene.replace(steps=k + 1), scene.runs[1])
+    xs, losses = reference(scene.replace(steps=k + 1), scene.runs[1])[:2]
     np.testing.assert_allclose(bad.xy, xs[: k + 1], rtol=1e-3, atol=1e-3 * (1 + np.abs(xs[: k + 1]).max()))
     failed = ~np.isfinite(xs[k + 1]).all() or np.abs(xs[k + 1]).max() > DIVERGENCE_LIMIT or not np.isfinite(losses[k + 1])
     assert failed, f"the reference's update {k} gives {xs[k + 1]}, f={losses[k + 1]}"

@@ -69,7 +69,7 @@ def test_two_sessions_asking_for_the_same_new_formula_compile_it_once(monkeypatc
     original = engine._compile_group
 
     def counting(model, optimizer_ids, length):
-        built.append((optimizer_ids, length))
+        built.append((tuple(m.optimizer for m in optimizer_ids), length))
         return original(model, optimizer_ids, length)
 
     monkeypatch.setattr(engine, "_compile_group", counting)

@@ -156,13 +156,15 @@ class RunArguments(NamedTuple):
 
 class Path(NamedTuple):
     """What one run's program returns, per point (`length` of them): the
-    point, f there, the raw gradient there, and whether clipping changed the
-    gradient of the update that leaves it."""
+    point, f there, the raw gradient there, whether clipping changed the
+    gradient of the update that leaves it, and the optimizer's state after
+    that update, by the names its entry gives (`Optimizer.state`)."""
 
     xy: jax.Array
     loss: jax.Array
     grad: jax.Array
     clipped: jax.Array
+    state: dict
 
 
 class Member(NamedTuple):
@@ -178,33 +180,54 @@ def member_of(run: Run) -> Member:
     return Member(opt.id, tuple((name, run.values[name]) for name in opt.static))
 
 
+class Stepper(NamedTuple):
+    """One run as two pure functions, for any scan to drive: `init(args)`
+    gives the carry at the start, `step(args, carry)` does one update and
+    returns the new carry and the `Path` record of the point it left.
+    `simulate` keeps every record; an exploration keeps only what it needs."""
+
+    init: Callable
+    step: Callable
+
+
+def stepper(value_and_grad: Callable, hessian: Callable, member: Member) -> Stepper:
+    optimizer = OPTIMIZERS[member.optimizer]
+    static = dict(member.static)
+
+    def chain(args: RunArguments):
+        stages = (add_noise_table(args.noise), *clip_stages(args.clip_value, args.clip_norm))
+        landscape = Landscape(lambda p: hessian(p, args.surface), args.f_min)
+        return stages, optimizer.build(lambda count: args.lr[count], {**args.hyper, **static}, landscape)
+
+    def init(args: RunArguments):
+        stages, opt = chain(args)
+        return args.start, tuple(s.init(args.start) for s in stages) + (opt.init(args.start),)
+
+    def step(args: RunArguments, carry):
+        # The chain of `build_chain`, stage by stage, so the gradient
+        # between noise and clipping can be compared: was this step clipped?
+        (noise_stage, clip_value_stage, clip_norm_stage), opt = chain(args)
+        x, (noise_s, clip_value_s, clip_norm_s, opt_s) = carry
+        value, raw = value_and_grad(x, args.surface)
+        noisy, noise_s = noise_stage.update(raw, noise_s)
+        g, clip_value_s = clip_value_stage.update(noisy, clip_value_s)
+        g, clip_norm_s = clip_norm_stage.update(g, clip_norm_s)
+        update, opt_s = opt.update(g, opt_s, x, value=value, grad=raw,
+                                   value_fn=lambda p: value_and_grad(p, args.surface)[0])
+        new_x = optax.apply_updates(x, update)
+        state = {name: jnp.broadcast_to(read(opt_s, new_x), (2,)).astype(F32) for name, read in optimizer.state}
+        carry = (new_x, (noise_s, clip_value_s, clip_norm_s, opt_s))
+        return carry, Path(x, value, raw, jnp.any(g != noisy), state)
+
+    return Stepper(init, step)
+
+
 def _trajectory_fn(value_and_grad: Callable, hessian: Callable, member: Member, length: int) -> Callable:
     """One run: scan `length - 1` updates, return every visited point."""
-    optimizer = OPTIMIZERS[member.optimizer]
+    run = stepper(value_and_grad, hessian, member)
 
     def one_run(args: RunArguments) -> Path:
-        stages = (add_noise_table(args.noise), *clip_stages(args.clip_value, args.clip_norm))
-        noise_stage, clip_value_stage, clip_norm_stage = stages
-        landscape = Landscape(lambda p: hessian(p, args.surface), args.f_min)
-        opt = optimizer.build(lambda count: args.lr[count], {**args.hyper, **dict(member.static)}, landscape)
-
-        def value_fn(p):
-            return value_and_grad(p, args.surface)[0]
-
-        def step(carry, _):
-            # The chain of `build_chain`, stage by stage, so the gradient
-            # between noise and clipping can be compared: was this step clipped?
-            x, (noise_s, clip_value_s, clip_norm_s, opt_s) = carry
-            value, raw = value_and_grad(x, args.surface)
-            noisy, noise_s = noise_stage.update(raw, noise_s)
-            g, clip_value_s = clip_value_stage.update(noisy, clip_value_s)
-            g, clip_norm_s = clip_norm_stage.update(g, clip_norm_s)
-            update, opt_s = opt.update(g, opt_s, x, value=value, grad=raw, value_fn=value_fn)
-            carry = (optax.apply_updates(x, update), (noise_s, clip_value_s, clip_norm_s, opt_s))
-            return carry, Path(x, value, raw, jnp.any(g != noisy))
-
-        init = tuple(s.init(args.start) for s in stages) + (opt.init(args.start),)
-        return jax.lax.scan(step, (args.start, init), None, length=length)[1]
+        return jax.lax.scan(lambda carry, _: run.step(args, carry), run.init(args), None, length=length)[1]
 
     return one_run
 
@@ -403,7 +426,7 @@ def simulate(scene: Scene) -> SimulationResult:
     outputs = _run_groups(scene.runs, _members(scene, model, length), arguments)
     results = []
     for run, label, args, output in zip(scene.runs, display_labels(scene.runs), arguments, outputs, strict=True):
-        path = Path(*(np.asarray(a) for a in output))
+        path = jax.tree.map(np.asarray, output)
         results.append(truncate_divergence(
             run=run,
             label=label,
@@ -412,5 +435,6 @@ def simulate(scene: Scene) -> SimulationResult:
             lr=args.lr[:n],
             grad=path.grad[:n],
             clipped=path.clipped[:n],
+            state={name: values[:n] for name, values in path.state.items()},
         ))
     return SimulationResult(scene=scene, surface=model, runs=results)

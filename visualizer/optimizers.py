@@ -103,6 +103,9 @@ class Optimizer:
     needs_f_min: bool = False  # reads landscape.f_min (on a formula that costs a search for the minima)
     static: tuple[str, ...] = ()
     alone: bool = False
+    # What of optax's state the results carry after each update, by the
+    # name they carry it under: (name, read(optimizer_state, new_params)).
+    state: tuple[tuple[str, Callable], ...] = ()
 
     def hyper(self, name: str) -> Knob:
         for h in self.hypers:
@@ -113,6 +116,25 @@ class Optimizer:
     @property
     def defaults(self) -> dict[str, float]:
         return {h.name: h.default for h in self.hypers}
+
+
+def _field(name: str) -> Callable:
+    """Read a field of optax's state by its name (`optax.tree_utils.tree_get`)."""
+    return lambda state, params: optax.tree_utils.tree_get(state, name)
+
+
+def _fields(**names: str) -> tuple[tuple[str, Callable], ...]:
+    """`state=` of an entry: our name -> the name of optax's field."""
+    return tuple((ours, _field(theirs)) for ours, theirs in names.items())
+
+
+def _schedule_free_average(state, params):
+    """The averaged point of schedule-free AdamW, where its loss is meant to
+    be read (optax.contrib.schedule_free_eval_params)."""
+    return optax.contrib.schedule_free_eval_params(optax.tree_utils.tree_get(state, "ScheduleFreeState"), params)
+
+
+_ADAM_STATE = _fields(m="mu", v="nu")
 
 
 def _two_lines(first: str, second: str) -> str:
@@ -142,6 +164,7 @@ def _entries() -> tuple[Optimizer, ...]:
             r"v_{t+1} = \mu\, v_t + g_t,\quad x_{t+1} = x_t - \eta_t\, v_{t+1}",
             "Fixes SGD's zig-zag in narrow valleys: oscillating components cancel "
             "in the running sum while the consistent direction builds up speed.",
+            state=_fields(velocity="trace"),
         ),
         Optimizer(
             "nesterov", "Nesterov", "optax.sgd(lr, momentum=momentum, nesterov=True)",
@@ -150,6 +173,7 @@ def _entries() -> tuple[Optimizer, ...]:
             r"v_{t+1} = \mu\, v_t + g_t,\quad x_{t+1} = x_t - \eta_t\,(g_t + \mu\, v_{t+1})",
             "Fixes momentum's overshoot: the step looks ahead along the velocity, "
             "so it brakes earlier when the slope turns.",
+            state=_fields(velocity="trace"),
         ),
         Optimizer(
             "adagrad", "AdaGrad", "optax.adagrad(lr, initial_accumulator_value=initial_accumulator, eps=eps)",
@@ -161,6 +185,7 @@ def _entries() -> tuple[Optimizer, ...]:
             "Fixes the one-rate-for-all problem: each coordinate is divided by the "
             "root of its summed squared gradients. But the sum only grows, so the "
             "steps shrink for ever.",
+            state=_fields(sum_sq="sum_of_squares"),
         ),
         Optimizer(
             "rmsprop", "RMSProp", "optax.rmsprop(lr, decay=decay, eps=eps)",
@@ -170,6 +195,7 @@ def _entries() -> tuple[Optimizer, ...]:
             r"v_t = \rho\, v_{t-1} + (1-\rho)\, g_t^2\ (v_0 = 0),\quad x_{t+1} = x_t - \eta_t\, \frac{g_t}{\sqrt{v_t + \epsilon}}",
             "Fixes AdaGrad's vanishing steps: a decaying average of squared "
             "gradients instead of their sum, so the scale adapts and then forgets.",
+            state=_fields(v="nu"),
         ),
         Optimizer(
             "adam", "Adam", "optax.adam(lr, b1=b1, b2=b2, eps=eps)",
@@ -178,6 +204,7 @@ def _entries() -> tuple[Optimizer, ...]:
             _two_lines(_MOMENTS + r",\quad " + _HATS, r"x_{t+1} = x_t - \eta_t\," + _ADAM_STEP),
             "RMSProp plus momentum, with both running means corrected for their "
             "start at zero, so the first steps are the right size.",
+            state=_ADAM_STATE,
         ),
         Optimizer(
             "adamw", "AdamW", "optax.adamw(lr, b1=b1, b2=b2, eps=eps, weight_decay=weight_decay)",
@@ -189,6 +216,7 @@ def _entries() -> tuple[Optimizer, ...]:
             "Fixes Adam's L2 regularisation: weight decay added to the gradient "
             "gets divided by Adam's scale; AdamW applies it to the weights "
             "directly, decoupled from the adaptive step.",
+            state=_ADAM_STATE,
         ),
         Optimizer(
             "nadam", "NAdam", "optax.nadam(lr, b1=b1, b2=b2, eps=eps)",
@@ -199,6 +227,7 @@ def _entries() -> tuple[Optimizer, ...]:
                        r"\frac{g_t}{1-\beta_1^{t}}}{\sqrt{\hat v_t} + \epsilon}"),
             "Adam with Nesterov's look-ahead in the first moment: the step uses "
             "the running mean as it will be after one more update.",
+            state=_ADAM_STATE,
         ),
         Optimizer(
             "amsgrad", "AMSGrad", "optax.amsgrad(lr, b1=b1, b2=b2, eps=eps)",
@@ -211,6 +240,7 @@ def _entries() -> tuple[Optimizer, ...]:
             "a burst of small gradients cannot blow the step up. The price: the "
             "largest (bias-corrected) squared gradient so far, often the first, "
             "caps the step for good.",
+            state=_fields(m="mu", v="nu", v_max="nu_max"),
         ),
         Optimizer(
             "adabelief", "AdaBelief", "optax.adabelief(lr, b1=b1, b2=b2, eps=eps)",
@@ -221,6 +251,7 @@ def _entries() -> tuple[Optimizer, ...]:
                        r"x_{t+1} = x_t - \eta_t\,\frac{m_t/(1-\beta_1^t)}{\sqrt{s_t/(1-\beta_2^t)} + \epsilon}"),
             "Adam whose denominator measures how far the gradient strays from its "
             "mean: large steps where the gradient is predictable.",
+            state=_fields(m="mu", s="nu"),
         ),
         Optimizer(
             "adamax", "Adamax", "optax.adamax(lr, b1=b1, b2=b2, eps=eps)",
@@ -230,6 +261,7 @@ def _entries() -> tuple[Optimizer, ...]:
             r"x_{t+1} = x_t - \eta_t\,\frac{m_t}{(1-\beta_1^t)\, u_t}",
             "Adam with the infinity norm in place of the root mean square: the "
             "scale is the largest recent gradient, decaying slowly.",
+            state=_fields(m="mu", u="nu"),
         ),
         Optimizer(
             "radam", "RAdam", "optax.radam(lr, b1=b1, b2=b2, eps=eps, threshold=threshold)",
@@ -249,6 +281,7 @@ def _entries() -> tuple[Optimizer, ...]:
             "until the variance estimate is trustworthy it takes plain momentum "
             "steps (unnormalised, so they scale with the gradient), then a "
             "rectifier r_t brings the adaptive step in gradually.",
+            state=_ADAM_STATE,
         ),
         Optimizer(
             "yogi", "Yogi", "optax.yogi(lr, b1=b1, b2=b2, eps=eps)",
@@ -260,6 +293,7 @@ def _entries() -> tuple[Optimizer, ...]:
             "Adam whose second moment changes additively, by at most (1 - b2) g^2 "
             "a step: when gradients turn small, v falls slowly instead of "
             "collapsing, so the step cannot suddenly grow.",
+            state=_ADAM_STATE,
         ),
         Optimizer(
             "lion", "Lion", "optax.lion(lr, b1=b1, b2=b2, weight_decay=weight_decay)",
@@ -273,6 +307,7 @@ def _entries() -> tuple[Optimizer, ...]:
             "Found by program search: only the sign of an interpolated momentum, "
             "so without weight decay every coordinate moves by exactly the "
             "learning rate.",
+            state=_fields(m="mu"),
         ),
         Optimizer(
             "sign_sgd", "signSGD", "optax.sign_sgd(lr)",
@@ -292,6 +327,7 @@ def _entries() -> tuple[Optimizer, ...]:
             r"\, g_t,\ u_t = \rho u_{t-1} + (1-\rho)\Delta_t^2,\quad x_{t+1} = x_t - \eta_t\,\Delta_t",
             "Fixes AdaGrad's decay like RMSProp, and sets the units of the step "
             "from past steps, so lr = 1 is a natural choice.",
+            state=_fields(v="e_g", u="e_x"),
         ),
         Optimizer(
             "newton", "Newton (damped)", "none: x - lr * (H + damping*I)^-1 g, the exact Hessian",
@@ -326,6 +362,7 @@ def _entries() -> tuple[Optimizer, ...]:
             "to the step and to its scale: it anticipates where the gradient is "
             "heading without a second gradient evaluation. (optax 0.2.8 weights "
             "that term by 1 - b2 where the paper uses b2.)",
+            state=_fields(m="m", v="v", n="n"),
         ),
         Optimizer(
             "adopt", "ADOPT", "optax.contrib.adopt(lr, b1=b1, b2=b2, eps=eps)",
@@ -341,6 +378,7 @@ def _entries() -> tuple[Optimizer, ...]:
             "gradient sits in its own denominator. ADOPT divides the gradient by "
             "a second moment that has not seen it yet and averages after "
             "dividing, so it converges with any b2.",
+            state=_ADAM_STATE,
         ),
         Optimizer(
             "ademamix", "AdEMAMix", "optax.contrib.ademamix(lr, b1=b1, b2=b2, b3=b3, alpha=alpha, eps=eps)",
@@ -357,6 +395,7 @@ def _entries() -> tuple[Optimizer, ...]:
             "long. AdEMAMix keeps Adam's fast mean and adds a very slow one "
             "(b3 = 0.9999) weighted by alpha, so gradients from thousands of "
             "steps ago still push.",
+            state=_fields(m="m1", m_slow="m2", v="nu"),
         ),
         Optimizer(
             "prodigy", "Prodigy", "optax.contrib.prodigy(lr, betas=(b1, b2), eps=eps, weight_decay=weight_decay)",
@@ -375,6 +414,7 @@ def _entries() -> tuple[Optimizer, ...]:
             "from how the gradients line up with the way travelled, so lr = 1 "
             "works; d starts tiny and only grows, so the first steps are very "
             "cautious.",
+            state=_fields(m="exp_avg", v="exp_avg_sq", d="estim_lr"),
         ),
         Optimizer(
             "schedule_free_adamw", "Schedule-free AdamW",
@@ -398,6 +438,7 @@ def _entries() -> tuple[Optimizer, ...]:
             "and a running average of z, taking gradients between the two: stop "
             "at any step and use the average. The path drawn is where the "
             "gradient is taken; the average is its state.",
+            state=(*_fields(z="z", v="nu"), ("average", _schedule_free_average)),
         ),
         Optimizer(
             "rprop", "Rprop", "optax.rprop(lr, eta_minus=eta_minus, eta_plus=eta_plus)",
@@ -416,6 +457,7 @@ def _entries() -> tuple[Optimizer, ...]:
             "its own step, grown while the gradient's sign holds and cut when it "
             "flips. The learning rate is only the first step size. (optax 0.2.8 "
             "applies each step one update late, which slows it in curved valleys.)",
+            state=_fields(step_size="step_sizes"),
         ),
         Optimizer(
             "polyak_sgd", "Polyak SGD", "optax.polyak_sgd(max_learning_rate=lr, f_min=f*)",

@@ -11,7 +11,7 @@ import csv
 import io
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -31,6 +31,7 @@ class RunResult:
     grad: np.ndarray  # (len(lr), 2): the raw gradient at xy[k]
     clipped: np.ndarray  # like lr: was the update's gradient changed by clipping
     diverged_at: int | None
+    state: dict = field(default_factory=dict)  # name -> (len(lr), 2): the optimizer's state after update k
 
     @property
     def grad_norm(self) -> np.ndarray:
@@ -49,15 +50,18 @@ class RunResult:
             "lr": _numbers(self.lr),
             "grad_norm": _numbers(self.grad_norm),
             "diverged_at": self.diverged_at,
+            "grad": _numbers(self.grad),
+            "state": {name: _numbers(values) for name, values in self.state.items()},
         }
 
 
-def truncate_divergence(run, label, xy, loss, lr, grad, clipped) -> RunResult:
+def truncate_divergence(run, label, xy, loss, lr, grad, clipped, state=None) -> RunResult:
     """Cut a run at its first update whose position or loss is not finite,
     or whose position leaves the box |coordinate| <= 1e6."""
+    state = state or {}
     ok = np.isfinite(xy).all(axis=1) & (np.abs(xy) <= DIVERGENCE_LIMIT).all(axis=1) & np.isfinite(loss)
     if ok.all():
-        return RunResult(run, label, xy, loss, lr, grad, clipped, None)
+        return RunResult(run, label, xy, loss, lr, grad, clipped, None, state)
     bad = int(np.argmin(ok))
     if bad == 0:
         from visualizer.errors import SceneError
@@ -65,7 +69,8 @@ def truncate_divergence(run, label, xy, loss, lr, grad, clipped) -> RunResult:
         x, y = (float(v) for v in xy[0])
         raise SceneError(f"start: the surface is not finite at ({x:g}, {y:g}); choose another start", "start")
     k = bad - 1  # update k produced point k + 1 = bad
-    return RunResult(run, label, xy[:bad], loss[:bad], lr[: k + 1], grad[: k + 1], clipped[: k + 1], k)
+    return RunResult(run, label, xy[:bad], loss[:bad], lr[: k + 1], grad[: k + 1], clipped[: k + 1], k,
+                     {name: values[: k + 1] for name, values in state.items()})
 
 
 @dataclass(frozen=True)
@@ -91,19 +96,28 @@ class SimulationResult:
 
     def to_csv(self) -> str:
         """One row per run and point: run, label, optimizer, step, x, y,
-        loss, and the lr and grad_norm of the update leaving that point."""
+        loss, and of the update leaving that point its lr, the raw gradient
+        (grad_norm, grad_x, grad_y) and the optimizer's state after it
+        (`<name>_x`, `<name>_y` for each name any run has; empty where a
+        run's optimizer has no such state)."""
+        names = sorted({name for r in self.runs for name in r.state})
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["run", "label", "optimizer", "step", "x", "y", "loss", "lr", "grad_norm", "diverged_at"])
+        writer.writerow(["run", "label", "optimizer", "step", "x", "y", "loss", "lr", "grad_norm", "diverged_at",
+                         "grad_x", "grad_y", *(f"{n}_{axis}" for n in names for axis in "xy")])
         for i, r in enumerate(self.runs):
             rows = max(len(r.xy), len(r.lr))
-            xy = _column(r.xy, rows, 2)
+            xy, grad = _column(r.xy, rows, 2), _column(r.grad, rows, 2)
+            state = [_column(r.state[n], rows, 2) if n in r.state else np.full((rows, 2), np.nan) for n in names]
             columns = [xy[:, 0], xy[:, 1], _column(r.loss, rows), _column(r.lr, rows), _column(r.grad_norm, rows)]
+            after = [grad[:, 0], grad[:, 1], *(values[:, axis] for values in state for axis in (0, 1))]
             cells = np.stack(columns, axis=1).tolist()
+            more = np.stack(after, axis=1).tolist()
             diverged = "" if r.diverged_at is None else r.diverged_at
             label = spreadsheet_safe(r.label)
-            writer.writerows([i, label, r.run.optimizer, k, *(_cell(v) for v in row), diverged]
-                             for k, row in enumerate(cells))
+            writer.writerows([i, label, r.run.optimizer, k, *(_cell(v) for v in row), diverged,
+                              *(_cell(v) for v in extra)]
+                             for k, (row, extra) in enumerate(zip(cells, more, strict=True)))
         return out.getvalue()
 
 
