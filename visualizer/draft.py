@@ -209,9 +209,18 @@ def _apply(draft: Draft, key: str, value) -> Draft:
 
 def _with_scene(draft: Draft, scene: Scene) -> Draft:
     """Adopt `scene` only if the scene language accepts it (its canonical
-    form parses to itself): the page can only ever show valid scenes."""
-    parsed = Scene.from_query(scene.to_query())
-    return replace(draft, scene=parsed, selected=min(draft.selected, len(parsed.runs) - 1))
+    form parses to itself): the page can only ever show valid scenes. An
+    exploration the change leaves without its axis (a momentum map after the
+    run became Adam) is closed, and says so, rather than refusing the change."""
+    problems = dict(draft.problems)
+    try:
+        parsed = Scene.from_query(scene.to_query())
+    except SceneError as exc:
+        if exc.key != "explore" or scene.explore is None:
+            raise
+        parsed = Scene.from_query(scene.replace(explore=None).to_query())
+        problems["explore"] = f"{exc} (the exploration was closed)"
+    return replace(draft, scene=parsed, selected=min(draft.selected, len(parsed.runs) - 1), problems=problems)
 
 
 def _with_run(draft: Draft, run: Run, index: int | None = None) -> Draft:

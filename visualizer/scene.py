@@ -23,6 +23,7 @@ import surfaces
 from visualizer.errors import SceneError
 from visualizer.knobs import Knob, show_text
 from visualizer.run import COORD_LIMIT, Run, atom, pairs, parse_run, text_atom
+from visualizer.variants import Explore
 
 MAX_RUNS = 8
 MAX_STEPS = 10_000
@@ -61,6 +62,8 @@ class Scene:
     start: tuple[float, float] = (0.0, 0.0)
     steps: int = 200
     runs: tuple[Run, ...] = ()
+    explore: Explore | None = None
+    lesson: str | None = None
     viewer: Viewer = Viewer()
 
     @classmethod
@@ -86,7 +89,7 @@ class Scene:
 
     def surface_query(self) -> str:
         """The scene's surface alone (`surface` and `f`), in canonical form."""
-        return "&".join(part for key in SCENE_KEYS[:2] for part in key.write(self))
+        return "&".join(part for key in SCENE_KEYS if key.name in ("surface", "f") for part in key.write(self))
 
     def replace(self, **changes) -> Scene:
         return replace(self, **changes)
@@ -217,6 +220,25 @@ def _parse_runs(raw: list[str], fields: dict, report) -> dict:
     return {"runs": tuple(runs)} if runs else {}
 
 
+def _parse_explore(raw, fields, report):
+    from visualizer import variants
+
+    explore = variants.parse(raw[0])
+    # Checked against the runs now, so a scene never holds one that cannot run.
+    variants.resolve(explore, Scene(**{k: v for k, v in fields.items() if k != "lesson"}))
+    return {"explore": explore}
+
+
+def _parse_lesson(raw, fields, report):
+    from visualizer.lessons import LESSONS
+
+    lesson = unquote_plus(raw[0])
+    if lesson not in LESSONS:
+        raise SceneError(f"lesson: unknown lesson {show_text(lesson)}; lessons: {', '.join(LESSONS) or 'none yet'}",
+                         "lesson")
+    return {"lesson": lesson}
+
+
 def _parse_view(raw, fields, report):
     view = unquote_plus(raw[0])
     if view not in VIEWS:
@@ -266,6 +288,8 @@ def _write_viewer(name: str, text: Callable[[object], str] = str):
 
 
 SCENE_KEYS: tuple[SceneKey, ...] = (
+    SceneKey("lesson", "a lesson's id: its text, scene and steps; keys beside it override its scene", "none",
+             _parse_lesson, lambda s: [] if s.lesson is None else ["lesson=" + s.lesson]),
     SceneKey("surface", "a surface id, optionally with its parameters: quadratic:cond=25,angle=30; every "
              "surface also takes window=xmin,xmax,ymin,ymax", DEFAULT_SURFACE,
              _parse_surface, lambda s: ["surface=" + s.surface_spec()]),
@@ -278,6 +302,9 @@ SCENE_KEYS: tuple[SceneKey, ...] = (
     SceneKey("run", f"1 to {MAX_RUNS} runs, one key each: optimizer[:key=value,...]",
              "the surface's default comparison", _parse_runs,
              lambda s: ["run=" + run.to_spec() for run in s.runs], repeat=True),
+    SceneKey("explore", "many variants of one run at once: lr[:...], map:x=K1,y=K2[,...] or starts[:...] "
+             "(docs/explore.md)", "none", _parse_explore,
+             lambda s: [] if s.explore is None else ["explore=" + s.explore.spec()]),
     SceneKey("view", "the player's view: 2d or 3d", "2d", _parse_view, _write_viewer("view")),
     SceneKey("step", "the step shown, 0 to steps", "the last", _parse_step,
              _write_viewer("step")),
@@ -336,6 +363,7 @@ def _parse(query, report) -> Scene:
             report(exc, "ignored")
             continue
         raw.setdefault(key, []).append(raw_value)
+    raw = _with_lesson(raw, report)
 
     fields: dict = {}
     for key in SCENE_KEYS:
@@ -348,6 +376,22 @@ def _parse(query, report) -> Scene:
 
     viewer = Viewer(**{k: fields.pop(k) for k in list(fields) if k in _VIEWER_FIELDS})
     return Scene(**fields, viewer=viewer)
+
+
+def _with_lesson(raw: dict[str, list[str]], report) -> dict[str, list[str]]:
+    """A lesson's scene under the keys given beside it: each key given in
+    the link wins; runs given in the link replace all of the lesson's runs."""
+    from visualizer.lessons import LESSONS
+
+    lesson = unquote_plus(raw["lesson"][0]) if "lesson" in raw else None
+    if lesson not in LESSONS:
+        return raw
+    merged = dict(raw)
+    for part in LESSONS[lesson].scene.split("&"):
+        key, _, value = part.partition("=")
+        if key not in raw:
+            merged.setdefault(key, []).append(value)
+    return merged
 
 
 def _fill_defaults(name: str, fields: dict) -> None:
