@@ -1,23 +1,32 @@
 """The page in a real browser: `streamlit run app.py` + headless Chromium.
 
 What only a browser can show: the address bar holds the scene, the player
-iframe draws and animates without reruns, a slider move reaches the paths,
-the download is the scene's JSON, "Set start" clicks come back to the page.
+iframe draws and animates without reruns, a slider move or a typed value
+reaches the paths, the download is the scene's JSON, "Set start" clicks come
+back to the page, the sidebar shows the picked run's controls and its run
+buttons change the runs the player draws.
 Screenshots of the main states go to artifacts/screens/; measured figures
 (first load, warm load, fps) to artifacts/browser_timings.json.
+
+Widgets are found by their key (the draft's control keys, visualizer/draft.py):
+Streamlit puts `st-key-<key>` on each widget's container with every character
+other than [A-Za-z0-9_-] replaced by `-`, so `run.lr.typed` is
+`.st-key-run-lr-typed`; `key()` builds the selector.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 
 import pytest
 
 from visualizer import Scene, simulate
-from visualizer.controls import LR_STOPS
+from visualizer import draft as drafts
+from visualizer.controls import log_grid
 
 pytestmark = pytest.mark.browser
 
@@ -66,6 +75,57 @@ SCREENS = Path(__file__).resolve().parents[2] / "artifacts" / "screens"
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def key(control: str) -> str:
+    """The CSS selector of the container of the widget with key `control`
+    (Streamlit's class name for a key: other characters than [A-Za-z0-9_-]
+    become `-`)."""
+    return ".st-key-" + re.sub(r"[^A-Za-z0-9_-]", "-", control.strip())
+
+
+def button(page, control: str):
+    """The button with key `control` (Streamlit draws a button with a help
+    text twice, one of them hidden)."""
+    return page.locator(key(control) + ' [data-testid^="stBaseButton"]').filter(visible=True)
+
+
+def legend_runs(frame) -> int:
+    return frame.locator("#legend-runs .run").count()
+
+
+def wait_legend_runs(page, frame, n: int, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while legend_runs(frame) != n:
+        assert time.monotonic() < deadline, f"the legend shows {legend_runs(frame)} runs, not {n}"
+        page.wait_for_timeout(50)
+    page.wait_for_selector(IDLE, state="attached", timeout=timeout_s * 1000)
+
+
+def pick_run(page, n: int) -> None:
+    """Show run n (1-based) in the sidebar; wait until its box says so."""
+    page.locator(key("pick")).get_by_role("radio").nth(n - 1).check(force=True)
+    deadline = time.monotonic() + 30
+    while not run_box_title(page).startswith(f"{n} · "):
+        assert time.monotonic() < deadline, f"the run box still shows {run_box_title(page)!r}"
+        page.wait_for_timeout(50)
+    page.wait_for_selector(IDLE, state="attached", timeout=30_000)
+
+
+def run_box_title(page) -> str:
+    """The bold title of the run box (`n · label`)."""
+    titles = page.locator('[data-testid="stSidebar"] [data-testid="stMarkdownContainer"] strong')
+    return titles.filter(has_text=re.compile(r"^\d+ · ")).first.inner_text()
+
+
+def next_stop(run_index: int, scene: Scene) -> float:
+    """The learning rate one ArrowRight on the lr slider gives: the next of
+    the slider's stops (a log grid of round values, and the current one)."""
+    d = drafts.from_scene(scene, run_index)
+    knob = drafts.knob_of(d, "run.lr")
+    lr = scene.runs[run_index].lr
+    stops = sorted(set(log_grid(knob.low, knob.high, include_zero=knob.low == 0 and not knob.low_open)) | {lr})
+    return stops[stops.index(lr) + 1]
 
 
 def ready_player(page, timeout_ms: int):
@@ -184,14 +244,17 @@ def test_share_link_restores_its_scene(page, app_server, warm, screens):
     assert "%2C" in q and "%2B" in q
     frame = open_app(page, app_server, q)
     assert address(page) == q
-    assert page.locator(".st-key-r0_label input").input_value() == "one, two+three"
-    assert page.locator(".st-key-r1_label input").input_value() == "x+y=z"
-    titles = page.locator('[data-testid="stSidebar"] [data-testid="stExpander"] summary').all_inner_texts()
-    assert any("1. one, two+three" in t for t in titles), titles
+    assert page.locator(key("run.label") + " input").input_value() == "one, two+three"
+    assert run_box_title(page) == "1 · one, two+three"
+    choices = [t.strip() for t in page.locator(key("pick")).inner_text().split("\n") if t.strip()]
+    assert choices == ["1 · one, two+three", "2 · x+y=z"]
     legend = frame.locator("#legend .legendtext").all_text_contents()
     for label in ("one, two+three", "x+y=z"):  # the player may shorten a label with an ellipsis
         assert any(t == label or (t.endswith("\u2026") and label.startswith(t[:-1])) for t in legend), legend
     shot(page, screens, "02-share-link")
+    pick_run(page, 2)
+    assert page.locator(key("run.label") + " input").input_value() == "x+y=z"
+    assert address(page) == q, "showing another run's controls changes no scene"
 
 
 def test_lr_slider_changes_paths_and_address(page, app_server, warm, screens):
@@ -199,13 +262,15 @@ def test_lr_slider_changes_paths_and_address(page, app_server, warm, screens):
     before_q = address(page)
     lr0 = Scene.from_query(before_q).runs[0].lr
     before = frame.evaluate(SIGNATURE_JS)
-    thumb = page.locator(".st-key-r0_lr input[type=range], .st-key-r0_lr [role=slider]").first
+    lr1 = next_stop(0, Scene.from_query(before_q))
+    assert lr1 > lr0
+    thumb = page.locator(key("run.lr") + " input[type=range]").first
     thumb.focus()
     page.keyboard.press("ArrowRight")
     settle(page, frame, before)
     after_q = wait_address(page, lambda a: a != before_q)
-    lr1 = LR_STOPS[LR_STOPS.index(lr0) + 1]
     assert Scene.from_query(after_q).runs[0].lr == lr1
+    assert float(page.locator(key("run.lr.typed") + " input").input_value()) == lr1, "the twin box follows"
     assert Scene.from_query(after_q).runs[1:] == Scene.from_query(before_q).runs[1:]
     assert frame.evaluate("() => window.__playerStats.renders") >= 2
     shot(page, screens, "03-after-lr-move")
@@ -297,8 +362,8 @@ def test_set_start_by_clicking_the_contour(page, app_server, warm, screens):
     after_q = wait_address(page, lambda a: a.split("&run=")[0] != before_q.split("&run=")[0])
     x, y = Scene.from_query(after_q).start
     assert x == pytest.approx(-2 + 0.8 * 4, abs=0.1) and y == pytest.approx(3 - 0.3 * 4, abs=0.1)
-    sx = float(page.locator(".st-key-start_x input").input_value())
-    sy = float(page.locator(".st-key-start_y input").input_value())
+    sx = float(page.locator(key("start.x") + " input").input_value())
+    sy = float(page.locator(key("start.y") + " input").input_value())
     assert (sx, sy) == (pytest.approx(x, rel=1e-5), pytest.approx(y, rel=1e-5))
     frame.wait_for_function("() => window.__playerStats.renders >= 2", polling=100)
     shot(page, screens, "07-set-start")
@@ -330,7 +395,7 @@ def test_typed_formula_becomes_the_surface_and_its_paths(page, app_server, warm,
     grid = "() => Array.from(window.__player.S.d.grid.z.slice(0, 50)).join(',')"
     path_end = "() => { const r = window.__player.S.d.runs[0]; return [r.X[r.n], r.Y[r.n]]; }"
     z_before, end_before = frame.evaluate(grid), frame.evaluate(path_end)
-    box = page.locator(".st-key-formula input")
+    box = page.locator(key("f") + " input")
     box.fill("(x-1)^2 + 2*(y+0.5)^2")
     box.press("Enter")
     after_q = wait_address(page, lambda a: a != before_q)
@@ -351,3 +416,179 @@ def test_typed_formula_becomes_the_surface_and_its_paths(page, app_server, warm,
     page.wait_for_selector(IDLE, state="attached", timeout=30_000)
     assert Scene.from_query(address(page)).formula == "(x-1)^2 + 2*(y+0.5)^2"
     shot(page, screens, "10-typed-formula")
+
+
+# ---------------------------------------------------------------- one run's controls
+
+
+def test_typed_value_changes_paths_and_address(page, app_server, warm, screens):
+    frame = open_app(page, app_server)
+    before_q = address(page)
+    before = frame.evaluate(SIGNATURE_JS)
+    box = page.locator(key("run.lr.typed") + " input")
+    box.fill("0.0123")
+    box.press("Enter")
+    settle(page, frame, before)
+    after_q = wait_address(page, lambda a: a != before_q)
+    after, was = Scene.from_query(after_q), Scene.from_query(before_q)
+    assert after.runs[0].lr == 0.0123, after_q
+    assert "run=sgd:lr=0.0123" in after_q
+    assert after.runs[1:] == was.runs[1:]
+    # the slider shows the exact value too (a stop of its own between the round ones)
+    assert page.locator(key("run.lr") + " input[type=range]").first.get_attribute("aria-valuetext") == "0.0123"
+    shot(page, screens, "11-typed-lr")
+
+
+def test_pick_shows_that_runs_controls(page, app_server, warm, screens):
+    frame = open_app(page, app_server)  # SGD, Momentum, Adam
+    q = address(page)
+    scene = Scene.from_query(q)
+    assert run_box_title(page) == "1 · SGD"
+    assert page.locator(key("run.momentum")).count() == 0
+    pick_run(page, 2)
+    assert run_box_title(page) == "2 · Momentum"
+    assert page.locator(key("run.optimizer") + " input").input_value() == "Momentum"
+    assert page.locator(key("run.momentum")).count() == 1 and page.locator(key("run.b1")).count() == 0
+    assert float(page.locator(key("run.momentum.typed") + " input").input_value()) == scene.runs[1].hyper["momentum"]
+    assert float(page.locator(key("run.lr.typed") + " input").input_value()) == scene.runs[1].lr
+    assert page.locator(key("run.label") + " input").input_value() == "Momentum"
+    assert address(page) == q, "showing another run's controls changes no scene"
+    # a change now goes to run 2 only
+    before = frame.evaluate(SIGNATURE_JS)
+    box = page.locator(key("run.momentum.typed") + " input")
+    box.fill("0.95")
+    box.press("Enter")
+    settle(page, frame, before)
+    after = Scene.from_query(wait_address(page, lambda a: a != q))
+    assert after.runs[1].hyper["momentum"] == 0.95
+    assert (after.runs[0], after.runs[2]) == (scene.runs[0], scene.runs[2])
+    pick_run(page, 3)
+    assert run_box_title(page) == "3 · Adam"
+    for control in ("run.b1", "run.b2", "run.eps"):
+        assert page.locator(key(control)).count() == 1, control
+    assert page.locator(key("run.momentum")).count() == 0
+    shot(page, screens, "12-run-3-picked")
+
+
+def test_add_duplicate_remove_change_the_runs(page, app_server, warm, screens):
+    frame = open_app(page, app_server)
+    assert legend_runs(frame) == 3
+    button(page, "add").click()
+    wait_legend_runs(page, frame, 4)
+    scene = Scene.from_query(wait_address(page, lambda a: len(Scene.from_query(a).runs) == 4))
+    assert scene.runs[3].optimizer == drafts.NEW_RUN_OPTIMIZER
+    assert run_box_title(page).startswith("4 · "), "the new run is shown"
+
+    button(page, "duplicate").click()
+    wait_legend_runs(page, frame, 5)
+    scene = Scene.from_query(wait_address(page, lambda a: len(Scene.from_query(a).runs) == 5))
+    assert scene.runs[4].replace(label="") == scene.runs[3].replace(label="")
+    assert run_box_title(page).startswith("5 · "), "the copy is shown"
+    shot(page, screens, "13-five-runs")
+
+    pick_run(page, 1)
+    button(page, "remove").click()
+    wait_legend_runs(page, frame, 4)
+    scene = Scene.from_query(wait_address(page, lambda a: len(Scene.from_query(a).runs) == 4))
+    assert [r.optimizer for r in scene.runs] == ["momentum", "adam", "adam", "adam"]
+    legend = frame.locator("#legend .legendtext").all_text_contents()
+    assert not any(t.startswith("SGD") for t in legend), legend
+    assert page.problems == [], page.problems
+
+
+def test_present_link_loads_the_player(page, app_server, warm, screens):
+    q = Scene.default().to_query() + "&present=1"
+    frame = open_app(page, app_server, q)
+    assert frame.evaluate("() => window.__playerStats.present") is True
+    assert "present=1" in address(page).split("&")
+    assert legend_runs(frame) == len(Scene.default().runs)
+    assert page.locator('[data-testid="stAlert"]').count() == 0
+    assert page.problems == [], page.problems
+    shot(page, screens, "14-present")
+
+
+# ---------------------------------------------------------------- the sidebar on a 1280 x 720 screen
+
+# What a teacher would see as broken in the sidebar, measured: a control
+# reaching beyond the sidebar; a label cut off (text wider than its box); a
+# value cut off in its box (the typed twin of a slider is narrow: 0.999 shown
+# as 0.99); blank space above a slider row (the twin's hidden label, wrapped
+# in its narrow column, still takes its height).
+SIDEBAR_FIT_JS = """() => {
+  const sb = document.querySelector('[data-testid="stSidebarUserContent"]');
+  const right = sb.getBoundingClientRect().right + 0.5;
+  const keyOf = e => { const c = e.closest('[class*="st-key-"]');
+    return c ? c.className.match(/st-key-\\S+/)[0] : e.textContent.trim().slice(0, 40); };
+  const out = {beyond: [], cutLabels: [], cutValues: [], gaps: []};
+  for (const e of sb.querySelectorAll('[class*="st-key-"]')) {
+    const r = e.getBoundingClientRect();
+    if (r.width && r.right > right) out.beyond.push(`${keyOf(e)}: right edge ${Math.round(r.right)} > ${Math.round(right)}`);
+  }
+  for (const e of sb.querySelectorAll('[data-testid="stWidgetLabel"] p, [data-testid="stMarkdownContainer"] p')) {
+    if (e.closest('[style*="visibility: hidden"]') || getComputedStyle(e).visibility === 'hidden') continue;
+    if (e.scrollWidth > e.clientWidth + 1) out.cutLabels.push(`${keyOf(e)}: ${e.scrollWidth} px of text in ${e.clientWidth} px`);
+  }
+  for (const e of sb.querySelectorAll('input[type=text], input[type=number], input:not([type])')) {
+    if (e.scrollWidth > e.clientWidth) out.cutValues.push(`${keyOf(e)}: ${JSON.stringify(e.value)} needs ${e.scrollWidth} px, has ${e.clientWidth} px`);
+  }
+  for (const slider of sb.querySelectorAll('[data-testid="stSlider"]')) {
+    const row = slider.closest('[data-testid="stHorizontalBlock"]');
+    if (!row) continue;
+    const gap = row.getBoundingClientRect().height - slider.getBoundingClientRect().height;
+    if (gap > 4) out.gaps.push(`${keyOf(slider)}: ${Math.round(gap)} px blank above the slider`);
+  }
+  return out;
+}"""
+
+
+def sidebar_shot(page, screens: Path, name: str, scroll_to: str | None = None) -> None:
+    if scroll_to:
+        page.locator(scroll_to).first.scroll_into_view_if_needed()
+    page.wait_for_timeout(250)
+    page.locator('[data-testid="stSidebar"]').screenshot(path=str(screens / f"{name}.png"))
+
+
+@pytest.fixture(scope="module")
+def sidebar_1280(browser, app_server, warm, screens) -> dict:
+    """The default scene on a 1280 x 720 screen: screenshots of the sidebar
+    (run 1 shown, then run 3, Adam, from its top and its end), and what
+    SIDEBAR_FIT_JS measured with each of the three runs shown."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = ctx.new_page()
+    try:
+        open_app(page, app_server)
+        sidebar_shot(page, screens, "sidebar-1280")
+        measured = {"SGD": page.evaluate(SIDEBAR_FIT_JS)}
+        pick_run(page, 2)
+        measured["Momentum"] = page.evaluate(SIDEBAR_FIT_JS)
+        pick_run(page, 3)
+        sidebar_shot(page, screens, "sidebar-1280-adam", scroll_to=key("run.optimizer"))
+        sidebar_shot(page, screens, "sidebar-1280-adam-middle", scroll_to=key("run.eps"))
+        sidebar_shot(page, screens, "sidebar-1280-adam-end", scroll_to=key("run.label"))
+        measured["Adam"] = page.evaluate(SIDEBAR_FIT_JS)
+    finally:
+        ctx.close()
+    return measured
+
+
+def _found(measured: dict, kind: str) -> dict:
+    return {run: m[kind] for run, m in measured.items() if m[kind]}
+
+
+def test_sidebar_controls_and_labels_fit_at_1280(sidebar_1280):
+    assert _found(sidebar_1280, "beyond") == {}
+    assert _found(sidebar_1280, "cutLabels") == {}
+
+
+@pytest.mark.xfail(strict=True, reason="page bug: a slider's typed twin leaves 49 px for its text beside its "
+                   "clear button; 0.999 and 0.001 need 51 px and lose half their last digit, a typed 0.0123 "
+                   "shows as '0123' (visualizer/controls.py _knob, columns [3, 2])")
+def test_sidebar_typed_boxes_show_whole_values_at_1280(sidebar_1280):
+    assert _found(sidebar_1280, "cutValues") == {}
+
+
+@pytest.mark.xfail(strict=True, reason="page bug: the typed twin's label is hidden, not collapsed; a long one "
+                   "('Learning rate η (exact)') wraps to 3 lines in its narrow column and leaves ~43 px blank "
+                   "above the slider (visualizer/controls.py _knob, label_visibility='hidden')")
+def test_sidebar_slider_rows_have_no_blank_space_at_1280(sidebar_1280):
+    assert _found(sidebar_1280, "gaps") == {}
