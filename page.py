@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from visualizer import SceneError, controls, landmarks, panels, simulate, style, warmup
+from visualizer import SceneError, classroom, controls, landmarks, panels, simulate, style, warmup
 from visualizer import payload as browser_payload
 from visualizer.events import start_event
+from visualizer.lessons import LESSONS
 from visualizer.player import player
 from visualizer.scene import Scene, Viewer, parse_lenient
 from visualizer.text import plain
@@ -60,10 +61,17 @@ if "draft" not in ss:
     opened, ss.link_problems = parse_lenient(opening_query())
     controls.start_session(opened)
 
-controls.sidebar()
 scene = controls.scene()
+presenting = scene.viewer.present
+if presenting:
+    classroom.presentation_style()
+else:
+    controls.sidebar()
+    scene = controls.scene()
+lesson = LESSONS.get(scene.lesson) if scene.lesson else None
 
-st.markdown("### Optimizer trajectories")
+if not (presenting and lesson):
+    st.markdown("### Optimizer trajectories")
 for problem in ss.get("link_problems", []):
     st.error(f"The link has a problem: {plain(problem.explained())}", icon=":material/link_off:")
 
@@ -75,21 +83,35 @@ except SceneError as exc:
     st.error(plain(str(exc)))
     st.stop()
 
-value = player(browser_payload.scene_payload(result, surface, address(scene)), key="player", height=660)
+if lesson:
+    main, side = st.columns([2.6, 1], gap="medium")
+else:
+    main, side = st.container(), None
+with main:
+    value = player(browser_payload.scene_payload(result, surface, address(scene)), key="player", height=660)
+if side is not None:
+    with side:
+        classroom.lesson_panel(lesson, scene)
 event = start_event(value, len(scene.runs))
 if event is not None and event.nonce != ss.get("start_nonce"):
     ss.start_nonce = event.nonce
     controls.set_start(event.x, event.y, event.run)
     st.rerun()
 
+if presenting:
+    st.markdown(f"[Leave presentation]({classroom.leave_link(scene)})")
+    st.stop()
+
 panels.divergence_messages(result)
 panels.surface_about(result.surface)
 panels.summary_table(result, landmarks.of(scene))
-a, b, _ = st.columns([1, 1, 3])
+a, b, c, _ = st.columns([1, 1, 1, 2])
 a.download_button("Results (JSON)", data=result.to_json, file_name="trajectories.json",
                   mime="application/json", on_click="ignore", width="stretch")
 b.download_button("Results (CSV)", data=result.to_csv, file_name="trajectories.csv",
                   mime="text/csv", on_click="ignore", width="stretch")
+c.link_button("Present", classroom.present_link(scene), width="stretch",
+              help="This scene full-screen for a projector: no sidebar, large type, playing on load")
 
 with st.expander("Update rules, with each run's values", expanded=False):
     panels.update_rules(result)

@@ -8,7 +8,7 @@ floor folder (one contour + 8 lines of 1000 points, nothing else), each on a
 free port, and measures in one Chromium:
 
 1. Slider latency (--reps moves, median and p95, ms): focus the first lr
-   slider (`.st-key-r0_lr`; the floor's `.st-key-lr`), press ArrowRight,
+   slider (the first run's `run.lr`; the floor's `lr`), press ArrowRight,
    wait until the Plotly data in some frame changed (signature as in
    /work/shared/tools/browser_latency.py: the tail of every trace's x/y/z in
    every frame) and the script is idle. For our app also "drawn": until the
@@ -194,6 +194,9 @@ def load(page, url: str, ours: bool, timeout_ms: int = 120_000, phases: dict | N
     return time.perf_counter() - t0
 
 
+APP_SLIDER = ".st-key-run-lr"  # Streamlit writes the key run.lr's dot as a dash in the class
+
+
 def slider_moves(page, wire: Wire, slider: str, reps: int, ours: bool) -> dict:
     """`reps` ArrowRight presses on `slider`; per move: latency to changed
     Plotly data + idle, to the player's redraw (ours), bytes, server time."""
@@ -235,17 +238,16 @@ def apptest_rerun_ms(reps: int) -> dict:
     """The script alone: lr moves through AppTest, no browser, no websocket."""
     from streamlit.testing.v1 import AppTest
 
-    from visualizer.controls import LR_STOPS
-
     os.chdir(ROOT)
     at = AppTest.from_file(str(ROOT / "page.py"), default_timeout=120)
     at.run()
     at.run()
-    lr = at.select_slider("r0_lr").value
     times = []
     for _ in range(reps):
-        lr = LR_STOPS[LR_STOPS.index(lr) + 1]
-        at.select_slider("r0_lr").set_value(lr)
+        slider = at.select_slider("run.lr")
+        stops = list(slider.options)
+        slider.set_value(float(stops[stops.index(str(slider.value)) + 1]) if str(slider.value) in stops
+                         else slider.value * 1.5)
         t = time.perf_counter()
         at.run()
         times.append((time.perf_counter() - t) * 1e3)
@@ -307,7 +309,7 @@ def main() -> None:
                                               phases=results["app_warm_load_phases"])
             results["app_warm_render_ms"] = player_frame(page).evaluate(
                 "() => [window.__playerStats.lastRenderMs, window.__playerStats.phases || null]")
-            results["app"] = slider_moves(page, wire, ".st-key-r0_lr", a.reps, ours=True)
+            results["app"] = slider_moves(page, wire, APP_SLIDER, a.reps, ours=True)
             page.close()
 
             # --- the floor, same harness
@@ -325,7 +327,7 @@ def main() -> None:
                 load(page, f"http://127.0.0.1:{app_port}/?{EIGHT_RUNS.format(steps=steps)}", ours=True)
                 page.wait_for_timeout(500)
                 entry = {"load_bytes": wire.bytes_since(t0)}
-                move = slider_moves(page, wire, ".st-key-r0_lr", 1, ours=True)
+                move = slider_moves(page, wire, APP_SLIDER, 1, ours=True)
                 entry.update(move_bytes=move["bytes_per_move"], move_ms=move["median_ms"],
                              drawn_ms=move.get("drawn_median_ms"))
                 entry["play_fps"] = fps(page)

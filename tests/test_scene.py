@@ -1,4 +1,4 @@
-"""The scene language (SPEC section 1): parsing, errors, canonical form."""
+"""The scene language (docs/scene-language.md): parsing, errors, canonical form."""
 
 from __future__ import annotations
 

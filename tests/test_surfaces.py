@@ -1,4 +1,4 @@
-"""The built-in surfaces against SPEC section 3.
+"""The built-in surfaces against the surfaces table of docs/scene-language.md.
 
 Values and derivatives are checked in float64 (under `jax.enable_x64`) where
 the listed minima are precise, and in float32, which is what the engine runs.
@@ -21,8 +21,8 @@ IDS = [sid for sid, s in surfaces.SURFACES.items() if not s.formula]  # the ones
 PI = math.pi
 
 
-# ------------------------------------------------------------ the SPEC table
-# f(x, y) exactly as SPEC section 3 writes it, in NumPy float64.
+# ------------------------------------------------------------ the reference table
+# f(x, y) exactly as the reference writes it, in NumPy float64.
 
 
 def _quadratic(x, y, cond=10.0, angle=30.0):
@@ -38,7 +38,7 @@ def _goldstein_price(x, y):
     )
 
 
-SPEC_FORMULAS = {
+REFERENCE_FORMULAS = {
     "quadratic": _quadratic,
     "rosenbrock": lambda x, y: (1 - x) ** 2 + 100 * (y - x**2) ** 2,
     "beale": lambda x, y: (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2,
@@ -56,8 +56,8 @@ SPEC_FORMULAS = {
     "saddle": lambda x, y: x**2 + y**4 / 4 - y**2,
 }
 
-# SPEC's minima and values (its table gives them to about 6 digits).
-SPEC_MINIMA = {
+# The reference's minima and values (its table gives them to about 6 digits).
+REFERENCE_MINIMA = {
     "quadratic": (0.0, [(0, 0)]),
     "rosenbrock": (0.0, [(1, 1)]),
     "beale": (0.0, [(3, 0.5)]),
@@ -120,7 +120,7 @@ def _f32_program(fn):
 
 
 def test_registry_has_every_spec_surface():
-    assert set(SPEC_FORMULAS) | {"cliff", "custom"} == set(surfaces.SURFACES)
+    assert set(REFERENCE_FORMULAS) | {"cliff", "custom"} == set(surfaces.SURFACES)
     assert [sid for sid, s in surfaces.SURFACES.items() if s.formula] == ["custom"]
     for sid in IDS:
         surface = surfaces.SURFACES[sid]
@@ -136,7 +136,7 @@ def test_registry_has_every_spec_surface():
             assert x0 <= x <= x1 and y0 <= y <= y1, f"{sid}: ({x}, {y}) outside the window"
 
 
-@pytest.mark.parametrize("sid", sorted(SPEC_FORMULAS))
+@pytest.mark.parametrize("sid", sorted(REFERENCE_FORMULAS))
 def test_formula_is_the_spec_formula(sid):
     surface = surfaces.SURFACES[sid]
     rng = np.random.default_rng(0)
@@ -147,18 +147,18 @@ def test_formula_is_the_spec_formula(sid):
         param_sets += [{"cond": 1.0, "angle": 0.0}, {"cond": 250.0, "angle": -75.0}, {"cond": 1000.0, "angle": 180.0}]
     for params in param_sets:
         got, _, _ = _f64(surface, points, **params)
-        want = SPEC_FORMULAS[sid](points[:, 0], points[:, 1], **params)
+        want = REFERENCE_FORMULAS[sid](points[:, 0], points[:, 1], **params)
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9, err_msg=f"{sid} {params}")
 
 
-@pytest.mark.parametrize("sid", sorted(SPEC_MINIMA))
+@pytest.mark.parametrize("sid", sorted(REFERENCE_MINIMA))
 def test_listed_minima_are_the_spec_minima(sid):
     surface = surfaces.SURFACES[sid]
-    value, points = SPEC_MINIMA[sid]
+    value, points = REFERENCE_MINIMA[sid]
     assert surface.min_value == pytest.approx(value, abs=1e-5)
     assert len(surface.minima) == len(points)
     for p in points:
-        assert min(math.dist(p, q) for q in surface.minima) < 1e-4, f"{sid}: SPEC minimum {p} not listed"
+        assert min(math.dist(p, q) for q in surface.minima) < 1e-4, f"{sid}: reference minimum {p} not listed"
 
 
 # ------------------------------------------------------------ minima and saddles

@@ -46,6 +46,11 @@ def start_session(scene: Scene) -> None:
     st.session_state[_SS_DRAFT] = drafts.from_scene(scene)
 
 
+def load(scene: Scene) -> None:
+    """Show another scene (a lesson, a step), its first run selected."""
+    update(drafts.from_scene(scene))
+
+
 def current() -> drafts.Draft:
     return st.session_state[_SS_DRAFT]
 
@@ -87,8 +92,11 @@ def _sync(keys) -> None:
 
 def sidebar() -> None:
     """Draw every control of the draft."""
+    from visualizer import classroom
+
     d = current()
     sb = st.sidebar
+    classroom.picker(sb)
     model = surfaces.SURFACES[d.scene.surface]
     keys = ["surface", "f", "window.on", "window.x0", "window.x1", "window.y0", "window.y1",
             "start.x", "start.y", "steps", "pick", "run.optimizer"]

@@ -159,6 +159,7 @@ function onRender(args) {
   const viewer = payload.viewer(p.viewer);
   S.present = viewer.present; // the style depends on it before anything is prepared
   applyMode();
+  const previous = S.d;
   const d = payload.prepare(p);
   const { view, autoplay } = state.load(d, viewer);
   applyMode();
@@ -170,12 +171,23 @@ function onRender(args) {
   el.empty.textContent = d.allNaN ? "f is not finite anywhere in this window" : "";
   buildLegend(d, { front: state.setFront, hide: state.toggleHidden, solo: state.solo });
   applyHeight(); // the legend's height and the panel split follow the payload
-  S.stale2d = true; S.stale3d = true;
+  // Same surface, same 2D figure (a slider moved a run): keep the figure and
+  // the contour, and only place and draw the new paths.
+  const quick = previous && d.grid && d.grid === previous.grid && view === "2d" && S.view === "2d" &&
+    !S.stale2d && !view2d.needsResize() && JSON.stringify(d.start) === JSON.stringify(previous.start);
+  S.stale3d = true;
   updateControls();
   const t1 = performance.now();
-  S.view = null; // make setView draw the visible view
   let t2 = 0;
-  return setView(view).then(() => {
+  let main;
+  if (quick) {
+    main = Promise.resolve(view2d.refreshRuns());
+  } else {
+    S.stale2d = true;
+    S.view = null; // make setView draw the visible view
+    main = setView(view);
+  }
+  return main.then(() => {
     t2 = performance.now();
     return curves.renderSide();
   }).then(() => {

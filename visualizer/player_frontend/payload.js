@@ -101,15 +101,21 @@ export function viewer(v) {
 // The payload, ready to draw: typed arrays per run, the value transform
 // shared by the contour, the 3D surface and the 3D path heights, and the
 // plot window.
-export function prepare(p) {
-  p = p && typeof p === "object" ? p : {};
-  const surf = p.surface && typeof p.surface === "object" ? p.surface : {};
+// The surface part of the last payload, reused while the surface stays the
+// same (a slider move changes the runs, not the grid): decoding, the value
+// transform and the contour's cached level lines are the expensive part.
+let lastSurface = { sig: null, part: null };
+
+function surfaceSig(surf) {
+  const arr = (a) => (a && typeof a === "object" && typeof a.bdata === "string" ? a.bdata : JSON.stringify(a));
+  return [arr(surf.x), arr(surf.y), arr(surf.z), surf.log_scale === true].join("|");
+}
+
+function prepareGrid(surf) {
   const sx = decode(surf.x), sy = decode(surf.y), sz = decode(surf.z);
   const nx = sx.length, ny = sy.length;
   const hasGrid = nx > 1 && ny > 1 && sz.length === nx * ny;
   const logScale = surf.log_scale === true;
-  const colors = palette(p.palette);
-
   let zmin = Infinity, zmax = -Infinity, nNaN = 0;
   if (hasGrid) {
     for (let i = 0; i < sz.length; i++) {
@@ -119,7 +125,67 @@ export function prepare(p) {
       if (v > zmax) zmax = v;
     }
   }
-  const hasSurface = hasGrid && nNaN < sz.length;
+  return { sx, sy, sz, nx, ny, hasGrid, logScale, zmin, zmax, nNaN, hasSurface: hasGrid && nNaN < sz.length,
+           scale: null, grid: null };
+}
+
+// The value transform shared by the contour levels, the 3D surface and the
+// 3D path heights, from the grid (or, with no surface, from the losses).
+function valueScale(values, zmin, zmax, logScale) {
+  const sorted = sampleSorted(values, 6000);
+  const range = zmax - zmin;
+  let eps = 0;
+  if (logScale) {
+    const med = quantile(sorted, 0.5);
+    eps = 1e-3 * (med - zmin);
+    if (!(eps > 0)) eps = 1e-3 * range;
+    if (!(eps > 0)) eps = 1e-3 * Math.max(1, Math.abs(zmin));
+  }
+  const T = logScale ? (v) => Math.log10(Math.max(v - zmin, 0) + eps) : (v) => v;
+  const Tinv = logScale ? (t) => Math.pow(10, t) - eps + zmin : (t) => t;
+  const top = T(zmax);
+  // The colour scale starts at the lowest percent of the window rather than
+  // at its minimum: the grid cannot resolve a valley narrower than a cell
+  // (Rosenbrock's), and bands below that would draw the valley floor as a
+  // row of white dashes, which reads as a path.
+  const lo = Math.max(T(zmin), T(quantile(sorted, 0.01)));
+  let hi = T(quantile(sorted, 0.985));
+  if (!(hi > lo)) hi = top > lo ? top : lo + 1;
+  return { zmin, eps, T, Tinv, top, lo, hi };
+}
+
+function ascendingGrid(g, T) {
+  // x and y ascending (flip a descending axis and the matching z order)
+  const { sx, sy, sz, nx, ny, nNaN } = g;
+  let gx = sx, gy = sy, gz = sz;
+  if (gx[nx - 1] < gx[0] || gy[ny - 1] < gy[0]) {
+    const fx = gx[nx - 1] < gx[0], fy = gy[ny - 1] < gy[0];
+    gx = fx ? gx.slice().reverse() : gx; gy = fy ? gy.slice().reverse() : gy;
+    gz = new Float32Array(nx * ny);
+    for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) {
+      gz[j * nx + i] = sz[(fy ? ny - 1 - j : j) * nx + (fx ? nx - 1 - i : i)];
+    }
+  }
+  const zT = new Float32Array(nx * ny);
+  for (let i = 0; i < zT.length; i++) zT[i] = gz[i] === gz[i] ? T(gz[i]) : NaN;
+  return { nx: nx, ny: ny, x: gx, y: gy, z: gz, zT: zT, nNaN: nNaN, segs: null, rows: null };
+}
+
+export function prepare(p) {
+  p = p && typeof p === "object" ? p : {};
+  const surf = p.surface && typeof p.surface === "object" ? p.surface : {};
+  const colors = palette(p.palette);
+  const sig = surfaceSig(surf);
+  let g = lastSurface.sig === sig ? lastSurface.part : null;
+  if (!g) {
+    g = prepareGrid(surf);
+    if (g.hasSurface) {
+      g.scale = valueScale([g.sz], g.zmin, g.zmax, g.logScale);
+      g.grid = ascendingGrid(g, g.scale.T);
+    }
+    lastSurface = { sig: sig, part: g };
+  }
+  const { sx, sy, nx, ny, hasGrid, logScale, hasSurface } = g;
 
   const runs = (Array.isArray(p.runs) ? p.runs : []).slice(0, MAX_RUNS).map((r, i) => {
     r = r && typeof r === "object" ? r : {};
@@ -148,49 +214,17 @@ export function prepare(p) {
   let N = finiteNum(p.steps) ? Math.max(0, Math.min(MAX_STEPS, Math.round(p.steps))) : 0;
   for (const r of runs) N = Math.max(N, r.n);
 
+  let scale = g.scale;
   if (!hasSurface) {
     // no surface to read a scale from: use the losses
-    zmin = Infinity; zmax = -Infinity;
+    let zmin = Infinity, zmax = -Infinity;
     for (const r of runs) for (const v of r.loss) if (v === v) { zmin = Math.min(zmin, v); zmax = Math.max(zmax, v); }
     if (!isFinite(zmin)) { zmin = 0; zmax = 1; }
+    scale = valueScale(runs.map((r) => r.loss), zmin, zmax, logScale);
   }
-  const sorted = hasSurface ? sampleSorted([sz], 6000) : sampleSorted(runs.map((r) => r.loss), 6000);
-  const range = zmax - zmin;
-  let eps = 0;
-  if (logScale) {
-    const med = quantile(sorted, 0.5);
-    eps = 1e-3 * (med - zmin);
-    if (!(eps > 0)) eps = 1e-3 * range;
-    if (!(eps > 0)) eps = 1e-3 * Math.max(1, Math.abs(zmin));
-  }
-  const T = logScale ? (v) => Math.log10(Math.max(v - zmin, 0) + eps) : (v) => v;
-  const Tinv = logScale ? (t) => Math.pow(10, t) - eps + zmin : (t) => t;
-  const top = T(zmax);
-  // The colour scale starts at the lowest percent of the window rather than
-  // at its minimum: the grid cannot resolve a valley narrower than a cell
-  // (Rosenbrock's), and bands below that would draw the valley floor as a
-  // row of white dashes, which reads as a path.
-  const lo = Math.max(T(zmin), T(quantile(sorted, 0.01)));
-  let hi = T(quantile(sorted, 0.985));
-  if (!(hi > lo)) hi = top > lo ? top : lo + 1;
+  const { zmin, eps, T, Tinv, top, lo, hi } = scale;
   const nLevels = 22;
-
-  let grid = null;
-  if (hasSurface) {
-    // x and y ascending (flip a descending axis and the matching z order)
-    let gx = sx, gy = sy, gz = sz;
-    if (gx[nx - 1] < gx[0] || gy[ny - 1] < gy[0]) {
-      const fx = gx[nx - 1] < gx[0], fy = gy[ny - 1] < gy[0];
-      gx = fx ? gx.slice().reverse() : gx; gy = fy ? gy.slice().reverse() : gy;
-      gz = new Float32Array(nx * ny);
-      for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) {
-        gz[j * nx + i] = sz[(fy ? ny - 1 - j : j) * nx + (fx ? nx - 1 - i : i)];
-      }
-    }
-    const zT = new Float32Array(nx * ny);
-    for (let i = 0; i < zT.length; i++) zT[i] = gz[i] === gz[i] ? T(gz[i]) : NaN;
-    grid = { nx: nx, ny: ny, x: gx, y: gy, z: gz, zT: zT, nNaN: nNaN, segs: null, rows: null };
-  }
+  const grid = g.grid;
 
   // plot window: the payload's, else the grid's, else the paths'
   let win = validWindow(surf.window) ? surf.window.map((r) => r.slice()) : null;

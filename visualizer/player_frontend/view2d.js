@@ -106,6 +106,12 @@ export function render2d() {
   });
 }
 
+// New runs on the same figure: place their points and draw them.
+export function refreshRuns() {
+  updateGeometry();
+  draw2d();
+}
+
 export function needsResize() {
   return !S.stale2d && size2d !== mainSize();
 }
