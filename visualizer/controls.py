@@ -112,11 +112,13 @@ def sidebar() -> None:
         _knob(sb, f"surface.{knob.name}", knob)
     if model.formula:
         _formula_box(sb)
-    _window_box(sb, d)
-    _start_box(sb)
-    _problem(sb, "steps")
-    sb.number_input("Steps", 1, int(drafts.STEPS.high), step=50, key="steps", on_change=_changed, args=("steps",))
     _runs_box(sb, d)
+    with sb.expander("Start, steps and plot window", expanded=False):
+        _start_box(st)
+        _problem(st, "steps")
+        st.number_input("Steps", 1, int(drafts.STEPS.high), step=50, key="steps", on_change=_changed,
+                        args=("steps",))
+        _window_box(st, d)
 
 
 def _problem(where, key: str) -> None:
@@ -135,17 +137,28 @@ def _knob(where, control: str, knob: Knob) -> None:
                            args=(control,), help=knob.help)
         return
     slide, box = where.columns([3, 2], vertical_alignment="bottom")
-    value = st.session_state[control]
-    if knob.log:
-        stops = sorted(set(log_grid(knob.low, knob.high, include_zero=knob.low == 0 and not knob.low_open))
-                       | {float(value)})
+    stops = slider_stops(knob, float(st.session_state[control]))
+    if stops:
         slide.select_slider(knob.label, stops, key=control, on_change=_changed, args=(control,),
                             format_func=_short, help=knob.help)
     else:
         slide.slider(knob.label, float(knob.low), float(knob.high), step=_step(knob), key=control,
                      on_change=_changed, args=(control,), format="%g", help=knob.help)
-    box.number_input(f"{knob.label} (exact)", value=None, key=typed, on_change=_changed, args=(typed,),
-                     format="%g", label_visibility="hidden", step=None)
+    box.text_input(f"{knob.label}, exact", key=typed, on_change=_changed, args=(typed,),
+                   label_visibility="collapsed", help="Type an exact value")
+
+
+def slider_stops(knob: Knob, value: float) -> list[float]:
+    """The stops of a stepped slider (with the current value among them), or
+    [] for a plain linear slider."""
+    if knob.stops:
+        stops = [v for v in knob.stops if knob.contains(v)]
+    elif knob.log:
+        low, high = knob.sweep or (knob.low, knob.high)
+        stops = log_grid(low, high, include_zero=knob.low == 0 and not knob.low_open)
+    else:
+        return []
+    return sorted(set(stops) | {value})
 
 
 def _short(v: float) -> str:
@@ -168,17 +181,16 @@ def _formula_box(sb) -> None:
                   help=help_text() + " In a link, + travels as %2B.")
 
 
-def _window_box(sb, d: drafts.Draft) -> None:
-    with sb.expander("Plot window", expanded="window" in d.scene.surface_params):
-        st.checkbox("Zoom to my own window", key="window.on", on_change=_changed, args=("window.on",))
-        for key in ("window.x0", "window.x1", "window.y0", "window.y1"):
-            _problem(st, key)
-        a, b = st.columns(2)
-        disabled = "window" not in d.scene.surface_params
-        for column, key, label in ((a, "window.x0", "x min"), (b, "window.x1", "x max"),
-                                   (a, "window.y0", "y min"), (b, "window.y1", "y max")):
-            column.number_input(label, -1e4, 1e4, key=key, format="%g", on_change=_changed, args=(key,),
-                                disabled=disabled)
+def _window_box(where, d: drafts.Draft) -> None:
+    where.checkbox("Zoom to my own window", key="window.on", on_change=_changed, args=("window.on",))
+    if "window" not in d.scene.surface_params:
+        return
+    for key in ("window.x0", "window.x1", "window.y0", "window.y1"):
+        _problem(where, key)
+    a, b = where.columns(2)
+    for column, key, label in ((a, "window.x0", "x min"), (b, "window.x1", "x max"),
+                               (a, "window.y0", "y min"), (b, "window.y1", "y max")):
+        column.number_input(label, -1e4, 1e4, key=key, format="%g", on_change=_changed, args=(key,))
 
 
 def _start_box(sb) -> None:

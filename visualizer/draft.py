@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 
 import surfaces
 from visualizer.errors import SceneError
-from visualizer.knobs import FLOAT32_TINY, Knob
+from visualizer.knobs import FLOAT32_TINY, Knob, number_text
 from visualizer.optimizers import OPTIMIZERS
 from visualizer.run import CHOICE, NUMBER, SWITCH, TEXT, Run, RunKey
 from visualizer.scene import COORD, MAX_RUNS, STEPS, WINDOW, Scene
@@ -91,8 +91,9 @@ def values(draft: Draft) -> dict[str, object]:
             if value is None:
                 value = _switch_default(scene, k)
         out[f"run.{k.name}"] = k.knob.coerce(value) if k.knob else value
+    # The box to type in holds text, so any number can be typed in any form.
     for key in [k for k in out if _is_numeric(k, draft)]:
-        out[key + TYPED] = out[key]
+        out[key + TYPED] = number_text(out[key])
     out.update(draft.typed)
     return out
 
@@ -139,7 +140,8 @@ def apply(draft: Draft, control: str, value) -> Draft:
     if knob is not None:
         problem = _check(knob, value, key)
         if problem:
-            return replace(draft, problems={**draft.problems, key: problem})
+            typed = {**draft.typed, control: value} if control.endswith(TYPED) and isinstance(value, str) else {}
+            return replace(draft, typed={**draft.typed, **typed}, problems={**draft.problems, key: problem})
         value = knob.coerce(float(value))
     try:
         return _apply(draft, key, value)
@@ -149,10 +151,10 @@ def apply(draft: Draft, control: str, value) -> Draft:
 
 
 def _check(knob: Knob, value, key: str) -> str:
-    if value is None or isinstance(value, bool):
+    if value is None or isinstance(value, bool) or (isinstance(value, str) and not value.strip()):
         return f"{knob.label}: type a number; {knob.allowed()}"
     try:
-        number = float(value)
+        number = float(value.strip() if isinstance(value, str) else value)
     except (TypeError, ValueError, OverflowError):
         return f"{knob.label}: {str(value)[:20]!r} is not a number; {knob.allowed()}"
     if not math.isfinite(number) or not knob.contains(number):

@@ -31,6 +31,12 @@ class Knob:
     log: bool = False  # spans decades: a log-scale slider reads better (lr, eps, clip thresholds)
     integer: bool = False
     low_open: bool = False  # low itself is not allowed (lr > 0)
+    # The slider's range where it is narrower than the allowed one (any
+    # allowed value can still be typed): lr sweeps 1e-5 to 10, not 1e-16 to 1000.
+    sweep: tuple[float, float] | None = None
+    # The slider's stops where neither a linear nor a log scale fits: a decay
+    # rate near 1 (0.9, 0.99, 0.999) is read by its distance from 1.
+    stops: tuple[float, ...] = ()
 
     def __post_init__(self):
         if not self.low <= self.default <= self.high:

@@ -21,22 +21,32 @@ import optax
 
 from visualizer.knobs import Knob, registry
 
-LR = Knob("lr", 0.01, 0.0, 1000.0, r"\eta", "learning rate", title="Learning rate η", log=True, low_open=True)
+LR = Knob("lr", 0.01, 0.0, 1000.0, r"\eta", "learning rate", title="Learning rate η", log=True, low_open=True,
+          sweep=(1e-5, 10.0))
+# Stops of a decay rate's slider: read by the distance from 1.
+DECAY_STOPS = (0.0, 0.5, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.998, 0.999, 0.9995, 0.9999,
+               0.99999)
 
 
-def _beta(name, default, symbol, help, low_open=False):
-    return Knob(name, default, 0.0, 0.99999, symbol, help, low_open=low_open)
+def _beta(name, default, symbol, help, low_open=False, title=""):
+    return Knob(name, default, 0.0, 0.99999, symbol, help, title=title or f"{_GREEK[symbol]} ({name})",
+                low_open=low_open, stops=DECAY_STOPS)
 
 
 def _eps(default, help="added to the denominator for stability"):
-    return Knob("eps", default, 1e-16, 1.0, r"\epsilon", help, log=True)
+    return Knob("eps", default, 1e-16, 1.0, r"\epsilon", help, title="ε (eps)", log=True, sweep=(1e-12, 1.0))
 
 
 def _weight_decay(default):
-    return Knob("weight_decay", default, 0.0, 10.0, r"\lambda", "decoupled pull towards the origin")
+    return Knob("weight_decay", default, 0.0, 10.0, r"\lambda", "decoupled pull towards the origin",
+                title="Weight decay λ")
 
 
-MOMENTUM = Knob("momentum", 0.9, 0.0, 0.999, r"\mu", "fraction of the previous step kept")
+# The sidebar's names of the rules' symbols.
+_GREEK = {r"\beta_1": "β₁", r"\beta_2": "β₂", r"\beta_3": "β₃", r"\rho": "ρ", r"\mu": "μ"}
+
+MOMENTUM = Knob("momentum", 0.9, 0.0, 0.999, r"\mu", "fraction of the previous step kept", title="Momentum μ",
+                stops=DECAY_STOPS)
 B1 = _beta("b1", 0.9, r"\beta_1", "decay of the gradient's running mean")
 B2 = _beta("b2", 0.999, r"\beta_2", "decay of the squared gradient's running mean")
 
@@ -137,8 +147,9 @@ def _schedule_free_average(state, params):
 _ADAM_STATE = _fields(m="mu", v="nu")
 
 
-def _two_lines(first: str, second: str) -> str:
-    return r"\begin{gathered}" + first + r"\\" + second + r"\end{gathered}"
+def _lines(*lines: str) -> str:
+    """A rule of several lines (the page lays them out left-aligned)."""
+    return r"\begin{gathered}" + r"\\".join(lines) + r"\end{gathered}"
 
 
 # Adam's running means and their bias corrections, shared by the Adam family's rules.
@@ -179,7 +190,8 @@ def _entries() -> tuple[Optimizer, ...]:
             "adagrad", "AdaGrad", "optax.adagrad(lr, initial_accumulator_value=initial_accumulator, eps=eps)",
             lambda lr, h, land: optax.adagrad(
                 lr, initial_accumulator_value=h["initial_accumulator"], eps=h["eps"]),
-            (Knob("initial_accumulator", 0.1, 0.0, 100.0, r"G_0", "starting value of the sum of squares"),
+            (Knob("initial_accumulator", 0.1, 0.0, 100.0, r"G_0", "starting value of the sum of squares",
+                  title="Initial sum G₀"),
              _eps(1e-7, "added inside the square root")), 0.5,
             r"G_t = G_{t-1} + g_t^2\ (\text{from } G_0),\quad x_{t+1} = x_t - \eta_t\, \frac{g_t}{\sqrt{G_t + \epsilon}}",
             "Fixes the one-rate-for-all problem: each coordinate is divided by the "
@@ -190,7 +202,8 @@ def _entries() -> tuple[Optimizer, ...]:
         Optimizer(
             "rmsprop", "RMSProp", "optax.rmsprop(lr, decay=decay, eps=eps)",
             lambda lr, h, land: optax.rmsprop(lr, decay=h["decay"], eps=h["eps"]),
-            (Knob("decay", 0.9, 0.0, 0.99999, r"\rho", "decay of the squared gradient's running mean"),
+            (Knob("decay", 0.9, 0.0, 0.99999, r"\rho", "decay of the squared gradient's running mean",
+                  title="Decay ρ", stops=DECAY_STOPS),
              _eps(1e-8, "added inside the square root")), 0.01,
             r"v_t = \rho\, v_{t-1} + (1-\rho)\, g_t^2\ (v_0 = 0),\quad x_{t+1} = x_t - \eta_t\, \frac{g_t}{\sqrt{v_t + \epsilon}}",
             "Fixes AdaGrad's vanishing steps: a decaying average of squared "
@@ -201,7 +214,7 @@ def _entries() -> tuple[Optimizer, ...]:
             "adam", "Adam", "optax.adam(lr, b1=b1, b2=b2, eps=eps)",
             lambda lr, h, land: optax.adam(lr, b1=h["b1"], b2=h["b2"], eps=h["eps"]),
             (B1, B2, _eps(1e-8)), 0.05,
-            _two_lines(_MOMENTS + r",\quad " + _HATS, r"x_{t+1} = x_t - \eta_t\," + _ADAM_STEP),
+            _lines(_MOMENTS + r",\quad " + _HATS, r"x_{t+1} = x_t - \eta_t\," + _ADAM_STEP),
             "RMSProp plus momentum, with both running means corrected for their "
             "start at zero, so the first steps are the right size.",
             state=_ADAM_STATE,
@@ -211,7 +224,7 @@ def _entries() -> tuple[Optimizer, ...]:
             lambda lr, h, land: optax.adamw(
                 lr, b1=h["b1"], b2=h["b2"], eps=h["eps"], weight_decay=h["weight_decay"]),
             (B1, B2, _eps(1e-8), _weight_decay(0.01)), 0.05,
-            _two_lines(_MOMENTS + r",\quad " + _HATS,
+            _lines(_MOMENTS + r",\quad " + _HATS,
                        r"x_{t+1} = x_t - \eta_t\left(" + _ADAM_STEP + r" + \lambda\, x_t\right)"),
             "Fixes Adam's L2 regularisation: weight decay added to the gradient "
             "gets divided by Adam's scale; AdamW applies it to the weights "
@@ -222,7 +235,7 @@ def _entries() -> tuple[Optimizer, ...]:
             "nadam", "NAdam", "optax.nadam(lr, b1=b1, b2=b2, eps=eps)",
             lambda lr, h, land: optax.nadam(lr, b1=h["b1"], b2=h["b2"], eps=h["eps"]),
             (B1, B2, _eps(1e-8)), 0.05,
-            _two_lines(_MOMENTS + r",\quad \hat v_t = \tfrac{v_t}{1-\beta_2^t}",
+            _lines(_MOMENTS + r",\quad \hat v_t = \tfrac{v_t}{1-\beta_2^t}",
                        r"x_{t+1} = x_t - \eta_t\,\frac{\beta_1 \frac{m_t}{1-\beta_1^{t+1}} + (1-\beta_1)"
                        r"\frac{g_t}{1-\beta_1^{t}}}{\sqrt{\hat v_t} + \epsilon}"),
             "Adam with Nesterov's look-ahead in the first moment: the step uses "
@@ -233,9 +246,10 @@ def _entries() -> tuple[Optimizer, ...]:
             "amsgrad", "AMSGrad", "optax.amsgrad(lr, b1=b1, b2=b2, eps=eps)",
             lambda lr, h, land: optax.amsgrad(lr, b1=h["b1"], b2=h["b2"], eps=h["eps"]),
             (B1, B2, _eps(1e-8)), 0.05,
-            _two_lines(_MOMENTS + r",\quad \hat m_t = \tfrac{m_t}{1-\beta_1^t},\ "
-                       r"v^{\max}_t = \max\!\left(v^{\max}_{t-1}, \tfrac{v_t}{1-\beta_2^t}\right)",
-                       r"x_{t+1} = x_t - \eta_t\,\frac{\hat m_t}{\sqrt{v^{\max}_t} + \epsilon}"),
+            _lines(_MOMENTS,
+                   r"\hat m_t = \tfrac{m_t}{1-\beta_1^t},\ v^{\max}_t = \max\!\left(v^{\max}_{t-1}, "
+                   r"\tfrac{v_t}{1-\beta_2^t}\right),\quad x_{t+1} = x_t - \eta_t\,\frac{\hat m_t}{\sqrt{v^{\max}_t} + "
+                   r"\epsilon}"),
             "Fixes a convergence flaw of Adam: the denominator never shrinks, so "
             "a burst of small gradients cannot blow the step up. The price: the "
             "largest (bias-corrected) squared gradient so far, often the first, "
@@ -246,7 +260,7 @@ def _entries() -> tuple[Optimizer, ...]:
             "adabelief", "AdaBelief", "optax.adabelief(lr, b1=b1, b2=b2, eps=eps)",
             lambda lr, h, land: optax.adabelief(lr, b1=h["b1"], b2=h["b2"], eps=h["eps"]),
             (B1, B2, _eps(1e-16)), 0.05,
-            _two_lines(r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\ s_t = \beta_2 s_{t-1} + (1-\beta_2)(g_t - m_t)^2"
+            _lines(r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\ s_t = \beta_2 s_{t-1} + (1-\beta_2)(g_t - m_t)^2"
                        r" + 10^{-16}",
                        r"x_{t+1} = x_t - \eta_t\,\frac{m_t/(1-\beta_1^t)}{\sqrt{s_t/(1-\beta_2^t)} + \epsilon}"),
             "Adam whose denominator measures how far the gradient strays from its "
@@ -268,15 +282,15 @@ def _entries() -> tuple[Optimizer, ...]:
             lambda lr, h, land: optax.radam(
                 lr, b1=h["b1"], b2=h["b2"], eps=h["eps"], threshold=h["threshold"]),
             (B1, B2, _eps(1e-8),
-             Knob("threshold", 5.0, 4.0, 100.0, r"\rho_{\min}",
+             Knob("threshold", 5.0, 4.0, 100.0, r"\rho_{\min}", title="Threshold ρ_min", help=
                   "variance threshold below which it takes plain momentum steps (at least 4: the rectifier "
                   "needs rho > 4)")),
             0.005,
-            _two_lines(_MOMENTS + r",\ " + _HATS + r",\ \rho_t = \rho_\infty - \tfrac{2t\beta_2^t}{1-\beta_2^t},\ "
-                       r"\rho_\infty = \tfrac{2}{1-\beta_2} - 1",
-                       r"x_{t+1} = x_t - \eta_t\, r_t\," + _ADAM_STEP + r"\ \text{if } \rho_t \ge \rho_{\min},\ "
-                       r"\text{else } x_t - \eta_t\, \hat m_t,\quad r_t = \sqrt{\tfrac{(\rho_t-4)(\rho_t-2)\,"
-                       r"\rho_\infty}{(\rho_\infty-4)(\rho_\infty-2)\,\rho_t}}"),
+            _lines(_MOMENTS + r",\quad " + _HATS,
+                   r"\rho_\infty = \tfrac{2}{1-\beta_2} - 1,\ \rho_t = \rho_\infty - \tfrac{2t\beta_2^t}{1-\beta_2^t},"
+                   r"\ r_t = \sqrt{\tfrac{(\rho_t-4)(\rho_t-2)\,\rho_\infty}{(\rho_\infty-4)(\rho_\infty-2)\,\rho_t}}",
+                   r"x_{t+1} = x_t - \eta_t\, r_t\," + _ADAM_STEP + r"\ \text{if } \rho_t \ge \rho_{\min},\ "
+                   r"\text{else } x_t - \eta_t\, \hat m_t"),
             "Fixes Adam's erratic first steps, when v has seen too few gradients: "
             "until the variance estimate is trustworthy it takes plain momentum "
             "steps (unnormalised, so they scale with the gradient), then a "
@@ -287,7 +301,7 @@ def _entries() -> tuple[Optimizer, ...]:
             "yogi", "Yogi", "optax.yogi(lr, b1=b1, b2=b2, eps=eps)",
             lambda lr, h, land: optax.yogi(lr, b1=h["b1"], b2=h["b2"], eps=h["eps"]),
             (B1, B2, _eps(1e-3)), 0.05,
-            _two_lines(r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\ v_t = v_{t-1} - (1-\beta_2)\,"
+            _lines(r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\ v_t = v_{t-1} - (1-\beta_2)\,"
                        r"\mathrm{sign}(v_{t-1} - g_t^2)\, g_t^2,\ m_0 = v_0 = 10^{-6}",
                        r"x_{t+1} = x_t - \eta_t\,\frac{m_t/(1-\beta_1^t)}{\sqrt{v_t/(1-\beta_2^t)} + \epsilon}"),
             "Adam whose second moment changes additively, by at most (1 - b2) g^2 "
@@ -320,7 +334,8 @@ def _entries() -> tuple[Optimizer, ...]:
         Optimizer(
             "adadelta", "AdaDelta", "optax.adadelta(lr, rho=rho, eps=eps)",
             lambda lr, h, land: optax.adadelta(lr, rho=h["rho"], eps=h["eps"]),
-            (Knob("rho", 0.9, 0.0, 0.99999, r"\rho", "decay of both running means"),
+            (Knob("rho", 0.9, 0.0, 0.99999, r"\rho", "decay of both running means", title="Decay ρ",
+                  stops=DECAY_STOPS),
              _eps(1e-6, "added inside both square roots")),
             1.0,
             r"v_t = \rho v_{t-1} + (1-\rho) g_t^2,\ \Delta_t = \frac{\sqrt{u_{t-1} + \epsilon}}{\sqrt{v_t + \epsilon}}"
@@ -335,7 +350,7 @@ def _entries() -> tuple[Optimizer, ...]:
                 scale_by_newton(land.hessian, h["damping"]), optax.scale_by_learning_rate(lr)),
             (Knob("damping", 0.0, 0.0, 10000.0, r"\delta",
                   "added to the Hessian's diagonal; large damping turns Newton into SGD with lr/damping",
-                  log=True),),
+                  title="Damping δ", log=True, sweep=(1e-4, 1e4)),),
             1.0,
             r"x_{t+1} = x_t - \eta_t\,\left(\nabla^2 f(x_t) + \delta I\right)^{-1} g_t",
             "The curvature-aware reference: solves the local quadratic model "
@@ -351,12 +366,13 @@ def _entries() -> tuple[Optimizer, ...]:
              _beta("b3", 0.99, r"\beta_3", "decay of the running mean of the squared corrected gradient"),
              _eps(1e-8), _weight_decay(0.0)),
             0.3,
-            _two_lines(r"d_t = g_t - g_{t-1}\ (d_1 = 0),\ m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\ "
-                       r"v_t = \beta_2 v_{t-1} + (1-\beta_2) d_t,\ n_t = \beta_3 n_{t-1} + (1-\beta_3)"
-                       r"\big(g_t + (1-\beta_2) d_t\big)^2",
-                       r"x_{t+1} = x_t - \eta_t\left(\frac{\hat m_t + (1-\beta_2)\,\hat v_t}{\sqrt{\hat n_t + 10^{-8}}"
-                       r" + \epsilon} + \lambda x_t\right),\quad \hat m_t, \hat v_t, \hat n_t = \tfrac{m_t}{1-\beta_1^t},"
-                       r" \tfrac{v_t}{1-\beta_2^t}, \tfrac{n_t}{1-\beta_3^t}"),
+            _lines(r"d_t = g_t - g_{t-1}\ (d_1 = 0),\ m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\ "
+                   r"v_t = \beta_2 v_{t-1} + (1-\beta_2) d_t",
+                   r"n_t = \beta_3 n_{t-1} + (1-\beta_3)\big(g_t + (1-\beta_2) d_t\big)^2,\quad "
+                   r"\hat m_t, \hat v_t, \hat n_t = \tfrac{m_t}{1-\beta_1^t}, \tfrac{v_t}{1-\beta_2^t}, "
+                   r"\tfrac{n_t}{1-\beta_3^t}",
+                   r"x_{t+1} = x_t - \eta_t\left(\frac{\hat m_t + (1-\beta_2)\,\hat v_t}{\sqrt{\hat n_t + 10^{-8}}"
+                   r" + \epsilon} + \lambda x_t\right)"),
             "Where NAdam looks ahead by extrapolating the momentum, Adan adds a "
             "running mean of how the gradient has been changing (g_t - g_{t-1}) "
             "to the step and to its scale: it anticipates where the gradient is "
@@ -370,7 +386,7 @@ def _entries() -> tuple[Optimizer, ...]:
             (B1, _beta("b2", 0.9999, r"\beta_2", "decay of the squared gradient's running mean"),
              _eps(1e-6, "a floor under the root of v (a maximum, not a sum)")),
             1.0,
-            _two_lines(r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\,\mathrm{clip}\!\left(\frac{g_t}{\max(\sqrt{v_{t-1}},"
+            _lines(r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\,\mathrm{clip}\!\left(\frac{g_t}{\max(\sqrt{v_{t-1}},"
                        r"\,\epsilon)},\ \pm(t-1)^{1/4}\right),\quad x_{t+1} = x_t - \eta_t\, m_t",
                        r"v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2,\quad v_1 = g_1^2,\ m_1 = 0\ "
                        r"(\text{no move at } t = 1)"),
@@ -385,9 +401,10 @@ def _entries() -> tuple[Optimizer, ...]:
             lambda lr, h, land: optax.contrib.ademamix(lr, b1=h["b1"], b2=h["b2"], b3=h["b3"],
                                                        alpha=h["alpha"], eps=h["eps"]),
             (B1, B2, _beta("b3", 0.9999, r"\beta_3", "decay of the slow running mean"),
-             Knob("alpha", 5.0, 0.0, 20.0, r"\alpha", "weight of the slow running mean"), _eps(1e-8)),
+             Knob("alpha", 5.0, 0.0, 20.0, r"\alpha", "weight of the slow running mean", title="Slow weight α"),
+             _eps(1e-8)),
             0.2,
-            _two_lines(r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\ \tilde m_t = \beta_3 \tilde m_{t-1} + (1-\beta_3) g_t,"
+            _lines(r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\ \tilde m_t = \beta_3 \tilde m_{t-1} + (1-\beta_3) g_t,"
                        r"\ v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2",
                        r"x_{t+1} = x_t - \eta_t\,\frac{\hat m_t + \alpha\,\tilde m_t}{\sqrt{\hat v_t} + \epsilon},\quad "
                        + _HATS + r"\ (\tilde m_t \text{ not corrected})"),
@@ -403,12 +420,12 @@ def _entries() -> tuple[Optimizer, ...]:
                                                       weight_decay=h["weight_decay"]),
             (B1, B2, _eps(1e-8, "times d, added to the denominator"), _weight_decay(0.0)),
             1.0,
-            _two_lines(r"\gamma_t = \eta_t\, d_{t-1} \tfrac{\sqrt{1-\beta_2^t}}{1-\beta_1^t},\ m_t = \beta_1 m_{t-1}"
-                       r" + (1-\beta_1) d_{t-1} g_t,\ v_t = \beta_2 v_{t-1} + (1-\beta_2) d_{t-1}^2 g_t^2,\ "
-                       r"x_{t+1} = x_t - \gamma_t\left(\frac{m_t}{\sqrt{v_t} + d_{t-1}\epsilon} + \lambda x_t\right)",
-                       r"d_t = \max\!\left(d_{t-1}, \tfrac{r_t}{\lVert s_t\rVert_1}\right),\ r_t = \sqrt{\beta_2}\, "
-                       r"r_{t-1} + \tfrac{\gamma_t d_{t-1}}{d_0}\langle g_t, x_1 - x_t\rangle,\ s_t = \sqrt{\beta_2}\,"
-                       r" s_{t-1} + \tfrac{\gamma_t d_{t-1}}{d_0}\, g_t,\ d_0 = 10^{-6}"),
+            _lines(r"\gamma_t = \eta_t\, d_{t-1} \tfrac{\sqrt{1-\beta_2^t}}{1-\beta_1^t},\ m_t = \beta_1 m_{t-1}"
+                   r" + (1-\beta_1) d_{t-1} g_t,\ v_t = \beta_2 v_{t-1} + (1-\beta_2) d_{t-1}^2 g_t^2",
+                   r"x_{t+1} = x_t - \gamma_t\left(\frac{m_t}{\sqrt{v_t} + d_{t-1}\epsilon} + \lambda x_t\right),\quad "
+                   r"d_t = \max\!\left(d_{t-1}, \tfrac{r_t}{\lVert s_t\rVert_1}\right),\ d_0 = 10^{-6}",
+                   r"r_t = \sqrt{\beta_2}\, r_{t-1} + \tfrac{\gamma_t d_{t-1}}{d_0}\langle g_t, x_1 - x_t\rangle,\ "
+                   r"s_t = \sqrt{\beta_2}\, s_{t-1} + \tfrac{\gamma_t d_{t-1}}{d_0}\, g_t"),
             "Adam still needs its learning rate tuned. Prodigy estimates the "
             "step's scale d (roughly the distance to the solution) as it goes, "
             "from how the gradients line up with the way travelled, so lr = 1 "
@@ -423,16 +440,17 @@ def _entries() -> tuple[Optimizer, ...]:
             lambda lr, h, land: optax.contrib.schedule_free_adamw(
                 _with_warmup(lr, h["warmup_steps"]), None, b1=h["b1"], b2=h["b2"], eps=h["eps"],
                 weight_decay=h["weight_decay"]),
-            (Knob("warmup_steps", 0, 0, 10000, "w", "steps of linear warm-up from 0 (0: none)", integer=True),
+            (Knob("warmup_steps", 0, 0, 10000, "w", "steps of linear warm-up from 0 (0: none)",
+                  title="Warm-up steps w", integer=True),
              _beta("b1", 0.9, r"\beta_1", "interpolation between the average and the latest iterate", low_open=True),
              B2, _eps(1e-8), _weight_decay(0.0)),
             0.5,
-            _two_lines(r"v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2,\quad z_{t+1} = z_t - \eta_t\left(\frac{g_t}"
-                       r"{\sqrt{v_t/(1-\beta_2^t)} + \epsilon} + \lambda x_t\right),\quad z_1 = \bar x_1 = x_1",
-                       r"\bar x_{t+1} = (1-c_t)\,\bar x_t + c_t\, z_{t+1},\ c_t = \tfrac{\mu_t^2}{\sum_{s \le t} "
-                       r"\mu_s^2},\ \mu_t = \max_{s \le t} \eta_{s+1},\quad x_{t+1} = \beta_1 \bar x_{t+1} + "
-                       r"(1-\beta_1)\, z_{t+1}\quad (\eta_t \text{ ramps up from 0 over the first } w "
-                       r"\text{ updates})"),
+            _lines(r"v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2,\quad z_{t+1} = z_t - \eta_t\left(\frac{g_t}"
+                   r"{\sqrt{v_t/(1-\beta_2^t)} + \epsilon} + \lambda x_t\right),\quad z_1 = \bar x_1 = x_1",
+                   r"\bar x_{t+1} = (1-c_t)\,\bar x_t + c_t\, z_{t+1},\ c_t = \tfrac{\mu_t^2}{\sum_{s \le t} "
+                   r"\mu_s^2},\ \mu_t = \max_{s \le t} \eta_{s+1}",
+                   r"x_{t+1} = \beta_1 \bar x_{t+1} + (1-\beta_1)\, z_{t+1}\quad (\eta_t \text{ ramps up from 0 over "
+                   r"the first } w \text{ updates})"),
             "A decaying schedule must know in advance how long training runs. "
             "Schedule-free AdamW replaces it by an AdamW step on one sequence z "
             "and a running average of z, taking gradients between the two: stop "
@@ -443,15 +461,17 @@ def _entries() -> tuple[Optimizer, ...]:
         Optimizer(
             "rprop", "Rprop", "optax.rprop(lr, eta_minus=eta_minus, eta_plus=eta_plus)",
             lambda lr, h, land: optax.rprop(lr(0), eta_minus=h["eta_minus"], eta_plus=h["eta_plus"]),
-            (Knob("eta_minus", 0.5, 0.0, 0.99, r"\eta^-", "step-size factor after the gradient's sign flips"),
-             Knob("eta_plus", 1.2, 1.0, 5.0, r"\eta^+", "step-size factor while the gradient's sign holds")),
+            (Knob("eta_minus", 0.5, 0.0, 0.99, r"\eta^-", "step-size factor after the gradient's sign flips",
+                  title="Shrink η⁻"),
+             Knob("eta_plus", 1.2, 1.0, 5.0, r"\eta^+", "step-size factor while the gradient's sign holds",
+                  title="Grow η⁺")),
             0.01,
-            _two_lines(r"s_t = g_t\, p_{t-1},\quad \Delta_t = \mathrm{clip}_{[10^{-6},\,50]}\!\left(\eta^+"
-                       r"\Delta_{t-1}\right) \text{ if } s_t > 0,\ \mathrm{clip}_{[10^{-6},\,50]}\!\left(\eta^-"
-                       r"\Delta_{t-1}\right) \text{ if } s_t < 0,\ \Delta_{t-1} \text{ if } s_t = 0,\quad "
-                       r"\Delta_0 = \eta",
-                       r"p_t = [s_t \ge 0]\,\Delta_t\,\mathrm{sign}(g_t),\quad x_{t+1} = x_t - [s_t \ge 0]\, p_{t-1}"
-                       r"\quad (p_0 = 0:\ \text{optax applies the previous step})"),
+            _lines(r"s_t = g_t\, p_{t-1},\ \Delta_0 = \eta,\quad \Delta_t = \mathrm{clip}_{[10^{-6},\,50]}"
+                   r"\!\left(\eta^+ \Delta_{t-1}\right) \text{ if } s_t > 0",
+                   r"\Delta_t = \mathrm{clip}_{[10^{-6},\,50]}\!\left(\eta^- \Delta_{t-1}\right) \text{ if } s_t < 0,"
+                   r"\ \Delta_{t-1} \text{ if } s_t = 0",
+                   r"p_t = [s_t \ge 0]\,\Delta_t\,\mathrm{sign}(g_t),\quad x_{t+1} = x_t - [s_t \ge 0]\, p_{t-1}",
+                   r"(p_0 = 0:\ \text{optax applies each step one update late})"),
             "Gradient descent's step depends on the gradient's size, which can be "
             "tiny or huge. Rprop (1993) ignores the size: each coordinate keeps "
             "its own step, grown while the gradient's sign holds and cut when it "
@@ -477,13 +497,14 @@ def _entries() -> tuple[Optimizer, ...]:
             "lbfgs", "L-BFGS", "optax.lbfgs(lr, memory_size=memory_size)",
             lambda lr, h, land: optax.lbfgs(lr, memory_size=int(h["memory_size"])),
             (Knob("memory_size", 10, 1, 50, "m", "position and gradient changes remembered (a compile-time size)",
-                  integer=True),),
+                  title="Memory m", integer=True),),
             1.0,
-            _two_lines(r"x_{t+1} = x_t + \alpha_t d_t,\ d_t = -\eta_t H_t g_t,\ \alpha_t:\ f(x_t + \alpha d_t) \le "
-                       r"f(x_t) + 10^{-4}\alpha\, \nabla f(x_t)^{\top} d_t,\ |\nabla f(x_t + \alpha d_t)^{\top} d_t| "
-                       r"\le 0.9\,|\nabla f(x_t)^{\top} d_t|\ \text{(zoom, from } \alpha = 1)",
-                       r"H_t:\ \text{two-loop recursion on the last } m \text{ pairs } (x_{i+1} - x_i,\ g_{i+1} - "
-                       r"g_i),\ H_t^{0} = \tfrac{s^{\top} y}{y^{\top} y} I,\ H_1^{0} = \min(1, \lVert g_1\rVert^{-1})\, I"),
+            _lines(r"x_{t+1} = x_t + \alpha_t d_t,\quad d_t = -\eta_t H_t g_t",
+                   r"\alpha_t \text{ (zoom search from 1)}:\ f(x_t + \alpha d_t) \le f(x_t) + 10^{-4}\alpha\, "
+                   r"\nabla f(x_t)^{\top} d_t",
+                   r"\text{and } |\nabla f(x_t + \alpha d_t)^{\top} d_t| \le 0.9\,|\nabla f(x_t)^{\top} d_t|",
+                   r"H_t:\ \text{two-loop recursion on the last } m \text{ pairs } (x_{i+1} - x_i,\ g_{i+1} - g_i)",
+                   r"\text{from } H_t^{0} = \tfrac{s^{\top} y}{y^{\top} y} I,\ H_1^{0} = \min(1, \lVert g_1\rVert^{-1})\, I"),
             "Newton needs the Hessian; first-order methods ignore curvature. "
             "L-BFGS builds an inverse-Hessian approximation from the last m "
             "changes in position and gradient, and a line search picks a step "

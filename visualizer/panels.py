@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from visualizer import latex
 from visualizer.landmarks import Landmarks
 from visualizer.optimizers import LR, OPTIMIZERS
 from visualizer.results import SimulationResult, summarize
@@ -32,12 +33,10 @@ def divergence_messages(result: SimulationResult) -> None:
 def surface_about(model) -> None:
     """The surface's name, formula and note, full width: a formula as long as
     the quadratic's or Beale's does not fit beside the table on a projector.
-    The formula is one left-aligned line per piece (its LaTeX marks where it
-    may break), in an `array`: KaTeX's `aligned` overflows its box by 2 px,
-    which puts a scroll bar under every formula where scroll bars take space."""
+    The formula is one left-aligned line per piece its LaTeX marks
+    (`latex.display`)."""
     st.markdown(f"**{plain(model.name)}**")
-    pieces = [r"\displaystyle " + piece for piece in model.latex.split(r"\\")]
-    st.latex(r"\begin{array}{l} f(x, y) = " + r" \\ \quad ".join(pieces) + r" \end{array}")
+    st.latex(latex.display(model.latex, prefix="f(x, y) ="))
     st.caption(model.note)
 
 
@@ -87,9 +86,9 @@ def update_rules(result: SimulationResult) -> None:
             continue
         seen.add(key)
         st.markdown(f"**{plain(r.label)}** — {opt.name}")
-        st.latex(opt.rule)
+        st.latex(latex.display(opt.rule))
         line = r",\quad ".join(values)
         if r.run.schedule != "constant":
             line += r",\quad " + SCHEDULES[r.run.schedule].latex
-        st.latex(line)
+        st.latex(latex.display(line))
         st.caption(opt.fixes)

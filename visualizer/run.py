@@ -80,11 +80,11 @@ class RunKey:
 
 
 CLIP_VALUE = Knob("clip_value", 1.0, 0.0, 1e6, "c", "clip each gradient component to [-c, c] (optax.clip)",
-                  title="Clip value c", log=True, low_open=True)
+                  title="Clip value c", log=True, low_open=True, sweep=(0.01, 1000.0))
 CLIP_NORM = Knob("clip_norm", 1.0, 0.0, 1e6, "c", "rescale the gradient to norm at most c (optax.clip_by_global_norm)",
-                 title="Clip norm c", log=True, low_open=True)
+                 title="Clip norm c", log=True, low_open=True, sweep=(0.01, 1000.0))
 NOISE = Knob("noise", 0.0, 0.0, 1e4, r"\sigma", "std of Gaussian noise added to the gradient",
-             title="Gradient noise σ", log=True)
+             title="Gradient noise σ", log=True, sweep=(0.001, 1000.0))
 SEED = Knob("seed", 0, 0, 2**31 - 1, "s", "seed of the gradient noise", title="Seed", integer=True)
 X0 = Knob("x0", 0.0, -COORD_LIMIT, COORD_LIMIT, "x_0", "this run's own start, x (the scene's start when not given)",
           title="Start x")

@@ -13,6 +13,8 @@ PAGE = """
 .stMainBlockContainer h3:first-of-type { padding-top: 0; }
 [data-testid="stSidebarHeader"] { height: 2.2rem; min-height: 0; padding-top: 0.5rem; padding-bottom: 0; }
 [data-testid="stSidebarUserContent"] { padding-top: 0; }
+/* Room for a slider and an exact value side by side. */
+section[data-testid="stSidebar"] { width: 350px !important; min-width: 350px !important; }
 </style>
 """
 

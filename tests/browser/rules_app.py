@@ -19,23 +19,25 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from visualizer import latex, style  # noqa: E402
 from visualizer.optimizers import OPTIMIZERS  # noqa: E402
 from visualizer.schedules import SCHEDULES  # noqa: E402
 
 st.set_page_config(page_title="Update rules", layout="wide")
+style.apply()  # the page's own CSS (its sidebar's width sets the main block's)
 st.sidebar.markdown("The page's sidebar is open beside the rules; this one keeps the main block as wide.")
 
 st.title("Update rules")
 for opt in OPTIMIZERS.values():
     with st.container(key=f"rule-{opt.id}"):
         st.subheader(opt.id)
-        st.latex(opt.rule)
+        st.latex(latex.display(opt.rule))
 
 st.title("Schedules")
 for schedule in SCHEDULES.values():
     with st.container(key=f"schedule-{schedule.id}"):
         st.subheader(schedule.id)
-        st.latex(schedule.latex)
+        st.latex(latex.display(schedule.latex))
 
 if st.query_params.get("canary") == "1":
     with st.container(key="formula-canary"):

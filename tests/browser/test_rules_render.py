@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import pytest
 
+from visualizer import latex
 from visualizer.optimizers import OPTIMIZERS
 from visualizer.schedules import SCHEDULES
 
@@ -21,14 +22,10 @@ pytestmark = pytest.mark.browser
 
 IDLE = '[data-test-script-state="notRunning"]'
 VIEWPORT = {"width": 1280, "height": 720}
-FORMULAS = {f"rule-{o.id}": o.rule for o in OPTIMIZERS.values()}
-FORMULAS |= {f"schedule-{s.id}": s.latex for s in SCHEDULES.values()}
+# What the page shows: each formula laid out by `latex.display`.
+FORMULAS = {f"rule-{o.id}": latex.display(o.rule) for o in OPTIMIZERS.values()}
+FORMULAS |= {f"schedule-{s.id}": latex.display(s.latex) for s in SCHEDULES.values()}
 HEADINGS = {name: name.split("-", 1)[1] for name in FORMULAS}
-
-# Known too wide at 1280 px (the main block holds 820 px of formula there):
-# rules of more than two lines' worth put on two. Each is an xfail until its
-# rule is broken into more lines (visualizer/optimizers.py).
-TOO_WIDE = {"rule-radam", "rule-rprop", "rule-adan", "rule-prodigy", "rule-schedule_free_adamw", "rule-lbfgs"}
 
 # Per formula container (`st-key-<name>`): what KaTeX made of it and its
 # width against the main block's content box.
@@ -119,21 +116,13 @@ def test_formula_renders(rendered, name):
     assert m["lines"] == expected_lines, f"{m['lines']} lines, the source has {expected_lines}"
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xfail(
-        strict=True, reason="page bug: this rule is wider than the main block at 1280 px, so it is cut "
-                            "(its display scrolls); break it into more lines of its gathered"))
-    if name in TOO_WIDE else name
-    for name in sorted(FORMULAS)])
+@pytest.mark.parametrize("name", sorted(FORMULAS))
 def test_formula_fits_the_main_block_at_1280(rendered, name):
     m = rendered["formulas"][name]
     assert m["left"] >= 0 and m["width"] <= m["available"], \
         f"{m['width']} px wide, the main block holds {m['available']} px (left edge at {m['left']} px)"
 
 
-@pytest.mark.xfail(strict=True, reason="KaTeX's display of most formulas is 2 px wider than its box, so where "
-                   "scroll bars take space (Chrome on Windows or a Linux desktop) a scroll bar shows under each "
-                   "rule; panels.surface_about avoids the same for surface formulas")
 def test_no_formula_scrolls_by_a_hair(rendered):
     hair = {name: m["width"] - m["box"] for name, m in rendered["formulas"].items()
             if name in FORMULAS and 0 < m["width"] - m["box"] <= 3}
