@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from visualizer.knobs import Knob
+from visualizer.knobs import Choice, Knob
 
 Point = tuple[float, float]
 Window = tuple[tuple[float, float], tuple[float, float]]
@@ -17,9 +17,10 @@ class Surface:
     """A 2D test problem.
 
     `fn(x, y, **params)` is pure jax.numpy and differentiable everywhere a
-    user can start, minima included; `params` are its continuous knobs (the
-    quadratic's `cond` and `angle`), which the sidebar shows and the engine
-    passes as arguments. `minima` lists every global minimum, where `fn`
+    user can start, minima included; `params` are its knobs (the quadratic's
+    `cond` and `angle`), which the sidebar shows; the numeric ones
+    (`knobs`) are arguments of `fn` and of the compiled programs, a `Choice`
+    (a model surface's data set) is not. `minima` lists every global minimum, where `fn`
     equals `min_value`; `saddles` the saddle points worth marking. `start`,
     `steps` and `runs` (scene-language run specs) make the default scene that
     tells this surface's story; `note` says what it teaches. `latex` is the
@@ -42,7 +43,7 @@ class Surface:
     runs: tuple[str, ...]
     note: str
     saddles: tuple[Point, ...] = ()
-    params: tuple[Knob, ...] = ()
+    params: tuple[Knob | Choice, ...] = ()
     # Colour and contour levels on a log scale: for surfaces whose values
     # span decades (Rosenbrock's valley is invisible on a linear scale).
     log_scale: bool = True
@@ -52,8 +53,13 @@ class Surface:
     def __post_init__(self):
         object.__setattr__(self, "defaults", {p.name: p.default for p in self.params})
 
-    def param(self, name: str) -> Knob:
+    def param(self, name: str) -> Knob | Choice:
         for p in self.params:
             if p.name == name:
                 return p
         raise KeyError(name)
+
+    @property
+    def knobs(self) -> tuple[Knob, ...]:
+        """The numeric parameters: arguments of `fn` and of compiled programs."""
+        return tuple(p for p in self.params if isinstance(p, Knob))

@@ -15,7 +15,7 @@ import streamlit as st
 
 import surfaces
 from visualizer import draft as drafts
-from visualizer.knobs import Knob
+from visualizer.knobs import Choice, Knob
 from visualizer.optimizers import OPTIMIZERS
 from visualizer.run import CHOICE, SWITCH, TEXT, display_labels
 from visualizer.scene import MAX_RUNS, Scene
@@ -108,8 +108,13 @@ def sidebar() -> None:
     sb.selectbox("Surface", list(surfaces.SURFACES), key="surface", on_change=_changed, args=("surface",),
                  format_func=lambda i: surfaces.SURFACES[i].name,
                  help="Another surface keeps the runs; the start, steps and window become its own.")
-    for knob in model.params:
-        _knob(sb, f"surface.{knob.name}", knob)
+    for param in model.params:
+        if isinstance(param, Choice):
+            _problem(sb, f"surface.{param.name}")
+            sb.selectbox(param.label, list(param.choices), key=f"surface.{param.name}", on_change=_changed,
+                         args=(f"surface.{param.name}",), help=param.help)
+        else:
+            _knob(sb, f"surface.{param.name}", param)
     if model.formula:
         _formula_box(sb)
     _runs_box(sb, d)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 
 import surfaces
 from visualizer.errors import SceneError
-from visualizer.knobs import FLOAT32_TINY, Knob, number_text
+from visualizer.knobs import FLOAT32_TINY, Choice, Knob, number_text
 from visualizer.optimizers import OPTIMIZERS
 from visualizer.run import CHOICE, NUMBER, SWITCH, TEXT, Run, RunKey
 from visualizer.scene import COORD, MAX_RUNS, STEPS, WINDOW, Scene
@@ -81,8 +81,9 @@ def values(draft: Draft) -> dict[str, object]:
     }
     for (x0, x1), names in ((window[0], ("window.x0", "window.x1")), (window[1], ("window.y0", "window.y1"))):
         out[names[0]], out[names[1]] = float(x0), float(x1)
-    for name, value in scene.surface_values().items():
-        out[f"surface.{name}"] = value
+    for param in surfaces.SURFACES[scene.surface].params:
+        value = scene.surface_params.get(param.name, param.default)
+        out[f"surface.{param.name}"] = value if isinstance(param, Choice) else float(value)
     for k in run.keys():
         value = run.values[k.name]
         if k.kind == SWITCH:
@@ -117,7 +118,7 @@ def knob_of(draft: Draft, control: str) -> Knob | None:
     if control.startswith("surface."):
         model = surfaces.SURFACES[draft.scene.surface]
         name = control.removeprefix("surface.")
-        return next((p for p in model.params if p.name == name), None)
+        return next((p for p in model.knobs if p.name == name), None)
     if control.startswith("run."):
         name = control.removeprefix("run.")
         key = next((k for k in draft.run.keys() if k.name == name), None)
@@ -171,8 +172,11 @@ def _apply(draft: Draft, key: str, value) -> Draft:
     if key == "surface":
         return change_surface(draft, value)
     if key.startswith("surface."):
-        return _with_scene(draft, scene.replace(surface_params={**scene.surface_params,
-                                                                 key.removeprefix("surface."): value}))
+        name = key.removeprefix("surface.")
+        param = surfaces.SURFACES[scene.surface].param(name)
+        if isinstance(param, Choice):
+            value = param.parse(str(value), f"surface {scene.surface}", "surface")
+        return _with_scene(draft, scene.replace(surface_params={**scene.surface_params, name: value}))
     if key == "f":
         return _with_scene(draft, scene.replace(formula=str(value)))
     if key == "window.on":

@@ -263,44 +263,84 @@ def _compile_group(model: surfaces.Surface, members: tuple[Member, ...], length:
 
 
 class _ProgramCache:
-    """Entries by key, least recently used dropped first. Missing entries are
-    made together, by one call of `make`, under one lock: two sessions asking
-    for the same new program at once compile it once (the other waits and
-    reuses it), and compiling is CPU-bound anyway, so it gains nothing from
-    running two at once."""
+    """Entries by key, least recently used dropped first, at most `size`.
+
+    Missing entries are made by `make`, one call for all the keys a caller
+    lacks (so a scene's new optimizers compile together), under a lock per
+    key, not one for the cache: two sessions asking for the same new program
+    at once compile it once (the second waits for the first and reuses what
+    it made), while sessions that need different programs compile them at
+    the same time, so nobody waits on another visitor's formula. A caller
+    that finds some of its keys being made by another waits only for those,
+    after making the rest itself; if that maker failed, it makes them itself.
+
+    `waiting()` tells whether the calling thread is, right now, waiting for
+    a program another session is compiling (for a page to say so)."""
 
     def __init__(self, size: int):
         self._size = size
         self._entries: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-        self._make_lock = threading.Lock()
+        self._lock = threading.Lock()  # guards _entries and _making, never held while making
+        self._making: dict = {}  # key -> threading.Event set when its maker is done
+        self._waiters: set[int] = set()  # idents of threads waiting for another's make
 
     def _lookup(self, keys, accept) -> dict:
-        with self._lock:
-            found = {}
-            for key in keys:
-                if key in self._entries and accept(key, self._entries[key]):
-                    self._entries.move_to_end(key)
-                    found[key] = self._entries[key]
-            return found
+        found = {}
+        for key in keys:
+            if key in self._entries and accept(key, self._entries[key]):
+                self._entries.move_to_end(key)
+                found[key] = self._entries[key]
+        return found
 
     def get_many(self, keys: Sequence, make: Callable[[tuple], Sequence],
                  accept: Callable[[object, object], bool] = lambda key, entry: True) -> list:
         """The entries of `keys` (distinct); `make(missing keys)` returns the
         entries of those not cached, or cached but not `accept`ed, in order."""
-        found = self._lookup(keys, accept)
-        if len(found) < len(keys):
-            with self._make_lock:
-                found.update(self._lookup([k for k in keys if k not in found], accept))
-                missing = tuple(k for k in keys if k not in found)
-                if missing:
-                    made = dict(zip(missing, make(missing), strict=True))
+        found: dict = {}
+        wanted = list(keys)
+        while wanted:
+            with self._lock:
+                found.update(self._lookup(wanted, accept))
+                mine, theirs = [], []
+                for key in wanted:
+                    if key in found:
+                        continue
+                    if key in self._making:
+                        theirs.append(self._making[key])
+                    else:
+                        self._making[key] = threading.Event()
+                        mine.append(key)
+            if mine:
+                try:
+                    made = dict(zip(mine, make(tuple(mine)), strict=True))
                     with self._lock:
                         self._entries.update(made)
                         while len(self._entries) > self._size:
                             self._entries.popitem(last=False)
                     found.update(made)
+                finally:
+                    with self._lock:
+                        for key in mine:
+                            self._making.pop(key).set()
+            if theirs:
+                me = threading.get_ident()
+                self._waiters.add(me)
+                try:
+                    for done in theirs:
+                        done.wait()
+                finally:
+                    self._waiters.discard(me)
+            wanted = [k for k in wanted if k not in found]
         return [found[k] for k in keys]
+
+    def waiting(self, thread: int | None = None) -> bool:
+        """Whether `thread` (default: the calling one) waits for a program
+        that another session is compiling."""
+        return (threading.get_ident() if thread is None else thread) in self._waiters
+
+    def compiling(self) -> int:
+        """How many programs are being compiled now, by every session."""
+        return len(self._making)
 
     def __len__(self):
         return len(self._entries)
@@ -393,7 +433,7 @@ def _argument_shapes(model, optimizer_id, length) -> RunArguments:
         noise=jax.ShapeDtypeStruct((length, 2), F32),
         clip_value=scalar,
         clip_norm=scalar,
-        surface={p.name: scalar for p in model.params},
+        surface={p.name: scalar for p in model.knobs},
         f_min=scalar,
     )
 

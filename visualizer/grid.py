@@ -30,7 +30,7 @@ def sample(surface, params: dict, window=None, points: int = GRID_POINTS):
     (x0, x1), (y0, y1) = window or surface.window
     xs = np.linspace(x0, x1, points, dtype=np.float32)
     ys = np.linspace(y0, y1, points, dtype=np.float32)
-    values = {p.name: np.float32(params.get(p.name, p.default)) for p in surface.params}
+    values = {p.name: np.float32(params.get(p.name, p.default)) for p in surface.knobs}
     z = np.asarray(_evaluator(surface.fn)(xs, ys, values), dtype=np.float32)
     z = np.where(np.isfinite(z), z, np.nan)
     return xs, ys, z

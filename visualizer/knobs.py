@@ -98,6 +98,37 @@ class Knob:
 FLOAT32_TINY = 1.1754943508222875e-38  # smallest normal float32: below it values flush to 0
 
 
+@dataclass(frozen=True)
+class Choice:
+    """A knob whose value is one of a few names (a data set, an activation)."""
+
+    name: str
+    default: str
+    choices: tuple[str, ...]
+    help: str = ""
+    title: str = ""
+
+    def __post_init__(self):
+        if self.default not in self.choices:
+            raise ValueError(f"{self.name}: default {self.default!r} not in {self.choices}")
+
+    @property
+    def label(self) -> str:
+        return self.title or self.name
+
+    def allowed(self) -> str:
+        return "one of " + ", ".join(self.choices)
+
+    def parse(self, text: str, where: str, key: str = "") -> str:
+        key = key or where.split()[0]
+        if text not in self.choices:
+            raise SceneError(f"{where}: {self.name}={show_text(text)} is not allowed; allowed: {self.allowed()}", key)
+        return text
+
+    def describe(self) -> dict:
+        return {"name": self.name, "default": self.default, "choices": list(self.choices), "help": self.help}
+
+
 def number_text(v: float) -> str:
     """A number as short as it reads exactly: 0.99999, 1e-08, 2147483647."""
     v = float(v)

@@ -30,8 +30,10 @@ def _table(header: list[str], rows: list[list]) -> str:
 
 
 def _knob(k) -> str:
-    from visualizer.knobs import number_text
+    from visualizer.knobs import Choice, number_text
 
+    if isinstance(k, Choice):
+        return f"`{k.name}` = {k.default}, one of {', '.join(k.choices)}"
     left = "(" if k.low_open else "["
     return f"`{k.name}` = {number_text(k.default)}, {left}{number_text(k.low)}, {number_text(k.high)}]"
 

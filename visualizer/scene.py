@@ -21,7 +21,7 @@ from urllib.parse import unquote_plus
 
 import surfaces
 from visualizer.errors import SceneError
-from visualizer.knobs import Knob, show_text
+from visualizer.knobs import Choice, Knob, show_text
 from visualizer.run import COORD_LIMIT, Run, atom, pairs, parse_run, text_atom
 from visualizer.variants import Explore
 
@@ -101,7 +101,7 @@ class Scene:
     def surface_values(self) -> dict[str, float]:
         """The surface's own knobs (cond, angle) with defaults filled in."""
         model = surfaces.SURFACES[self.surface]
-        return {p.name: float(self.surface_params.get(p.name, p.default)) for p in model.params}
+        return {p.name: float(self.surface_params.get(p.name, p.default)) for p in model.knobs}
 
     def start_of(self, run: Run) -> tuple[float, float]:
         """Where `run` starts: its own x0/y0 where given, else the scene's start."""
@@ -152,7 +152,7 @@ def _parse_surface(raw: list[str], fields: dict, report) -> dict:
         raise SceneError(f"surface: unknown surface {show_text(surface_id)}; allowed: "
                          f"{', '.join(surfaces.SURFACES)}", "surface")
     model = surfaces.SURFACES[surface_id]
-    params: dict[str, object] = {p.name: float(p.default) for p in model.params}
+    params: dict[str, object] = {p.name: _default(p) for p in model.params}
     allowed = [p.name for p in model.params] + ["window"]
     where = f"surface {surface_id}"
     seen = set()
@@ -173,6 +173,10 @@ def _parse_surface(raw: list[str], fields: dict, report) -> dict:
     if "window" in params:  # last, so the canonical form is stable whatever order came in
         params["window"] = params.pop("window")
     return {"surface": surface_id, "surface_params": params}
+
+
+def _default(param):
+    return param.default if isinstance(param, Choice) else param.coerce(param.default)
 
 
 def _parse_window(values: list[str], where: str):
@@ -399,8 +403,7 @@ def _fill_defaults(name: str, fields: dict) -> None:
     window, start, steps and runs."""
     if name == "surface":
         fields.setdefault("surface", DEFAULT_SURFACE)
-        fields.setdefault("surface_params", {p.name: float(p.default)
-                                             for p in surfaces.SURFACES[fields["surface"]].params})
+        fields.setdefault("surface_params", {p.name: _default(p) for p in surfaces.SURFACES[fields["surface"]].params})
     elif name == "f" and surfaces.SURFACES[fields["surface"]].formula:
         fields.setdefault("formula", surfaces.CUSTOM_DEFAULT_FORMULA)
     elif name in ("start", "steps", "run"):

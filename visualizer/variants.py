@@ -172,7 +172,7 @@ def axis_knobs(scene, run) -> dict[str, Knob]:
             continue
         if key.kind in (NUMBER, SWITCH):
             out[key.name] = key.knob
-    for knob in surfaces.SURFACES[scene.surface].params:
+    for knob in surfaces.SURFACES[scene.surface].knobs:
         out[knob.name] = knob
     return out
 

@@ -69,7 +69,8 @@ def surfaces_command(args) -> int:
     for r in rows:
         minima = [point(p) for p in r["minima"]] or ["unknown"]
         minima += ["saddle " + point(p) for p in r["saddles"]]
-        params = [f"{p['name']}={num(p['default'])} in [{num(p['range'][0])}, {num(p['range'][1])}]"
+        params = [f"{p['name']}={p['default']} in {{{', '.join(p['choices'])}}}" if "choices" in p
+                  else f"{p['name']}={num(p['default'])} in [{num(p['range'][0])}, {num(p['range'][1])}]"
                   for p in r["params"]]
         if "formula" in r:
             params = ["f=<formula> (see below)"]
