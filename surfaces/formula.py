@@ -21,9 +21,19 @@ Every input is bounded before and while it is parsed: its length (checked
 first), its characters, the nesting depth (parentheses, unary signs and
 exponents each count one level, counted as the parser descends, so no input
 recurses deeply), the number of nodes, the size of number literals, the value
-of constant exponents and the height of power towers. Nothing is evaluated
-while parsing except constant exponents, in float64 numpy with overflow
-turned into inf; so every rejection is fast.
+of constant exponents, the height of power towers, and the formula's compile
+cost (below). Nothing is evaluated while parsing except constant exponents,
+in float64 numpy with overflow turned into inf; so every rejection is fast.
+
+Compile cost. What XLA compiles for a formula is its value, gradient and
+Hessian (the minima estimate and Newton's method take second derivatives),
+and XLA's compile time is about linear in the number of operations of that
+program: ~1.4 ms an operation on a 2-core machine, 2.2 s for the 1436 of
+`tan(x^70*y) + ... + tan(x^97*y)`, whatever the operations are. Each node
+adds a fixed number of them (`COST`, measured once per kind with
+`jax.make_jaxpr` of `jacfwd(grad(f))`; tests/test_formula_cost.py checks the
+sum against the real count), so the parser adds them up as it builds the
+tree and stops at MAX_COST, before anything is traced or compiled.
 """
 
 from __future__ import annotations
@@ -49,6 +59,12 @@ MAX_NUMBER_CHARS = 24  # characters of one number literal
 MAX_CONSTANT = 1e6  # largest number literal
 MAX_EXPONENT = 100.0  # largest |p| of a constant exponent
 MAX_POWER_TOWER = 2  # stacked powers: a^b^c (two) is fine, a^b^c^d is not
+# Compile cost, in operations of the formula's Hessian program (see the
+# module's docstring). The costliest formulas under 450 compile in 1.2-1.6 s
+# for the page (its minima estimate and three optimizers) on a 2-core
+# machine; every surface of the catalog written as a formula costs less
+# than 320 (Goldstein-Price 307, Ackley 182, Rosenbrock 105).
+MAX_COST = 450
 CACHE_SIZE = 256  # compiled formulas kept
 _ECHO = 20  # characters of an offending token quoted in a message
 
@@ -297,6 +313,7 @@ class _Parser:
         self.tok = next(self._tokens)
         self.depth = 0
         self.nodes = 0
+        self.cost = COST_BASE
 
     def parse(self) -> Node:
         if self.tok.kind == "end":
@@ -304,6 +321,11 @@ class _Parser:
         node = self.sum()
         if self.tok.kind != "end":
             self.not_an_operator()
+        if self.cost > MAX_COST:  # checked last, so a malformed formula hears what is wrong with it
+            raise FormulaError(
+                f"formula is too costly to compile: about {self.cost} operations with its derivatives, "
+                f"the limit is {MAX_COST}; use fewer terms, functions or variable exponents"
+            )
         return node
 
     # -- helpers
@@ -321,6 +343,7 @@ class _Parser:
         self.nodes += 1
         if self.nodes > MAX_NODES:
             raise FormulaError(f"formula has more than {MAX_NODES} parts (at column {self.prev.col}); simplify it")
+        self.cost += _node_cost(node)
         return node
 
     def not_an_operator(self) -> None:
@@ -465,6 +488,59 @@ def _children(node: Node) -> tuple[Node, ...]:
     if isinstance(node, Call):
         return node.args
     return ()
+
+
+# What each node adds to the Hessian program (operations of jacfwd(grad(f)),
+# jax 0.10; an operand that is x, y or a number adds nothing of its own).
+COST_BASE = 40  # the program around any formula
+COST = {
+    "+": 5, "-": 6, "*": 14, "/": 30, "neg": 3,
+    "c+": 2, "c-": 3, "c*": 3, "c/": 19,  # one operand constant ("c/" when it is the numerator)
+    "^int": 16,  # a constant integer exponent: lax.integer_pow
+    "^const": 19,  # another constant exponent
+    "^var": 51,  # an exponent that depends on x or y: exp(b log a) and its derivatives
+    "sin": 13, "cos": 14, "tan": 14, "exp": 8, "log": 11, "log2": 15, "log10": 14, "sqrt": 28,
+    "abs": 9, "sign": 2, "tanh": 19, "sinh": 12, "cosh": 12, "arcsin": 20, "arccos": 23,
+    "arctan": 17, "sigmoid": 16,
+    "min": 38, "max": 38,  # per argument after the first
+}
+
+
+def _node_cost(node: Node) -> int:
+    """What `node` itself adds to the compiled program (its children count
+    for themselves)."""
+    if isinstance(node, (Num, Name)) or _fold(node) is not None:
+        return 0  # x, y, or a constant (folded before XLA sees it)
+    if isinstance(node, Neg):
+        return COST["neg"]
+    if isinstance(node, BinOp):
+        if node.op != "^":
+            left, right = _fold(node.left) is not None, _fold(node.right) is not None
+            if node.op == "/" and left:
+                return COST["c/"]
+            if left or right:  # by a constant: no product rule, no quotient rule
+                return COST["c" + node.op]
+            return COST[node.op]
+        exponent = _fold(node.right)
+        if exponent is None:
+            return COST["^var"]
+        return COST["^int"] if float(exponent).is_integer() else COST["^const"]
+    if isinstance(node, Call):
+        return COST[node.func] * max(1, len(node.args) - 1)
+    return 0
+
+
+def formula_cost(node: Node) -> int:
+    """The compile cost of a tree (see the module's docstring)."""
+    return COST_BASE + sum(_node_cost(n) for n in _walk(node))
+
+
+def _walk(node: Node) -> Iterator[Node]:
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(_children(n))
 
 
 _NP_BINARY = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "^": np.power}

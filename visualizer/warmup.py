@@ -32,14 +32,84 @@ _LOG = get_logger(__name__)  # Streamlit's: shows in the server's console
 WARM_UP_TIMEOUT_S = 60.0
 
 
+# The persistent compilation cache: where (a deploy points replicas at one
+# shared folder) and how big. Every distinct program adds ~70 KB; JAX drops
+# the least recently used files past the bound (its own setting, which needs
+# the `filelock` package).
+CACHE_DIR_ENV = "OPTVIZ_JAX_CACHE_DIR"  # a folder; "off" for no disk cache
+CACHE_MAX_MB_ENV = "OPTVIZ_JAX_CACHE_MAX_MB"
+CACHE_MAX_MB = 256
+
+
+def cache_settings() -> tuple[str | None, int]:
+    """(folder or None for no disk cache, bound in bytes), from the
+    environment; a malformed bound is logged and the default used."""
+    path = os.environ.get(CACHE_DIR_ENV, "").strip() or os.path.join(tempfile.gettempdir(), "optviz-jax-cache")
+    raw = os.environ.get(CACHE_MAX_MB_ENV, "").strip()
+    try:
+        megabytes = float(raw) if raw else CACHE_MAX_MB
+        if not (megabytes >= 0 and megabytes < 1e7):
+            raise ValueError(raw)
+    except ValueError:
+        _LOG.warning("%s=%r is not a size in MB; using %d", CACHE_MAX_MB_ENV, raw, CACHE_MAX_MB)
+        megabytes = CACHE_MAX_MB
+    if path.lower() in ("off", "none", "0") or megabytes == 0:
+        return None, 0
+    return os.path.abspath(path), int(megabytes * 2**20)
+
+
+def _writable(path: str) -> str | None:
+    """None if a file can be written in `path` (created if missing), else why not."""
+    try:
+        os.makedirs(path, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".probe-"):
+            pass
+        return None
+    except OSError as exc:
+        return f"{type(exc).__name__}: {exc.strerror or exc}"
+
+
+def _prune(path: str, max_bytes: int) -> None:
+    """Without `filelock` JAX cannot bound the folder; keep it under the
+    bound at start-up instead, oldest files first."""
+    try:
+        files = [e for e in os.scandir(path) if e.is_file() and not e.name.startswith(".")]
+        files.sort(key=lambda e: e.stat().st_mtime)
+        total = sum(e.stat().st_size for e in files)
+        for entry in files:
+            if total <= max_bytes:
+                break
+            total -= entry.stat().st_size
+            os.unlink(entry.path)
+    except OSError as exc:
+        _LOG.warning("could not prune the compilation cache in %s: %s", path, exc)
+
+
 @functools.cache
 def persistent_compilation_cache() -> str:
     """Compiled programs also go to disk, so a restarted server (Community
     Cloud wakes a sleeping app in a new process) loads them instead of
-    compiling again. Once per process."""
+    compiling again. Once per process; returns the folder, or "" when the
+    disk cache is off (switched off, or the folder cannot be written: a
+    read-only or full disk then costs compile time, never an error). A disk
+    that fills up later is JAX's to handle: it warns and compiles on."""
     import jax
 
-    path = os.path.join(tempfile.gettempdir(), "optviz-jax-cache")
+    path, max_bytes = cache_settings()
+    if path is None:
+        return ""
+    problem = _writable(path)
+    if problem is not None:
+        _LOG.warning("compilation cache off: cannot write to %s (%s)", path, problem)
+        return ""
+    try:
+        import filelock  # noqa: F401 - JAX's bound needs it
+
+        jax.config.update("jax_compilation_cache_max_size", max_bytes)
+    except ImportError:
+        _LOG.warning("the filelock package is missing: the compilation cache in %s is pruned "
+                     "to %d MB at start-up only", path, max_bytes // 2**20)
+        _prune(path, max_bytes)
     jax.config.update("jax_compilation_cache_dir", path)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     return path
@@ -65,7 +135,12 @@ def warm_up() -> float:
 @asynccontextmanager
 async def lifespan(app, timeout_s: float | None = None):
     """`st.App` start-up hook: warm up, then let the server accept
-    connections. A failed or overlong warm-up is logged, never fatal."""
+    connections. A failed or overlong warm-up is logged, never fatal.
+    It also puts the check of widget values from the browser in place
+    (`visualizer.widget_guard`) before the first session can send any."""
+    from visualizer import widget_guard
+
+    widget_guard.install()
     try:
         seconds = await asyncio.wait_for(asyncio.to_thread(warm_up), timeout_s or WARM_UP_TIMEOUT_S)
         _LOG.info("warm-up done in %.2f s", seconds)
