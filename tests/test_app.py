@@ -8,7 +8,13 @@ and `view` what the player opens with.
 
 The sidebar shows one run's controls at a time; widget keys are the draft's
 control keys (visualizer/draft.py): `run.lr`, its typed twin `run.lr.typed`,
-`pick` for the run shown, buttons `add`, `duplicate`, `remove`.
+`pick` for the run shown, buttons `add`, `duplicate`, `remove`. A numeric
+control is a slider (a `select_slider` over fixed stops for decay rates and
+log-scale knobs, `controls.slider_stops`) beside a text box, its typed twin,
+holding the value as text ("0.001", "1e-08"). Start, steps and the plot
+window sit in the expander "Start, steps and plot window", after the runs; the
+window's edges are drawn only while "Zoom to my own window" is checked.
+Presentation mode (`present=1`) draws no sidebar.
 
 How the page sees its address under AppTest: the app parses the raw query
 string on the script-run context (`get_script_run_ctx().query_string`).
@@ -39,9 +45,11 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Widget
 
 from visualizer import Scene, landmarks, simulate
-from visualizer.optimizers import OPTIMIZERS
+from visualizer.controls import slider_stops
+from visualizer.knobs import number_text
+from visualizer.optimizers import DECAY_STOPS, LR, OPTIMIZERS
 from visualizer.results import summarize
-from visualizer.run import CLIP_NORM
+from visualizer.run import CLIP_NORM, CLIP_VALUE, NOISE
 from visualizer.scene import MAX_RUNS, Viewer, parse_lenient
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -120,6 +128,32 @@ def pick(at: AppTest, index: int) -> AppTest:
     return run_ok(at)
 
 
+def type_in(at: AppTest, control: str, text: str) -> AppTest:
+    """Type `text` into the text box `control` (a typed twin) and press Enter."""
+    at.text_input(control).input(text)
+    return run_ok(at)
+
+
+def sidebar_order(at: AppTest) -> list[str]:
+    """The sidebar's widgets by key and its expanders by title, top to bottom."""
+    out = []
+    for node in at.sidebar:
+        if getattr(node, "type", "") == "expander":
+            out.append(f"expander: {node.label}")
+        elif isinstance(node, Widget) and node.key:
+            out.append(node.key)
+    return out
+
+
+def expander_keys(at: AppTest, title: str) -> list[str]:
+    (box,) = [e for e in at.sidebar.expander if e.label == title]
+    return [w.key for w in box if isinstance(w, Widget) and w.key]
+
+
+SCENE_BOX = "Start, steps and plot window"
+WINDOW_EDGES = ("window.x0", "window.x1", "window.y0", "window.y1")
+
+
 @pytest.fixture(scope="module")
 def default_scene() -> Scene:
     return Scene.default()
@@ -194,6 +228,32 @@ def test_sidebar_shows_one_runs_controls(app):
     assert "run.momentum" not in shown and "run.b1" not in shown, "run 1 is SGD: no hyperparameters"
     assert "run.clip_norm" not in shown and "run.x0" not in shown, "switched-off settings hide their sliders"
     assert app.radio("pick").options == ["1 · SGD", "2 · Momentum", "3 · Adam"]
+    # a numeric control: a slider beside a text box holding its value as text, its label collapsed
+    assert app.select_slider("run.lr").value == 0.001 and app.text_input("run.lr.typed").value == "0.001"
+    assert app.text_input("run.lr.typed").proto.label_visibility.value == \
+        app.text_input("run.lr.typed").proto.label_visibility.COLLAPSED
+
+
+def test_sidebar_order(app):
+    """Lesson picker, Surface, its knobs, formula, then the runs (pick, the
+    run buttons, the run's box), then start, steps and window in an expander."""
+    order = sidebar_order(app)
+    run_box = order[order.index("run.optimizer"):order.index("run.label") + 1]
+    assert order == ["lesson", "surface", "pick", "add", "duplicate", "remove", *run_box,
+                     f"expander: {SCENE_BOX}", "start.x", "start.y", "steps", "window.on"], order
+    assert run_box[:3] == ["run.optimizer", "run.lr", "run.lr.typed"]
+    assert expander_keys(app, SCENE_BOX) == ["start.x", "start.y", "steps", "window.on"]
+    (box,) = app.sidebar.expander
+    assert box.proto.expanded is False, "closed until opened"
+    app.selectbox("surface").set_value("custom")
+    run_ok(app)
+    order = sidebar_order(app)
+    assert order[:3] == ["lesson", "surface", "f"] and order.index("f") < order.index("pick")
+    app.selectbox("surface").set_value("quadratic")
+    run_ok(app)
+    order = sidebar_order(app)
+    assert order[:6] == ["lesson", "surface", "surface.cond", "surface.cond.typed", "surface.angle",
+                         "surface.angle.typed"], order
 
 
 # ---------------------------------------------------------------- controls
@@ -204,33 +264,127 @@ def test_learning_rate_slider_and_typed_twin(app, default_scene):
     app.select_slider("run.lr").set_value(0.002)
     run_ok(app)
     s = scene(app)
-    assert s.runs[0].lr == 0.002 and app.number_input("run.lr.typed").value == 0.002
+    assert s.runs[0].lr == 0.002 and app.text_input("run.lr.typed").value == "0.002"
     assert s.runs[1:] == default_scene.runs[1:], "other runs untouched"
     assert not np.array_equal(before, run_xy(app, 0)), "the path follows the learning rate"
     np.testing.assert_allclose(decode(payload(app)["runs"][0]["lr"]), 0.002, rtol=1e-6)
     # an exact value typed in the box, between the slider's stops
-    app.number_input("run.lr.typed").set_value(0.0023)
-    run_ok(app)
+    type_in(app, "run.lr.typed", "0.0023")
     assert scene(app).runs[0].lr == 0.0023 and app.select_slider("run.lr").value == 0.0023
     assert "run=sgd:lr=0.0023," in query(app)
-    # out of range: refused, said, and the boxes show the learning rate in use
-    app.number_input("run.lr.typed").set_value(5000.0)
-    run_ok(app)
+    # out of range: refused and said; the slider shows the learning rate in use, the box what was typed
+    type_in(app, "run.lr.typed", "5000")
     assert scene(app).runs[0].lr == 0.0023
     assert any("Learning rate" in e and "5000" in e for e in sidebar_errors(app)), sidebar_errors(app)
-    assert app.number_input("run.lr.typed").value == 0.0023
+    assert app.select_slider("run.lr").value == 0.0023
+    assert app.text_input("run.lr.typed").value == "5000", "the refused text stays to be fixed"
 
 
 def test_hyperparameter(app):
     pick(app, 1)
     before = run_xy(app, 1)
-    app.slider("run.momentum").set_value(0.5)
+    app.select_slider("run.momentum").set_value(0.5)
     run_ok(app)
     assert scene(app).runs[1].momentum == 0.5 and "momentum=0.5," in query(app)
     assert not np.array_equal(before, run_xy(app, 1))
-    app.number_input("run.momentum.typed").set_value(0.95)
+    type_in(app, "run.momentum.typed", "0.97")
+    assert scene(app).runs[1].momentum == 0.97 and app.select_slider("run.momentum").value == 0.97
+
+
+def test_typing_a_momentum_sets_it_exactly(app, default_scene):
+    pick(app, 1)
+    type_in(app, "run.momentum.typed", "0.95")
+    s = scene(app)
+    assert s.runs[1].momentum == 0.95, "0.95 exactly, not a nearby float or stop"
+    assert re.search(r"run=momentum:[^&]*momentum=0\.95(,|&|$)", query(app)), query(app)
+    assert (s.runs[0], s.runs[2]) == (default_scene.runs[0], default_scene.runs[2])
+    assert app.select_slider("run.momentum").value == 0.95 and app.text_input("run.momentum.typed").value == "0.95"
+    assert not app.sidebar.error
+    # a value between the slider's stops: exact too, and a stop of its own
+    type_in(app, "run.momentum.typed", " 0.955 ")
+    assert scene(app).runs[1].momentum == 0.955
+    assert app.select_slider("run.momentum").value == 0.955 and "0.955" in app.select_slider("run.momentum").options
+    assert app.text_input("run.momentum.typed").value == "0.955"
+
+
+def test_typing_text_that_is_no_number(app, default_scene):
+    pick(app, 1)
+    type_in(app, "run.momentum.typed", "abc")
+    assert scene(app) == default_scene, "nothing changes"
+    assert app.text_input("run.momentum.typed").value == "abc", "the text stays, to be fixed"
+    assert any("Momentum μ" in e and "'abc' is not a number" in e for e in sidebar_errors(app)), sidebar_errors(app)
+    assert app.select_slider("run.momentum").value == 0.9, "the slider shows the momentum in use"
+    run_ok(app)  # a rerun for another reason keeps both
+    assert app.text_input("run.momentum.typed").value == "abc" and sidebar_errors(app)
+    type_in(app, "run.momentum.typed", "0.8")
+    assert scene(app).runs[1].momentum == 0.8 and not app.sidebar.error
+    assert app.text_input("run.momentum.typed").value == "0.8"
+
+
+def test_a_typed_value_beyond_the_sliders_sweep(app):
+    type_in(app, "run.lr.typed", "100")  # allowed up to 1000; the slider sweeps 1e-5 to 10
+    assert scene(app).runs[0].lr == 100.0 and not app.sidebar.error
+    assert app.select_slider("run.lr").value == 100.0 and app.select_slider("run.lr").options[-1] == "100"
+    type_in(app, "run.lr.typed", "1e-7")
+    assert scene(app).runs[0].lr == 1e-7 and app.select_slider("run.lr").options[0] == "1e-07"
+    assert app.text_input("run.lr.typed").value == number_text(1e-7) == "1e-07"
+
+
+
+@pytest.mark.xfail(strict=True, reason="page bug: slider stops are labelled with %g (controls._short), so a typed "
+                   "0.01000001 and the stop 0.01 are both '0.01'; Streamlit maps a label to its last option, so "
+                   "the slider can no longer pick 0.01 (fix: label stops with knobs.number_text)")
+def test_a_typed_value_next_to_a_stop_leaves_the_stop_reachable(app):
+    type_in(app, "run.lr.typed", "0.01000001")
+    assert scene(app).runs[0].lr == 0.01000001
+    app.select_slider("run.lr").set_value(0.01)
     run_ok(app)
-    assert scene(app).runs[1].momentum == 0.95 and app.slider("run.momentum").value == 0.95
+    assert scene(app).runs[0].lr == 0.01, app.select_slider("run.lr").options
+
+
+# ---------------------------------------------------------------- slider stops
+
+DECAY_KNOBS = {f"{o.id}.{h.name}": h for o in OPTIMIZERS.values() for h in o.hypers
+               if h.name in ("momentum", "b1", "b2", "b3", "decay", "rho")}
+HYPER = {f"{o.id}.{h.name}": h for o in OPTIMIZERS.values() for h in o.hypers}
+
+
+@pytest.mark.parametrize("name", list(DECAY_KNOBS))
+def test_decay_rate_sliders_stop_at_fixed_rates(name):
+    knob = DECAY_KNOBS[name]
+    value = float(knob.default)
+    stops = slider_stops(knob, value)
+    assert stops == sorted(set(stops)) and value in stops and all(knob.contains(v) for v in stops)
+    assert [v for v in stops if v != value] == [v for v in DECAY_STOPS if knob.contains(v) and v != value]
+    assert {0.9, 0.95, 0.99, 0.999} <= set(stops)
+    assert slider_stops(knob, 0.955) == sorted({*stops, 0.955} - ({value} - set(DECAY_STOPS))), \
+        "a typed rate between the stops is a stop of its own"
+
+
+@pytest.mark.xfail(strict=True, reason="page bug: DECAY_STOPS (visualizer/optimizers.py) puts 0.995 and 0.998 "
+                   "between 0.99 and 0.999, and 0.9995 between 0.999 and 0.9999, so the decades are 3 and 2 steps "
+                   "apart instead of 1 (and unevenly)")
+def test_decay_rate_slider_puts_0_99_0_999_0_9999_one_step_apart(app):
+    pick(app, 2)  # Adam
+    options = app.select_slider("run.b2").options
+    at = [options.index(v) for v in ("0.99", "0.999", "0.9999")]
+    assert (at[1] - at[0], at[2] - at[1]) == (1, 1), options
+
+
+@pytest.mark.parametrize(("knob", "low", "high", "zero"), [
+    (LR, 1e-5, 10.0, False), (HYPER["adam.eps"], 1e-12, 1.0, False), (CLIP_VALUE, 0.01, 1000.0, False),
+    (CLIP_NORM, 0.01, 1000.0, False), (NOISE, 0.001, 1000.0, True), (HYPER["newton.damping"], 1e-4, 1e4, True),
+], ids=["lr", "eps", "clip_value", "clip_norm", "noise", "damping"])
+def test_log_sliders_sweep_a_useful_range(knob, low, high, zero):
+    stops = slider_stops(knob, float(knob.default))
+    assert (0.0 in stops) is zero
+    swept = [v for v in stops if v]
+    assert (swept[0], swept[-1]) == (low, high)
+    assert all(v / u <= 5 / 3 for u, v in zip(swept, swept[1:], strict=False)), "round values, 1-1.5-2-3-5-7"
+    # any allowed value can still be typed, and the slider then holds it
+    for typed in (knob.high, low / 10):
+        if knob.contains(typed):
+            assert typed in slider_stops(knob, typed)
 
 
 def test_schedule_and_its_parameters(app):
@@ -274,8 +428,7 @@ def test_clip_by_norm(app):
     run_ok(app)
     assert scene(app).runs[0].clip_norm == 3.0
     assert payload(app)["runs"][0]["clip_norm"] == 3.0
-    app.number_input("run.clip_norm.typed").set_value(1e-50)  # 0 in float32: refused
-    run_ok(app)
+    type_in(app, "run.clip_norm.typed", "1e-50")  # 0 in float32: refused
     assert scene(app).runs[0].clip_norm == 3.0 and any("Clip norm" in e for e in sidebar_errors(app))
     app.checkbox("run.clip_norm.on").uncheck()
     run_ok(app)
@@ -301,8 +454,7 @@ def test_own_start(app, default_scene):
     run_ok(app)
     assert {"run.x0", "run.y0", "run.x0.typed"} <= keys(app)
     assert (app.slider("run.x0").value, app.slider("run.y0").value) == default_scene.start, "starts where it was"
-    app.number_input("run.x0.typed").set_value(0.5)
-    run_ok(app)
+    type_in(app, "run.x0.typed", "0.5")
     s = scene(app)
     assert (s.runs[0].x0, s.runs[0].y0) == (0.5, 2.0) and s.start == default_scene.start
     assert payload(app)["runs"][0]["start"] == [0.5, 2.0] and tuple(run_xy(app, 0)[0]) == (0.5, 2.0)
@@ -368,8 +520,7 @@ def test_condition_number_and_angle(app):
     assert not np.array_equal(z0, decode(payload(app)["surface"]["z"])), "the surface grid follows cond"
     app.slider("surface.angle").set_value(45.0)
     run_ok(app)
-    app.number_input("surface.cond.typed").set_value(25.0)
-    run_ok(app)
+    type_in(app, "surface.cond.typed", "25")
     assert "surface=quadratic:cond=25,angle=45&" in query(app)
 
 
@@ -424,9 +575,10 @@ def test_run_count_limits(app):
 def test_pick_shows_another_runs_controls(app, default_scene):
     pick(app, 2)
     assert app.selectbox("run.optimizer").value == "adam"
-    assert app.slider("run.b1").value == 0.9 and app.select_slider("run.lr").value == 0.05
+    assert app.select_slider("run.b1").value == 0.9 and app.select_slider("run.lr").value == 0.05
     assert app.text_input("run.label").value == "Adam"
-    app.slider("run.b1").set_value(0.8)
+    assert (app.select_slider("run.b1").label, app.select_slider("run.eps").label) == ("β₁ (b1)", "ε (eps)")
+    app.select_slider("run.b1").set_value(0.8)
     run_ok(app)
     s = scene(app)
     assert s.runs[2].b1 == 0.8 and s.runs[:2] == default_scene.runs[:2], "the change goes to the run shown"
@@ -456,8 +608,22 @@ def test_custom_formula_good_and_bad(app):
     assert scene(app).formula == "sin(x) * cos(y)" and not app.sidebar.error
 
 
+def test_window_edges_appear_only_after_zoom_to_my_own_window(app):
+    assert app.checkbox("window.on").label == "Zoom to my own window" and not app.checkbox("window.on").value
+    assert not {*WINDOW_EDGES} & keys(app), "the surface's own window: no edges to edit"
+    app.checkbox("window.on").check()
+    run_ok(app)
+    shown = expander_keys(app, SCENE_BOX)
+    assert shown[:4] == ["start.x", "start.y", "steps", "window.on"] and sorted(shown[4:]) == sorted(WINDOW_EDGES)
+    assert [app.number_input(k).value for k in WINDOW_EDGES] == [-2.0, 2.0, -1.0, 3.0], "the surface's window"
+    assert [app.number_input(k).label for k in WINDOW_EDGES] == ["x min", "x max", "y min", "y max"]
+    app.checkbox("window.on").uncheck()
+    run_ok(app)
+    assert not {*WINDOW_EDGES} & keys(app)
+
+
 def test_plot_window(app):
-    assert app.number_input("window.x1").disabled, "the surface's own window until switched on"
+    assert "window.x1" not in keys(app), "the surface's own window until switched on"
     app.checkbox("window.on").check()
     run_ok(app)
     assert not app.number_input("window.x1").disabled
@@ -568,13 +734,18 @@ def test_viewer_keys_reach_the_player(open_url):
     assert not re.search(r"(^|&)(view|step|speed|hide)=", p["query"]), p["query"]
     assert p["query"].endswith("&present=1&autoplay=1&loop=1")
     assert not at.error, errors(at)
-    # a control change keeps them; removing a run renumbers the hidden ones
+    assert not at.sidebar.children, "presentation mode draws nothing in the sidebar"
+    # outside presentation mode a control change keeps them; removing a run renumbers the hidden ones
+    at = open_url(VIEWER_LINK.replace("&present=1", ""))
+    assert payload(at)["viewer"] == {"step": 10, "speed": 2.0, "hide": [1, 2], "autoplay": True, "loop": True,
+                                     "present": False}
     pick(at, 1)
     at.button("remove").click()
     run_ok(at)
     p = payload(at)
     assert p["viewer"]["hide"] == [1] and len(p["runs"]) == 2, "Adam, now run 2, stays hidden"
-    assert (p["view"], p["viewer"]["step"], p["viewer"]["present"]) == ("3d", 10, True)
+    assert (p["view"], p["viewer"]["step"], p["viewer"]["autoplay"], p["viewer"]["loop"]) == ("3d", 10, True, True)
+    assert p["query"].endswith("&autoplay=1&loop=1")
     at.number_input("steps").set_value(5)
     run_ok(at)
     assert payload(at)["viewer"]["step"] is None, "a step beyond the last goes"

@@ -2,6 +2,10 @@
 control shows (`values`) and what each change does (`apply`, the run
 buttons, a start clicked on the plot).
 
+A numeric control's typed twin `<key>.typed` is a text box: it shows the value
+as text (`number_text`: "0.001", "1e-08") and sends what was typed as text,
+which `apply` parses; text it refuses stays in the box with its problem.
+
 Two invariants hold after any change: the draft's scene is valid (its
 canonical form parses to itself) and `apply` raises nothing; a value that is
 not allowed leaves the scene as it was and records a problem under the
@@ -11,6 +15,7 @@ control's key.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import replace
 
 import pytest
@@ -20,6 +25,7 @@ from hypothesis import strategies as st
 import surfaces
 from visualizer import draft as drafts
 from visualizer.draft import TYPED, apply, values
+from visualizer.knobs import number_text
 from visualizer.optimizers import OPTIMIZERS
 from visualizer.run import SETTINGS, Run
 from visualizer.scene import MAX_RUNS, Scene
@@ -91,10 +97,11 @@ def test_values_of_a_default_draft_are_its_scene(surface_id):
         assert shown["run.start.on"] is False
         # a switched-off own start shows where the run starts: the scene's start
         assert (shown["run.x0"], shown["run.y0"]) == tuple(model.start)
-        # every numeric control has its typed twin, showing the same value
+        # every numeric control has its typed twin, showing the same value as text that reads back exactly
         for key in numeric_controls(drafts.from_scene(scene, selected)):
             if not key.endswith(TYPED):
-                assert shown[key + TYPED] == shown[key], key
+                assert shown[key + TYPED] == number_text(shown[key]), key
+                assert float(shown[key + TYPED]) == shown[key], key
 
 
 def test_values_of_a_full_run():
@@ -159,39 +166,46 @@ def test_every_numeric_control_takes_a_value_in_range_and_refuses_the_rest():
             "run.lr.typed", "run.b1.typed"} <= set(controls)
     for control in controls:
         knob = drafts.knob_of(d, control)
+        base, typed = control.removesuffix(TYPED), control.endswith(TYPED)
         bad = [math.nan, math.inf, -math.inf, knob.high + abs(knob.high) + 1, knob.low - abs(knob.low) - 1, "x",
                None]
         if knob.low_open:
             bad.append(knob.low)
         if knob.integer:
             bad.append(knob.low + 0.5)
+        if typed:  # what a text box sends: the same numbers as text, and text that is no number
+            bad += [number_text(v) for v in bad if isinstance(v, float)] + ["", "  ", "abc", "1,5", "0x10", "1e999"]
         for value in bad:
-            problem = assert_rejected(d, apply(d, control, value), control)
+            after = apply(d, control, value)
+            problem = assert_rejected(d, after, control)
             assert knob.label in problem, problem
+            if typed and isinstance(value, str):
+                assert values(after)[control] == value, "the refused text stays in the box, to be fixed"
         good = knob.coerce(round((knob.low + knob.high) / 2) if knob.integer else (knob.low + knob.high) / 2)
-        after = apply(d, control, good)
-        assert not after.problems, (control, after.problems)
-        shown = values(after)
-        assert shown[control] == good and type(shown[control]) is type(good), control
-        assert shown[control.removesuffix(TYPED)] == shown[control.removesuffix(TYPED) + TYPED], "twins agree"
-        assert_valid(after)
+        for sent in [good, number_text(good)] if typed else [good]:
+            after = apply(d, control, sent)
+            assert not after.problems and not after.typed, (control, sent, after.problems)
+            shown = values(after)
+            assert shown[base] == good and type(shown[base]) is type(good), control
+            assert shown[base + TYPED] == number_text(good), "twins agree"
+            assert_valid(after)
 
 
 def test_a_problem_goes_when_the_control_gets_a_good_value():
     d = draft_of()
     d = apply(d, "run.lr", -1.0)
     assert "run.lr" in d.problems
-    d = apply(d, "run.lr.typed", 0.002)  # the typed twin clears the slider's problem: one control
+    d = apply(d, "run.lr.typed", "0.002")  # the typed twin clears the slider's problem: one control
     assert not d.problems and d.run.lr == 0.002
 
 
-@pytest.mark.parametrize("control", ["run.lr", "run.lr.typed"])
-def test_learning_rate_slider_and_typed_twin(control):
+@pytest.mark.parametrize(("control", "value"), [("run.lr", 0.0023), ("run.lr.typed", "0.0023")])
+def test_learning_rate_slider_and_typed_twin(control, value):
     d = draft_of()
-    after = apply(d, control, 0.0023)
+    after = apply(d, control, value)
     assert after.run.lr == 0.0023
     assert after.scene.runs[1:] == d.scene.runs[1:], "other runs untouched"
-    assert values(after)["run.lr"] == values(after)["run.lr.typed"] == 0.0023
+    assert values(after)["run.lr"] == 0.0023 and values(after)["run.lr.typed"] == "0.0023"
     assert "run=sgd:lr=0.0023," in after.scene.to_query()
 
 
@@ -199,6 +213,7 @@ def test_clip_norm_too_small_for_float32_is_refused():
     d = apply(draft_of(), "run.clip_norm.on", True)
     for control in ("run.clip_norm", "run.clip_norm.typed"):
         assert_rejected(d, apply(d, control, 1e-50), control)
+    assert_rejected(d, apply(d, "run.clip_norm.typed", "1e-50"), "run.clip_norm.typed")
     assert apply(d, "run.clip_norm", 1e-30).run.clip_norm == 1e-30, "small but a float32: taken"
     # zero is not "too small": it is below the open range
     assert_rejected(d, apply(d, "run.clip_norm", 0.0), "run.clip_norm")
@@ -213,17 +228,18 @@ def test_the_float32_problem_says_why():
 def test_surface_knobs():
     d = draft_of("surface=quadratic")
     d = apply(d, "surface.cond", 100.0)
-    d = apply(d, "surface.angle.typed", -45.0)
+    d = apply(d, "surface.angle.typed", "-45")
     assert d.scene.surface_params == {"cond": 100.0, "angle": -45.0}
     assert "surface=quadratic:cond=100,angle=-45&" in d.scene.to_query()
-    assert (values(d)["surface.cond"], values(d)["surface.angle.typed"]) == (100.0, -45.0)
+    assert (values(d)["surface.cond"], values(d)["surface.angle"], values(d)["surface.angle.typed"]) == \
+        (100.0, -45.0, "-45")
     assert_rejected(d, apply(d, "surface.cond", 0.5), "surface.cond")
 
 
 def test_start_moves_every_run_without_its_own_start():
     d = draft_of(FULL)
     d = apply(d, "start.x", 0.25)
-    d = apply(d, "start.y.typed", -0.75)
+    d = apply(d, "start.y.typed", "-0.75")
     assert d.scene.start == (0.25, -0.75)
     assert [d.scene.start_of(r) for r in d.scene.runs] == [(0.25, -0.75), (0.5, -0.5), (0.25, -0.75)]
     assert_rejected(d, apply(d, "start.x", 1e6), "start.x")
@@ -242,12 +258,66 @@ def test_steps_is_a_whole_number_and_drops_a_viewer_step_beyond_it():
 def test_integer_knobs():
     d = draft_of(FULL, selected=1)
     d = apply(d, "run.seed", 7.0)
-    d = apply(d, "run.step_size.typed", 30)
+    d = apply(d, "run.step_size.typed", "30")
     assert d.run.seed == 7 and isinstance(d.run.seed, int)
     assert d.run.step_size == 30 and isinstance(d.run.step_size, int)
     assert "seed=7," in d.scene.to_query() and "step_size=30," in d.scene.to_query()
     assert_rejected(d, apply(d, "run.seed", 7.5), "run.seed")
     assert_rejected(d, apply(d, "run.seed", -1), "run.seed")
+
+
+# ---------------------------------------------------------------- typed numbers
+
+
+def test_typing_a_decay_rate_sets_it_exactly():
+    d = draft_of(selected=1)  # Momentum, momentum 0.9
+    after = apply(d, "run.momentum.typed", "0.95")
+    assert after.run.momentum == 0.95 and not after.problems and not after.typed
+    assert re.search(r"[:,]momentum=0\.95(,|&|$)", after.scene.to_query()), after.scene.to_query()
+    shown = values(after)
+    assert (shown["run.momentum"], shown["run.momentum.typed"]) == (0.95, "0.95")
+    assert after.scene.runs[0] == d.scene.runs[0] and after.scene.runs[2] == d.scene.runs[2]
+    # between the slider's stops just as exactly
+    assert apply(d, "run.momentum.typed", "0.955").run.momentum == 0.955
+
+
+@pytest.mark.parametrize("text", ["0.001", " 0.001 ", "1e-3", "1E-3", ".001", "+0.001", "0.0010", "1e-03"])
+def test_any_way_of_writing_a_number_is_taken(text):
+    after = apply(draft_of(), "run.lr.typed", text)
+    assert after.run.lr == 0.001 and not after.problems and not after.typed
+    assert values(after)["run.lr.typed"] == "0.001", "the box then shows the value in its short form"
+
+
+def test_typed_boxes_show_each_value_as_short_exact_text():
+    shown = values(draft_of(selected=2))  # Adam
+    assert (shown["run.eps"], shown["run.eps.typed"]) == (1e-8, "1e-08")
+    assert (shown["run.b2.typed"], shown["run.lr.typed"]) == ("0.999", "0.05")
+    assert shown["steps.typed"] == str(shown["steps"]), "a whole number without '.0'"
+    assert shown["start.x.typed"] == number_text(shown["start.x"])
+
+
+@pytest.mark.parametrize("text", ["abc", "", "   ", "0,5", "1e999", "nan", "5000", "-0.01"])
+def test_refused_text_stays_in_the_box_with_a_problem(text):
+    d = draft_of()
+    after = apply(d, "run.lr.typed", text)
+    problem = assert_rejected(d, after, "run.lr.typed")
+    assert problem.startswith("Learning rate η: "), problem
+    shown = values(after)
+    assert shown["run.lr.typed"] == text, "what was typed stays, to be fixed"
+    assert shown["run.lr"] == d.run.lr, "the slider shows the rate in use"
+    fixed = apply(after, "run.lr.typed", "0.002")
+    assert fixed.run.lr == 0.002 and not fixed.problems and not fixed.typed
+    assert values(fixed)["run.lr.typed"] == "0.002"
+    slid = apply(after, "run.lr", 0.002)
+    assert not slid.problems and values(slid)["run.lr.typed"] == "0.002", "a slider move replaces the text too"
+
+
+def test_refused_text_says_what_is_wrong():
+    d = draft_of()
+    assert "'abc' is not a number" in apply(d, "run.lr.typed", "abc").problems["run.lr"]
+    assert "type a number" in apply(d, "run.lr.typed", " ").problems["run.lr"]
+    assert "5000 is not allowed" in apply(d, "run.lr.typed", "5000").problems["run.lr"]
+    assert "(0, 1000]" in apply(d, "run.lr.typed", "abc").problems["run.lr"], "and what is allowed"
 
 
 # ---------------------------------------------------------------- text
@@ -339,6 +409,10 @@ def test_a_rejected_value_of_one_run_is_not_shown_on_another():
     picked = apply(d, "pick", 1)
     assert values(picked)["run.label"] == "Momentum"
     assert not picked.problems, picked.problems
+    typed = apply(draft_of(), "run.lr.typed", "abc")
+    picked = apply(typed, "pick", 1)
+    assert values(picked)["run.lr.typed"] == number_text(picked.run.lr)
+    assert not picked.problems and not picked.typed, (picked.problems, picked.typed)
 
 
 def test_optimizer_change_keeps_lr_shared_hyperparameters_and_settings():
@@ -409,7 +483,7 @@ def test_own_start_switch_sets_x0_and_y0_together_from_the_scenes_start():
     on = apply(d, "run.start.on", True)
     assert (on.run.x0, on.run.y0) == (1.0, -6.0), "the own start begins where the run started"
     assert values(on)["run.start.on"] is True
-    moved = apply(on, "run.y0.typed", 2.5)
+    moved = apply(on, "run.y0.typed", "2.5")
     assert moved.scene.start_of(moved.run) == (1.0, 2.5)
     assert moved.scene.start_of(moved.scene.runs[1]) == (1.0, -6.0), "other runs keep the scene's start"
     still = apply(moved, "start.x", -3.0)
@@ -541,6 +615,9 @@ NUMBERS = st.one_of(
     st.none(),
     st.booleans(),
 )
+# What a typed twin sends: text, a number or not.
+TEXTS = st.sampled_from(["0.5", " 1e-3 ", "7", "7.0", "-0", "1E2", ".25", "abc", "", "  ", "1e999", "nan", "0,5"]) | \
+    st.from_regex(r"[+-]?[0-9]{0,3}\.?[0-9]{0,3}(e[+-]?[0-9]{1,2})?", fullmatch=True) | st.text(max_size=8)
 FORMULAS = st.sampled_from(["x^2 + y^2", "x^2 + (y", "sin(x) * cos(y)", "", "__import__('os')", "x +* y"]) | st.text(
     max_size=30)
 
@@ -562,20 +639,29 @@ def value_for(control: str, d: drafts.Draft):
     if base.endswith(".on"):
         return st.booleans()
     assert drafts.knob_of(d, base) is not None, control
-    return NUMBERS
+    return NUMBERS | TEXTS if control.endswith(TYPED) else NUMBERS
+
+
+def as_number(value):
+    """The number a control's value stands for (a typed twin sends text)."""
+    return float(value.strip()) if isinstance(value, str) else value
 
 
 def check_one_change(before: drafts.Draft, after: drafts.Draft, control: str, value) -> None:
     """What a change of `control` to `value` must have done."""
     key = control.removesuffix(TYPED)
     assert_valid(after)
+    shown = values(after)
     if key in after.problems:
         assert after.scene == before.scene, f"{key} refused but the scene changed"
+        if control.endswith(TYPED) and isinstance(value, str):
+            # in its box; a window edge refused for its order (no twin is drawn for one) stays in the edge's box
+            assert shown[control] == value or shown[key] == as_number(value), "refused text stays to be fixed"
         return
     knob = drafts.knob_of(before, key)
-    shown = values(after)
     if knob is not None and key != "pick":
-        assert shown[key] == knob.coerce(value), (key, value, shown[key])
+        assert shown[key] == knob.coerce(as_number(value)), (key, value, shown[key])
+        assert shown[key + TYPED] == number_text(shown[key]), "the box shows the value taken"
     elif key == "surface":
         assert after.scene.surface == value
         assert [r.optimizer for r in after.scene.runs] == [r.optimizer for r in before.scene.runs]

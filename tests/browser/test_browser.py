@@ -11,7 +11,10 @@ Screenshots of the main states go to artifacts/screens/; measured figures
 Widgets are found by their key (the draft's control keys, visualizer/draft.py):
 Streamlit puts `st-key-<key>` on each widget's container with every character
 other than [A-Za-z0-9_-] replaced by `-`, so `run.lr.typed` is
-`.st-key-run-lr-typed`; `key()` builds the selector.
+`.st-key-run-lr-typed`; `key()` builds the selector. A numeric control is a
+slider beside its typed twin, a text box holding the value as text; start,
+steps and the plot window sit in the closed expander "Start, steps and plot
+window" below the runs (`open_scene_box()` opens it).
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ import pytest
 
 from visualizer import Scene, simulate
 from visualizer import draft as drafts
-from visualizer.controls import log_grid
+from visualizer.controls import slider_stops
+from visualizer.knobs import number_text
 
 pytestmark = pytest.mark.browser
 
@@ -120,12 +124,22 @@ def run_box_title(page) -> str:
 
 def next_stop(run_index: int, scene: Scene) -> float:
     """The learning rate one ArrowRight on the lr slider gives: the next of
-    the slider's stops (a log grid of round values, and the current one)."""
+    the slider's stops (round values over its sweep, and the current one)."""
     d = drafts.from_scene(scene, run_index)
-    knob = drafts.knob_of(d, "run.lr")
     lr = scene.runs[run_index].lr
-    stops = sorted(set(log_grid(knob.low, knob.high, include_zero=knob.low == 0 and not knob.low_open)) | {lr})
+    stops = slider_stops(drafts.knob_of(d, "run.lr"), lr)
     return stops[stops.index(lr) + 1]
+
+
+SCENE_BOX = "Start, steps and plot window"
+
+
+def open_scene_box(page) -> None:
+    """Open the sidebar's expander of start, steps and window (closed at first)."""
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stExpander"]').filter(has_text=SCENE_BOX)
+    if not box.locator(key("steps")).first.is_visible():
+        box.get_by_text(SCENE_BOX).click()
+    box.locator(key("steps")).first.wait_for(state="visible")
 
 
 def ready_player(page, timeout_ms: int):
@@ -270,7 +284,7 @@ def test_lr_slider_changes_paths_and_address(page, app_server, warm, screens):
     settle(page, frame, before)
     after_q = wait_address(page, lambda a: a != before_q)
     assert Scene.from_query(after_q).runs[0].lr == lr1
-    assert float(page.locator(key("run.lr.typed") + " input").input_value()) == lr1, "the twin box follows"
+    assert page.locator(key("run.lr.typed") + " input").input_value() == number_text(lr1), "the twin box follows"
     assert Scene.from_query(after_q).runs[1:] == Scene.from_query(before_q).runs[1:]
     assert frame.evaluate("() => window.__playerStats.renders") >= 2
     shot(page, screens, "03-after-lr-move")
@@ -362,6 +376,7 @@ def test_set_start_by_clicking_the_contour(page, app_server, warm, screens):
     after_q = wait_address(page, lambda a: a.split("&run=")[0] != before_q.split("&run=")[0])
     x, y = Scene.from_query(after_q).start
     assert x == pytest.approx(-2 + 0.8 * 4, abs=0.1) and y == pytest.approx(3 - 0.3 * 4, abs=0.1)
+    open_scene_box(page)
     sx = float(page.locator(key("start.x") + " input").input_value())
     sy = float(page.locator(key("start.y") + " input").input_value())
     assert (sx, sy) == (pytest.approx(x, rel=1e-5), pytest.approx(y, rel=1e-5))
@@ -426,6 +441,7 @@ def test_typed_value_changes_paths_and_address(page, app_server, warm, screens):
     before_q = address(page)
     before = frame.evaluate(SIGNATURE_JS)
     box = page.locator(key("run.lr.typed") + " input")
+    assert box.get_attribute("type") in (None, "text"), "a text box: any number in any form"
     box.fill("0.0123")
     box.press("Enter")
     settle(page, frame, before)
@@ -437,6 +453,22 @@ def test_typed_value_changes_paths_and_address(page, app_server, warm, screens):
     # the slider shows the exact value too (a stop of its own between the round ones)
     assert page.locator(key("run.lr") + " input[type=range]").first.get_attribute("aria-valuetext") == "0.0123"
     shot(page, screens, "11-typed-lr")
+    # in exponent form: taken, and the box then shows the short form
+    before, before_q = frame.evaluate(SIGNATURE_JS), after_q
+    box.fill("2e-3")
+    box.press("Enter")
+    settle(page, frame, before)
+    assert Scene.from_query(wait_address(page, lambda a: a != before_q)).runs[0].lr == 0.002
+    page.wait_for_function(f"() => document.querySelector('{key('run.lr.typed')} input').value === '0.002'")
+    # text that is no number: the text stays in the box with a problem, the paths stay
+    before, before_q = frame.evaluate(SIGNATURE_JS), address(page)
+    box.fill("abc")
+    box.press("Enter")
+    alert = page.locator('[data-testid="stSidebar"] [data-testid="stAlertContentError"]')
+    alert.wait_for(timeout=30_000)
+    page.wait_for_selector(IDLE, state="attached", timeout=30_000)
+    assert "'abc' is not a number" in alert.inner_text()
+    assert box.input_value() == "abc" and address(page) == before_q and frame.evaluate(SIGNATURE_JS) == before
 
 
 def test_pick_shows_that_runs_controls(page, app_server, warm, screens):
@@ -449,8 +481,9 @@ def test_pick_shows_that_runs_controls(page, app_server, warm, screens):
     assert run_box_title(page) == "2 · Momentum"
     assert page.locator(key("run.optimizer") + " input").input_value() == "Momentum"
     assert page.locator(key("run.momentum")).count() == 1 and page.locator(key("run.b1")).count() == 0
-    assert float(page.locator(key("run.momentum.typed") + " input").input_value()) == scene.runs[1].hyper["momentum"]
-    assert float(page.locator(key("run.lr.typed") + " input").input_value()) == scene.runs[1].lr
+    assert page.locator(key("run.momentum.typed") + " input").input_value() == \
+        number_text(scene.runs[1].hyper["momentum"])
+    assert page.locator(key("run.lr.typed") + " input").input_value() == number_text(scene.runs[1].lr)
     assert page.locator(key("run.label") + " input").input_value() == "Momentum"
     assert address(page) == q, "showing another run's controls changes no scene"
     # a change now goes to run 2 only
@@ -461,6 +494,7 @@ def test_pick_shows_that_runs_controls(page, app_server, warm, screens):
     settle(page, frame, before)
     after = Scene.from_query(wait_address(page, lambda a: a != q))
     assert after.runs[1].hyper["momentum"] == 0.95
+    assert page.locator(key("run.momentum") + " input[type=range]").first.get_attribute("aria-valuetext") == "0.95"
     assert (after.runs[0], after.runs[2]) == (scene.runs[0], scene.runs[2])
     pick_run(page, 3)
     assert run_box_title(page) == "3 · Adam"
@@ -503,6 +537,8 @@ def test_present_link_loads_the_player(page, app_server, warm, screens):
     assert "present=1" in address(page).split("&")
     assert legend_runs(frame) == len(Scene.default().runs)
     assert page.locator('[data-testid="stAlert"]').count() == 0
+    assert not page.locator('[data-testid="stSidebar"]').is_visible(), "presentation mode hides the sidebar"
+    assert page.locator(key("run.lr")).count() == 0, "and draws no controls"
     assert page.problems == [], page.problems
     shot(page, screens, "14-present")
 
@@ -511,9 +547,9 @@ def test_present_link_loads_the_player(page, app_server, warm, screens):
 
 # What a teacher would see as broken in the sidebar, measured: a control
 # reaching beyond the sidebar; a label cut off (text wider than its box); a
-# value cut off in its box (the typed twin of a slider is narrow: 0.999 shown
-# as 0.99); blank space above a slider row (the twin's hidden label, wrapped
-# in its narrow column, still takes its height).
+# value cut off in its box (a slider's typed twin sits in a narrow column: it
+# once showed 0.999 as 0.99); blank space above a slider row (a twin's label
+# taking height in its narrow column: it once left ~43 px).
 SIDEBAR_FIT_JS = """() => {
   const sb = document.querySelector('[data-testid="stSidebarUserContent"]');
   const right = sb.getBoundingClientRect().right + 0.5;
@@ -551,8 +587,10 @@ def sidebar_shot(page, screens: Path, name: str, scroll_to: str | None = None) -
 @pytest.fixture(scope="module")
 def sidebar_1280(browser, app_server, warm, screens) -> dict:
     """The default scene on a 1280 x 720 screen: screenshots of the sidebar
-    (run 1 shown, then run 3, Adam, from its top and its end), and what
-    SIDEBAR_FIT_JS measured with each of the three runs shown."""
+    (run 1 shown, then run 3, Adam, from its top and its end, with typed
+    values 0.0123, 0.99995, 1.5e-10, then the expander of start, steps and
+    window opened with the window's edges), and what SIDEBAR_FIT_JS measured
+    in each of these states."""
     ctx = browser.new_context(viewport={"width": 1280, "height": 720})
     page = ctx.new_page()
     try:
@@ -566,6 +604,21 @@ def sidebar_1280(browser, app_server, warm, screens) -> dict:
         sidebar_shot(page, screens, "sidebar-1280-adam-middle", scroll_to=key("run.eps"))
         sidebar_shot(page, screens, "sidebar-1280-adam-end", scroll_to=key("run.label"))
         measured["Adam"] = page.evaluate(SIDEBAR_FIT_JS)
+        for control, text in (("run.lr.typed", "0.0123"), ("run.b2.typed", "0.99995"), ("run.eps.typed", "1.5e-10")):
+            box = page.locator(key(control) + " input")
+            box.fill(text)
+            box.press("Enter")
+            page.wait_for_function(f"() => document.querySelector('{key(control.removesuffix(drafts.TYPED))} input[type=range]')"
+                                   f".getAttribute('aria-valuetext') === '{text}'", timeout=30_000)
+        page.wait_for_selector(IDLE, state="attached", timeout=30_000)
+        sidebar_shot(page, screens, "sidebar-1280-adam-typed", scroll_to=key("run.eps"))
+        measured["Adam, typed values"] = page.evaluate(SIDEBAR_FIT_JS)
+        open_scene_box(page)
+        page.locator(key("window.on")).get_by_text("Zoom to my own window").click()
+        page.locator(key("window.x0")).first.wait_for(state="visible", timeout=30_000)
+        page.wait_for_selector(IDLE, state="attached", timeout=30_000)
+        sidebar_shot(page, screens, "sidebar-1280-scene-box", scroll_to=key("window.y1"))
+        measured["Start, steps and window"] = page.evaluate(SIDEBAR_FIT_JS)
     finally:
         ctx.close()
     return measured
@@ -580,15 +633,9 @@ def test_sidebar_controls_and_labels_fit_at_1280(sidebar_1280):
     assert _found(sidebar_1280, "cutLabels") == {}
 
 
-@pytest.mark.xfail(strict=True, reason="page bug: a slider's typed twin leaves 49 px for its text beside its "
-                   "clear button; 0.999 and 0.001 need 51 px and lose half their last digit, a typed 0.0123 "
-                   "shows as '0123' (visualizer/controls.py _knob, columns [3, 2])")
 def test_sidebar_typed_boxes_show_whole_values_at_1280(sidebar_1280):
     assert _found(sidebar_1280, "cutValues") == {}
 
 
-@pytest.mark.xfail(strict=True, reason="page bug: the typed twin's label is hidden, not collapsed; a long one "
-                   "('Learning rate η (exact)') wraps to 3 lines in its narrow column and leaves ~43 px blank "
-                   "above the slider (visualizer/controls.py _knob, label_visibility='hidden')")
 def test_sidebar_slider_rows_have_no_blank_space_at_1280(sidebar_1280):
     assert _found(sidebar_1280, "gaps") == {}
