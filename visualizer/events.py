@@ -47,6 +47,47 @@ def start_event(value, run_count: int) -> StartEvent | None:
         return None
 
 
+class InsideEvent(NamedTuple):
+    """The toolbar's "Inside a step" switched on or off."""
+
+    on: bool
+    nonce: int
+
+
+def inside_event(value) -> InsideEvent | None:
+    """`value` as an InsideEvent, or None if it is none (or malformed: logged).
+    The player sends ``{"event": "inside", "on": true | false, "nonce": n}``."""
+    if value is None:
+        return None
+    try:
+        if not isinstance(value, dict) or value.get("event") != "inside":
+            raise ValueError("not an inside event")
+        on = value.get("on")
+        if not isinstance(on, bool):
+            raise ValueError(f"on is not true or false: {str(on)[:40]}")
+        nonce = value.get("nonce")
+        if not _integer(nonce):
+            raise ValueError("nonce is not an integer")
+        return InsideEvent(on, nonce)
+    except ValueError as exc:
+        _LOG.warning("ignored a malformed player event: %s", exc)
+        return None
+
+
+def player_event(value, run_count: int) -> StartEvent | InsideEvent | None:
+    """Whichever event `value` is (by its "event"), validated; None for none,
+    for an unknown kind and for a malformed one (logged)."""
+    if value is None:
+        return None
+    kind = value.get("event") if isinstance(value, dict) else None
+    if kind == "start":
+        return start_event(value, run_count)
+    if kind == "inside":
+        return inside_event(value)
+    _LOG.warning("ignored a malformed player event: unknown event %s", str(kind)[:40])
+    return None
+
+
 def _number(v) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool)
 

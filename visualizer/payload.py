@@ -1,6 +1,8 @@
 """What the browser gets for a scene: the surface grid and every run's
 arrays, once, as base64 float32 (linear in steps; the player animates it),
-the palette every run colour comes from, and the viewer's choices.
+the palette every run colour comes from, and the viewer's choices; with the
+"Inside a step" overlays on, each run's gradients, optimizer state and the
+numbers of its update rule (visualizer/step_rules.py) too.
 visualizer/player.py documents the contract.
 """
 
@@ -10,9 +12,10 @@ import base64
 
 import numpy as np
 
-from visualizer import grid
+from visualizer import grid, step_rules
 from visualizer.landmarks import Landmarks
-from visualizer.results import SimulationResult
+from visualizer.optimizers import OPTIMIZERS
+from visualizer.results import RunResult, SimulationResult
 
 # THE palette of runs, on the page, in the player and in exported pictures:
 # Okabe-Ito, colour-blind safe, with black and brown in place of yellow
@@ -65,17 +68,45 @@ def runs_payload(result: SimulationResult) -> list[dict]:
     ]
 
 
+def inside_payload(scene, result: RunResult) -> dict:
+    """One run's part for the "Inside a step" overlays: its raw gradients,
+    its optimizer's state and the numbers of its update rule."""
+    rule = step_rules.build(scene, result)
+    values = {name: dict(encode_f32(v), dims=int(v.shape[1])) for name, v in rule["values"].items()}
+    return {
+        "grad": encode_f32(result.grad),
+        "state": {name: encode_f32(v) for name, v in result.state.items()},
+        "rule": {
+            "optimizer": OPTIMIZERS[result.run.optimizer].name,
+            "lines": rule["lines"],
+            "values": values,
+            "constants": rule["constants"],
+            "init": rule["init"],
+            "points": list(step_rules.POINT_NAMES),
+            "note": rule["note"],
+            "processed": rule["processed"],
+        },
+        "moment": rule["moment"],
+        "box": rule["box"],
+    }
+
+
 def viewer_payload(scene) -> dict:
     v = scene.viewer
     return {"step": v.step, "speed": v.speed, "hide": [n - 1 for n in v.hide], "autoplay": v.autoplay,
             "loop": v.loop, "present": v.present}
 
 
-def scene_payload(result: SimulationResult, surface: dict, address: str) -> dict:
+def scene_payload(result: SimulationResult, surface: dict, address: str, inside: bool | None = None) -> dict:
     """Everything the player needs; `address` is the query the address bar
-    should hold (the player adds the viewer's own choices to it)."""
+    should hold (the player adds the viewer's own choices to it).
+
+    `inside`: None, the player has no "Inside a step" button (the payload is
+    exactly what it was before the overlays existed); False, the button is
+    there, off (`"inside": {"on": false}`, 20 bytes); True, it is on and
+    every run carries its `inside` part."""
     scene = result.scene
-    return {
+    payload = {
         "query": address,
         "palette": list(PALETTE),
         "surface": surface,
@@ -85,3 +116,9 @@ def scene_payload(result: SimulationResult, surface: dict, address: str) -> dict
         "view": scene.viewer.view,
         "viewer": viewer_payload(scene),
     }
+    if inside is not None:
+        payload["inside"] = {"on": bool(inside)}
+        if inside:
+            for run, part in zip(result.runs, payload["runs"], strict=True):
+                part["inside"] = inside_payload(scene, run)
+    return payload

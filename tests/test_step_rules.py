@@ -1,0 +1,222 @@
+"""Inside a step: every optimizer's rule, filled with one update's numbers,
+holds, on exactly the numbers the browser gets.
+
+For each optimizer, a run with hyperparameters away from their defaults is
+simulated, its payload built with `inside=True`, the float32 arrays decoded
+as the player decodes them (`step_rules.Numbers`), and every line of the
+rule checked at every update: `result = rhs(numbers)`. The last line lands
+on the engine's next point, so e.g. for Adam lr * m-hat / (sqrt(v-hat) + eps)
+from the panel's numbers is the step xy[k] - xy[k+1] the engine took.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+import numpy as np
+import pytest
+
+from visualizer import Scene, simulate, step_rules
+from visualizer.optimizers import OPTIMIZERS
+from visualizer.payload import scene_payload
+
+STEPS = 40
+PLACEHOLDER = re.compile(r"@([A-Za-z][A-Za-z0-9_]*)")
+BUILTINS = {"x", "xn", "lr", "f", "fn", "graw", "g", "t", "gnorm"}
+
+SURFACES = {
+    "quadratic": "surface=quadratic:cond=25,angle=30",
+    "himmelblau": "surface=himmelblau&start=-0.5,-1",
+}
+# Non-default hyperparameters; a learning rate per surface that keeps 40 steps moving.
+RUNS = {
+    "sgd": ("", 0.03, 0.01),
+    "momentum": ("momentum=0.8", 0.02, 0.005),
+    "nesterov": ("momentum=0.7", 0.02, 0.005),
+    "adagrad": ("initial_accumulator=0.3,eps=0.5", 0.5, 0.5),
+    "rmsprop": ("decay=0.8,eps=0.3", 0.05, 0.05),
+    "adam": ("b1=0.8,b2=0.95,eps=0.05", 0.1, 0.1),
+    "adamw": ("b1=0.85,b2=0.99,eps=0.1,weight_decay=0.5", 0.1, 0.1),
+    "nadam": ("b1=0.8,b2=0.95,eps=0.05", 0.1, 0.1),
+    "amsgrad": ("b1=0.8,b2=0.95,eps=0.05", 0.1, 0.1),
+    "adabelief": ("b1=0.8,b2=0.95,eps=0.05", 0.1, 0.1),
+    "adamax": ("b1=0.8,b2=0.95,eps=0.05", 0.1, 0.1),
+    "radam": ("b1=0.8,b2=0.95,eps=0.05,threshold=4.5", 0.02, 0.002),
+    "yogi": ("b1=0.8,b2=0.95,eps=0.05", 0.1, 0.1),
+    "lion": ("b1=0.8,b2=0.95,weight_decay=0.3", 0.05, 0.05),
+    "sign_sgd": ("", 0.05, 0.05),
+    "adadelta": ("rho=0.8,eps=0.05", 0.5, 1.0),
+    "newton": ("damping=2", 0.5, 0.5),
+    "adan": ("b1=0.9,b2=0.8,b3=0.95,eps=0.05,weight_decay=0.2", 0.1, 0.1),
+    "adopt": ("b1=0.8,b2=0.95,eps=0.05", 0.3, 0.3),
+    "ademamix": ("b1=0.8,b2=0.95,b3=0.99,alpha=3,eps=0.05", 0.05, 0.05),
+    "prodigy": ("b1=0.8,b2=0.95,eps=1e-08,weight_decay=0.1", 1.0, 1.0),
+    "schedule_free_adamw": ("warmup_steps=5,b1=0.8,b2=0.95,eps=0.05,weight_decay=0.1", 0.3, 0.3),
+    "rprop": ("eta_minus=0.4,eta_plus=1.3", 0.03, 0.03),
+    "polyak_sgd": ("", 0.3, 0.05),
+    "lbfgs": ("memory_size=4", 1.0, 1.0),
+}
+
+
+def decode(spec) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(spec["bdata"]), dtype="<f4").astype(np.float64)
+
+
+def numbers(run_payload: dict) -> step_rules.Numbers:
+    """What the player reads for one run: its payload arrays, float32."""
+    inside = run_payload["inside"]
+    rule = inside["rule"]
+    values = {k: decode(v).reshape(-1, v["dims"]) for k, v in rule["values"].items()}
+    return step_rules.Numbers(decode(run_payload["xy"]), decode(run_payload["lr"]), decode(inside["grad"]),
+                              decode(run_payload["loss"]), {k: decode(v) for k, v in inside["state"].items()},
+                              dict(rule, values=values))
+
+
+def inside_run(query: str) -> tuple[dict, object]:
+    result = simulate(Scene.from_query(query))
+    payload = scene_payload(result, {}, query, inside=True)
+    json.dumps(payload, allow_nan=False)  # what Streamlit sends is JSON
+    return payload["runs"][0], result.runs[0]
+
+
+def test_every_optimizer_has_a_step_rule_and_a_run_here():
+    assert set(step_rules.RULES) == set(OPTIMIZERS)
+    assert set(RUNS) == set(OPTIMIZERS)
+
+
+@pytest.mark.parametrize("opt_id", list(OPTIMIZERS))
+def test_placeholders_name_numbers_the_player_has(opt_id):
+    payload, result = inside_run(f"{SURFACES['quadratic']}&steps=5&run={opt_id}:lr={RUNS[opt_id][1]}")
+    rule = payload["inside"]["rule"]
+    known = BUILTINS | set(result.state) | set(rule["values"]) | set(rule["constants"])
+    known |= {n + "_prev" for n in known}
+    for line in rule["lines"]:
+        for text in (line["lhs"], line["rhs"], line["num"] or ""):
+            missing = set(PLACEHOLDER.findall(text)) - known
+            assert not missing, f"{opt_id}: {missing} in {text!r}"
+        assert line["result"] is None or line["result"] in known, line
+        assert line["when"] is None or line["when"] in rule["values"], line
+        assert (line["num"] is None) == (line["result"] is None), line
+        assert line["lhs"].count("{") == line["lhs"].count("}") and line["rhs"].count("{") == line["rhs"].count("}")
+    for part in ("moment", "box"):
+        drawing = payload["inside"][part]
+        if drawing:
+            assert set(drawing["factors"]) <= known, drawing
+    assert any(line["result"] == "xn" for line in rule["lines"]) or opt_id == "lbfgs", "the rule says how x moves"
+
+
+@pytest.mark.parametrize("surface", list(SURFACES))
+@pytest.mark.parametrize("opt_id", list(OPTIMIZERS))
+def test_every_line_holds_on_the_numbers_shown(opt_id, surface):
+    extra, lr_quadratic, lr_himmelblau = RUNS[opt_id]
+    lr = lr_quadratic if surface == "quadratic" else lr_himmelblau
+    spec = ",".join(filter(None, [f"lr={lr}", extra]))
+    payload, result = inside_run(f"{SURFACES[surface]}&steps={STEPS}&run={opt_id}:{spec}")
+    assert result.diverged_at is None
+    check_lines(opt_id, payload)
+
+
+def check_lines(opt_id: str, payload: dict) -> None:
+    q = numbers(payload)
+    rule = step_rules.RULES[opt_id]
+    step = np.abs(q.xn - q.x).max(axis=1, keepdims=True)
+    moved = 5 if opt_id == "lbfgs" else 10  # L-BFGS arrives within a few steps
+    assert (step > 1e-6).sum() >= moved, "the run barely moved; the test would show little"
+    checked = set()
+    for line in rule.lines:
+        if line.rhs is None:
+            continue
+        shown = np.ones((len(q.x), 1), bool) if line.when is None else getattr(q, line.when) > 0.5
+        with np.errstate(all="ignore"):  # lines where `when` hides them may not compute
+            got = np.asarray(line.rhs(q), np.float64)
+        want = np.broadcast_to(getattr(q, line.result), got.shape)
+        if line.result == "xn":
+            allowed = 1e-3 * step + 2e-6 * (1 + np.abs(q.x).max(axis=1, keepdims=True))
+        else:
+            allowed = 3e-4 * np.abs(want) + 1e-5 * np.nanmax(np.abs(want)) + 1e-30
+        bad = shown & ~(np.abs(got - want) <= allowed)
+        rows = np.nonzero(bad.any(axis=1))[0]
+        assert not len(rows), (f"{opt_id}: update {rows[0]}: {line.tex} gives {got[rows[0]]}, "
+                               f"the payload says {line.result} = {want[rows[0]]}")
+        checked.add(line.result)
+    assert "xn" in checked or opt_id == "lbfgs", "the last line lands on the engine's next point"
+
+
+@pytest.mark.parametrize("query", [
+    "surface=quadratic:cond=10&steps=40&run=momentum:lr=0.02,momentum=0.9,noise=0.5,clip_norm=2,seed=3",
+    "surface=rosenbrock&steps=40&run=adam:lr=0.05,clip_value=20",
+])
+def test_lines_hold_with_noise_and_clipping(query):
+    payload, _ = inside_run(query)
+    assert payload["inside"]["rule"]["processed"] and "g" in payload["inside"]["rule"]["values"]
+    check_lines(payload["inside"]["rule"]["optimizer"].lower(), payload)
+
+
+def test_adam_step_from_the_panel_numbers_is_the_engines_step():
+    payload, result = inside_run("surface=rosenbrock&steps=60&run=adam:lr=0.05")
+    q = numbers(payload)
+    b1, b2, eps = 0.9, 0.999, 1e-8
+    t = np.arange(1, 61)[:, None]
+    mhat, vhat = q.m / (1 - b1**t), q.v / (1 - b2**t)
+    np.testing.assert_allclose(q.lr * mhat / (np.sqrt(vhat) + eps), q.x - q.xn, rtol=2e-3, atol=1e-6)
+    np.testing.assert_allclose(q.mhat, mhat, rtol=1e-5)
+
+
+def test_momentum_arrow_and_gradient_step_add_up_to_the_update():
+    payload, _ = inside_run("surface=quadratic:cond=10&steps=40&run=momentum:lr=0.02,momentum=0.9")
+    q = numbers(payload)
+    moment = payload["inside"]["moment"]
+    assert moment["adds_to_gradient"]
+    np.testing.assert_allclose(-q.product(moment["factors"]) - q.lr * q.g, q.xn - q.x, atol=2e-6)
+
+
+@pytest.mark.parametrize("opt_id", ["adam", "rmsprop", "adagrad", "sign_sgd", "rprop", "adadelta"])
+def test_box_half_widths_are_positive_where_drawn(opt_id):
+    payload, _ = inside_run(f"surface=rosenbrock&steps=30&run={opt_id}:lr={RUNS[opt_id][1] / 10}")
+    q = numbers(payload)
+    half = q.product(payload["inside"]["box"]["factors"]) * np.ones((1, 2))
+    assert np.isfinite(half).all() and (half >= 0).all() and (half > 0).any()
+    if opt_id == "sign_sgd":  # each coordinate moves exactly lr: the step lands on the box's corner
+        np.testing.assert_allclose(np.abs(q.xn - q.x), half, rtol=1e-4, atol=1e-7)
+
+
+def test_payload_without_overlays_is_unchanged():
+    result = simulate(Scene.from_query("surface=rosenbrock&steps=50&run=adam:lr=0.05&run=momentum:lr=1e-4"))
+    plain = scene_payload(result, {}, "q")
+    assert "inside" not in plain and all("inside" not in r for r in plain["runs"])
+    assert scene_payload(result, {}, "q", inside=None) == plain
+    off = scene_payload(result, {}, "q", inside=False)
+    assert off == dict(plain, inside={"on": False})
+    on = scene_payload(result, {}, "q", inside=True)
+    assert on["inside"] == {"on": True} and all("inside" in r for r in on["runs"])
+    assert {k: v for k, v in on.items() if k != "runs"} == {k: v for k, v in off.items() if k != "runs"} | {
+        "inside": {"on": True}}
+    assert [{k: v for k, v in r.items() if k != "inside"} for r in on["runs"]] == plain["runs"]
+
+
+def test_diverged_run_fills_only_complete_updates():
+    payload, result = inside_run("surface=quadratic:cond=25&steps=40&run=sgd:lr=5")
+    assert result.diverged_at is not None
+    q = numbers(payload)
+    assert len(q.x) == len(result.xy) - 1
+    assert all(v.shape[0] == len(result.xy) - 1 for v in (q.x, q.xn, q.lr))
+
+
+# ------------------------------------------------------------------ the toggle's event
+
+
+def test_inside_event_is_validated():
+    from visualizer.events import InsideEvent, StartEvent, inside_event, player_event
+
+    assert inside_event({"event": "inside", "on": True, "nonce": 7}) == InsideEvent(True, 7)
+    assert player_event({"event": "inside", "on": False, "nonce": 8}, 2) == InsideEvent(False, 8)
+    assert player_event({"event": "start", "xy": [1, 2], "run": None, "nonce": 9}, 2) == StartEvent(1.0, 2.0, None, 9)
+    for bad in ({"event": "inside", "on": 1, "nonce": 1}, {"event": "inside", "on": True},
+                {"event": "inside", "on": "yes", "nonce": 1}, {"event": "inside", "on": True, "nonce": True},
+                ["inside"], {"event": "start", "on": True, "nonce": 1}):
+        assert inside_event(bad) is None, bad
+    assert inside_event(None) is None and player_event(None, 1) is None
+    assert player_event({"event": "boom", "nonce": 1}, 1) is None
+    assert player_event("inside", 1) is None
