@@ -331,9 +331,6 @@ def test_a_typed_value_beyond_the_sliders_sweep(app):
 
 
 
-@pytest.mark.xfail(strict=True, reason="page bug: slider stops are labelled with %g (controls._short), so a typed "
-                   "0.01000001 and the stop 0.01 are both '0.01'; Streamlit maps a label to its last option, so "
-                   "the slider can no longer pick 0.01 (fix: label stops with knobs.number_text)")
 def test_a_typed_value_next_to_a_stop_leaves_the_stop_reachable(app):
     type_in(app, "run.lr.typed", "0.01000001")
     assert scene(app).runs[0].lr == 0.01000001
@@ -361,9 +358,6 @@ def test_decay_rate_sliders_stop_at_fixed_rates(name):
         "a typed rate between the stops is a stop of its own"
 
 
-@pytest.mark.xfail(strict=True, reason="page bug: DECAY_STOPS (visualizer/optimizers.py) puts 0.995 and 0.998 "
-                   "between 0.99 and 0.999, and 0.9995 between 0.999 and 0.9999, so the decades are 3 and 2 steps "
-                   "apart instead of 1 (and unevenly)")
 def test_decay_rate_slider_puts_0_99_0_999_0_9999_one_step_apart(app):
     pick(app, 2)  # Adam
     options = app.select_slider("run.b2").options

@@ -15,7 +15,7 @@ import streamlit as st
 
 import surfaces
 from visualizer import draft as drafts
-from visualizer.knobs import Choice, Knob
+from visualizer.knobs import Choice, Knob, number_text
 from visualizer.optimizers import OPTIMIZERS
 from visualizer.run import CHOICE, SWITCH, TEXT, display_labels
 from visualizer.scene import MAX_RUNS, Scene
@@ -167,7 +167,8 @@ def slider_stops(knob: Knob, value: float) -> list[float]:
 
 
 def _short(v: float) -> str:
-    return f"{v:g}"
+    # Exact, so a typed value beside a stop (0.01000001 and 0.01) keeps its own label.
+    return number_text(v)
 
 
 def _step(knob: Knob) -> float:

@@ -24,8 +24,7 @@ from visualizer.knobs import Knob, registry
 LR = Knob("lr", 0.01, 0.0, 1000.0, r"\eta", "learning rate", title="Learning rate η", log=True, low_open=True,
           sweep=(1e-5, 10.0))
 # Stops of a decay rate's slider: read by the distance from 1.
-DECAY_STOPS = (0.0, 0.5, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.998, 0.999, 0.9995, 0.9999,
-               0.99999)
+DECAY_STOPS = (0.0, 0.5, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.999, 0.9999, 0.99999)
 
 
 def _beta(name, default, symbol, help, low_open=False, title=""):
