@@ -111,6 +111,19 @@ def formula_words() -> str:
     return _table(["what", "allowed"], rows)
 
 
+def lessons() -> str:
+    """The lessons: a table, then each lesson's text, scene and steps."""
+    from visualizer.lessons import LESSONS
+
+    out = [_table(["id", "title", "topic", "try this"],
+                  [[f"[`{x.id}`](#{x.id})", x.title, x.topic, len(x.steps)] for x in LESSONS.values()])]
+    for x in LESSONS.values():
+        out += [f'<a id="{x.id}"></a>\n### {x.title} (`lesson={x.id}`)\n', x.text + "\n",
+                f"Scene: `{x.scene}`\n", "Try this:\n"]
+        out += [f"{i}. {step.line}: `{step.scene}`" for i, step in enumerate(x.steps, start=1)] + [""]
+    return "\n".join(out)
+
+
 GENERATORS: dict[str, Callable[[], str]] = {
     "scene-keys": scene_keys,
     "run-keys": run_keys,
@@ -118,6 +131,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "schedules": schedules,
     "surfaces": surfaces_table,
     "formula": formula_words,
+    "lessons": lessons,
 }
 
 

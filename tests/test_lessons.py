@@ -1,0 +1,974 @@
+"""Every lesson parses, runs, and tells the truth.
+
+Each lesson has one test function below that checks every claim its text
+and its steps' lines make, against the engine: a claim is one named check,
+and a failing test lists every claim of that lesson that no longer holds
+("learning-rate: lr 0.1 arrives by step 35 (got 38)"). When a number in the
+engine changes, these tests say which lesson must be rewritten; change the
+scene or the words, never the check, to make them agree again.
+
+Simulations are cached per query for the whole module, so a scene shared by
+several tests runs once.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import math
+import re
+
+import numpy as np
+import pytest
+
+from visualizer import landmarks, variants
+from visualizer.cli import main
+from visualizer.engine import simulate
+from visualizer.errors import SceneError
+from visualizer.lessons import LESSONS
+from visualizer.results import summarize
+from visualizer.scene import Scene, parse_lenient
+
+IDS = ("learning-rate", "lr-sensitivity", "schedules", "momentum", "nesterov", "adaptive", "adamw",
+       "normalization", "starts", "clipping", "noise", "newton")
+
+# The runs (1-based) each scene lets diverge, by (lesson, step): step None is
+# the lesson's own scene. Every other run of every scene must not diverge.
+DIVERGES = {
+    ("learning-rate", None): {4},
+    ("learning-rate", 2): {2},
+    ("lr-sensitivity", None): {3},
+    ("lr-sensitivity", 3): {3},
+    ("schedules", None): {1},
+    ("schedules", 0): {1, 2},
+    ("schedules", 2): {1, 3},
+    ("schedules", 3): {1},
+    ("nesterov", 1): {1},
+    ("nesterov", 3): {1},
+    ("normalization", None): {2},
+}
+
+
+# ---------------------------------------------------------------- measuring
+
+
+class Claims:
+    """The claims of one lesson: each checked by name; `verify()` fails with
+    every claim that does not hold."""
+
+    def __init__(self, lesson: str):
+        self.lesson = lesson
+        self.failed: list[str] = []
+
+    def __call__(self, claim: str, holds, got=None) -> None:
+        if not bool(holds):
+            self.failed.append(claim + ("" if got is None else f" (got {_show(got)})"))
+
+    def verify(self) -> None:
+        assert not self.failed, (f"lesson {self.lesson} no longer tells the truth:\n  - "
+                                 + "\n  - ".join(self.failed))
+
+
+def _show(value) -> str:
+    if isinstance(value, float | np.floating):
+        return f"{float(value):.4g}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return str(value)
+
+
+class Facts:
+    """What a run did, in the terms the lessons use."""
+
+    def __init__(self, scene: Scene, run, summary: dict, marks):
+        self.scene = scene
+        self.spec = run.run  # the Run: its optimizer and values
+        self.xy = run.xy.astype(np.float64)
+        self.loss = run.loss.astype(np.float64)
+        self.lr = run.lr.astype(np.float64)
+        self.final_loss = float(self.loss[-1])
+        self.arrived = summary["steps_to_tolerance"]  # first step from which it stays within 1e-3
+        self.passed = summary["passed_at"]
+        self.diverged = run.diverged_at
+        self.clipped = run.clipped
+        self.grad = run.grad.astype(np.float64)
+        self.state = {name: values.astype(np.float64) for name, values in run.state.items()}
+        self.minima = np.asarray(marks.minima, dtype=np.float64).reshape(-1, 2)
+
+    def distance(self, k: int = -1) -> float:
+        """From point k to the nearest minimum."""
+        return float(np.min(np.linalg.norm(self.minima - self.xy[k], axis=1)))
+
+    def distances(self) -> np.ndarray:
+        """From every point to the nearest minimum."""
+        return np.min(np.linalg.norm(self.xy[:, None, :] - self.minima[None, :, :], axis=2), axis=1)
+
+    @property
+    def step_lengths(self) -> np.ndarray:
+        return np.linalg.norm(np.diff(self.xy, axis=0), axis=1)
+
+    @property
+    def farthest(self) -> float:
+        """The largest distance from the nearest minimum along the path."""
+        return float(np.max(self.distances()))
+
+    def outside(self) -> np.ndarray:
+        (x0, x1), (y0, y1) = self.scene.surface_model().window
+        x, y = self.xy[:, 0], self.xy[:, 1]
+        return (x < x0) | (x > x1) | (y < y0) | (y > y1)
+
+    @property
+    def leaves_window(self) -> int | None:
+        out = self.outside()
+        return int(np.argmax(out)) if out.any() else None
+
+    def axes(self) -> tuple[np.ndarray, np.ndarray]:
+        """On the quadratic: u along the valley (curvature 1), v across it
+        (curvature cond), both 0 at the minimum."""
+        a = math.radians(self.scene.surface_values()["angle"])
+        x, y = self.xy[:, 0], self.xy[:, 1]
+        return x * math.cos(a) + y * math.sin(a), -x * math.sin(a) + y * math.cos(a)
+
+    @property
+    def along(self) -> np.ndarray:
+        return self.axes()[0]
+
+    @property
+    def across(self) -> np.ndarray:
+        return self.axes()[1]
+
+    def mean_loss(self, last: int) -> float:
+        return float(np.mean(self.loss[-last:]))
+
+    def minimum_index(self) -> int | None:
+        """The minimum it ends at (within 1% of the window's diagonal), as
+        explorations count it."""
+        (x0, x1), (y0, y1) = self.scene.surface_model().window
+        d = np.linalg.norm(self.minima - self.xy[-1], axis=1)
+        return int(np.argmin(d)) if len(d) and d.min() <= 0.01 * math.hypot(x1 - x0, y1 - y0) else None
+
+
+def crossings(values: np.ndarray) -> int:
+    """How many times a coordinate changes sign."""
+    s = np.sign(values)
+    return int(np.count_nonzero(s[1:] * s[:-1] < 0))
+
+
+def ratio(values: np.ndarray, first: int, last: int) -> float:
+    """The median of |values[k+1] / values[k]| over k in [first, last)."""
+    v = np.abs(values[first:last + 1])
+    return float(np.median(v[1:] / v[:-1]))
+
+
+def first(condition: np.ndarray) -> int | None:
+    return int(np.argmax(condition)) if condition.any() else None
+
+
+def by(arrival: int | None, step: int, slack: int = 3) -> bool:
+    """"Arrives by step N": arrived at N at the latest, and not much earlier
+    (so the number stays worth saying)."""
+    return arrival is not None and step - slack <= arrival <= step
+
+
+@functools.cache
+def simulated(query: str) -> tuple[Scene, list[Facts]]:
+    scene = Scene.from_query(query)
+    result = simulate(scene)
+    marks = landmarks.of(scene)
+    return scene, [Facts(scene, r, s, marks) for r, s in zip(result.runs, summarize(result, marks), strict=True)]
+
+
+def lesson_query(lesson_id: str) -> str:
+    return "lesson=" + lesson_id
+
+
+def step_query(lesson_id: str, index: int) -> str:
+    return LESSONS[lesson_id].step_query(index)
+
+
+def runs(lesson_id: str, step: int | None = None) -> list[Facts]:
+    return simulated(lesson_query(lesson_id) if step is None else step_query(lesson_id, step))[1]
+
+
+def scene_of(lesson_id: str, step: int | None = None) -> Scene:
+    return simulated(lesson_query(lesson_id) if step is None else step_query(lesson_id, step))[0]
+
+
+def extra(query: str) -> list[Facts]:
+    """Runs a claim needs that no scene shows (a limit's other side)."""
+    return simulated(query)[1]
+
+
+# ---------------------------------------------------------------- explorations
+
+
+@functools.cache
+def lr_sweep(query: str) -> tuple[np.ndarray, np.ndarray, list]:
+    """The `explore=lr` of a scene, one simulate per eight variants: the
+    learning rates, each one's final loss (inf where it diverged) and
+    diverged_at."""
+    scene = Scene.from_query(query)
+    resolved = variants.resolve(scene.explore, scene)
+    values = resolved.axes[0].values
+    run = scene.runs[resolved.run]
+    plain = scene.replace(explore=None)
+    finals, diverged = [], []
+    for i in range(0, len(values), 8):
+        batch = tuple(run.replace(lr=float(v), label="") for v in values[i:i + 8])
+        for r in simulate(plain.replace(runs=batch)).runs:
+            finals.append(math.inf if r.diverged_at is not None else float(r.loss[-1]))
+            diverged.append(r.diverged_at)
+    return values, np.asarray(finals), diverged
+
+
+@functools.cache
+def start_map(query: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The `explore=starts` of a scene: the grid's x and y values and the
+    index of the minimum each start ends in (-1: none), rows by y."""
+    scene = Scene.from_query(query)
+    resolved = variants.resolve(scene.explore, scene)
+    xs, ys = (a.values for a in resolved.axes)
+    run = scene.runs[resolved.run]
+    plain = scene.replace(explore=None)
+    marks = landmarks.of(scene)
+    points = [(float(x), float(y)) for y in ys for x in xs]
+    ends = []
+    for i in range(0, len(points), 8):
+        batch = tuple(run.replace(x0=x, y0=y, label="") for x, y in points[i:i + 8])
+        result = simulate(plain.replace(runs=batch))
+        for r, s in zip(result.runs, summarize(result, marks), strict=True):
+            index = Facts(plain, r, s, marks).minimum_index()
+            ends.append(-1 if index is None or r.diverged_at is not None else index)
+    return xs, ys, np.asarray(ends).reshape(len(ys), len(xs))
+
+
+def explore_function():
+    """`visualizer.explore(scene)` where it exists yet, else None."""
+    try:
+        from visualizer import explore
+    except ImportError:
+        return None
+    if inspect.ismodule(explore):
+        explore = getattr(explore, "explore", None)
+    return explore if callable(explore) else None
+
+
+# ---------------------------------------------------------------- the lessons as data
+
+
+def test_the_twelve_lessons_in_the_spec_order():
+    assert tuple(LESSONS)[:len(IDS)] == IDS
+
+
+@pytest.mark.parametrize("lesson_id", IDS)
+def test_a_lesson_is_a_title_a_few_sentences_a_scene_and_steps(lesson_id):
+    lesson = LESSONS[lesson_id]
+    assert lesson.title and lesson.topic and "\n" not in lesson.title
+    sentences = re.findall(r"[^.]+?(?:\.(?=\s|$))", re.sub(r"(\d)\.(\d)", r"\1,\2", lesson.text))
+    assert 3 <= len(sentences) <= 6, f"{lesson_id}: {len(sentences)} sentences"
+    assert 3 <= len(lesson.steps) <= 5, f"{lesson_id}: {len(lesson.steps)} steps"
+    for step in lesson.steps:
+        assert "\n" not in step.line and len(step.line) <= 130, f"{lesson_id}: step line too long: {step.line}"
+        assert step.scene and not step.scene.startswith("?")
+
+
+@pytest.mark.parametrize("lesson_id", IDS)
+def test_every_scene_of_a_lesson_parses_and_every_run_has_a_label(lesson_id):
+    lesson = LESSONS[lesson_id]
+    queries = [lesson_query(lesson_id)] + [lesson.step_query(i) for i in range(len(lesson.steps))]
+    own = Scene.from_query(queries[0])
+    assert own.lesson == lesson_id
+    for query in queries:
+        scene = Scene.from_query(query)
+        assert Scene.from_query(scene.to_query()) == scene
+        assert 1 <= len(scene.runs) <= 8, query
+        for run in scene.runs:
+            assert run.label, f"{query}: run {run.to_spec()} has no label"
+        assert scene.steps <= 600, f"{query}: {scene.steps} steps; keep lessons quick"
+    for i, query in enumerate(queries[1:]):
+        assert Scene.from_query(query) != own, f"{lesson_id}: step {i + 1} changes nothing"
+
+
+@pytest.mark.parametrize("lesson_id", IDS)
+def test_runs_diverge_only_where_the_lesson_says_so(lesson_id):
+    for step in [None, *range(len(LESSONS[lesson_id].steps))]:
+        if step is not None and LESSONS[lesson_id].steps[step].scene.startswith("lesson="):
+            continue  # another lesson's scene, checked there
+        diverged = {i for i, r in enumerate(runs(lesson_id, step), start=1) if r.diverged is not None}
+        where = "its scene" if step is None else f"step {step + 1}"
+        assert diverged == DIVERGES.get((lesson_id, step), set()), f"{lesson_id}, {where}: runs {diverged} diverge"
+
+
+def test_an_unknown_lesson_lists_the_lessons_and_keeps_the_default_scene():
+    with pytest.raises(SceneError) as caught:
+        Scene.from_query("lesson=nope")
+    assert caught.value.key == "lesson"
+    for lesson_id in IDS:
+        assert lesson_id in str(caught.value)
+    scene, problems = parse_lenient("lesson=nope")
+    assert [p.key for p in problems] == ["lesson"]
+    assert scene == Scene.default()
+
+
+def test_a_key_that_breaks_a_lesson_is_reported_alone():
+    scene, problems = parse_lenient("lesson=newton&steps=abc")
+    assert [p.key for p in problems] == ["steps"], [str(p) for p in problems]
+    own = Scene.from_query("lesson=newton")
+    assert scene.replace(steps=own.steps) == own  # steps falls back to its default; all else is the lesson's
+    scene, problems = parse_lenient("lesson=clipping&run=sgd:lr=-1")
+    assert [p.key for p in problems] == ["run"]
+    assert scene.lesson == "clipping" and scene.surface == "cliff"
+    scene, problems = parse_lenient("lesson=lr-sensitivity&hide=9")
+    assert [p.key for p in problems] == ["hide"]
+    assert scene.explore == Scene.from_query("lesson=lr-sensitivity").explore
+
+
+def test_keys_beside_a_lesson_override_its_scene():
+    scene = Scene.from_query("lesson=momentum&steps=40&view=3d")
+    own = Scene.from_query("lesson=momentum")
+    assert scene.steps == 40 and scene.viewer.view == "3d"
+    assert scene.runs == own.runs and scene.surface_params == own.surface_params
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def test_cli_lists_the_lessons_as_a_table(capsys):
+    assert main(["lessons"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].split()[:3] == ["id", "title", "topic"]
+    for lesson in LESSONS.values():
+        row = next(line for line in lines if line.startswith(lesson.id + " "))
+        assert lesson.title in row and lesson.topic in row
+
+
+def test_cli_lists_the_lessons_as_json(capsys):
+    assert main(["lessons", "--json"]) == 0
+    listing = json.loads(capsys.readouterr().out)["lessons"]
+    assert [entry["id"] for entry in listing] == list(LESSONS)
+    for entry in listing:
+        lesson = LESSONS[entry["id"]]
+        assert {"id", "title", "topic", "scene", "steps"} <= set(entry)
+        assert entry["title"] == lesson.title and entry["scene"] == lesson.scene
+        assert [s["line"] for s in entry["steps"]] == [s.line for s in lesson.steps]
+        assert [s["scene"] for s in entry["steps"]] == [s.scene for s in lesson.steps]
+        assert [s["query"] for s in entry["steps"]] == [lesson.step_query(i) for i in range(len(lesson.steps))]
+
+
+def test_cli_rejects_an_argument_it_does_not_know(capsys):
+    assert main(["lessons", "--yaml"]) == 2
+    assert capsys.readouterr().err.startswith("error: ")
+
+
+# ---------------------------------------------------------------- each lesson's claims
+
+
+def test_learning_rate():
+    claim = Claims("learning-rate")
+    low, good, below, above = runs("learning-rate")
+    claim("the bowl's steep curvature is L = 10", scene_of("learning-rate").surface_values()["cond"] == 10)
+    claim("lr 0.1 arrives within 1e-3 by step 35", by(good.arrived, 35), good.arrived)
+    claim("lr 0.01 is still 1.2 from the minimum when lr 0.1 arrives",
+          good.arrived is not None and round(low.distance(good.arrived), 1) == 1.2,
+          good.arrived and low.distance(good.arrived))
+    claim("lr 0.01 is still 0.6 from the minimum after 100 steps", round(low.distance(), 1) == 0.6, low.distance())
+    claim("lr 0.1 = 1/L removes the steep direction in its first step", abs(good.across[1]) < 1e-4 * abs(good.across[0]),
+          good.across[1])
+    claim("lr 0.19 zig-zags across the valley on every step", crossings(below.across[:61]) == 60,
+          crossings(below.across[:61]))
+    claim("each of lr 0.19's swings is 10% smaller than the last", abs(ratio(below.across, 0, 40) - 0.9) < 0.005,
+          ratio(below.across, 0, 40))
+    claim("lr 0.19 arrives by step 49", by(below.arrived, 49), below.arrived)
+    claim("lr 0.22 swings 20% wider every step", abs(ratio(above.across, 0, 40) - 1.2) < 0.005,
+          ratio(above.across, 0, 40))
+    claim("lr 0.22 leaves the window at once", above.leaves_window is not None and above.leaves_window <= 2,
+          above.leaves_window)
+    claim("lr 0.22 diverges at step 71", above.diverged is not None and abs(above.diverged - 71) <= 1, above.diverged)
+    claim("no run below 2/L = 0.2 diverges", all(r.diverged is None for r in (low, good, below)))
+
+    shrinks, grows = runs("learning-rate", 0)
+    claim("step 1: lr 0.19's zig-zag shrinks", ratio(shrinks.across, 0, 40) < 1, ratio(shrinks.across, 0, 40))
+    claim("step 1: lr 0.21's zig-zag grows", ratio(grows.across, 0, 40) > 1 and grows.final_loss > grows.loss[0],
+          ratio(grows.across, 0, 40))
+    one, near_two = runs("learning-rate", 1)
+    claim("step 2: at cond=1, lr 1 lands on the minimum in one step", one.distance(1) < 1e-5, one.distance(1))
+    claim("step 2: at cond=1, lr 1.9 (below 2/L = 2) converges", near_two.arrived is not None, near_two.arrived)
+    stable, unstable = runs("learning-rate", 2)
+    claim("step 3: at cond=100, lr 0.019 is stable", stable.final_loss < stable.loss[0], stable.final_loss)
+    claim("step 3: lr 0.019 is still 0.24 away after 100 steps", round(stable.distance(), 2) == 0.24,
+          stable.distance())
+    claim("step 3: lr 0.022 diverges", unstable.diverged is not None)
+    swept = scene_of("lr-sensitivity").explore.params
+    claim("step 4: the next lesson sweeps every rate from 0.001 to 1",
+          LESSONS["learning-rate"].steps[3].scene == "lesson=lr-sensitivity"
+          and (swept["lo"], swept["hi"]) == (0.001, 1.0), swept)
+    claim.verify()
+
+
+def _curve_claims(claim, where: str, values, finals, start_loss: float, limit: float):
+    """The cliff of a sweep at `limit`: every rate below it ends lower than it
+    started, every rate above it higher (or diverged)."""
+    below, above = values < limit * 0.995, values > limit * 1.005
+    claim(f"{where}: every rate below {limit:.3g} ends lower than it started", np.all(finals[below] < start_loss),
+          values[below][finals[below] >= start_loss][:3].tolist())
+    claim(f"{where}: every rate above {limit:.3g} ends higher than it started", np.all(finals[above] > start_loss),
+          values[above][finals[above] <= start_loss][:3].tolist())
+
+
+def _sweeps(query: str):
+    """The sweep of `query` by simulate, and by visualizer.explore where it
+    exists (section 7 promises they agree)."""
+    values, finals, diverged = lr_sweep(query)
+    yield "", values, finals
+    explore = explore_function()
+    if explore is not None:
+        outcome = explore(Scene.from_query(query)).to_dict()["explore"]
+        explored = np.asarray([math.inf if f is None else f for f in outcome["final_loss"]], dtype=np.float64)
+        yield " (visualizer.explore)", np.asarray(outcome["axes"][0]["values"]), explored
+
+
+def test_lr_sensitivity():
+    claim = Claims("lr-sensitivity")
+    scene = scene_of("lr-sensitivity")
+    floor_run, slope_run, cliff_run = runs("lr-sensitivity")
+    start_loss = float(floor_run.loss[0])
+    claim("the bowl starts at loss 28.7", round(start_loss, 1) == 28.7, start_loss)
+    claim("the curve has 128 rates from 0.001 to 1",
+          scene.explore.kind == "lr" and scene.explore.params == {"lo": 0.001, "hi": 1.0, "n": 128})
+    claim("the three paths are three rates of the curve", all(0.001 <= r.spec.lr <= 1 for r in (floor_run, slope_run,
+                                                                                             cliff_run)))
+    for source, values, finals in _sweeps(lesson_query("lr-sensitivity")):
+        best = int(np.argmin(finals))
+        claim(f"lr 0.001 still ends at 4.8{source}", math.isclose(values[0], 0.001) and round(finals[0], 1) == 4.8,
+              finals[0])
+        claim(f"from the left the curve falls all the way to its floor{source}",
+              np.all(np.diff(finals[:best + 1]) < 0), best)
+        claim(f"the floor is near lr 0.18 = 2/(L + 1){source}", abs(values[best] / (2 / 11) - 1) < 0.05, values[best])
+        _curve_claims(claim, "the cliff at 2/L = 0.2" + source, values, finals, start_loss, 0.2)
+        blowup = values[np.argmax(finals > start_loss)]
+        claim(f"the best rate sits less than 20% below the first one that blows up{source}",
+              values[best] < blowup < 1.2 * values[best], (values[best], blowup))
+    u, v = floor_run.axes()
+    claim("at lr 0.18 the steep and the shallow axis shrink equally fast",
+          abs(ratio(u, 0, 30) - ratio(v, 0, 30)) < 0.03, (ratio(u, 0, 30), ratio(v, 0, 30)))
+    claim("the paths: lr 0.01 is on the slope, 0.18 on the floor, 0.25 over the cliff",
+          floor_run.final_loss < 1e-12 < slope_run.final_loss < start_loss and cliff_run.diverged is not None)
+
+    sgd_floor = float(np.min(lr_sweep(lesson_query("lr-sensitivity"))[1]))
+    for source, values, finals in _sweeps(step_query("lr-sensitivity", 0)):
+        _curve_claims(claim, "step 1: momentum's cliff at 2(1 + 0.9)/L = 0.38" + source, values, finals, start_loss,
+                      0.38)
+        claim(f"step 1: momentum's floor is far shallower than SGD's{source}", np.min(finals) > 1000 * sgd_floor,
+              np.min(finals))
+    narrow_start = float(runs("lr-sensitivity", 1)[0].loss[0])
+    for source, values, finals in _sweeps(step_query("lr-sensitivity", 1)):
+        _curve_claims(claim, "step 2: at cond=100 the cliff at 2/L = 0.02" + source, values, finals, narrow_start,
+                      0.02)
+        claim(f"step 2: no rate gets within 1e-3 in 100 steps{source}", np.min(finals) > 1e-3, np.min(finals))
+    for source, _values, finals in _sweeps(step_query("lr-sensitivity", 2)):
+        claim(f"step 3: Adam has no cliff up to lr 1{source}", np.all(finals < start_loss), np.max(finals))
+        claim(f"step 3: Adam's floor is not as deep as SGD's{source}", np.min(finals) > 1000 * sgd_floor,
+              np.min(finals))
+    claim("step 3: Adam's steps are about lr long", np.all(runs("lr-sensitivity", 2)[0].step_lengths[:20]
+                                                           < 1.5 * math.sqrt(2) * 0.1))
+    _, finals_100, _ = lr_sweep(lesson_query("lr-sensitivity"))
+    for source, values, finals in _sweeps(step_query("lr-sensitivity", 3)):
+        claim(f"step 4: with 300 steps the floor deepens{source}", np.min(finals) < np.min(finals_100),
+              np.min(finals))
+        _curve_claims(claim, "step 4: with 300 steps the cliff stays at 2/L = 0.2" + source, values, finals,
+                      start_loss, 0.2)
+    claim.verify()
+
+
+def test_schedules():
+    claim = Claims("schedules")
+    constant, step, cosine, warm = runs("schedules")
+    claim("all four runs use SGD at lr 0.22", all(r.spec.optimizer == "sgd" and r.spec.lr == 0.22
+                                                  for r in (constant, step, cosine, warm)))
+    claim("the constant zig-zag grows 20% a step", abs(ratio(constant.across, 0, 40) - 1.2) < 0.005,
+          ratio(constant.across, 0, 40))
+    claim("the constant run diverges at step 71", constant.diverged is not None and abs(constant.diverged - 71) <= 1,
+          constant.diverged)
+    claim("step decay halves the rate every 10 steps", np.allclose(step.lr[[0, 9, 10, 19, 20]],
+                                                                   [0.22, 0.22, 0.11, 0.11, 0.055]), step.lr[:21])
+    claim("step decay's zig-zag flies 14 units out", round(step.farthest) == 14, step.farthest)
+    claim("step decay's first halving tames it", int(np.argmax(step.distances())) == 10,
+          int(np.argmax(step.distances())))
+    claim("step decay arrives by step 20", by(step.arrived, 20), step.arrived)
+    claim("cosine is below 0.2 only from step 20 on", first(cosine.lr < 0.2) == 20, first(cosine.lr < 0.2))
+    claim("cosine flies further out, 28 units", round(cosine.farthest) == 28 and cosine.farthest > step.farthest,
+          cosine.farthest)
+    claim("cosine arrives by step 42", by(cosine.arrived, 42), cosine.arrived)
+    claim("warm-up + cosine climbs from 0 over 20 steps", warm.lr[0] == 0 and first(warm.lr >= 0.22 * 0.9999) == 20,
+          warm.lr[:21])
+    passes = first(warm.lr >= 0.2)
+    claim("the steep direction has settled before the warm-up rate passes 0.2",
+          abs(warm.across[passes]) < 0.01 * abs(warm.across[0]), warm.across[passes])
+    claim("warm-up + cosine never leaves the window", warm.leaves_window is None, warm.leaves_window)
+    claim("warm-up + cosine arrives by step 26", by(warm.arrived, 26), warm.arrived)
+    claim("the other runs leave the window", all(r.leaves_window is not None for r in (constant, step, cosine)))
+
+    constant, high = runs("schedules", 0)
+    claim("step 1: cosine to 95% never falls below 0.209", round(float(np.min(high.lr)), 3) == 0.209,
+          np.min(high.lr))
+    claim("step 1: cosine to 95% diverges like the constant run", high.diverged is not None and constant.diverged)
+    decayed, warm_only = runs("schedules", 1)
+    back = first(warm_only.lr >= 0.22 * 0.9999)
+    claim("step 2: after the warm-up the rate stays at 0.22", np.allclose(warm_only.lr[back:], 0.22))
+    claim("step 2: warm-up only comes within 1e-3 of the minimum", warm_only.passed is not None, warm_only.passed)
+    claim("step 2: then its zig-zag grows back and throws it out of the window",
+          warm_only.arrived is None and warm_only.leaves_window is not None
+          and warm_only.leaves_window > warm_only.passed and ratio(warm_only.across, 100, 140) > 1.1,
+          warm_only.leaves_window)
+    claim("step 2: warm-up + cosine beside it arrives", decayed.arrived is not None)
+    constant, step, cosine, warm = runs("schedules", 2)
+    claim("step 3: at lr 0.3 the constant and the cosine runs diverge",
+          constant.diverged is not None and cosine.diverged is not None)
+    claim("step 3: step decay and warm-up + cosine still arrive", step.arrived is not None and warm.arrived is not None,
+          (step.arrived, warm.arrived))
+    claim("step 3: ... after flying far out", step.leaves_window is not None and warm.leaves_window is not None
+          and min(step.farthest, warm.farthest) > 10 * 3, (step.farthest, warm.farthest))
+    constant, exponential = runs("schedules", 3)
+    claim("step 4: exponential decay is below 2/L from step 4 on", first(exponential.lr < 0.2) == 4,
+          first(exponential.lr < 0.2))
+    claim("step 4: exponential decay arrives by step 20", by(exponential.arrived, 20), exponential.arrived)
+    claim.verify()
+
+
+def test_momentum():
+    claim = Claims("momentum")
+    momentum, sgd = runs("momentum")
+    claim("the ravine is the bowl at cond=100", scene_of("momentum").surface_values()["cond"] == 100)
+    claim("SGD at lr 0.019 (below 2/L = 0.02) is stable", sgd.spec.lr == 0.019 < 2 / 100 and sgd.diverged is None)
+    over = extra("lesson=momentum&run=sgd:lr=0.021,label=a")[0]
+    claim("SGD must keep lr below 2/L = 0.02 (at 0.021 it ends higher than it started)",
+          over.final_loss > over.loss[0], over.final_loss)
+    claim("SGD crosses the valley floor on every one of its 150 steps", crossings(sgd.across) == 150,
+          crossings(sgd.across))
+    claim("along the floor each SGD step covers only 1.9% of the remaining way",
+          abs(ratio(sgd.along, 0, 100) - 0.981) < 0.001, ratio(sgd.along, 0, 100))
+    claim("SGD ends at loss 0.004", round(sgd.final_loss, 3) == 0.004, sgd.final_loss)
+    claim("SGD ends still 0.09 from the minimum", round(sgd.distance(), 2) == 0.09, sgd.distance())
+    claim("momentum crosses the valley floor half as often as SGD",
+          0.4 <= crossings(momentum.across) / crossings(sgd.across) <= 0.6, crossings(momentum.across))
+    claim("momentum ends a hundred times lower", 50 <= sgd.final_loss / momentum.final_loss <= 200,
+          sgd.final_loss / momentum.final_loss)
+    claim("momentum ends at loss 4e-5", f"{momentum.final_loss:.0e}" == "4e-05", momentum.final_loss)
+    claim("momentum runs past the minimum along the floor and back six times", crossings(momentum.along) == 6,
+          crossings(momentum.along))
+    claim("momentum settles: it arrives within 1e-3", momentum.arrived is not None)
+
+    wild, sgd = runs("momentum", 0)
+    claim("step 1: momentum 0.99 ends worse than SGD", wild.final_loss > sgd.final_loss, wild.final_loss)
+    claim("step 1: momentum 0.99 swings around the minimum all run long",
+          crossings(wild.along[-60:]) >= 1 and crossings(wild.along) >= 5, crossings(wild.along))
+    half, nine, sgd = runs("momentum", 1)
+    claim("step 2: momentum 0.5 does not overshoot along the floor", crossings(half.along) == 0,
+          crossings(half.along))
+    claim("step 2: momentum 0.5 arrives by step 91", by(half.arrived, 91), half.arrived)
+    claim("step 2: momentum 0.5 arrives first", (sgd.arrived is None or half.arrived < sgd.arrived)
+          and half.arrived < nine.arrived, (nine.arrived, sgd.arrived))
+    best, nine = runs("momentum", 2)
+    kappa = 100
+    claim("step 3: momentum 0.67 with lr 0.033 is the theory's best pair for cond=100",
+          round(((math.sqrt(kappa) - 1) / (math.sqrt(kappa) + 1)) ** 2, 3) == best.spec.momentum
+          and round(4 / (math.sqrt(kappa) + 1) ** 2, 4) == best.spec.lr, (best.spec.momentum, best.spec.lr))
+    claim("step 3: the best pair arrives by step 72", by(best.arrived, 72), best.arrived)
+    momentum, sgd = runs("momentum", 3)
+    claim("step 4: at cond=10 and lr 0.18 SGD arrives by step 24", by(sgd.arrived, 24), sgd.arrived)
+    claim("step 4: momentum 0.9 only by step 102", by(momentum.arrived, 102), momentum.arrived)
+    claim.verify()
+
+
+def _rise_after_first_dip(loss: np.ndarray) -> float:
+    """The highest loss after the loss first stops falling."""
+    dip = first(np.diff(loss) > 0)
+    return float(np.max(loss[dip:])) if dip is not None else float(loss[-1])
+
+
+def test_nesterov():
+    claim = Claims("nesterov")
+    nesterov, momentum = runs("nesterov")
+    claim("both use lr 0.1 and momentum 0.9 on the cond=10 bowl",
+          all(r.spec.lr == 0.1 and r.spec.momentum == 0.9 for r in (nesterov, momentum))
+          and scene_of("nesterov").surface_values()["cond"] == 10)
+    g0 = nesterov.grad[0]
+    claim("Nesterov steps along the gradient plus momentum times its new velocity (the first step: lr (1 + 0.9) g)",
+          np.allclose(nesterov.xy[1], nesterov.xy[0] - 0.1 * (g0 + 0.9 * g0), atol=1e-5), nesterov.xy[1])
+    claim("after its first dip momentum's loss climbs back to 23", round(_rise_after_first_dip(momentum.loss)) == 23,
+          _rise_after_first_dip(momentum.loss))
+    claim("Nesterov's loss never rises above 0.21 after its first dip",
+          round(_rise_after_first_dip(nesterov.loss), 2) == 0.21, _rise_after_first_dip(nesterov.loss))
+    claim("along the valley momentum runs 1.0 past the minimum", round(float(np.max(momentum.along)), 1) == 1.0,
+          np.max(momentum.along))
+    claim("along the valley Nesterov runs 0.65 past the minimum", round(float(np.max(nesterov.along)), 2) == 0.65,
+          np.max(nesterov.along))
+    claim("Nesterov arrives by step 32", by(nesterov.arrived, 32), nesterov.arrived)
+    claim("momentum arrives only by step 100", by(momentum.arrived, 100), momentum.arrived)
+
+    nesterov, momentum = runs("nesterov", 0)
+    claim("step 1: with momentum 0.99, momentum still swings at step 150",
+          momentum.arrived is None and crossings(momentum.along[-50:]) >= 1, momentum.final_loss)
+    claim("step 1: with momentum 0.99 Nesterov arrives by step 60", by(nesterov.arrived, 60), nesterov.arrived)
+    nesterov, momentum = runs("nesterov", 1)
+    mu, cond = 0.9, 10
+    claim("step 2: Nesterov's limit is 2(1 + μ)/((1 + 2μ)L) = 0.136 < 0.15",
+          round(2 * (1 + mu) / ((1 + 2 * mu) * cond), 3) == 0.136 < nesterov.spec.lr)
+    claim("step 2: momentum still arrives at lr 0.15", momentum.arrived is not None)
+    claim("step 2: Nesterov diverges at lr 0.15", nesterov.diverged is not None)
+    below = extra("lesson=nesterov&run=nesterov:lr=0.13,momentum=0.9,label=a")[0]
+    claim("step 2: just below its limit (lr 0.13) Nesterov converges", below.arrived is not None)
+    nesterov, momentum = runs("nesterov", 2)
+    claim("step 3: on Rosenbrock, after 500 steps Nesterov is 0.09 from (1, 1)", round(nesterov.distance(), 2) == 0.09,
+          nesterov.distance())
+    claim("step 3: ... and momentum 0.15", round(momentum.distance(), 2) == 0.15, momentum.distance())
+    nesterov, momentum = runs("nesterov", 3)
+    claim("step 4: Nesterov's limit at cond=100 is 0.0136", round(2 * (1 + mu) / ((1 + 2 * mu) * 100), 4) == 0.0136)
+    claim("step 4: at cond=100 and lr 0.019 Nesterov diverges", nesterov.diverged is not None)
+    claim("step 4: ... where momentum arrives", momentum.arrived is not None)
+    claim.verify()
+
+
+def test_adaptive():
+    claim = Claims("adaptive")
+    adagrad, rmsprop, adam = runs("adaptive")
+    scene = scene_of("adaptive")
+    claim("all three at lr 0.1 on Beale from (1, 1.5), the minimum at (3, 0.5)",
+          all(r.spec.lr == 0.1 for r in (adagrad, rmsprop, adam)) and scene.surface == "beale"
+          and scene.start == (1.0, 1.5) and tuple(adagrad.minima[0]) == (3.0, 0.5))
+    steps = adagrad.step_lengths
+    claim("AdaGrad's sum of squared gradients only grows", np.all(np.diff(adagrad.state["sum_sq"], axis=0) >= 0))
+    claim("AdaGrad's steps shrink from 0.14 to 0.001", round(steps[0], 2) == 0.14 and round(steps[-1], 3) == 0.001,
+          (steps[0], steps[-1]))
+    claim("AdaGrad stalls 0.8 short of the minimum", round(adagrad.distance(), 1) == 0.8, adagrad.distance())
+    steps = rmsprop.step_lengths
+    claim("RMSProp's steps stay about 0.14 long", abs(np.median(steps[-100:]) - 0.14) < 0.01, np.median(steps[-100:]))
+    near = first(rmsprop.distances() < 0.2)
+    claim("RMSProp is within 0.2 of the minimum by step 67", by(near, 67), near)
+    hops = rmsprop.distances()[-100:]
+    claim("RMSProp then hops around the minimum, 0.16 to 0.23 away",
+          (round(float(hops.min()), 2), round(float(hops.max()), 2)) == (0.16, 0.23), (hops.min(), hops.max()))
+    claim("RMSProp never settles", rmsprop.arrived is None and np.median(steps[-100:]) > 0.1, rmsprop.final_loss)
+    claim("Adam's first step is 0.14 long, RMSProp's 0.45",
+          round(adam.step_lengths[0], 2) == 0.14 and round(rmsprop.step_lengths[0], 2) == 0.45,
+          (adam.step_lengths[0], rmsprop.step_lengths[0]))
+    claim("Adam settles within 1e-3 by step 276", by(adam.arrived, 276), adam.arrived)
+
+    high, low = runs("adaptive", 0)
+    claim("step 1: AdaGrad at lr 0.5 gets within 1e-3 by step 519 of 600",
+          scene_of("adaptive", 0).steps == 600 and by(high.arrived, 519), high.arrived)
+    claim("step 1: the stall comes later at lr 0.5 (lr 0.1 never arrives)", low.arrived is None)
+    small, large = runs("adaptive", 1)
+    claim("step 2: RMSProp at lr 0.01 hops ten times smaller",
+          abs(np.median(small.step_lengths[-50:]) / np.median(large.step_lengths[-50:]) - 0.1) < 0.02,
+          np.median(small.step_lengths[-50:]))
+    claim("step 2: RMSProp at lr 0.01 settles within 1e-3 by step 377", by(small.arrived, 377), small.arrived)
+    short, rmsprop = runs("adaptive", 2)
+    claim("step 3: Adam with b2 = 0.9 settles, by step 130", by(short.arrived, 130), short.arrived)
+    claim("step 3: ... where RMSProp (decay 0.9) does not", rmsprop.arrived is None and rmsprop.spec.decay == 0.9)
+    still, rmsprop = runs("adaptive", 3)
+    claim("step 4: Adam without momentum settles too, by step 284", by(still.arrived, 284), still.arrived)
+    claim("step 4: its steps shrink as the gradient fades", still.step_lengths[-1] < 0.01 * still.step_lengths[0],
+          still.step_lengths[-1])
+    claim.verify()
+
+
+def test_adamw():
+    claim = Claims("adamw")
+    adamw, adam = runs("adamw")
+    surface = scene_of("adamw").surface_model()
+    claim("the loss ignores y: every point of the line x = 2 is a minimum",
+          all(float(surface.fn(2.0, y)) == 0 for y in (-1.0, 0.0, 2.5, 4.0)) and float(surface.fn(1.0, 2.5)) > 0)
+    claim("Adam without decay walks to x = 2", abs(adam.xy[-1, 0] - 2) < 0.01, adam.xy[-1, 0])
+    claim("Adam without decay leaves y at 2.5 for good", np.all(adam.xy[:, 1] == 2.5))
+    claim("AdamW shrinks y by lr times the decay, 0.5% per step",
+          np.allclose(adamw.xy[1:, 1] / adamw.xy[:-1, 1], 1 - 0.05 * 0.1, atol=1e-6))
+    claim("AdamW's y falls smoothly from 2.5 to 0.92 in 200 steps",
+          adamw.xy[0, 1] == 2.5 and round(adamw.xy[-1, 1], 2) == 0.92 and np.all(np.diff(adamw.xy[:, 1]) < 0),
+          adamw.xy[-1, 1])
+    claim("AdamW's x still ends at 1.93", round(adamw.xy[-1, 0], 2) == 1.93, adamw.xy[-1, 0])
+
+    (l2,) = runs("adamw", 0)
+    claim("step 1: with L2 in the loss, y falls fast: 0.45 at step 50", round(l2.xy[50, 1], 2) == 0.45, l2.xy[50, 1])
+    claim("step 1: ... where AdamW's y is 1.95", round(adamw.xy[50, 1], 2) == 1.95, adamw.xy[50, 1])
+    claim("step 1: with L2 x settles at 1.82", round(l2.xy[-1, 0], 2) == 1.82 and np.ptp(l2.xy[-50:, 0]) < 0.005,
+          l2.xy[-1, 0])
+    claim("step 1: 1.82 is the penalised minimum, 2 / 1.1", round(2 / 1.1, 2) == 1.82)
+    scaled, scaled_adam = runs("adamw", 1)
+    claim("step 2: ten times the loss leaves AdamW's path as it was", np.max(np.abs(scaled.xy - adamw.xy)) < 1e-3,
+          np.max(np.abs(scaled.xy - adamw.xy)))
+    claim("step 2: ... and Adam's", np.max(np.abs(scaled_adam.xy - adam.xy)) < 1e-3)
+    (scaled_l2,) = runs("adamw", 2)
+    claim("step 3: ten times the loss with the same L2: x settles at 1.98, not 1.82",
+          round(scaled_l2.xy[-1, 0], 2) == 1.98 and np.ptp(scaled_l2.xy[-50:, 0]) < 0.005, scaled_l2.xy[-1, 0])
+    strong, mild = runs("adamw", 3)
+    claim("step 4: with decay 1 x stays below 1/λ = 1", np.max(strong.xy[:, 0]) < 1, np.max(strong.xy[:, 0]))
+    claim("step 4: ... and ends near it", strong.xy[-1, 0] > 0.9, strong.xy[-1, 0])
+    claim("step 4: with decay 1 y falls to 0", abs(strong.xy[-1, 1]) < 0.01, strong.xy[-1, 1])
+    claim.verify()
+
+
+def test_normalization():
+    claim = Claims("normalization")
+    slow, fast = runs("normalization")
+    claim("momentum 0.5 on the bowl at cond=100",
+          scene_of("normalization").surface_values()["cond"] == 100 and slow.spec.momentum == fast.spec.momentum == 0.5)
+    claim("the limit 2(1 + μ)/L is 0.03", round(2 * (1 + 0.5) / 100, 3) == 0.03)
+    edge = extra("lesson=normalization&run=momentum:lr=0.029,momentum=0.5,label=a"
+                 "&run=momentum:lr=0.031,momentum=0.5,label=b")
+    claim("the steep axis caps the rate at 0.03: 0.029 arrives, 0.031 diverges",
+          edge[0].arrived is not None and edge[1].diverged is not None)
+    claim("at lr 0.5 the run diverges at step 3", fast.diverged == 3, fast.diverged)
+    claim("at lr 0.02 it arrives only by step 86", by(slow.arrived, 86), slow.arrived)
+    claim("at lr 0.02 the shallow axis is the slow one", abs(slow.across[40]) < 1e-3 * abs(slow.along[40]))
+    claim("step 1 is the same bowl at cond=1, from the same start",
+          scene_of("normalization", 0).surface_values()["cond"] == 1
+          and scene_of("normalization", 0).start == scene_of("normalization").start)
+
+    slow1, fast1 = runs("normalization", 0)
+    claim("step 1: at cond=1 lr 0.5 is stable and arrives by step 13", by(fast1.arrived, 13), fast1.arrived)
+    claim("step 1: lr 0.02 is no faster than at cond=100 (step 99)",
+          by(slow1.arrived, 99) and slow1.arrived >= slow.arrived, slow1.arrived)
+    (sgd,) = runs("normalization", 1)
+    claim("step 2: at cond=1 SGD at lr 1 lands on the minimum in one step", sgd.distance(1) < 1e-5, sgd.distance(1))
+    middle, slow10 = runs("normalization", 2)
+    claim("step 3: at cond=10 the limit 2(1 + μ)/L is 0.3", round(2 * 1.5 / 10, 3) == 0.3)
+    edge = extra("lesson=normalization&surface=quadratic:cond=10&run=momentum:lr=0.29,momentum=0.5,label=a"
+                 "&run=momentum:lr=0.31,momentum=0.5,label=b")
+    claim("step 3: at cond=10 lr 0.29 arrives and 0.31 does not",
+          edge[0].arrived is not None and edge[1].final_loss > edge[1].loss[0])
+    claim("step 3: at cond=10 lr 0.2 arrives by step 15", by(middle.arrived, 15), middle.arrived)
+    (tight,) = runs("normalization", 3)
+    claim("step 4: at cond=1000 the limit falls to 0.003", round(2 * 1.5 / 1000, 4) == 0.003)
+    edge = extra("lesson=normalization&surface=quadratic:cond=1000&run=momentum:lr=0.0029,momentum=0.5,label=a"
+                 "&run=momentum:lr=0.0031,momentum=0.5,label=b")
+    claim("step 4: at cond=1000 lr 0.0029 is stable and 0.0031 is not",
+          edge[0].final_loss < edge[0].loss[0] and edge[1].final_loss > edge[1].loss[0])
+    claim("step 4: lr 0.002 is still 1.0 from the minimum after 120 steps",
+          scene_of("normalization", 3).steps == 120 and round(tight.distance(), 1) == 1.0, tight.distance())
+    claim.verify()
+
+
+def _ring(center, radius: float, count: int = 16) -> list[tuple[float, float]]:
+    return [(center[0] + radius * math.cos(2 * math.pi * k / count), center[1] + radius * math.sin(2 * math.pi * k / count))
+            for k in range(count)]
+
+
+def _ends_from(query: str, points) -> list[int | None]:
+    """Where run 1 of `query` ends from each of `points`."""
+    scene = Scene.from_query(query).replace(explore=None)
+    run = scene.runs[0]
+    out = []
+    for i in range(0, len(points), 8):
+        batch = tuple(run.replace(x0=x, y0=y, label=f"{k}") for k, (x, y) in enumerate(points[i:i + 8]))
+        out += [f.minimum_index() for f in simulated(scene.replace(runs=batch).to_query())[1]]
+    return out
+
+
+def test_starts():
+    claim = Claims("starts")
+    scene = scene_of("starts")
+    sgd = runs("starts")
+    surface = scene.surface_model()
+    claim("Himmelblau has four minima, all at f = 0", len(surface.minima) == 4 and surface.min_value == 0)
+    starts = np.array([scene.start_of(r.spec) for r in sgd])
+    spread = max(np.linalg.norm(a - b) for a in starts for b in starts)
+    claim("the four SGD runs (lr 0.01) start within 0.6 of each other", spread < 0.6 and all(r.spec.lr == 0.01
+                                                                                           for r in sgd), spread)
+    peak = np.array([-0.270845, -0.923039])  # Himmelblau's local maximum
+    quadrants = {(bool(dx > 0), bool(dy > 0)) for dx, dy in starts - peak}
+    claim("... around the peak near (-0.27, -0.92): within 0.4 of it, one on each side",
+          np.all(np.linalg.norm(starts - peak, axis=1) < 0.4) and len(quadrants) == 4, starts.tolist())
+    ends = [r.minimum_index() for r in sgd]
+    claim("... and end in four different minima", sorted(e for e in ends if e is not None) == [0, 1, 2, 3], ends)
+    xs, ys, basins = start_map(lesson_query("starts"))
+    claim("the map colours every start in the window by the minimum it ends in",
+          scene.explore.kind == "starts" and np.all(basins >= 0), int(np.sum(basins < 0)))
+    claim("the map shows four basins", set(np.unique(basins)) == {0, 1, 2, 3}, np.unique(basins))
+    explore = explore_function()
+    if explore is not None:
+        explored = explore(scene).to_dict()["explore"]["minimum"]
+        explored = np.asarray([[-1 if m is None else m for m in row] for row in explored])
+        claim("the map (visualizer.explore) is the map of simulate's runs", np.mean(explored == basins) > 0.99,
+              np.mean(explored == basins))
+    near_peak = _ends_from(lesson_query("starts"), _ring(peak, 0.3))
+    claim("the borders meet at the peak: starts around it reach all four minima", set(near_peak) == {0, 1, 2, 3},
+          near_peak)
+    for saddle in surface.saddles:
+        around = _ends_from(lesson_query("starts"), _ring(saddle, 0.3))
+        claim(f"a border passes through the saddle ({saddle[0]:.2f}, {saddle[1]:.2f}): starts around it reach two "
+              f"minima", len(set(around)) == 2 and None not in around, around)
+
+    momentum = runs("starts", 0)
+    claim("step 1: momentum 0.9 (lr 0.005) reaches the same four minima from the four starts",
+          [r.minimum_index() for r in momentum] == ends, [r.minimum_index() for r in momentum])
+    _, _, pushed = start_map(step_query("starts", 0))
+    elsewhere = float(np.mean(pushed != basins))
+    claim("step 1: nearly a quarter of all starts end elsewhere with momentum", 0.2 <= elsewhere < 0.25, elsewhere)
+    adam = runs("starts", 1)
+    claim("step 2: Adam (lr 0.1) from (0, -1) now ends in (3, 2)",
+          tuple(adam[3].minima[adam[3].minimum_index()]) == (3.0, 2.0) and ends[3] != adam[3].minimum_index(),
+          adam[3].xy[-1])
+    _, _, adapted = start_map(step_query("starts", 1))
+    claim("step 2: the optimizer moves the borders too (Adam's map differs from SGD's)",
+          0.02 < float(np.mean(adapted != basins)), float(np.mean(adapted != basins)))
+    xs, ys, halves = start_map(step_query("starts", 2))
+    top, bottom = (int(np.argmax(scene_of("starts", 2).surface_model().minima, axis=0)[1]),
+                   int(np.argmin(scene_of("starts", 2).surface_model().minima, axis=0)[1]))
+    claim("step 3: on the saddle every start above y = 0 ends in the top minimum", np.all(halves[ys > 0] == top))
+    claim("step 3: every start below y = 0 ends in the bottom one", np.all(halves[ys < 0] == bottom))
+    on, off = runs("starts", 3)
+    claim("step 4: started on y = 0 itself, SGD stops on the saddle (0, 0)",
+          on.spec.y0 == 0 and np.linalg.norm(on.xy[-1]) < 1e-3 and np.all(on.xy[:, 1] == 0), on.xy[-1])
+    claim("step 4: from y = 0.001 it leaves the saddle for a minimum", off.minimum_index() is not None)
+    claim.verify()
+
+
+def test_clipping():
+    claim = Claims("clipping")
+    plain, by_norm, by_value = runs("clipping")
+    fn = scene_of("clipping").surface_model().fn
+    claim("the wall is 50 high", round(float(fn(2.0, 0.0)) - float(fn(1.0, 0.0))) == 50)
+    steepest = max(float(np.max(np.linalg.norm(r.grad, axis=1))) for r in (plain, by_norm, by_value))
+    claim("the gradient reaches about 250", 225 <= steepest <= 275, steepest)
+    claim("all three are SGD at lr 0.1, starting on the plateau",
+          all(r.spec.optimizer == "sgd" and r.spec.lr == 0.1 for r in (plain, by_norm, by_value))
+          and plain.xy[0, 0] > 1.5 + 0.5)
+    claim("unclipped, its step on the wall's face is 24 units long", round(float(np.max(plain.step_lengths))) == 24,
+          np.max(plain.step_lengths))
+    claim("unclipped, the run is thrown off the map at step 10", plain.leaves_window == 10, plain.leaves_window)
+    claim("unclipped, it needs until step 279 to crawl back", by(plain.arrived, 279), plain.arrived)
+    claim("clipping to norm 1 caps every step at 0.1", np.max(by_norm.step_lengths) <= 0.1 + 1e-6,
+          np.max(by_norm.step_lengths))
+    claim("clipped by norm, the run walks down the wall: it stays in the window", by_norm.leaves_window is None)
+    claim("clipped by norm, it arrives by step 132", by(by_norm.arrived, 132), by_norm.arrived)
+    moves = np.abs(np.diff(by_value.xy, axis=0))
+    claim("clipping by value caps each coordinate at 1 (steps of at most 0.1 each way)",
+          np.max(moves) <= 0.1 + 1e-6, np.max(moves))
+    face_value = np.abs(by_value.grad[:, 0]) > 10
+    face_norm = np.abs(by_norm.grad[:, 0]) > 10
+    turn_value = float(np.mean(moves[face_value, 1] / moves[face_value, 0]))
+    turn_norm = float(np.mean(np.abs(np.diff(by_norm.xy, axis=0))[face_norm, 1]
+                              / np.abs(np.diff(by_norm.xy, axis=0))[face_norm, 0]))
+    claim("clipped by value, on the face x's gradient is cut from 250 to 1 and y's is kept",
+          face_value.any() and np.allclose(moves[face_value, 0], 0.1, atol=1e-6)
+          and np.allclose(moves[face_value, 1], 0.1 * np.minimum(np.abs(by_value.grad[face_value, 1]), 1), atol=1e-5))
+    claim("clipped by value, its steps on the face turn towards the valley floor (more than by norm)",
+          turn_value > 0.3 > 0.05 > turn_norm and np.all(np.diff(by_value.xy[:, 1])[face_value] < 0),
+          (turn_value, turn_norm))
+    claim("clipped by value, it arrives by step 131", by(by_value.arrived, 131), by_value.arrived)
+
+    loose, tight = runs("clipping", 0)
+    claim("step 1: clip norm 10 takes steps up to 1 long", round(float(np.max(loose.step_lengths)), 2) == 1.0,
+          np.max(loose.step_lengths))
+    claim("step 1: only the one step on the face is clipped", int(np.count_nonzero(loose.clipped)) == 1,
+          int(np.count_nonzero(loose.clipped)))
+    claim("step 1: it arrives sooner, by step 92", by(loose.arrived, 92) and loose.arrived < tight.arrived,
+          loose.arrived)
+    slow, _ = runs("clipping", 1)
+    claim("step 2: at lr 0.01 the wall no longer throws it out", slow.leaves_window is None, slow.leaves_window)
+    claim("step 2: at lr 0.01 it has not arrived after 300 steps", slow.arrived is None, slow.final_loss)
+    adam, _ = runs("clipping", 2)
+    claim("step 3: Adam without clipping stays in the window", adam.leaves_window is None, adam.leaves_window)
+    claim("step 3: Adam's step ignores the gradient's size (its longest is about lr)",
+          float(np.max(adam.step_lengths)) < 2 * 0.1 * math.sqrt(2), np.max(adam.step_lengths))
+    claim("step 3: Adam has not arrived after 300 steps", adam.arrived is None, adam.final_loss)
+    shown = scene_of("clipping", 3)
+    claim("step 4: the same three runs in 3D", shown.viewer.view == "3d" and shown.runs == scene_of("clipping").runs)
+    claim.verify()
+
+
+def test_noise():
+    claim = Claims("noise")
+    noisy, cosine, clean = runs("noise")
+    claim("the noise is Gaussian of std 3 on the true gradient", noisy.spec.noise == 3 and cosine.spec.noise == 3)
+    claim("without noise SGD at lr 0.05 arrives by step 71 and stays", by(clean.arrived, 71), clean.arrived)
+    claim("with noise it never settles", noisy.arrived is None)
+    claim("with noise its loss over the last 100 steps averages about 0.3",
+          round(noisy.mean_loss(100), 1) == 0.3, noisy.mean_loss(100))
+    claim("... it wanders around the minimum (always near it, never at it)",
+          np.all(noisy.distances()[-100:] < 1.5) and np.mean(noisy.distances()[-100:]) > 0.2,
+          np.mean(noisy.distances()[-100:]))
+    claim("the cosine run sees exactly the same noise", cosine.spec.seed == noisy.spec.seed)
+    claim("the cosine run's rate falls to 0 over the run", cosine.lr[-1] < 1e-4 * cosine.lr[0], cosine.lr[-1])
+    claim("the cosine run's loss over its last 100 steps averages 0.01", round(cosine.mean_loss(100), 2) == 0.01,
+          cosine.mean_loss(100))
+    claim("the viewer plays it on opening", scene_of("noise").viewer.autoplay)
+
+    seeds = runs("noise", 0)
+    claim("step 1: seeds 0, 1 and 2 take other paths", len({tuple(np.round(r.xy[-1], 4)) for r in seeds}) == 3)
+    claim("step 1: ... about the same wandering loss, 0.2 to 0.4",
+          all(0.2 <= r.mean_loss(100) <= 0.4 for r in seeds), [r.mean_loss(100) for r in seeds])
+    full, half = runs("noise", 1)
+    claim("step 2: half the rate, about half the wandering loss", 0.4 <= half.mean_loss(100) / full.mean_loss(100) <= 0.6,
+          half.mean_loss(100) / full.mean_loss(100))
+    full, half = runs("noise", 2)
+    claim("step 3: half the noise, a quarter of the wandering loss",
+          round(half.mean_loss(100) / full.mean_loss(100), 2) == 0.25, half.mean_loss(100) / full.mean_loss(100))
+    sgd, momentum = runs("noise", 3)
+    claim("step 4: momentum 0.9 at the same rate wanders several times higher",
+          momentum.mean_loss(100) > 3 * sgd.mean_loss(100), momentum.mean_loss(100) / sgd.mean_loss(100))
+    exponential, cosine = runs("noise", 4)
+    claim("step 5: exponential decay ends at 5% of 0.05", round(exponential.lr[-1] / 0.05, 2) == 0.05,
+          exponential.lr[-1])
+    claim("step 5: ... and settles like the cosine run",
+          exponential.mean_loss(100) < 0.1 * full.mean_loss(100) and cosine.mean_loss(100) < 0.1 * full.mean_loss(100),
+          exponential.mean_loss(100))
+    claim.verify()
+
+
+def test_newton():
+    claim = Claims("newton")
+    newton, momentum, sgd = runs("newton")
+    cond = scene_of("newton").surface_values()["cond"]
+    claim("one Newton step of lr 1 lands on the minimum of the cond=50 bowl",
+          cond == 50 and newton.spec.lr == 1 and newton.distance(1) < 1e-5, newton.distance(1))
+    claim("SGD's best rate is 2/(L + 1) = 0.039", round(2 / (cond + 1), 3) == sgd.spec.lr == 0.039)
+    claim("SGD at 0.039 arrives by step 117", by(sgd.arrived, 117), sgd.arrived)
+    kappa = cond
+    claim("momentum tuned for cond=50 is lr 0.061 with momentum 0.57",
+          round(4 / (math.sqrt(kappa) + 1) ** 2, 4) == momentum.spec.lr
+          and round(((math.sqrt(kappa) - 1) / (math.sqrt(kappa) + 1)) ** 2, 3) == momentum.spec.momentum,
+          (momentum.spec.lr, momentum.spec.momentum))
+    claim("tuned momentum arrives by step 35", by(momentum.arrived, 35), momentum.arrived)
+    claim("the Hessian here is 2 x 2", newton.xy.shape[1] == 2)
+
+    half, full = runs("newton", 0)
+    d = half.distances()[:10]
+    claim("step 1: with lr 0.5 the distance to the minimum halves with every step", np.allclose(d[1:] / d[:-1], 0.5,
+                                                                                                 atol=1e-3), d)
+    newton, sgd, adam = runs("newton", 1)
+    claim("step 2: on Rosenbrock Newton reaches (1, 1) in 5 steps", newton.arrived == 5 and newton.distance() < 1e-4,
+          newton.arrived)
+    claim("step 2: ... after a jump uphill", np.any(np.diff(newton.loss[:6]) > 0))
+    claim("step 2: SGD and Adam are still far after 100 steps",
+          min(sgd.distance(), adam.distance()) > 1 and sgd.arrived is None and adam.arrived is None,
+          (sgd.distance(), adam.distance()))
+    newton, sgd = runs("newton", 2)
+    saddle = np.asarray(scene_of("newton", 2).surface_model().saddles[0])
+    claim("step 3: Newton jumps onto the saddle point in one step and stays",
+          np.all(np.linalg.norm(newton.xy[1:] - saddle, axis=1) < 1e-3), newton.xy[1])
+    claim("step 3: SGD rolls off to a minimum", sgd.minimum_index() is not None)
+    damped, _ = runs("newton", 3)
+    h = np.asarray(jax_hessian(scene_of("newton", 3), saddle))
+    claim("step 4: the saddle's negative curvature is -2, and damping 3 outweighs it",
+          round(float(np.min(np.linalg.eigvalsh(h))), 3) == -2 and damped.spec.damping == 3 > 2)
+    claim("step 4: damped, the steps go downhill", np.all(np.diff(damped.loss) <= 1e-6))
+    claim("step 4: damped Newton arrives by step 11", by(damped.arrived, 11), damped.arrived)
+    newton, sgd = runs("newton", 4)
+    peak = np.array([-0.270845, -0.923039])
+    claim("step 5: on Himmelblau Newton climbs to the local maximum (-0.27, -0.92) and stays",
+          newton.loss[-1] > newton.loss[0] and np.all(np.linalg.norm(newton.xy[2:] - peak, axis=1) < 1e-3),
+          newton.xy[-1])
+    claim("step 5: SGD rolls down to a minimum", sgd.minimum_index() is not None)
+    claim.verify()
+
+
+def jax_hessian(scene: Scene, point) -> np.ndarray:
+    import jax
+    import jax.numpy as jnp
+
+    fn = scene.surface_model().fn
+    return np.asarray(jax.hessian(lambda p: fn(p[0], p[1]))(jnp.asarray(point, dtype=jnp.float32)))
