@@ -29,10 +29,7 @@ PRESENT_CSS = """
 
 def step_scene(lesson: Lesson, index: int) -> Scene:
     """Step `index` of `lesson` as a scene: its keys over the lesson's scene."""
-    query = lesson.steps[index].scene
-    if not query.startswith("lesson="):
-        query = f"lesson={lesson.id}&{query}"
-    return Scene.from_query(query)
+    return Scene.from_query(lesson.step_query(index))
 
 
 def lesson_scene(lesson_id: str) -> Scene:

@@ -367,7 +367,8 @@ def _parse(query, report) -> Scene:
             report(exc, "ignored")
             continue
         raw.setdefault(key, []).append(raw_value)
-    raw = _with_lesson(raw, report)
+    lesson = _lesson_keys(raw)
+    raw = {**lesson, **raw}
 
     fields: dict = {}
     for key in SCENE_KEYS:
@@ -375,27 +376,33 @@ def _parse(query, report) -> Scene:
             try:
                 fields.update(key.parse(raw[key.name], fields, report))
             except SceneError as exc:
-                report(exc, "its default is used")
+                # A bad key given beside a lesson falls back to the lesson's own.
+                fallback = lesson.get(key.name)
+                if fallback is None or fallback == raw[key.name]:
+                    report(exc, "its default is used")
+                else:
+                    report(exc, "the lesson's value is used")
+                    fields.update(key.parse(fallback, fields, _raise))
         _fill_defaults(key.name, fields)
 
     viewer = Viewer(**{k: fields.pop(k) for k in list(fields) if k in _VIEWER_FIELDS})
     return Scene(**fields, viewer=viewer)
 
 
-def _with_lesson(raw: dict[str, list[str]], report) -> dict[str, list[str]]:
-    """A lesson's scene under the keys given beside it: each key given in
-    the link wins; runs given in the link replace all of the lesson's runs."""
+def _lesson_keys(raw: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The raw keys of the lesson named in `raw` (none without one): the
+    base every key given beside it overrides; runs given in the link
+    replace all of the lesson's runs."""
     from visualizer.lessons import LESSONS
 
     lesson = unquote_plus(raw["lesson"][0]) if "lesson" in raw else None
     if lesson not in LESSONS:
-        return raw
-    merged = dict(raw)
+        return {}
+    keys: dict[str, list[str]] = {}
     for part in LESSONS[lesson].scene.split("&"):
         key, _, value = part.partition("=")
-        if key not in raw:
-            merged.setdefault(key, []).append(value)
-    return merged
+        keys.setdefault(key, []).append(value)
+    return keys
 
 
 def _fill_defaults(name: str, fields: dict) -> None:
