@@ -84,7 +84,7 @@ except SceneError as exc:
     st.stop()
 
 if lesson:
-    main, side = st.columns([2.6, 1], gap="medium")
+    main, side = st.columns([1.75, 1] if presenting else [2.6, 1], gap="medium")
 else:
     main, side = st.container(), None
 with main:

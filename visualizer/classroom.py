@@ -21,8 +21,11 @@ PRESENT_CSS = """
 [data-testid="stToolbar"] { display: none !important; }
 .stMainBlockContainer { padding-top: 0.6rem; padding-bottom: 0.5rem; max-width: 100%; }
 .stMainBlockContainer p, .stMainBlockContainer li, .stMainBlockContainer button,
-.stMainBlockContainer a { font-size: 20px !important; line-height: 1.35; }
-.stMainBlockContainer h3 { font-size: 28px !important; padding: 0 0 0.2rem 0; }
+.stMainBlockContainer a { font-size: 19px !important; line-height: 1.3; }
+.stMainBlockContainer h3 { font-size: 26px !important; padding: 0 0 0.2rem 0; line-height: 1.2; }
+.st-key-lesson-text { max-height: 38vh; }
+.st-key-lesson-steps button { min-height: 0; padding: 0.2rem 0.6rem; }
+.st-key-lesson-steps button p { font-size: 18px !important; line-height: 1.25; }
 </style>
 """
 
@@ -65,14 +68,16 @@ def lesson_panel(lesson: Lesson, scene: Scene) -> None:
     """The lesson's title, text and steps: each step a button that opens its
     scene here, and a link to it."""
     st.markdown(f"### {plain(lesson.title)}")
-    st.markdown(plain(lesson.text))
-    st.markdown("**Try this**")
-    for index, step in enumerate(lesson.steps):
-        st.button(f"{index + 1} · {step.line}", key=f"step{index}", on_click=_open_step, args=(lesson.id, index),
-                  width="stretch", help="Open this step here")
-    links = " · ".join(f"[{index + 1}]({_link(step_scene(lesson, index), scene.viewer.present)})"
-                       for index in range(len(lesson.steps)))
-    st.caption(f"Links to the steps: {links}")
+    # The text scrolls in its own box so the steps stay on the screen.
+    st.container(key="lesson-text").markdown(plain(lesson.text))
+    with st.container(key="lesson-steps"):
+        st.markdown("**Try this**")
+        for index, step in enumerate(lesson.steps):
+            st.button(f"{index + 1} · {step.line}", key=f"step{index}", on_click=_open_step,
+                      args=(lesson.id, index), width="stretch", help="Open this step here")
+        links = " · ".join(f"[{index + 1}]({_link(step_scene(lesson, index), scene.viewer.present)})"
+                           for index in range(len(lesson.steps)))
+        st.caption(f"Links to the steps: {links}")
 
 
 def present_link(scene: Scene) -> str:

@@ -13,6 +13,10 @@ PAGE = """
 .stMainBlockContainer h3:first-of-type { padding-top: 0; }
 [data-testid="stSidebarHeader"] { height: 2.2rem; min-height: 0; padding-top: 0.5rem; padding-bottom: 0; }
 [data-testid="stSidebarUserContent"] { padding-top: 0; }
+/* A lesson's text scrolls in its box; its steps wrap rather than cut. */
+.st-key-lesson-text { max-height: 45vh; overflow-y: auto; padding-right: 0.4rem; }
+.st-key-lesson-steps button p { white-space: normal; text-align: left; }
+.st-key-lesson-steps button { justify-content: flex-start; }
 /* Room for a slider and an exact value side by side. */
 section[data-testid="stSidebar"] { width: 350px !important; min-width: 350px !important; }
 </style>
