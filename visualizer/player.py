@@ -13,7 +13,7 @@ files are assembled into a cache folder that Streamlit serves; every URL
 carries the frontend's version (``?v=``), imports between modules included,
 so a new frontend is never mixed with a cached old one. Playing, pausing,
 scrubbing and switching 2D/3D never reach the server; only "Set start"
-clicks come back, as the component's value.
+clicks and the "Inside a step" switch come back, as the component's value.
 
 Payload contract (built by the caller; float arrays via :func:`encode_f32`;
 every key optional, every value validated by the browser)::
@@ -28,7 +28,8 @@ every key optional, every value validated by the browser)::
                "diverged_at", "clip_norm", "start": [x, y]}, ...],
      "view": "2d" | "3d",
      "viewer": {"step": int | None, "speed": float, "hide": [int, ...],
-                "autoplay": bool, "loop": bool, "present": bool}}
+                "autoplay": bool, "loop": bool, "present": bool},
+     "inside": {"on": bool}}                # optional: "Inside a step" (below)
 
 - Run i is drawn in ``runs[i]["color"]`` if that is a valid CSS colour, else
   ``palette[i % len(palette)]``. Each run's start is its first point
@@ -44,6 +45,33 @@ every key optional, every value validated by the browser)::
   viewport [False]. A viewer key applies on the first payload and whenever
   its value changes; a rerun that repeats it keeps what the viewer chose
   since. ``view`` follows the same rule.
+- "Inside a step" (``visualizer.payload.scene_payload(..., inside=)``):
+  without ``inside`` the player has no such button and the payload is as
+  above. With ``{"on": false}`` the toolbar shows the button, off. With
+  ``{"on": true}`` it is on and every run also carries ``"inside"``::
+
+      {"grad": f4 (update k: [gx, gy], raw, at xy[k]),
+       "state": {name: f4 [x, y] per update, optax's state after it},
+       "rule": {"optimizer": "Adam",
+                "lines": [{"lhs", "rhs", "num", "result", "when"}, ...],
+                "values": {name: f4 + "dims": 1 | 2 | 4 (per update)},
+                "constants": {name: number}, "init": {name: [x, y]},
+                "points": [names shown with the digits a step needs],
+                "note": str, "processed": bool},
+       "moment": None | {"label", "factors": [names], "adds_to_gradient"},
+       "box": None | {"label", "factors": [names]}}
+
+  ``visualizer/step_rules.py`` defines the lines and the names (``@name``
+  placeholders, ``name_prev``, the player's own ``x``, ``xn``, ``lr``,
+  ``g``, ...). The player draws, for the run in front of the legend (else
+  the first visible one), at the update leaving the step shown: the
+  negative gradient step ``-lr * grad``, the update ``xy[k+1] - xy[k]``,
+  the moment ``-product(factors)`` and the box of half-widths
+  ``product(factors)``, all at one scale noted on the plot; beside the plot
+  the rule with that update's numbers, typeset by the vendored KaTeX
+  (loaded on first use). The payload's ``on`` applies like a viewer key:
+  on the first payload and whenever it changes; a payload that differs
+  only in its ``inside`` parts keeps the step, view and zoom.
 - The address bar: ``query`` (where the server also puts ``present``,
   ``autoplay``, ``loop``, ``lesson`` if wanted), then the viewer's own
   choices when they differ from the defaults, in this order: ``view=3d``,
@@ -54,7 +82,9 @@ every key optional, every value validated by the browser)::
 The component's value: None until a "Set start" click, then
 ``{"event": "start", "xy": [x, y], "run": None | i, "nonce": n}``: ``run``
 None sets the start of all runs, an index (the run picked in the legend)
-that run's only.
+that run's only; or, from the "Inside a step" button,
+``{"event": "inside", "on": true | false, "nonce": n}`` (validated by
+``visualizer.events.player_event``).
 """
 
 from __future__ import annotations
@@ -95,8 +125,16 @@ _FRONTEND_FILES = (
     "url.js",
     "keys.js",
     "plotly_internals.js",
+    "inside.js",
+    "overlays.js",
+    "rule.js",
     "vendor/plotly-gl3d.min.js",
+    "vendor/katex.min.js",
+    "vendor/katex.min.css",
 )
+# KaTeX's fonts (woff2 only: every browser the player runs in reads it),
+# fetched by katex.min.css when the "Inside a step" panel first typesets.
+_FONT_FILES = tuple(sorted(f"vendor/fonts/{p.name}" for p in (_SOURCE_DIR / "vendor" / "fonts").glob("*.woff2")))
 # `from "./x.js"` / `import "./x.js"` between the frontend's own modules
 _IMPORT = re.compile(rb"""(\b(?:from|import)\s*)(["'])(\./[\w./-]+\.js)\2""")
 # Module scripts only run when served with a JavaScript type; the system's
@@ -126,7 +164,7 @@ def _write_atomic(dest: Path, write) -> None:
 def _assemble_frontend() -> Path:
     """Build (once per frontend version) the folder that
     Streamlit serves, and return it. Safe to run from several processes."""
-    sources = {name: (_SOURCE_DIR / name).read_bytes() for name in _FRONTEND_FILES}
+    sources = {name: (_SOURCE_DIR / name).read_bytes() for name in _FRONTEND_FILES + _FONT_FILES}
     digest = hashlib.sha256()
     for name, data in sources.items():
         digest.update(name.encode() + b"\0" + data + b"\0")
@@ -136,6 +174,8 @@ def _assemble_frontend() -> Path:
     # index.html's references, and every import between modules.
     sources["index.html"] = sources["index.html"].replace(b"__VERSION__", version.encode())
     tag = b"?v=" + version.encode()
+    # the folder is flat: KaTeX's stylesheet finds its fonts beside it
+    sources["vendor/katex.min.css"] = sources["vendor/katex.min.css"].replace(b"url(fonts/", b"url(")
     for name, data in sources.items():
         if name.endswith(".js") and not name.startswith("vendor/"):
             sources[name] = _IMPORT.sub(lambda m: m.group(1) + m.group(2) + m.group(3) + tag + m.group(2), data)
@@ -176,8 +216,9 @@ def player(payload: dict, *, key: str, height: int = 640) -> dict | None:
     The value is None until the user acts; after a click on the 2D contour in
     "Set start" mode it is ``{"event": "start", "xy": [x, y], "run": None |
     int, "nonce": int}`` (``run``: None for all runs, else the 0-based index
-    of the one run), with a nonce that increases with every click (use it to
-    act once per click).
+    of the one run); after the "Inside a step" button, ``{"event": "inside",
+    "on": bool, "nonce": int}``. The nonce increases with every click (use it
+    to act once per click).
     The value persists across reruns, like any widget value.
     """
     if not isinstance(payload, dict):

@@ -12,6 +12,10 @@ edge case directly:
 - `negative`: a surface whose losses go below zero (linear colouring).
 - `zero`: a quadratic where one run lands exactly on the minimum (loss 0).
 - `starts`: the Rosenbrock runs, each from its own start.
+- `scene`: a real scene, simulated: `?case=scene&scene=<scene query,
+  percent-encoded>`, with the "Inside a step" button (`inside=1`: on from
+  the start); its event switches the overlays' numbers on and off, as the
+  page does.
 
 The viewer's keys travel in the payload's `viewer`, read from the URL like
 the real page does: `present=1`, `autoplay=1`, `loop=1` (also kept in the
@@ -180,6 +184,17 @@ def build(case: str, steps: int, start: tuple[float, float], run_starts: tuple =
     }
 
 
+@st.cache_data(max_entries=8)
+def scene_build(query: str, inside: bool) -> dict:
+    """A real scene's payload, as the page builds it."""
+    from visualizer import Scene, landmarks, simulate
+    from visualizer.payload import scene_payload, surface_payload
+
+    scene = Scene.from_query(query)
+    surface = surface_payload(scene.surface_model(), scene.surface_values(), landmarks.of(scene))
+    return scene_payload(simulate(scene), surface, scene.to_query(), inside=inside)
+
+
 def viewer_from_url(params) -> tuple[dict, list[str]]:
     """The payload's `viewer` and the keys the server keeps in the query."""
     flag = {k: params.get(k) == "1" for k in ("present", "autoplay", "loop")}
@@ -212,14 +227,33 @@ if viewer["present"]:
     lr_scale = 1
 else:
     lr_scale = st.slider("demo slider (forces a new payload)", 1, 5, 1, key="scale")
-payload = build(case, steps, st.session_state.start, tuple(sorted(st.session_state.run_starts.items())))
-payload = dict(payload, view=st.query_params.get("view", "2d"), viewer=viewer)
-payload["query"] = "&".join([payload["query"], *kept])
+if case == "scene":
+    if "inside" not in st.session_state:
+        st.session_state.inside = st.query_params.get("inside") == "1"
+        st.session_state.inside_nonce = None
+    from urllib.parse import quote
+
+    scene_query = st.query_params.get("scene", "surface=rosenbrock&run=adam:lr=0.05")
+    payload = scene_build(scene_query, st.session_state.inside)
+    payload = dict(payload, view=st.query_params.get("view", "2d"), viewer=viewer)
+    payload["query"] = "&".join(["case=scene", "scene=" + quote(scene_query, safe=""), *kept])
+else:
+    payload = build(case, steps, st.session_state.start, tuple(sorted(st.session_state.run_starts.items())))
+    payload = dict(payload, view=st.query_params.get("view", "2d"), viewer=viewer)
+    payload["query"] = "&".join([payload["query"], *kept])
 if lr_scale != 1:
     payload = dict(payload, query=payload["query"] + f"&scale={lr_scale}")
     payload["runs"] = [dict(r, label=r["label"] + f" x{lr_scale}") for r in payload["runs"]]
 
 value = player(payload, key="player", height=640)
+if value and value.get("event") == "inside" and value.get("nonce") != st.session_state.get("inside_nonce"):
+    from visualizer.events import inside_event
+
+    event = inside_event(value)
+    if event is not None:
+        st.session_state.inside_nonce = event.nonce
+        st.session_state.inside = event.on
+        st.rerun()
 if value and value.get("event") == "start" and value.get("nonce") != st.session_state.nonce:
     st.session_state.nonce = value["nonce"]
     xy = tuple(round(float(v), 4) for v in value["xy"])

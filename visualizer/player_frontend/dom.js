@@ -10,6 +10,8 @@ export const el = {
   picker: $("picker"), plot3d: $("plot3d"), paths3d: $("paths3d"), empty: $("empty"),
   side: $("side"), legend: $("legend"), legendRuns: $("legend-runs"), legendMarks: $("legend-marks"),
   charts: $("charts"), plotside: $("plotside"), cursor: $("cursor"),
+  btnInside: $("btn-inside"), inside: $("inside"), insideHead: $("inside-head"), insideKey: $("inside-key"),
+  insideRule: $("inside-rule"), insideNote: $("inside-note"),
 };
 
 export function setStatus(text, warn) {

@@ -131,7 +131,7 @@ export function applyHeight() {
         const pw = (el.main.clientWidth || w) - M.l - M.cb - M.r;
         mainH = Math.round(Math.min(mainH, Math.max(300, M.t + M.b + 6 + pw * (y1 - y0) / (x1 - x0))));
       }
-      sideH = 380 + (el.legend.hidden ? 0 : el.legend.offsetHeight);
+      sideH = 380 + (el.legend.hidden ? 0 : el.legend.offsetHeight) + (el.inside.hidden ? 0 : el.inside.offsetHeight);
       total = tb + mainH + sideH + 4;
     }
     el.main.style.height = mainH + "px";
@@ -158,7 +158,10 @@ function applySplit() {
   const M = margins2d(d);
   const plotW = isEqualScale(d) ? (H - M.t - M.b) * (x1 - x0) / (y1 - y0) : Infinity;
   const need = M.l + M.cb + M.r + plotW;
-  const w = Math.round(Math.max(0.5 * total, Math.min(0.62 * total, need)));
+  // with the "Inside a step" panel the side gets a little more: the rule's
+  // rows are wide
+  const most = S.inside.on && d.inside && d.inside.offered ? 0.56 : 0.62;
+  const w = Math.round(Math.max(0.5 * total, Math.min(most * total, need)));
   const flex = "0 0 " + w + "px";
   if (el.main.style.flex !== flex) el.main.style.flex = flex;
 }
@@ -191,9 +194,10 @@ function placeLegend() {
     // above the side charts, leaving them room for one panel (presentation)
     // or all three
     const H = el.side.clientHeight;
-    const maxH = H > 0 ? Math.round(Math.max(0.3 * H, H - (S.present ? 150 : 330))) : 0;
+    const panel = el.inside.hidden ? 0 : el.inside.offsetHeight;
+    const maxH = H > 0 ? Math.round(Math.max((panel ? 0.2 : 0.3) * H, H - panel - (S.present ? 150 : 330))) : 0;
     L.style.maxHeight = maxH ? maxH + "px" : "";
-    if (L.parentNode !== el.side || L.nextSibling !== el.charts) el.side.insertBefore(L, el.charts);
+    if (L.parentNode !== el.side || L.nextSibling !== el.inside) el.side.insertBefore(L, el.inside);
     if (!L.hidden) { fitLegendColumns(); if (maxH) snapToRows(maxH); }
   } else {
     L.style.maxHeight = "";

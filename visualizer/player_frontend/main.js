@@ -23,6 +23,9 @@ import { buildLegend, updateLegend } from "./legend.js";
 import * as url from "./url.js";
 import { installKeys } from "./keys.js";
 import { fmt } from "./numbers.js";
+import * as inside from "./inside.js";
+import * as rule from "./rule.js";
+import { stats as overlayStats } from "./overlays.js";
 
 const stats = (window.__playerStats = {
   frames: 0, lastFrameMs: 0, renders: 0, lastRenderMs: 0, view: "2d", playing: false, step: 0,
@@ -36,6 +39,33 @@ function drawOverlays() {
   stats.layers = v.layers;
   stats.pathWidth = v.pathWidth;
   curves.drawCursor();
+  rule.update();
+}
+
+// ------------------------------------------------------- inside a step
+function updateInsideButton() {
+  const d = S.d, offered = !!(d && d.inside && d.inside.offered);
+  el.btnInside.hidden = !offered || S.present;
+  el.btnInside.setAttribute("aria-pressed", String(S.inside.on));
+}
+
+// The toolbar's button: on or off here at once (with the numbers the
+// payload already has), and tell the server, which sends the numbers (or
+// stops sending them).
+function toggleInside() {
+  const on = !S.inside.on;
+  if (on && !(S.d && S.d.inside && S.d.inside.data)) setStatus("loading the numbers of each step\u2026");
+  S.nonce = Math.max(S.nonce + 1, Date.now());
+  component.setValue({ event: "inside", on: on, nonce: S.nonce });
+  state.setInside(on);
+}
+
+// The payload's inside parts onto the prepared payload, and its switch.
+function loadInside(d, p) {
+  inside.attach(d, p);
+  state.loadInside(d.inside.offered ? d.inside.on : null);
+  rule.invalidate();
+  updateInsideButton();
 }
 
 function updateControls() {
@@ -82,6 +112,12 @@ state.subscribe((what) => {
     if (S.setStart) armSetStart(true); // its message names the run in front
   }
   if (what.speed) updateControls();
+  if (what.inside) {
+    updateInsideButton();
+    const wasHidden = el.inside.hidden;
+    drawOverlays();
+    if (wasHidden !== el.inside.hidden) applyHeight(); // the panel takes room from the side charts
+  }
   // the address follows the viewer, never an animation frame
   if (what.play || what.runs || what.speed || (what.step && !what.frame && !S.playing)) url.scheduleUrl();
 });
@@ -102,6 +138,7 @@ function setView(v) {
   el.paths3d.hidden = v !== "3d";
   positionLegend();
   if (v === "3d" && S.setStart) armSetStart(false);
+  rule.refreshNote();
   if (changed) url.scheduleUrl();
   if (!S.d || !changed) return Promise.resolve();
   // the hidden view was not kept up to date (payload, size): draw it now
@@ -144,6 +181,7 @@ function applyMode() {
   document.documentElement.classList.toggle("present", S.present);
   el.start.hidden = S.present;
   el.copy.hidden = S.present;
+  updateInsideButton();
 }
 
 function onRender(args) {
@@ -154,6 +192,20 @@ function onRender(args) {
   const sig = JSON.stringify(p);
   if (sig === S.sig) { applyHeight(); return null; }
   S.sig = sig;
+  // Only the "Inside a step" parts changed (the button was pressed): keep
+  // everything the viewer has (step, view, zoom) and add or drop them.
+  const baseSig = p.inside ? JSON.stringify(p, (k, v) => (k === "inside" ? undefined : v)) : sig;
+  const onlyInside = S.d && baseSig === S.baseSig;
+  S.baseSig = baseSig;
+  if (onlyInside) {
+    loadInside(S.d, p);
+    if (/^loading the numbers/.test(el.status.textContent)) setStatus("");
+    applyHeight();
+    drawOverlays();
+    stats.renders++;
+    stats.lastRenderMs = performance.now() - t0;
+    return null;
+  }
   cancelAnimationFrame(raf);
   raf = 0;
   const viewer = payload.viewer(p.viewer);
@@ -162,6 +214,7 @@ function onRender(args) {
   const previous = S.d;
   const d = payload.prepare(p);
   const { view, autoplay } = state.load(d, viewer);
+  loadInside(d, p);
   applyMode();
   if (S.setStart) armSetStart(false);
   if (/ sent$/.test(el.status.textContent)) setStatus("");
@@ -213,6 +266,8 @@ el.start.addEventListener("click", () => armSetStart(!S.setStart));
 el.picker.addEventListener("click", pickStart);
 el.main.addEventListener("mousemove", view2d.onHover);
 el.main.addEventListener("mouseleave", () => { el.readout.textContent = ""; });
+el.btnInside.addEventListener("click", toggleInside);
+rule.buildKey({ toggle: state.toggleOverlay });
 el.copy.addEventListener("click", () => {
   url.copyAddress().then((ok) => setStatus(ok ? "copied" : "copy failed: use the address bar", !ok));
 });
@@ -263,6 +318,8 @@ window.__player = {
   setFront: (key) => state.setFront(typeof key === "number" && S.d ? S.d.runs[key].key : key),
   solo: (key) => state.solo(typeof key === "number" && S.d ? S.d.runs[key].key : key),
   style: style, styles: STYLES, viewerQuery: url.viewerQuery, lossScale: curves.lossScale, fmt: fmt,
+  inside: { stats: overlayStats, rule: rule.stats, ruleTex: rule.ruleTex, run: inside.insideRun, vectors: inside.vectors,
+    valueAt: inside.valueAt, toggle: toggleInside },
 };
 component.ready();
 applyHeight();

@@ -43,6 +43,23 @@ const NORMAL = {
   pending: { r: 8, color: "#1a1a1a", width: 2.5, dash: [3, 3] },
   label: { halo: "rgba(255,255,255,0.92)", haloWidth: 4, weight: 600, color: "#1a1a1a" },
   levels: { color: "rgba(45,55,72,0.28)", width: 0.8 },
+  // "Inside a step" (overlays.js): arrows from the point shown, all at one
+  // scale, each with a white halo; the update is the loudest, the gradient
+  // and the moment thinner; the box dashed and lightly filled. Colours kept
+  // apart from each other and readable on the grey contour.
+  inside: {
+    grad: { color: "#C4123F", width: 2.4 },
+    update: { color: "#1a1a1a", width: 3.4 },
+    moment: { color: "#7A3FB0", width: 2.4 },
+    box: { color: "#2f3a48", width: 1.6, dash: [6, 4], fill: "rgba(255,255,255,0.30)" },
+    guide: { color: "rgba(30,30,30,0.55)", width: 1.2, dash: [3, 3] },
+    halo: "rgba(255,255,255,0.92)", haloExtra: 3.5,
+    head: 10, headWidth: 8, // px: arrow head length and width
+    minLength: 18,          // px: a shorter arrow is drawn this long, its shaft dotted
+    stretchDash: [0.1, 3],
+    momentDash: [9, 5],
+    fraction: 0.25,         // the longest arrow near the step fills this much of the plot
+  },
 };
 
 // For the back of a classroom: nothing under 18 px, thicker paths, bigger
@@ -63,6 +80,8 @@ const PRESENT = merge(NORMAL, {
   pending: { r: 11, width: 3.2 },
   label: { haloWidth: 5 },
   levels: { width: 1 },
+  inside: { grad: { width: 3.4 }, update: { width: 4.6 }, moment: { width: 3.4 }, box: { width: 2.2 },
+    head: 14, headWidth: 11, minLength: 24 },
 });
 
 function merge(base, over) {
@@ -185,6 +204,78 @@ export function paintLabel(ctx, text, x, y, color, align) {
   ctx.strokeStyle = l.halo; ctx.lineWidth = l.haloWidth; ctx.strokeText(text, x, y);
   ctx.fillStyle = color || l.color; ctx.fillText(text, x, y);
   ctx.restore();
+}
+
+// ------------------------------------------------------------ inside a step
+
+// An arrow from (x0, y0) to (x1, y1) in the style `m` (inside.grad, ...),
+// with a halo; `shaft`: "" solid, "dashed" (the moment, which often lies
+// on the gradient step: both show), "stretched" (dotted: drawn longer than
+// to scale).
+export function paintVector(ctx, x0, y0, x1, y1, m, shaft) {
+  const I = current.inside, len = Math.hypot(x1 - x0, y1 - y0);
+  if (!(len > 0.5)) return;
+  const ux = (x1 - x0) / len, uy = (y1 - y0) / len;
+  const head = Math.min(I.head + m.width, 0.6 * len + 4), half = (I.headWidth + m.width) / 2;
+  const bx = x1 - ux * head, by = y1 - uy * head; // the head's base
+  const tri = () => {
+    ctx.beginPath();
+    ctx.moveTo(x1, y1); ctx.lineTo(bx - uy * half, by + ux * half); ctx.lineTo(bx + uy * half, by - ux * half);
+    ctx.closePath();
+  };
+  // the shaft's dashes, halo included (a dashed arrow over another shows it)
+  const dash = shaft === "stretched" ? I.stretchDash.map((v) => v * m.width / 2) : shaft === "dashed" ? I.momentDash : [];
+  ctx.save();
+  ctx.lineCap = "round"; ctx.lineJoin = "round";
+  ctx.strokeStyle = I.halo;
+  ctx.lineWidth = m.width + I.haloExtra;
+  ctx.setLineDash(dash);
+  ctx.beginPath(); ctx.moveTo(x0, y0); ctx.lineTo(bx, by); ctx.stroke();
+  ctx.setLineDash([]);
+  tri(); ctx.stroke();
+  ctx.strokeStyle = m.color; ctx.fillStyle = m.color; ctx.lineWidth = m.width;
+  ctx.setLineDash(dash);
+  ctx.beginPath(); ctx.moveTo(x0, y0); ctx.lineTo(bx + ux, by + uy); ctx.stroke();
+  ctx.setLineDash([]);
+  tri(); ctx.fill();
+  ctx.restore();
+}
+
+// The per-coordinate step size: an axis-aligned box centred on (x, y).
+export function paintBox(ctx, x, y, hw, hh) {
+  const m = current.inside.box;
+  if (!(hw >= 0 && hh >= 0) || hw + hh < 1) return;
+  ctx.save();
+  ctx.fillStyle = m.fill; ctx.fillRect(x - hw, y - hh, 2 * hw, 2 * hh);
+  ctx.strokeStyle = current.inside.halo; ctx.lineWidth = m.width + 2; ctx.strokeRect(x - hw, y - hh, 2 * hw, 2 * hh);
+  ctx.setLineDash(m.dash); ctx.strokeStyle = m.color; ctx.lineWidth = m.width;
+  ctx.strokeRect(x - hw, y - hh, 2 * hw, 2 * hh);
+  ctx.restore();
+}
+
+// A thin dashed line (the parallelogram that adds two arrows up).
+export function paintGuide(ctx, x0, y0, x1, y1) {
+  const m = current.inside.guide;
+  ctx.save();
+  ctx.setLineDash(m.dash); ctx.strokeStyle = m.color; ctx.lineWidth = m.width;
+  ctx.beginPath(); ctx.moveTo(x0, y0); ctx.lineTo(x1, y1); ctx.stroke();
+  ctx.restore();
+}
+
+// The key's icon of an overlay: "grad", "update", "moment" or "box".
+export function insideIcon(kind) {
+  const svg = svgEl("svg", { viewBox: "0 0 28 16", "aria-hidden": "true", focusable: "false", class: "inside-icon" });
+  const I = NORMAL.inside;
+  if (kind === "box") {
+    svgEl("rect", { x: 3, y: 2, width: 22, height: 12, fill: "#ffffff", stroke: I.box.color, "stroke-width": 1.6,
+      "stroke-dasharray": "4 3" }, svg);
+    return svg;
+  }
+  const m = I[kind];
+  svgEl("line", { x1: 2, y1: 8, x2: 18, y2: 8, stroke: m.color, "stroke-width": Math.min(3.4, m.width),
+    "stroke-linecap": "round" }, svg);
+  svgEl("path", { d: "M26,8L17,3.2L17,12.8Z", fill: m.color }, svg);
+  return svg;
 }
 
 // ---------------------------------------------------------- legend icons

@@ -29,7 +29,7 @@ function validColor(c) {
 
 // `{"dtype": "f4"|"f8"|"i4", "bdata": base64}` or a plain list -> Float32Array
 // with NaN for anything not finite.
-function decode(spec) {
+export function decode(spec) {
   let a;
   if (spec == null) return new Float32Array(0);
   if (Array.isArray(spec)) {

@@ -34,6 +34,10 @@ export const S = {
   narrow: false,
   stale2d: true,      // the hidden view was not redrawn for the last payload or size
   stale3d: true,
+  baseSig: null,      // JSON of the last payload without its "inside" parts
+  // "Inside a step": on or off (the toolbar's button; the payload's `inside.on`
+  // applies when it changes), and which overlays the key shows
+  inside: { on: false, payloadOn: null, show: { grad: true, update: true, moment: true, box: true } },
 };
 
 const listeners = [];
@@ -144,6 +148,27 @@ export function setFront(key) {
 
 export function frontRun() {
   return S.d && S.front !== null ? S.d.runs.find((r) => r.key === S.front) || null : null;
+}
+
+// ------------------------------------------------------- inside a step
+export function setInside(on) {
+  if (S.inside.on === !!on) return;
+  S.inside.on = !!on;
+  emit({ inside: true });
+}
+
+export function toggleOverlay(kind) {
+  if (!(kind in S.inside.show)) return;
+  S.inside.show[kind] = !S.inside.show[kind];
+  emit({ inside: true });
+}
+
+// The payload's `inside.on` (null: no button): it applies on the first
+// payload and whenever the server changes it.
+export function loadInside(flag) {
+  if (flag !== null && flag !== S.inside.payloadOn) S.inside.on = flag;
+  S.inside.payloadOn = flag;
+  if (flag === null) S.inside.on = false;
 }
 
 // ---------------------------------------------------------- payloads

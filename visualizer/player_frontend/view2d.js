@@ -12,6 +12,7 @@ import { drawPaths, drawHeads, drawEnds, drawEndLabels, drawOrder } from "./path
 import { sizeCanvas, mainGeometry, mainSize } from "./layout.js";
 import * as internals from "./plotly_internals.js";
 import { PLOT_CONFIG, baseLayout, esc, clip } from "./figure.js";
+import { drawInside } from "./overlays.js";
 
 export const stats2d = { layers: [], pathWidth: 0 };
 let geo = null;     // plot-area geometry of the figure (plotly_internals.cartesian)
@@ -206,6 +207,7 @@ export function draw2d() {
   layers.push("minima");
   for (const q of d.saddles) { const [x, y] = toScreen(q[0], q[1]); if (inside(x, y)) paintSaddle(ctx, x, y); }
   layers.push("saddles");
+  if (drawInside(ctx, g)) layers.push("inside");
   drawEndLabels(ctx, labels, g.L + g.W, g.T);
   if (S.pending) {
     const [x, y] = toScreen(S.pending[0], S.pending[1]);
