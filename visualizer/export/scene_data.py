@@ -1,0 +1,45 @@
+"""What every export starts from: the scene simulated, and the browser's
+payload built by the same functions as the page's (visualizer.payload), so
+an export shows what the page shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from visualizer import landmarks
+from visualizer import payload as browser_payload
+from visualizer.results import SimulationResult
+from visualizer.scene import Scene
+
+
+@dataclass(frozen=True)
+class SceneData:
+    scene: Scene
+    result: SimulationResult
+    surface: dict  # payload.surface_payload: the grid, the marks, log_scale
+    marks: landmarks.Landmarks
+
+    def payload(self) -> dict:
+        """The player's payload (visualizer/player.py documents it), without
+        an address: an exported page has no app to link back to, so the
+        player writes no address (its `query` is null)."""
+        data = browser_payload.scene_payload(self.result, self.surface, "")
+        data["query"] = None
+        return data
+
+    @property
+    def last_step(self) -> int:
+        """The last step the player shows: the scene's steps, or a longer run's."""
+        return max([self.scene.steps, *(len(r.xy) - 1 for r in self.result.runs)])
+
+
+def load(scene: Scene, result: SimulationResult | None = None) -> SceneData:
+    """`scene` simulated (or `result`, when the caller has it already: the
+    page does) with its surface payload."""
+    if result is None:
+        from visualizer.engine import simulate
+
+        result = simulate(scene)
+    marks = landmarks.of(scene)
+    surface = browser_payload.surface_payload(scene.surface_model(), scene.surface_values(), marks)
+    return SceneData(scene, result, surface, marks)
