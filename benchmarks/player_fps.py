@@ -18,6 +18,12 @@ Rosenbrock grid) unless --url points at a running one, then in the page:
 
 Exit status 1 if 2D < 30 fps (either way), 3D < 15 fps, or any console/page
 error.
+
+`--inside`: the same measures on a real scene with "Inside a step" on
+(`case=scene`: 8 optimizers x --steps on Rosenbrock, simulated, each run
+carrying its gradients, state and rule numbers): the arrows and the box
+redrawn every frame, the rule typeset again as the step changes. It also
+reports the payload's size with and without the overlays' numbers.
 """
 
 from __future__ import annotations
@@ -120,7 +126,10 @@ def main() -> int:
     ap.add_argument("--port", type=int, default=8702)
     ap.add_argument("--url", default="", help="use a running demo app instead of starting one")
     ap.add_argument("--chromium", default="/usr/bin/chromium")
+    ap.add_argument("--inside", action="store_true", help="a real 8-run scene with Inside a step on")
     args = ap.parse_args()
+    if args.inside:
+        return inside_main(args)
 
     proc = None if args.url else start_app(args.port)
     base = args.url or f"http://localhost:{args.port}/"
@@ -189,6 +198,63 @@ def main() -> int:
     result["console_errors"] = errors
     print(json.dumps(result, indent=2))
     ok = min(result["fps_2d"], result["fps_2d_front"]) >= 30 and result["fps_3d"] >= 15 and not errors
+    return 0 if ok else 1
+
+
+INSIDE_RUNS = ("sgd:lr=0.001", "momentum:lr=0.0005", "nesterov:lr=0.0005", "adam:lr=0.05", "rmsprop:lr=0.01",
+               "adagrad:lr=0.5", "adamw:lr=0.05", "nadam:lr=0.05")
+
+
+def payload_bytes(steps: int) -> dict:
+    """The player's payload as JSON, with the overlays' numbers and without."""
+    sys.path.insert(0, str(ROOT))
+    from visualizer import Scene, landmarks, simulate
+    from visualizer.payload import scene_payload, surface_payload
+
+    scene = Scene.from_query(inside_scene(steps))
+    result = simulate(scene)
+    surface = surface_payload(scene.surface_model(), scene.surface_values(), landmarks.of(scene))
+    size = lambda inside: len(json.dumps(scene_payload(result, surface, "q", inside=inside)))  # noqa: E731
+    return {"payload_bytes": size(None), "payload_bytes_inside_off": size(False), "payload_bytes_inside_on": size(True)}
+
+
+def inside_scene(steps: int) -> str:
+    return f"surface=rosenbrock&steps={steps}&" + "&".join(f"run={r}" for r in INSIDE_RUNS)
+
+
+def inside_main(args) -> int:
+    from urllib.parse import quote
+
+    proc = None if args.url else start_app(args.port)
+    base = args.url or f"http://localhost:{args.port}/"
+    errors: list[str] = []
+    result: dict = payload_bytes(args.steps)
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+            page.goto(f"{base.rstrip('/')}/?case=scene&inside=1&scene={quote(inside_scene(args.steps), safe='')}")
+            page.wait_for_selector('[data-test-script-state="notRunning"]', timeout=120000)
+            fr = player_frame(page, 120)
+            fr.wait_for_function("() => window.__player.inside.rule.renders > 0", timeout=60000, polling=100)
+            fps, ms = count_fps(page, fr, args.seconds)
+            result["fps_2d_inside"] = round(fps, 1)
+            result["frame_ms_2d_inside"] = round(ms, 2)
+            result["rule_ms"] = round(fr.evaluate("() => window.__player.inside.rule.lastMs"), 1)
+            fr.evaluate("() => window.__player.setFront(3)")  # Adam: the box too
+            fps, ms = count_fps(page, fr, args.seconds)
+            result["fps_2d_inside_adam_front"] = round(fps, 1)
+            result["frame_ms_2d_inside_adam_front"] = round(ms, 2)
+            result["drawn"] = fr.evaluate("() => window.__player.inside.stats.drawn")
+            browser.close()
+    finally:
+        if proc is not None:
+            stop_app(proc)
+    result["console_errors"] = errors
+    print(json.dumps(result, indent=2))
+    ok = min(result["fps_2d_inside"], result["fps_2d_inside_adam_front"]) >= 30 and not errors
     return 0 if ok else 1
 
 

@@ -16,7 +16,7 @@ import { insideRun, updateIndex, valueAt } from "./inside.js";
 
 const VERSION = new URL(import.meta.url).search; // "?v=...", the frontend's version
 const PLACEHOLDER = /@([A-Za-z][A-Za-z0-9_]*)/g;
-const PLAYING_MS = 120; // while playing, the numbers change at most this often
+const PLAYING_MS = 400; // while playing, the numbers change at most this often (nobody reads faster; typesetting costs frames)
 export const stats = { renders: 0, lastMs: 0, run: null, k: null, tex: "", errors: 0, katex: false };
 
 let katexLoad = null;
