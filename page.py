@@ -105,13 +105,10 @@ if presenting:
 panels.divergence_messages(result)
 panels.surface_about(result.surface)
 panels.summary_table(result, landmarks.of(scene))
-a, b, c, _ = st.columns([1, 1, 1, 2])
-a.download_button("Results (JSON)", data=result.to_json, file_name="trajectories.json",
-                  mime="application/json", on_click="ignore", width="stretch")
-b.download_button("Results (CSV)", data=result.to_csv, file_name="trajectories.csv",
-                  mime="text/csv", on_click="ignore", width="stretch")
-c.link_button("Present", classroom.present_link(scene), width="stretch",
-              help="This scene full-screen for a projector: no sidebar, large type, playing on load")
+panels.downloads(scene, result)
+
+st.link_button("Present", classroom.present_link(scene),
+               help="This scene full-screen for a projector: no sidebar, large type, playing on load")
 
 with st.expander("Update rules, with each run's values", expanded=False):
     panels.update_rules(result)

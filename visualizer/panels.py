@@ -92,3 +92,24 @@ def update_rules(result: SimulationResult) -> None:
             line += r",\quad " + SCHEDULES[r.run.schedule].latex
         st.latex(latex.display(line))
         st.caption(opt.fixes)
+
+
+def downloads(scene, result: SimulationResult) -> None:
+    """The results as data (JSON, CSV) and as pictures for slides (GIF, PNG)
+    and a page that plays offline (HTML). Each is made only when clicked."""
+    from visualizer import export
+
+    buttons = [
+        ("Results (JSON)", result.to_json, "trajectories.json", "application/json", "Every run's points, losses, "
+         "learning rates, gradients and optimizer state"),
+        ("Results (CSV)", result.to_csv, "trajectories.csv", "text/csv", "The same, one row per run and step"),
+        ("Animation (GIF)", lambda: export.gif_bytes(scene, result=result), export.file_name(scene, "gif"),
+         export.MIME["gif"], "For slides: the runs moving, 6 s at 15 frames a second"),
+        ("Picture (PNG)", lambda: export.png_bytes(scene, result=result), export.file_name(scene, "png"),
+         export.MIME["png"], "For slides: the step shown in the link, else the last"),
+        ("Offline page (HTML)", lambda: export.html_bytes(scene, result=result), export.file_name(scene, "html"),
+         export.MIME["html"], "One file that plays this scene with no network, from a USB stick"),
+    ]
+    for column, (label, data, name, mime, help) in zip(st.columns(len(buttons)), buttons, strict=True):
+        column.download_button(label, data=data, file_name=name, mime=mime, on_click="ignore", width="stretch",
+                               help=help)
