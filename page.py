@@ -10,7 +10,7 @@ import streamlit as st
 
 from visualizer import SceneError, classroom, controls, landmarks, panels, simulate, style, warmup
 from visualizer import payload as browser_payload
-from visualizer.events import start_event
+from visualizer.events import InsideEvent, StartEvent, player_event
 from visualizer.lessons import LESSONS
 from visualizer.player import player
 from visualizer.scene import Scene, Viewer, parse_lenient
@@ -88,14 +88,19 @@ if lesson:
 else:
     main, side = st.container(), None
 with main:
-    value = player(browser_payload.scene_payload(result, surface, address(scene)), key="player", height=660)
+    payload = browser_payload.scene_payload(result, surface, address(scene), inside=ss.get("inside", False))
+    value = player(payload, key="player", height=660)
 if side is not None:
     with side:
         classroom.lesson_panel(lesson, scene)
-event = start_event(value, len(scene.runs))
-if event is not None and event.nonce != ss.get("start_nonce"):
+event = player_event(value, len(scene.runs))
+if isinstance(event, StartEvent) and event.nonce != ss.get("start_nonce"):
     ss.start_nonce = event.nonce
     controls.set_start(event.x, event.y, event.run)
+    st.rerun()
+if isinstance(event, InsideEvent) and event.nonce != ss.get("inside_nonce"):
+    ss.inside_nonce = event.nonce
+    ss.inside = event.on  # the player asked for each step's gradient, state and rule
     st.rerun()
 
 if presenting:
