@@ -39,6 +39,9 @@ def lesson_scene(lesson_id: str) -> Scene:
     return Scene.from_query("lesson=" + lesson_id)
 
 
+FREE_PLAY = ""  # the picker's option for no lesson (None would read as "nothing chosen")
+
+
 def _pick_lesson() -> None:
     chosen = st.session_state["lesson"]
     scene = controls.scene()
@@ -58,9 +61,9 @@ def picker(sb) -> None:
     """The lesson picker at the top of the sidebar."""
     if not LESSONS:
         return
-    st.session_state["lesson"] = controls.scene().lesson
-    sb.selectbox("Lesson", [None, *LESSONS], key="lesson", on_change=_pick_lesson,
-                 format_func=lambda i: "None: free play" if i is None else LESSONS[i].title,
+    st.session_state["lesson"] = controls.scene().lesson or FREE_PLAY
+    sb.selectbox("Lesson", [FREE_PLAY, *LESSONS], key="lesson", on_change=_pick_lesson,
+                 format_func=lambda i: "None: free play" if i == FREE_PLAY else LESSONS[i].title,
                  help="A lesson opens a scene, says what to look at, and offers steps to try.")
 
 
