@@ -121,8 +121,9 @@ async def tab(url: str, query: str, seconds: float, think: float, tally: Tally, 
             if time.monotonic() + pause >= end:
                 break
             await asyncio.sleep(pause)
-            tally.started.append(time.monotonic())
+            sent = time.monotonic()
             result = await change(session, rng)
+            tally.started.append(sent)
             tally.changes.append(result.seconds)
             tally.bytes.append(result.bytes)
             if not result.ok:

@@ -29,7 +29,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -132,6 +132,9 @@ class Session:
         self.widgets: dict[str, tuple[str, str, object]] = {}  # user key (or id) -> (id, kind, proto)
         self.values: dict[str, WidgetState] = {}  # widget id -> the value this tab holds
         self.cache: dict[str, ForwardMsg] = {}  # hash -> a cacheable message
+        self._cache_run: dict[str, int] = {}  # hash -> the run that last used it
+        self._runs = 0
+        self.max_cached_message_age = 2  # the server says in new_session
         self.page_script_hash = ""
         self.log: list[ForwardMsg] = []  # every message of the current run, references resolved
         self.closed = False
@@ -146,7 +149,9 @@ class Session:
         parts = urlsplit(self.url)
         origin = f"{parts.scheme}://{parts.netloc}"
         if self.load_page:
-            status, _, cookies = await asyncio.to_thread(http_get, self.url + ("?" + self.query if self.query else ""))
+            # as a browser would: the address bar's non-ASCII percent-encoded
+            address = self.url + ("?" + quote(self.query, safe="=&%:,;/+@!$'()*~.-_?#[]") if self.query else "")
+            status, _, cookies = await asyncio.to_thread(http_get, address)
             if status != 200:
                 raise ProtocolError(f"GET the page: HTTP {status}")
             self.cookies.update(cookies)
@@ -244,16 +249,19 @@ class Session:
                 cached = self.cache.get(msg.ref_hash)
                 if cached is None:
                     raise ProtocolError(f"reference to a message never received: {msg.ref_hash}")
+                self._cache_run[msg.ref_hash] = self._runs
                 resolved = ForwardMsg()
                 resolved.CopyFrom(cached)
                 resolved.metadata.CopyFrom(msg.metadata)
                 msg = resolved
             elif msg.metadata.cacheable:
                 self.cache[msg.hash] = msg
+                self._cache_run[msg.hash] = self._runs
             self.log.append(msg)
             kind = msg.WhichOneof("type")
             if kind == "new_session":
                 self.page_script_hash = msg.new_session.page_script_hash
+                self.max_cached_message_age = msg.new_session.config.max_cached_message_age or 2
                 self._run_paths = set()
             elif kind == "delta":
                 self._delta(msg, result)
@@ -269,9 +277,18 @@ class Session:
                         del self.page[path]
                 self._run_paths = set()
                 self._forget_stale_widgets()
+                self._expire_cache()
                 result.status = msg.script_finished
                 result.seconds = time.perf_counter() - start
                 return result
+
+    def _expire_cache(self) -> None:
+        """Forget cached messages no run used for a while, as the frontend
+        does (so the server sends them again, as it does to a browser)."""
+        self._runs += 1
+        for key in [k for k, run in self._cache_run.items() if self._runs - run > self.max_cached_message_age]:
+            del self._cache_run[key]
+            self.cache.pop(key, None)
 
     def _delta(self, msg: ForwardMsg, result: RunResult) -> None:
         path = tuple(msg.metadata.delta_path)
@@ -558,3 +575,68 @@ class LocalServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+# -------------------------------------------------------------------- reading text
+
+# Fields the frontend renders as Markdown (links, autolinks, :icons:, emphasis),
+# by element type; every other text field is shown as plain text.
+MARKDOWN_FIELDS = {
+    "markdown": ("body", "help"),
+    "alert": ("body", "title"),
+    "heading": ("body", "help"),
+    "exception": ("message",),
+    "toast": ("body",),
+    "expandable": ("label",),
+    "popover": ("label",),
+    "tab_container": (),
+    "metric": ("label", "help"),
+    "radio": ("label", "help", "options", "captions"),
+    "button_group": ("options",),
+}
+_WIDGET_MARKDOWN = ("label", "help")  # every widget's label and help
+
+
+def _arrow_cells(data: bytes) -> list[str]:
+    try:
+        import pyarrow as pa
+    except ImportError:  # pragma: no cover - pandas brings it with Streamlit
+        return []
+    table = pa.ipc.open_stream(data).read_all()
+    cells = [str(name) for name in table.column_names]
+    for column in table.columns:
+        cells += [str(v) for v in column.to_pylist() if v is not None]
+    return cells
+
+
+def texts(element) -> list[tuple[str, str, bool]]:
+    """Every text an element (or block) shows: (where, text, rendered as
+    Markdown)."""
+    kind = element.WhichOneof("type")
+    if kind is None:
+        return []
+    proto = getattr(element, kind)
+    out = []
+    if kind == "table":
+        # st.table's cells and headers are Markdown in this Streamlit
+        return [(f"table cell {i}", cell, True) for i, cell in enumerate(_arrow_cells(proto.arrow_data.data))]
+    if kind == "markdown" and proto.element_type in (proto.CODE, proto.LATEX):
+        return [("markdown (code/latex)", proto.body, False)]
+    markdown = set(MARKDOWN_FIELDS.get(kind, ()))
+    if kind in WIDGETS or kind == "link_button":
+        markdown |= set(_WIDGET_MARKDOWN)
+    for fd, value in proto.ListFields():
+        if fd.type != fd.TYPE_STRING:
+            continue
+        repeated = fd.is_repeated if hasattr(fd, "is_repeated") else fd.label == fd.LABEL_REPEATED
+        values = list(value) if repeated else [value]
+        for v in values:
+            out.append((f"{kind}.{fd.name}", v, fd.name in markdown))
+    return out
+
+
+def page_texts(session: Session) -> list[tuple[str, str, bool]]:
+    out = []
+    for path in sorted(session.page):
+        out += [(f"{where} at {list(path)}", text, md) for where, text, md in texts(session.page[path])]
+    return out

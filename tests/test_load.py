@@ -1,0 +1,34 @@
+"""The short load test (CI): five sessions on one server, each on its own
+link, each changing a value every 3 s on average for 20 s, against one
+session alone with the same pattern. `benchmarks/load.py` does the work
+(websocket clients speaking Streamlit's protocol, no browser); its targets
+are this test's: no errors, p95 at most 3 times one session's, RSS at most
+1.2 GB. The full classroom (30 sessions, minutes) is in benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+def test_five_sessions_for_twenty_seconds_meet_the_load_targets():
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "load.py"), "--sessions", "5", "--seconds", "20",
+         "--single-seconds", "20"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    shown = done.stdout[-2000:]
+    assert report["server_alive"], shown
+    assert report["errors"] == 0, shown
+    assert report["steady_changes"] >= 10 and report["single_changes"] >= 3, shown  # it measured something
+    assert report["rss_mb"] <= 1200, shown
+    assert report["p95_ms"] <= 3 * report["single_p95_ms"], shown
