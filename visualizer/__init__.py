@@ -14,6 +14,8 @@ import importlib
 
 _HOMES = {
     "simulate": "visualizer.engine",
+    "explore": "visualizer.explore",
+    "Exploration": "visualizer.explore",
     "SceneError": "visualizer.errors",
     "RunResult": "visualizer.results",
     "SimulationResult": "visualizer.results",

@@ -124,6 +124,48 @@ def lessons() -> str:
     return "\n".join(out)
 
 
+def explore_kinds() -> str:
+    from visualizer.variants import KINDS, LIMITS, PARAMETERS, RUN, TOL, VARIES
+
+    rows = []
+    for kind in KINDS:
+        low, high, default = LIMITS[kind]
+        spec = f"`{kind}:" + ",".join(f"{p}=.." for p in PARAMETERS[kind]) + "`"
+        rows.append([f"`{kind}`", VARIES[kind], spec, f"{default}; {low} to {high}"])
+    return (_table(["kind", "varies", "parameters (canonical order)", "n: default; limits"], rows)
+            + f"\nEvery kind: `run` = {RUN.default}, the run to vary ({RUN.allowed()}); `tol` = "
+              f"{TOL.default:g}, the loss gap above f* that counts as arrived ({TOL.allowed()}).\n")
+
+
+def explore_axes() -> str:
+    """What a map axis can be, from the registries (variants.axis_knobs decides per run)."""
+    import surfaces
+    from visualizer.optimizers import OPTIMIZERS
+    from visualizer.run import NUMBER, SETTINGS, SWITCH
+    from visualizer.schedules import SCHEDULES
+    from visualizer.variants import _NOT_AXES
+
+    def keys(knobs):
+        return ", ".join(f"`{k.name}`" for k in knobs)
+
+    fixed = sorted({h.name for o in OPTIMIZERS.values() for h in o.hypers if h.integer or h.name in o.static})
+    schedule = {p.name: [s.id for s in SCHEDULES.values() if p.name in {q.name for q in s.params}]
+                for s in SCHEDULES.values() for p in s.params if not p.integer}
+    settings = [k for k in SETTINGS if k.kind in (NUMBER, SWITCH) and k.name not in _NOT_AXES and not k.knob.integer]
+    rows = [
+        ["the learning rate", "`lr`", ""],
+        ["the optimizer's hyperparameters", "each one the run's optimizer has",
+         f"not {', '.join(f'`{n}`' for n in fixed)} (whole numbers or array sizes)"],
+        ["the schedule's parameters", ", ".join(f"`{n}` ({', '.join(ids)})" for n, ids in schedule.items()),
+         "the real-valued ones of the run's schedule"],
+        ["the run's settings", keys(k.knob for k in settings),
+         "a clip threshold only where the run has it switched on"],
+        ["the surface's knobs", ", ".join(f"{keys(s.knobs)} ({s.id})" for s in surfaces.SURFACES.values()
+                                          if s.knobs and not getattr(s, "model", False)), ""],
+    ]
+    return _table(["what", "keys", "note"], rows)
+
+
 GENERATORS: dict[str, Callable[[], str]] = {
     "scene-keys": scene_keys,
     "run-keys": run_keys,
@@ -132,6 +174,8 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "surfaces": surfaces_table,
     "formula": formula_words,
     "lessons": lessons,
+    "explore-kinds": explore_kinds,
+    "explore-axes": explore_axes,
 }
 
 

@@ -21,11 +21,19 @@ import numpy as np
 
 import surfaces
 from visualizer.errors import SceneError
-from visualizer.knobs import Knob, show_text
+from visualizer.knobs import FLOAT32_TINY, Knob, show_text
 from visualizer.run import NUMBER, SWITCH, atom, pairs
 
 KINDS = ("lr", "map", "starts")
 LIMITS = {"lr": (2, 4096, 256), "map": (2, 256, 64), "starts": (2, 512, 128)}  # n: low, high, default
+# What each kind varies and the ranges it takes unless given (docs/explore.md shows these).
+VARIES = {
+    "lr": "the learning rate: n values log-spaced from lo to hi (default lr/1000 to lr*1000, "
+          "within lr's allowed range)",
+    "map": "two of the run's values, x and y, on an n x n grid (default: each key's allowed range, "
+           "log-spaced for the keys that span decades)",
+    "starts": "the start, on an n x n grid of cell centres over the plot window",
+}
 TOL = Knob("tol", 1e-3, 0.0, 1e6, "", "the loss gap above the lowest value that counts as arrived", log=True,
            low_open=True)
 RUN = Knob("run", 1, 1, 8, "", "which run (1-based) the exploration varies", integer=True)
@@ -130,9 +138,13 @@ def resolve(explore: Explore, scene) -> Resolved:
     run = scene.runs[number - 1]
     n = p.get("n", LIMITS[kind][2])
     tol = p.get("tol", TOL.default)
+    if getattr(surfaces.SURFACES[scene.surface], "model", False):
+        raise SceneError(f"{where}: not available on surface={scene.surface} (a network's loss, not a function "
+                         "of x and y); explore a surface of the catalog or a formula", "explore")
     if kind == "lr":
         knob = axis_knobs(scene, run)["lr"]
-        default_lo = max(run.lr / 1000, knob.high * _LOG_FLOOR)
+        # lr / 1000 is always allowed (lr > 0); float32 keeps it above 0.
+        default_lo = max(run.lr / 1000, FLOAT32_TINY)
         lo, hi = _range(where, "lr", knob, p.get("lo", default_lo), p.get("hi", min(run.lr * 1000, knob.high)))
         axes = (Axis("lr", _spaced(lo, hi, n, log=True), "log"),)
     elif kind == "map":
@@ -198,9 +210,11 @@ def _range(where: str, key: str, knob: Knob, lo: float, hi: float) -> tuple[floa
 
 
 def _spaced(lo: float, hi: float, n: int, log: bool) -> np.ndarray:
-    if log:
-        return np.exp(np.linspace(math.log(lo), math.log(hi), n))
-    return np.linspace(lo, hi, n)
+    if not log:
+        return np.linspace(lo, hi, n)
+    values = np.exp(np.linspace(math.log(lo), math.log(hi), n))
+    values[0], values[-1] = lo, hi  # exp(log(v)) can miss v in the last bit; the ends are the ones given
+    return values
 
 
 def _cells(lo: float, hi: float, n: int) -> np.ndarray:
