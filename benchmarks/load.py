@@ -38,6 +38,7 @@ import asyncio
 import json
 import os
 import random
+import signal
 import statistics
 import sys
 import time
@@ -183,6 +184,8 @@ async def phase(url: str, sessions: int, seconds: float, think: float, seed: int
 
 
 def main(argv=None) -> int:
+    # A SIGTERM ends the run like Ctrl-C, so the server this started is stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", help="the app's address; without it a server is started here")
     parser.add_argument("--sessions", type=int, default=30)

@@ -26,6 +26,7 @@ import asyncio
 import json
 import os
 import random
+import signal
 import sys
 import tempfile
 import time
@@ -145,6 +146,8 @@ def verdict(curve: list[dict], key: str) -> dict:
 
 
 def main(argv=None) -> int:
+    # A SIGTERM ends the run like Ctrl-C, so the server this started is stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url")
     parser.add_argument("--server-pid", type=int, action="append", default=[])

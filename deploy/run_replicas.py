@@ -116,7 +116,7 @@ def replica_of(url: str, cookies: dict) -> tuple[str, dict]:
 def test(replicas: Replicas) -> list[str]:
     problems = []
     # 1. Sticky: a browser keeps its replica; a class is spread over all.
-    seen = {}
+    seen, cookie_of = {}, {}
     for _ in range(24):
         first, cookies = replica_of(replicas.url, {})
         if "optviz_route" not in cookies:
@@ -126,29 +126,46 @@ def test(replicas: Replicas) -> list[str]:
         if again != {first}:
             problems.append(f"a browser moved between replicas: {first} then {again}")
         seen[first] = seen.get(first, 0) + 1
+        cookie_of.setdefault(first, cookies)
     print(f"24 new browsers over the replicas: {seen}", flush=True)
     if len(seen) < len(replicas.servers):
         problems.append(f"only {len(seen)} of {len(replicas.servers)} replicas got visitors")
 
-    # 2. The websocket through nginx: a page, a slider move, a new formula.
-    async def session():
+    # 2. The websocket through nginx, on each replica: a page, a slider move,
+    # and the same new formula typed, which the first replica compiles and
+    # the others find in the shared compilation cache (no new files).
+    formula = "x^2 + 7.5*y^2 + sin(3*x)*cos(y)"
+
+    def cache_files():
+        return len(list(Path(replicas.cache_dir).glob("*"))) if os.path.isdir(replicas.cache_dir) else 0
+
+    async def visit(cookies):
         s = Session(replicas.url, "")
+        s.cookies.update(cookies)
         first = await s.open()
-        moved = await s.set_widget("run.lr", s.options("run.lr")[len(s.options("run.lr")) // 2])
-        formula = await s.rerun(query="surface=custom&f=x%5E2%2B7.5*y%5E2%2Bsin(3*x)")
+        options = s.options("run.lr")
+        moved = await s.set_widget("run.lr", options[len(options) // 2])
+        await s.set_widget("surface", next(o for o in s.options("surface") if "formula" in o.lower()))
+        typed = await s.set_widget("f", formula)
         await s.close()
-        return first, moved, formula
+        return first, moved, typed
 
-    for name, result in zip(("first page", "slider move", "new formula"), asyncio.run(session()), strict=True):
-        if not result.ok:
-            problems.append(f"through nginx, the {name} failed: {result.status} {result.exceptions}")
-        print(f"through nginx: {name} in {1000 * result.seconds:.0f} ms", flush=True)
-
-    # 3. One compilation cache for all replicas.
-    files = list(Path(replicas.cache_dir).glob("*")) if os.path.isdir(replicas.cache_dir) else []
-    print(f"shared compilation cache {replicas.cache_dir}: {len(files)} files", flush=True)
-    if not files:
-        problems.append("the shared compilation cache is empty")
+    written = []
+    for replica, cookies in sorted(cookie_of.items()):
+        before = cache_files()
+        results = asyncio.run(visit(cookies))
+        written.append(cache_files() - before)
+        for name, result in zip(("first page", "slider move", "new formula"), results, strict=True):
+            if not result.ok:
+                problems.append(f"through nginx to {replica}, the {name} failed: {result.status} {result.exceptions}")
+        print(f"through nginx to {replica}: first page {1000 * results[0].seconds:.0f} ms, slider move "
+              f"{1000 * results[1].seconds:.0f} ms, the formula {1000 * results[2].seconds:.0f} ms; "
+              f"{written[-1]} new files in the shared cache", flush=True)
+    print(f"shared compilation cache {replicas.cache_dir}: {cache_files()} files", flush=True)
+    if not written or written[0] == 0:
+        problems.append("the first replica wrote nothing to the shared compilation cache")
+    elif any(w >= written[0] for w in written[1:]):
+        problems.append(f"the other replicas compiled the formula again instead of reading the cache: {written}")
     for server in replicas.servers:
         if not server.alive():
             problems.append(f"replica {server.url} died")
