@@ -4,7 +4,9 @@ the same updates in the same process, and the cost of a first call.
     python benchmarks/explore_speed.py            # the full benchmark (about a minute)
     python benchmarks/explore_speed.py --quick    # fewer repetitions, no fresh interpreters
 
-Measures, with time.perf_counter (medians; the min in brackets):
+Measures, with time.perf_counter (medians; the min in brackets) and, for the
+warm calls, time.process_time (the CPU time of every thread of this process,
+which other processes loading the machine hardly change):
 
 1. warm `explore`, end to end (what the page calls: `Scene.from_query` of
    the link, the axes, the learning-rate and noise tables, the program call
@@ -185,18 +187,21 @@ def agreement(explored, reference) -> str:
 # ---------------------------------------------------------------- timing
 
 
-def times(fn, calls: int) -> tuple[float, float]:
-    samples = []
+def times(fn, calls: int) -> tuple[float, float, float]:
+    """Median and min wall time, and median CPU time of this process (every
+    thread's): the CPU time hardly moves when other processes load the machine."""
+    wall, cpu = [], []
     for _ in range(calls):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
-        samples.append(time.perf_counter() - t0)
-    return statistics.median(samples), min(samples)
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return statistics.median(wall), min(wall), statistics.median(cpu)
 
 
-def ms(t: tuple[float, float] | float) -> str:
+def ms(t) -> str:
     if isinstance(t, tuple):
-        return f"{t[0] * 1e3:8.2f} ms ({t[1] * 1e3:.2f})"
+        return f"{t[0] * 1e3:8.2f} ms ({t[1] * 1e3:.2f}) cpu {t[2] * 1e3:8.2f} ms"
     return f"{t * 1e3:8.2f} ms"
 
 
@@ -226,10 +231,10 @@ def warm_section(calls: int, numpy_calls: int) -> list[str]:
                      f"(target: {target}x against NumPy)")
         lines.append(f"    explore, end to end      {ms(end_to_end)}")
         lines.append(f"    compiled kernel alone    {ms(alone)}")
-        lines.append(f"    NumPy, same outcomes     {ms(np_same)}   ratio {np_same[0] / end_to_end[0]:6.1f}x end to "
-                     f"end, {np_same[0] / alone[0]:6.1f}x kernel")
-        lines.append(f"    NumPy, updates only      {ms(np_updates)}   ratio {np_updates[0] / end_to_end[0]:6.1f}x end "
-                     f"to end, {np_updates[0] / alone[0]:6.1f}x kernel")
+        for what, numpy in (("same outcomes", np_same), ("updates only ", np_updates)):
+            lines.append(f"    NumPy, {what}     {ms(numpy)}")
+            lines.append(f"      ratio, wall: {numpy[0] / end_to_end[0]:5.1f}x end to end, {numpy[0] / alone[0]:5.1f}x "
+                         f"kernel; cpu: {numpy[2] / end_to_end[2]:5.1f}x end to end, {numpy[2] / alone[2]:5.1f}x kernel")
         lines.append(f"    agreement (float32 vs float64): {agreement(explored, reference)}")
     return lines
 
