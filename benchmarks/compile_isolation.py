@@ -110,11 +110,15 @@ def main(argv=None) -> int:
     parser.add_argument("--moves", type=int, default=30)
     parser.add_argument("--formulas", type=int, default=6)
     parser.add_argument("--flags", default="", help="extra `streamlit run` flags")
+    parser.add_argument("--switch-ms", default=None, help="the server's OPTVIZ_SWITCH_INTERVAL_MS")
     args = parser.parse_args(argv)
     load = os.getloadavg()
     env = {"OPTVIZ_JAX_CACHE_DIR": tempfile.mkdtemp(prefix="optviz-iso-cache-")}
+    if args.switch_ms is not None:
+        env["OPTVIZ_SWITCH_INTERVAL_MS"] = args.switch_ms
     with LocalServer(env=env, args=args.flags.split()) as server:
         report = asyncio.run(scenario(server.url, args.moves, args.formulas))
+    report["switch_interval_ms"] = args.switch_ms or "default (1)"
     report["load_avg_before"] = [round(v, 2) for v in load]
     report["load_avg_after"] = [round(v, 2) for v in os.getloadavg()]
     print(json.dumps(report), flush=True)
