@@ -16,7 +16,7 @@ How. A variant is the engine's own `Stepper` (the optax chain of `simulate`),
 driven by a `fori_loop` that keeps a few numbers instead of the path, and
 `vmap`ped over the variants. One compiled program serves a (surface,
 optimizer, length bucket, batching, stages switched on, number of variants
-rounded up to a power of two): every value is an argument, so changing the
+per call, a power of two up to 1024): every value is an argument, so changing the
 learning rate, a hyperparameter, the start, the seed, the steps within a
 bucket, a range or a tolerance compiles nothing. The batching is what varies
 per variant: `lr` (a factor on the learning-rate table), `starts` (the
@@ -70,7 +70,12 @@ PROGRAM_CACHE_SIZE = 48
 # Variants per program call: the count is rounded up to one of these (the
 # padding repeats the first variant), and more than the last are run in calls
 # of that many. Each size compiles once per (surface, optimizer, bucket, ...).
-SIZES = tuple(2**k for k in range(6, 17))  # 64 .. 65536
+# Why at most 1024: XLA's CPU compiler splits a loop's larger element-wise
+# steps across both cores (from 2048 variants on for SGD on Himmelblau), and
+# on a machine that runs anything else the two halves wait for each other at
+# every step. 128 x 128 starts of 500 SGD steps, load average 4-5: 14.8 ms of
+# CPU (and of wall time) split, 8.2 ms on one core, ~9 ms as 16 calls of 1024.
+SIZES = tuple(2**k for k in range(6, 11))  # 64 .. 1024
 # Learning-rate tables a schedule parameter on a map axis needs at most (one
 # per value on its axis), so the table-per-variant program has one shape.
 MAX_TABLES = 256
@@ -463,6 +468,9 @@ def _size(n: int) -> int:
 def _run_variants(scene, model, member, length, plan: _Plan, marks, tol) -> np.ndarray:
     """(n, 4) float32: the outcome loop's result for every variant."""
     program, calls = _calls(scene, model, member, length, plan, marks, tol)
+    if len(calls) > 1:  # the shared arguments on the device once, not once per call
+        fixed = jax.device_put(calls[0][1:])
+        calls = [(args[0], *fixed) for args in calls]
     outputs = [program(*args) for args in calls]  # dispatched before the first is read
     out = np.concatenate([np.asarray(o) for o in outputs]) if len(outputs) > 1 else np.asarray(outputs[0])
     return out[: plan.n]
