@@ -3,7 +3,8 @@
 `SURFACES` maps each id to its `Surface`, `custom` (a formula the user types)
 among them; `custom_surface` gives the `Surface` of one compiled formula
 (see `surfaces.formula`), so the engine, the page and the CLI treat every
-surface alike.
+surface alike. `mlp` (`model=True`) is the one that is not a function of
+(x, y): a network trained by `visualizer.model` (docs/model.md).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from surfaces.catalog import SURFACES as _CATALOG
 from surfaces.formula import compile_formula
 from surfaces.surface import Point, Surface, Window
 from visualizer.knobs import registry
+from visualizer.model.keys import PARAMS as MODEL_PARAMS
 
 CUSTOM_ID = "custom"
 CUSTOM_DEFAULT_FORMULA = "x^2 + 3*y^2 + sin(3*x)*sin(3*y)"
@@ -47,7 +49,40 @@ CUSTOM = Surface(
     note="A surface you typed. Its minima are estimated numerically.",
 )
 
-SURFACES: dict[str, Surface] = registry((*_CATALOG, CUSTOM), "surface")
+MODEL_ID = "mlp"
+
+
+def _not_a_function_of_xy(x, y, **params):
+    raise TypeError("surface mlp: the loss is a function of the network's weights, not of (x, y); "
+                    "simulate() trains the network (visualizer.model) and its result carries the loss on the plane")
+
+
+MLP = Surface(
+    id=MODEL_ID,
+    name="Neural network (MLP)",
+    fn=_not_a_function_of_xy,
+    latex=r"L(\theta^\ast + x\,d_1 + y\,d_2) \\ "
+    r"\text{with } L(\theta) = \text{mean cross-entropy of } \sigma(\mathrm{net}_\theta(a_i)) "
+    r"\text{ on the labelled points}",
+    window=((-1.0, 1.0), (-1.0, 1.0)),  # the plane's window comes with each result
+    minima=(),
+    min_value=None,
+    start=(0.0, 0.0),  # not used: every run starts from the network's initial weights
+    steps=500,
+    runs=(
+        "sgd:lr=0.5,label=SGD",
+        "momentum:lr=0.2,momentum=0.9,label=Momentum",
+        "adam:lr=0.05,label=Adam",
+    ),
+    params=MODEL_PARAMS,
+    log_scale=True,
+    model=True,
+    note="A real network: a small MLP trained on a 2D data set, every run from the same initial weights. "
+    "The paths are the weights projected on the plane of run 1's two main directions of travel, centred "
+    "on where run 1 ends; the contours are the training loss on that plane.",
+)
+
+SURFACES: dict[str, Surface] = registry((*_CATALOG, CUSTOM, MLP), "surface")
 
 
 def custom_surface(formula, window: Window = CUSTOM_DEFAULT_WINDOW) -> Surface:
@@ -60,6 +95,7 @@ __all__ = [
     "CUSTOM_DEFAULT_FORMULA",
     "CUSTOM_DEFAULT_WINDOW",
     "CUSTOM_ID",
+    "MODEL_ID",
     "Point",
     "SURFACES",
     "Surface",

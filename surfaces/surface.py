@@ -29,6 +29,11 @@ class Surface:
 
     A surface with `formula=True` (`custom`) takes its function from the
     scene's `f`: its minima are unknown here and estimated numerically.
+
+    A surface with `model=True` (`mlp`) is a network's loss: not a function
+    of (x, y), so nothing may call its `fn`, sample it on a grid or look for
+    its minima. `simulate` trains it (`visualizer.model`), and its result
+    carries the plane's window and the loss on it (`result.model.plane`).
     """
 
     id: str
@@ -48,6 +53,7 @@ class Surface:
     # span decades (Rosenbrock's valley is invisible on a linear scale).
     log_scale: bool = True
     formula: bool = False
+    model: bool = False
     defaults: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self):

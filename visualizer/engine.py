@@ -465,7 +465,12 @@ def _arguments(scene: Scene, run: Run, length: int, f_min: float) -> RunArgument
 
 
 def simulate(scene: Scene) -> SimulationResult:
-    """Run every run of `scene`; docs/scene-language.md says what comes back."""
+    """Run every run of `scene`; docs/scene-language.md says what comes back
+    (docs/model.md for a model surface, which `visualizer.model` trains)."""
+    if surfaces.SURFACES[scene.surface].model:
+        from visualizer.model.simulate import simulate_model
+
+        return simulate_model(scene)
     model = scene.surface_model()
     length = bucket_length(scene.steps)
     n = scene.steps

@@ -33,6 +33,8 @@ def of(scene) -> Landmarks:
     """The landmarks of `scene`'s surface (estimates are cached per formula
     and window)."""
     model = scene.surface_model()
+    if model.model:  # a network's loss: no listed minima; f* is the cross-entropy's infimum, 0
+        return Landmarks((), (), None, False, 0.0)
     window = tuple(map(tuple, model.window))
     params = tuple(sorted(scene.surface_values().items()))
     if model.formula:

@@ -89,6 +89,11 @@ def surfaces_table() -> str:
 
     rows = []
     for s in surfaces.SURFACES.values():
+        if s.model:  # a network's loss: its window is the plane's, per result (docs/model.md)
+            rows.append([f"`{s.id}`", s.name, "the plane's, from the runs", "none listed (a network's loss)",
+                         "unknown", f"the network's initial weights, {s.steps} steps",
+                         "see [model.md](model.md): " + ", ".join(f"`{p.name}`" for p in s.params)])
+            continue
         (x0, x1), (y0, y1) = s.window
         minima = ", ".join(f"({x:.6g}, {y:.6g})" for x, y in s.minima) or "estimated numerically"
         if s.saddles:
@@ -98,6 +103,21 @@ def surfaces_table() -> str:
         rows.append([f"`{s.id}`", s.name, f"[{x0:g}, {x1:g}] x [{y0:g}, {y1:g}]", minima, value,
                      f"({s.start[0]:g}, {s.start[1]:g}), {s.steps} steps", params])
     return _table(["id", "name", "window", "global minima", "f there", "default start", "parameters"], rows)
+
+
+def model_keys() -> str:
+    """The parameters of the model surface (surface=mlp:...)."""
+    from visualizer.knobs import Choice, number_text
+    from visualizer.model.keys import COMPILES, PARAMS
+
+    rows = []
+    for p in PARAMS:
+        if isinstance(p, Choice):
+            allowed, default = ", ".join(f"`{c}`" for c in p.choices), p.default
+        else:
+            allowed, default = p.allowed(), number_text(p.default)
+        rows.append([f"`{p.name}`", allowed, default, p.help, "yes" if p.name in COMPILES else "no"])
+    return _table(["key", "allowed", "default", "meaning", "a new value compiles"], rows)
 
 
 def formula_words() -> str:
@@ -173,6 +193,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "schedules": schedules,
     "surfaces": surfaces_table,
     "formula": formula_words,
+    "model-keys": model_keys,
     "lessons": lessons,
     "explore-kinds": explore_kinds,
     "explore-axes": explore_axes,

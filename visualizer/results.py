@@ -32,16 +32,25 @@ class RunResult:
     clipped: np.ndarray  # like lr: was the update's gradient changed by clipping
     diverged_at: int | None
     state: dict = field(default_factory=dict)  # name -> (len(lr), 2): the optimizer's state after update k
+    # A model scene's runs (surface=mlp) only, else None: the accuracies at
+    # each point (like loss), and |raw gradient| over every weight (like lr;
+    # `grad` then holds the gradient's projection on the plane).
+    train_accuracy: np.ndarray | None = None
+    test_accuracy: np.ndarray | None = None
+    weight_grad_norm: np.ndarray | None = None
 
     @property
     def grad_norm(self) -> np.ndarray:
-        """|grad[k]|, in float64 then float32 (inf only where float32 is)."""
+        """|grad[k]|, in float64 then float32 (inf only where float32 is);
+        on a model, the norm of the gradient over every weight."""
+        if self.weight_grad_norm is not None:
+            return self.weight_grad_norm
         g = self.grad.astype(np.float64)
         with np.errstate(over="ignore", invalid="ignore"):
             return np.sqrt(np.sum(g * g, axis=1)).astype(np.float32)
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "label": self.label,
             "optimizer": self.run.optimizer,
             "params": self.run.params(),
@@ -53,6 +62,10 @@ class RunResult:
             "grad": _numbers(self.grad),
             "state": {name: _numbers(values) for name, values in self.state.items()},
         }
+        if self.train_accuracy is not None:
+            out["train_accuracy"] = _numbers(self.train_accuracy)
+            out["test_accuracy"] = _numbers(self.test_accuracy)
+        return out
 
 
 def truncate_divergence(run, label, xy, loss, lr, grad, clipped, state=None) -> RunResult:
@@ -78,10 +91,12 @@ class SimulationResult:
     scene: Scene
     surface: object  # surfaces.Surface
     runs: list[RunResult]
+    # A model scene's plane, data and decision boundaries (visualizer.model.ModelView), else None.
+    model: object = None
 
     def to_dict(self) -> dict:
         (x0, x1), (y0, y1) = self.surface.window
-        return {
+        out = {
             "scene": self.scene.to_query(),
             "surface": {
                 "id": self.surface.id,
@@ -90,6 +105,9 @@ class SimulationResult:
             },
             "runs": [r.to_dict() for r in self.runs],
         }
+        if self.model is not None:
+            out["plane"] = {"explained_variance": [float(v) for v in self.model.plane.explained_variance]}
+        return out
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), allow_nan=False)
@@ -99,18 +117,23 @@ class SimulationResult:
         loss, and of the update leaving that point its lr, the raw gradient
         (grad_norm, grad_x, grad_y) and the optimizer's state after it
         (`<name>_x`, `<name>_y` for each name any run has; empty where a
-        run's optimizer has no such state)."""
+        run's optimizer has no such state); on a model scene then
+        `train_accuracy` and `test_accuracy`."""
         names = sorted({name for r in self.runs for name in r.state})
+        accuracies = self.model is not None
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["run", "label", "optimizer", "step", "x", "y", "loss", "lr", "grad_norm", "diverged_at",
-                         "grad_x", "grad_y", *(f"{n}_{axis}" for n in names for axis in "xy")])
+                         "grad_x", "grad_y", *(f"{n}_{axis}" for n in names for axis in "xy"),
+                         *(("train_accuracy", "test_accuracy") if accuracies else ())])
         for i, r in enumerate(self.runs):
             rows = max(len(r.xy), len(r.lr))
             xy, grad = _column(r.xy, rows, 2), _column(r.grad, rows, 2)
             state = [_column(r.state[n], rows, 2) if n in r.state else np.full((rows, 2), np.nan) for n in names]
             columns = [xy[:, 0], xy[:, 1], _column(r.loss, rows), _column(r.lr, rows), _column(r.grad_norm, rows)]
             after = [grad[:, 0], grad[:, 1], *(values[:, axis] for values in state for axis in (0, 1))]
+            if accuracies:
+                after += [_column(r.train_accuracy, rows), _column(r.test_accuracy, rows)]
             cells = np.stack(columns, axis=1).tolist()
             more = np.stack(after, axis=1).tolist()
             diverged = "" if r.diverged_at is None else r.diverged_at

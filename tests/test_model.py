@@ -1,0 +1,531 @@
+"""The model surface (SPEC section 10, docs/model.md) against its references.
+
+Training is checked against a plain optax loop over the same network and
+data (`engine.build_chain` stepped by hand); the plane against an SVD done
+here; the behaviours a lesson will claim (zeros init, labels, pretraining,
+freezing, minibatches, badly scaled inputs, divergence) on the real thing.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+from contextlib import contextmanager
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import surfaces
+from visualizer import Scene, SceneError, engine, simulate
+from visualizer.model import network as nets
+from visualizer.model import training
+from visualizer.model.data import DATA_SETS, dataset
+from visualizer.model.simulate import ModelSettings, starting_weights
+from visualizer.optimizers import OPTIMIZERS
+
+STEPS = 40  # bucket 65
+F32 = np.float32
+
+
+@functools.cache
+def run_scene(query: str):
+    return simulate(Scene.from_query(query))
+
+
+# ------------------------------------------------------------ the reference
+
+
+def epochs(labelled: np.ndarray, size: int, seed: int, steps: int) -> list[np.ndarray]:
+    """The minibatches docs/model.md describes, written out again: each
+    epoch a permutation of the labelled points (numpy's default generator
+    seeded by the run's seed), cut into batches, the incomplete one dropped."""
+    points = np.flatnonzero(labelled)
+    if len(points) <= size:
+        return [points] * steps
+    rng = np.random.default_rng(seed)
+    out: list[np.ndarray] = []
+    while len(out) < steps:
+        order = rng.permutation(points)
+        out += [order[i * size:(i + 1) * size] for i in range(len(points) // size)]
+    return out[:steps]
+
+
+def reference(scene: Scene, index: int = 0):
+    """Run `index` of `scene` as a plain optax loop: the chain of
+    `engine.build_chain` on the flat weights, the gradient of the frozen
+    weights zeroed before it and their update after it. Returns the weights
+    at every point (steps + 1, P), the training loss and accuracies there."""
+    s = ModelSettings.of(scene)
+    net, run = s.network, scene.runs[index]
+    data = dataset(s.data)
+    labelled = data.labelled(s.labels)
+    train_x, test_x = (jnp.asarray(a) for a in data.scaled(s.scale))
+    train_y, test_y = jnp.asarray(data.train_y), jnp.asarray(data.test_y)
+    mask = jnp.asarray(labelled, jnp.float32)
+    freeze = jnp.asarray(net.last_layer() if s.freeze else np.ones(net.size, F32))
+
+    def full_loss(w):
+        return nets.loss(net, w, train_x, train_y, mask)[0]
+
+    def batch_loss(w, rows):
+        return nets.loss(net, w, train_x[rows], train_y[rows], jnp.ones(len(rows)))[0]
+
+    chain = optax.with_extra_args_support(engine.build_chain(run, scene.steps, full_loss, f_min=0.0))
+    batches = epochs(labelled, s.batch, run.seed, scene.steps) if s.batch else None
+
+    @jax.jit
+    def step(w, state, rows):
+        loss = full_loss if rows is None else functools.partial(batch_loss, rows=rows)
+        value, g = jax.value_and_grad(loss)(w)
+        g = g * freeze
+        u, state = chain.update(g, state, w, value=value, grad=g, value_fn=loss)
+        return optax.apply_updates(w, u * freeze), state
+
+    w = jnp.asarray(starting_weights(s))
+    state = chain.init(w)
+    weights = [w]
+    for k in range(scene.steps):
+        w, state = step(w, state, None if batches is None else jnp.asarray(batches[k]))
+        weights.append(w)
+    weights = np.asarray(weights)
+
+    def measure(w):
+        loss, logits = nets.loss(net, w, train_x, train_y, mask)
+        return loss, nets.accuracy(logits, train_y, mask), nets.accuracy(net.logits(w, test_x), test_y,
+                                                                          jnp.ones_like(test_y))
+
+    loss, train_acc, test_acc = (np.asarray(a) for a in jax.jit(jax.vmap(measure))(weights))
+    return weights, loss, train_acc, test_acc
+
+
+def close(actual, desired, tol, what):
+    desired = np.asarray(desired, np.float64)
+    np.testing.assert_allclose(actual, desired, rtol=tol, atol=tol * (1 + np.abs(desired).max()), err_msg=what)
+
+
+RUNS = [
+    "sgd:lr=0.5",
+    "momentum:lr=0.1,momentum=0.8,schedule=cosine,min_ratio=0.1",
+    "nesterov:lr=0.1,clip_norm=0.05",
+    "adam:lr=0.02,b1=0.85,schedule=warmup_cosine,warmup=5",
+    "rmsprop:lr=0.01,clip_value=0.02",
+    "sgd:lr=0.3,noise=0.05,seed=3",
+    "adamw:lr=0.02,weight_decay=0.1,noise=0.02,seed=5,clip_norm=0.5",
+    "lion:lr=0.003,schedule=step,step_size=10",
+    "polyak_sgd:lr=1",
+    "lbfgs:lr=1,memory_size=5",
+    "newton:lr=1,damping=1",
+]
+
+
+@pytest.mark.parametrize("run", RUNS)
+def test_training_equals_a_plain_optax_loop(run):
+    """Run 2 (run 1 sets the plane) against the loop, point by point: its
+    projection, the training loss of its real weights, both accuracies."""
+    scene = Scene.from_query(f"surface=mlp:hidden=8&steps={STEPS}&run=adam:lr=0.02&run={run}")
+    result = simulate(scene)
+    weights, loss, train_acc, test_acc = reference(scene, 1)
+    got = result.runs[1]
+    assert got.diverged_at is None
+    plane = result.model.plane
+    close(got.xy, plane.project(weights), 2e-4, f"xy of {run}")
+    close(got.loss, loss, 2e-4, f"loss of {run}")
+    # An accuracy counts points on either side of the boundary: a point that
+    # sits on it may flip with the last bit.
+    assert np.abs(got.train_accuracy - train_acc).max() <= 1 / 100
+    assert np.abs(got.test_accuracy - test_acc).max() <= 1 / 100
+    assert len(got.xy) == len(got.loss) == len(got.train_accuracy) == STEPS + 1
+    assert len(got.lr) == len(got.grad) == len(got.grad_norm) == STEPS
+
+
+@pytest.mark.parametrize("extra", ["freeze=1", "batch=16", "batch=8,labels=0.3", "pretrain=circles,freeze=1",
+                                   "scale=10,act=relu,init=he", "layers=2,act=gelu", "act=sigmoid,init=normal"])
+def test_every_setting_trains_as_the_plain_loop_does(extra):
+    scene = Scene.from_query(f"surface=mlp:hidden=8,{extra}&steps={STEPS}&run=momentum:lr=0.1,seed=4"
+                             f"&run=adam:lr=0.01,seed=9")
+    result = simulate(scene)
+    for i, got in enumerate(result.runs):
+        weights, loss, train_acc, test_acc = reference(scene, i)
+        close(got.xy, result.model.plane.project(weights), 2e-4, f"xy of run {i + 1} with {extra}")
+        close(got.loss, loss, 2e-4, f"loss of run {i + 1} with {extra}")
+        assert np.abs(got.train_accuracy - train_acc).max() <= 1 / 60  # 60 labelled points with labels=0.3
+
+
+def test_the_gradient_is_the_raw_one_projected_and_its_norm_over_every_weight():
+    scene = Scene.from_query(f"surface=mlp:hidden=8&steps={STEPS}&run=sgd:lr=0.5,noise=0.1,clip_norm=0.1")
+    result = simulate(scene)
+    weights, *_ = reference(scene)
+    s = ModelSettings.of(scene)
+    data = dataset(s.data)
+    grad = jax.vmap(jax.grad(lambda w: nets.loss(s.network, w, data.train_x, data.train_y,
+                                                 jnp.ones(200))[0]))(weights[:-1])
+    got = result.runs[0]
+    close(got.grad_norm, np.linalg.norm(grad, axis=1), 2e-4, "grad_norm")
+    close(got.grad, np.asarray(grad) @ result.model.plane.axes, 2e-4, "grad")
+    assert got.clipped.all()  # noise 0.1 on 105 weights: never within norm 0.1
+
+
+# ------------------------------------------------------------ the plane
+
+
+def test_the_plane_is_the_pca_of_run_1s_path():
+    scene = Scene.from_query("surface=mlp&steps=300&run=adam:lr=0.02&run=sgd:lr=0.5&run=momentum:lr=0.05")
+    result = simulate(scene)
+    plane = result.model.plane
+    weights, *_ = reference(scene, 0)
+    # Run 1 ends at the plane's centre, its final weights.
+    np.testing.assert_array_equal(result.runs[0].xy[-1], [0.0, 0.0])
+    close(plane.centre, weights[-1], 1e-4, "centre")
+    # The axes and the explained variances of an SVD of the path minus its
+    # end, each row's mean removed (sklearn's PCA, as Li et al.'s code).
+    d = weights.astype(np.float64) - weights[-1]
+    centred = d - d.mean(0)
+    _, s, vt = np.linalg.svd(centred, full_matrices=False)
+    ratios = s**2 / np.sum(s**2)
+    np.testing.assert_allclose(plane.explained_variance, ratios[:2], rtol=1e-3, atol=1e-5)
+    assert sum(plane.explained_variance) <= 1 and plane.explained_variance[0] >= plane.explained_variance[1]
+    assert result.to_dict()["plane"] == {"explained_variance": list(plane.explained_variance)}
+    for i in range(2):
+        assert abs(abs(float(plane.axes[:, i] @ vt[i])) - 1) < 1e-4
+    np.testing.assert_allclose(plane.axes.T @ plane.axes, np.eye(2), atol=1e-5)
+    assert (result.runs[0].xy[0] >= 0).all()  # the sign convention: run 1 starts at x >= 0, y >= 0
+    # xy of every run is its weights projected.
+    for i, run in enumerate(result.runs):
+        w, *_ = reference(scene, i)
+        close(run.xy, (w - plane.centre) @ plane.axes, 2e-4, f"xy of run {i + 1}")
+
+
+def test_loss_is_of_the_real_weights_and_the_contours_of_the_plane():
+    """`loss` is the loss of the weights, not of their projection; the grid
+    is the loss on the plane, and the two meet at run 1's end."""
+    result = run_scene("surface=mlp&steps=300&run=adam:lr=0.02&run=momentum:lr=0.05")
+    plane, s = result.model.plane, result.model.settings
+    data = dataset(s.data)
+
+    def on_plane(x, y):
+        w = plane.centre + x * plane.axes[:, 0] + y * plane.axes[:, 1]
+        return float(nets.loss(s.network, w, data.train_x, data.train_y, jnp.ones(200))[0])
+
+    for j, i in [(0, 0), (10, 57), (99, 99), (42, 3)]:
+        assert plane.z[j, i] == pytest.approx(on_plane(plane.xs[i], plane.ys[j]), rel=1e-4, abs=1e-5)
+    assert plane.z.shape == (len(plane.ys), len(plane.xs)) == (100, 100)
+    assert on_plane(0.0, 0.0) == pytest.approx(float(result.runs[0].loss[-1]), rel=1e-5)
+    # Run 2 is off the plane: the loss at its projection is not its loss.
+    run = result.runs[1]
+    k = len(run.xy) // 2
+    assert abs(on_plane(*run.xy[k]) - run.loss[k]) > 1e-3
+    # The window holds every point of both runs.
+    (x0, x1), (y0, y1) = plane.window
+    for r in result.runs:
+        assert (r.xy[:, 0] >= x0).all() and (r.xy[:, 0] <= x1).all()
+        assert (r.xy[:, 1] >= y0).all() and (r.xy[:, 1] <= y1).all()
+    assert result.surface.window == plane.window
+    assert result.to_dict()["surface"]["window"] == [list(plane.window[0]), list(plane.window[1])]
+
+
+def test_a_window_in_the_link_is_the_planes():
+    result = run_scene("surface=mlp:window=-2,3,-1,1&steps=100&run=adam:lr=0.02")
+    assert result.model.plane.window == ((-2.0, 3.0), (-1.0, 1.0))
+    assert result.model.plane.xs[0] == -2 and result.model.plane.xs[-1] == 3
+
+
+def test_the_decision_boundary_is_the_networks_probability_at_each_frame():
+    result = run_scene("surface=mlp&steps=1000&run=sgd:lr=0.5&run=momentum:lr=0.1,momentum=0.9&run=adam:lr=0.02")
+    b, s = result.model.boundary, result.model.settings
+    assert b.probability.shape == (3, 101, 32, 32) and b.probability.dtype == np.float32
+    assert b.probability.nbytes == 3 * 101 * 32 * 32 * 4  # 1.24 MB; 310 KB as bytes 0-255
+    np.testing.assert_array_equal(b.steps, np.arange(0, 1001, 10))
+    gx, gy = np.meshgrid(b.xs, b.ys)
+    inputs = np.stack([gx.ravel() * s.scale, gy.ravel()], 1)
+    want = jax.nn.sigmoid(s.network.logits(result.model.plane.centre, inputs)).reshape(32, 32)
+    np.testing.assert_allclose(b.at(0, 1000), want, atol=1e-5)  # run 1's last frame: its final weights
+    np.testing.assert_array_equal(b.at(1, 15), b.probability[1, 1])  # the frame at or before the step
+    (x0, x1), (y0, y1) = result.model.data.window
+    assert (b.xs[0], b.xs[-1], b.ys[0], b.ys[-1]) == pytest.approx((x0, x1, y0, y1))
+
+
+# ------------------------------------------------------------ what a lesson claims
+
+
+def test_zeros_stay_at_chance_while_xavier_fits():
+    """Every weight zero: every hidden unit computes the same thing and gets
+    the same gradient (none at all, here), so nothing breaks the symmetry."""
+    runs = "&run=adam:lr=0.05&run=sgd:lr=0.5"
+    zeros = run_scene(f"surface=mlp:init=zeros&steps=500{runs}")
+    xavier = run_scene(f"surface=mlp:init=xavier&steps=500{runs}")
+    for r in zeros.runs:
+        assert (r.train_accuracy == 0.5).all() and (r.test_accuracy == 0.5).all()
+        assert r.loss[-1] == pytest.approx(np.log(2), abs=1e-3)
+    # The output bias's gradient is float32's rounding of a sum that is 0
+    # (1e-9), which Adam scales up to full steps; but every hidden unit's
+    # weights stay 0.
+    assert (zeros.model.plane.centre[:-1] == 0).all()
+    for r in xavier.runs:
+        assert r.train_accuracy[-1] >= 0.93 and r.test_accuracy[-1] >= 0.9
+
+
+def test_every_data_set_can_be_fitted_by_16_tanh_units():
+    for data in DATA_SETS:
+        result = run_scene(f"surface=mlp:data={data}&steps=1000&run=adam:lr=0.03")
+        run = result.runs[0]
+        assert run.train_accuracy[-1] >= 0.93, data
+        assert run.test_accuracy[-1] >= 0.9, data
+
+
+def test_the_data_sets_are_fixed_balanced_and_standardised():
+    for data in DATA_SETS:
+        d = dataset(data)
+        assert d.train_x.shape == d.test_x.shape == (200, 2) and d.train_x.dtype == np.float32
+        assert d.train_y.sum() == d.test_y.sum() == 100
+        np.testing.assert_allclose(d.train_x.mean(0), 0, atol=1e-5)
+        np.testing.assert_allclose(d.train_x.std(0), 1, atol=1e-4)
+        labelled = d.labelled(0.1)
+        assert labelled.sum() == 20 and d.train_y[labelled].sum() == 10
+        assert d.labelled(0.01).sum() == 2 and (d.labelled(0.01) <= labelled).all()
+    again = dataset.__wrapped__("moons")
+    np.testing.assert_array_equal(again.train_x, dataset("moons").train_x)
+
+
+def test_fewer_labels_cost_test_accuracy():
+    full = run_scene("surface=mlp:labels=1&steps=500&run=adam:lr=0.03")
+    few = run_scene("surface=mlp:labels=0.02&steps=500&run=adam:lr=0.03")
+    # Two labelled points a class are fitted, and the rest is a guess.
+    assert few.runs[0].train_accuracy[-1] == 1.0
+    assert few.runs[0].test_accuracy[-1] <= full.runs[0].test_accuracy[-1] - 0.05
+    assert few.model.labelled.sum() == 4
+
+
+def test_pretraining_starts_every_run_from_the_pretrained_weights():
+    settings = ModelSettings.of(Scene.from_query("surface=mlp:pretrain=circles"))
+    data = dataset("circles")
+    adam = optax.adam(training.PRETRAIN_LR)
+    w = jnp.asarray(nets.initial_weights(settings.network, "xavier"))
+    state = adam.init(w)
+    grad = jax.jit(jax.grad(lambda v: nets.loss(settings.network, v, data.train_x, data.train_y, jnp.ones(200))[0]))
+    for _ in range(training.PRETRAIN_STEPS):
+        u, state = adam.update(grad(w), state, w)
+        w = optax.apply_updates(w, u)
+    close(starting_weights(settings), w, 1e-4, "pretrained weights")
+
+    fresh = run_scene("surface=mlp:data=circles&steps=100&run=adam:lr=0.01")
+    warm = run_scene("surface=mlp:data=circles,pretrain=circles&steps=100&run=adam:lr=0.01&run=sgd:lr=0.1")
+    assert warm.runs[0].loss[0] == warm.runs[1].loss[0] < 0.2 < fresh.runs[0].loss[0]
+    assert warm.runs[0].test_accuracy[0] >= 0.95
+
+
+def test_freezing_trains_the_last_layer_only():
+    result = run_scene("surface=mlp:pretrain=moons,freeze=1,data=xor&steps=200&run=adam:lr=0.02")
+    view = result.model
+    last = view.settings.network.last_layer().astype(bool)
+    np.testing.assert_array_equal(view.plane.centre[~last], view.weights0[~last])  # run 1's final weights
+    assert np.abs(view.plane.centre[last] - view.weights0[last]).max() > 0.1
+    free = run_scene("surface=mlp:pretrain=moons,freeze=0,data=xor&steps=200&run=adam:lr=0.02")
+    # Moons' features, a linear read-out: xor is not learnt as well as by the whole network.
+    assert result.runs[0].train_accuracy[-1] < free.runs[0].train_accuracy[-1]
+
+
+def test_minibatches_come_from_the_runs_seed():
+    scene = "surface=mlp:batch=16&steps=60&run=sgd:lr=0.3,seed=1&run=sgd:lr=0.3,seed=1&run=sgd:lr=0.3,seed=2"
+    result = run_scene(scene)
+    a, b, c = result.runs
+    np.testing.assert_array_equal(a.xy, b.xy)
+    assert np.abs(a.loss - c.loss).max() > 1e-4
+    # 200 points, 16 a batch: 12 batches an epoch, then a new permutation.
+    index, weight = training.batch_table(np.ones(200, bool), 16, 1, 65)
+    want = epochs(np.ones(200, bool), 16, 1, 65)
+    np.testing.assert_array_equal(index, np.stack(want))
+    assert weight.all() and len(set(index[:12].ravel().tolist())) == 192
+    full = run_scene("surface=mlp&steps=60&run=sgd:lr=0.3,seed=1&run=sgd:lr=0.3,seed=2")
+    np.testing.assert_array_equal(full.runs[0].loss, full.runs[1].loss)  # the full batch ignores the seed
+
+
+def test_a_batch_larger_than_the_labelled_points_is_all_of_them():
+    index, weight = training.batch_table(dataset("moons").labelled(0.05), 32, 0, 65)
+    assert weight.sum(1).tolist() == [10] * 65
+
+
+def test_badly_scaled_inputs_slow_momentum_but_not_adam():
+    """Feature 1 times 100: the weights reading it see a curvature 10^4 times
+    the others'. Momentum's stable rates are then far too small for the rest
+    of the network; Adam divides each weight's step by its own scale."""
+    momentum = "&".join(f"run=momentum:lr={lr}" for lr in (1, 0.1, 0.01, 0.001))
+    scaled = run_scene(f"surface=mlp:scale=100&steps=500&{momentum}&run=adam:lr=0.02")
+    normal = run_scene(f"surface=mlp:scale=1&steps=500&{momentum}&run=adam:lr=0.02")
+    best_scaled = min(r.loss[-1] for r in scaled.runs[:4] if r.diverged_at is None)
+    best_normal = min(r.loss[-1] for r in normal.runs[:4] if r.diverged_at is None)
+    assert best_scaled > 3 * best_normal
+    assert scaled.runs[4].loss[-1] < 1.5 * normal.runs[4].loss[-1]
+    assert scaled.runs[4].test_accuracy[-1] >= 0.9
+
+
+def test_a_learning_rate_that_blows_the_network_up_diverges():
+    result = run_scene("surface=mlp:act=relu&steps=200&run=sgd:lr=100&run=sgd:lr=0.5")
+    blown, fine = result.runs
+    assert blown.diverged_at is not None and fine.diverged_at is None
+    k = blown.diverged_at
+    assert len(blown.xy) == len(blown.loss) == len(blown.train_accuracy) == k + 1
+    assert len(blown.lr) == len(blown.grad_norm) == k + 1
+    assert np.isfinite(blown.xy).all() and np.isfinite(blown.loss).all()
+    assert np.isnan(result.model.boundary.probability[0, -1]).all()
+    weights, *_ = reference(result.scene, 0)
+    assert np.all(np.abs(weights[: k + 1]) <= 1e6)
+    assert not np.all(np.isfinite(weights[k + 1]) & (np.abs(weights[k + 1]) <= 1e6))
+    assert result.to_json()  # JSON has no NaN or inf
+
+
+def test_run_1_diverging_centres_the_plane_on_its_last_finite_weights():
+    result = run_scene("surface=mlp:act=relu&steps=200&run=sgd:lr=100&run=sgd:lr=0.5")
+    np.testing.assert_array_equal(result.runs[0].xy[-1], [0.0, 0.0])
+
+
+def test_newton_on_a_small_network_only():
+    result = run_scene("surface=mlp:hidden=4&steps=30&run=newton:lr=0.5,damping=0.1")
+    assert result.runs[0].diverged_at is None
+    with pytest.raises(SceneError) as err:
+        simulate(Scene.from_query("surface=mlp:hidden=16,layers=2&run=newton"))
+    assert err.value.key == "run" and "Hessian" in str(err.value)
+
+
+# ------------------------------------------------------------ the scene and the results
+
+
+@pytest.mark.parametrize("spec, name", [
+    ("data=digits", "data"), ("act=swish", "act"), ("init=orthogonal", "init"), ("hidden=0", "hidden"),
+    ("hidden=65", "hidden"), ("hidden=2.5", "hidden"), ("layers=3", "layers"), ("labels=0", "labels"),
+    ("labels=1.5", "labels"), ("labels=nan", "labels"), ("pretrain=mnist", "pretrain"), ("freeze=2", "freeze"),
+    ("batch=7", "batch"), ("batch=0", "batch"), ("scale=0", "scale"), ("scale=1000", "scale"), ("depth=2", "depth"),
+])
+def test_bad_values_are_scene_errors_naming_the_key(spec, name):
+    with pytest.raises(SceneError) as err:
+        Scene.from_query(f"surface=mlp:{spec}")
+    assert err.value.key == "surface"
+    assert name in str(err.value)
+
+
+@pytest.mark.parametrize("query, key", [
+    ("surface=mlp&run=adam:x0=1", "run"),
+    ("surface=mlp&run=adam&run=sgd:y0=1", "run"),
+    ("surface=mlp&run=adam&explore=lr", "explore"),
+])
+def test_what_a_model_scene_has_no_use_for_is_a_scene_error(query, key):
+    with pytest.raises(SceneError) as err:
+        simulate(Scene.from_query(query))
+    assert err.value.key == key
+
+
+def test_the_scene_round_trips_and_start_is_ignored():
+    query = ("surface=mlp:data=spirals,hidden=12,layers=2,act=gelu,init=he,labels=0.5,pretrain=moons,freeze=1,"
+             "batch=32,scale=0.5&start=0,0&steps=50&run=adam:lr=0.01,b1=0.9,b2=0.999,eps=1e-08")
+    scene = Scene.from_query(query)
+    assert scene.to_query() == query and Scene.from_query(scene.to_query()) == scene
+    moved = scene.replace(start=(3.0, -2.0))
+    np.testing.assert_array_equal(simulate(scene).runs[0].xy, simulate(moved).runs[0].xy)
+
+
+def test_the_json_adds_the_plane_and_the_accuracies_only_on_a_model_scene():
+    model = run_scene("surface=mlp&steps=100&run=adam:lr=0.02&run=sgd:lr=0.5").to_dict()
+    assert set(model) == {"scene", "surface", "runs", "plane"}
+    assert model["surface"]["id"] == "mlp" and model["surface"]["minima"] == []
+    run = model["runs"][0]
+    assert len(run["train_accuracy"]) == len(run["test_accuracy"]) == len(run["xy"]) == 101
+    assert run["state"] == {}
+    flat = simulate(Scene.from_query("surface=quadratic&steps=10&run=adam")).to_dict()
+    assert set(flat) == {"scene", "surface", "runs"}
+    assert set(flat["runs"][0]) == {"label", "optimizer", "params", "xy", "loss", "lr", "grad_norm", "diverged_at",
+                                    "grad", "state"}
+    csv = run_scene("surface=mlp&steps=100&run=adam:lr=0.02&run=sgd:lr=0.5").to_csv().splitlines()
+    assert csv[0].endswith(",grad_x,grad_y,train_accuracy,test_accuracy") and len(csv) == 1 + 2 * 101
+    assert "accuracy" not in simulate(Scene.from_query("surface=quadratic&steps=10&run=adam")).to_csv()
+
+
+def test_the_surface_entry_is_not_a_function_of_xy():
+    mlp = surfaces.SURFACES["mlp"]
+    assert mlp.model and not mlp.formula
+    assert {p.name for p in mlp.params} == {"data", "hidden", "layers", "act", "init", "labels", "pretrain",
+                                            "freeze", "batch", "scale"}
+    with pytest.raises(TypeError, match="weights"):
+        mlp.fn(0.0, 0.0)
+    assert not any(s.model for s in surfaces.SURFACES.values() if s.id != "mlp")
+
+
+def test_the_default_scene_fits_the_moons():
+    result = simulate(Scene.default("mlp"))
+    for run in result.runs:
+        assert run.diverged_at is None and run.train_accuracy[-1] >= 0.93 and run.test_accuracy[-1] >= 0.9
+
+
+# ------------------------------------------------------------ compilations
+
+
+COMPILE_EVENT = "backend_compile"
+
+
+class CompileCounter:
+    def __init__(self):
+        self.names: list[str] = []
+
+    def __call__(self, event, duration, **kwargs):
+        if COMPILE_EVENT in event:
+            self.names.append(kwargs.get("fun_name", event))
+
+    @contextmanager
+    def counting(self):
+        start = len(self.names)
+        box: list = []
+        yield box
+        box.append(len(self.names) - start)
+        box.append(self.names[start:])
+
+
+@pytest.fixture(scope="module")
+def compiles():
+    counter = CompileCounter()
+    jax.monitoring.register_event_duration_secs_listener(counter)
+    yield counter
+    jax.monitoring.unregister_event_duration_listener(counter)
+
+
+def _change(rng: random.Random, scene: Scene) -> Scene:
+    """A random change of a value that is not a shape: a run's lr,
+    hyperparameter, schedule, clipping, noise, seed; the data set, init,
+    labels, pretraining, freezing, scale."""
+    if rng.random() < 0.4:
+        name, value = rng.choice([
+            ("data", rng.choice(DATA_SETS)), ("init", rng.choice(["zeros", "normal", "xavier", "he", "large"])),
+            ("labels", rng.uniform(0.01, 1)), ("pretrain", rng.choice(["none", "moons", "xor"])),
+            ("freeze", rng.choice(["0", "1"])), ("scale", 10 ** rng.uniform(-2, 2)),
+        ])
+        return scene.replace(surface_params={**scene.surface_params, name: value})
+    i = rng.randrange(len(scene.runs))
+    run = scene.runs[i]
+    name, value = rng.choice([
+        ("lr", 10 ** rng.uniform(-3, 0)), ("noise", rng.choice([0.0, rng.uniform(0, 0.1)])),
+        ("seed", rng.randrange(1000)), ("clip_norm", rng.choice([None, rng.uniform(0.01, 1)])),
+        ("clip_value", rng.choice([None, rng.uniform(0.01, 1)])),
+        ("schedule", rng.choice(["constant", "cosine", "step", "exponential", "warmup_cosine", "onecycle", "cyclic"])),
+    ] + [(h.name, rng.uniform(max(h.low, 0.5), min(h.high, 0.999))) for h in OPTIMIZERS[run.optimizer].hypers])
+    runs = list(scene.runs)
+    runs[i] = run.replace(**{name: value})
+    return scene.replace(runs=tuple(runs))
+
+
+def test_value_changes_compile_nothing(compiles):
+    scene = Scene.from_query(f"surface=mlp&steps={STEPS}&run=sgd:lr=0.3&run=momentum:lr=0.1&run=adam:lr=0.02")
+    simulate(scene)  # the programs
+    for kind in ("moons", "xor"):  # pretraining's program, and a schedule table of each kind
+        simulate(scene.replace(surface_params={**scene.surface_params, "pretrain": kind}))
+    for kind in ("cosine", "step", "exponential", "warmup_cosine", "onecycle", "cyclic"):
+        simulate(scene.replace(runs=(scene.runs[0].replace(schedule=kind),)))
+    rng = random.Random(7)
+    with compiles.counting() as n:
+        for _ in range(40):
+            scene = _change(rng, scene)
+            assert Scene.from_query(scene.to_query()) == scene
+            simulate(scene)
+    assert n[0] == 0, f"{n[0]} compilations during 40 value changes: {n[1][:10]}"
+    with compiles.counting() as n:  # a shape does compile
+        simulate(scene.replace(surface_params={**scene.surface_params, "hidden": 7}))
+    assert n[0] >= 1

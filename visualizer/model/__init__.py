@@ -1,0 +1,36 @@
+"""A real model's landscape (SPEC section 10): `surface=mlp:...` trains a
+small network on a 2D data set, every run from the same initial weights
+with its own optimizer, and draws the paths on the plane of Li et al. (2018).
+
+    keys.py      the surface's parameters (light: no JAX)
+    data.py      the five data sets, made from a fixed seed
+    network.py   the network on one flat weight vector: init, logits, loss, accuracy
+    training.py  one run as one compiled scan; pretraining
+    plane.py     the plane (PCA of run 1's path), projection, the loss on the plane
+    simulate.py  `simulate_model(scene)`: all of it, as a `SimulationResult`
+
+docs/model.md is the reference. Names below are imported on first use, so
+importing `visualizer.model.keys` (the surface registry does) imports no JAX.
+"""
+
+import importlib
+
+_HOMES = {
+    "simulate_model": "visualizer.model.simulate",
+    "check": "visualizer.model.simulate",
+    "ModelView": "visualizer.model.simulate",
+    "ModelSettings": "visualizer.model.simulate",
+    "Boundary": "visualizer.model.simulate",
+    "Plane": "visualizer.model.plane",
+    "Dataset": "visualizer.model.data",
+    "dataset": "visualizer.model.data",
+    "Network": "visualizer.model.network",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str):
+    if name in _HOMES:
+        return getattr(importlib.import_module(_HOMES[name]), name)
+    raise AttributeError(f"module 'visualizer.model' has no attribute {name!r}")
