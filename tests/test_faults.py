@@ -155,6 +155,18 @@ def test_the_cache_folder_and_its_bound_come_from_the_environment(tmp_path, monk
     assert warmup.cache_settings() == (None, 0)
 
 
+def test_entries_written_without_the_bound_get_the_access_time_jax_needs(tmp_path):
+    filelock = pytest.importorskip("filelock", reason="JAX's cache bound needs filelock (requirements.txt)")
+    from visualizer import warmup
+
+    (tmp_path / "jit_f-abc-cache").write_bytes(b"program")
+    (tmp_path / "jit_g-def-cache").write_bytes(b"program")
+    (tmp_path / "jit_g-def-atime").write_bytes((7).to_bytes(8, "little"))
+    warmup._add_missing_access_times(str(tmp_path), filelock)
+    assert (tmp_path / "jit_f-abc-atime").exists()
+    assert (tmp_path / "jit_g-def-atime").read_bytes() == (7).to_bytes(8, "little")
+
+
 def test_without_filelock_the_cache_is_pruned_to_its_bound(tmp_path):
     from visualizer import warmup
 

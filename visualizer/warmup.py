@@ -85,6 +85,24 @@ def _prune(path: str, max_bytes: int) -> None:
         _LOG.warning("could not prune the compilation cache in %s: %s", path, exc)
 
 
+def _add_missing_access_times(path: str, filelock) -> None:
+    """JAX's bound reads an access-time file beside every entry, on every
+    write, and fails every write (with a warning) if one is missing: which
+    is what a folder filled without the bound (an older version, a process
+    without `filelock`) holds. Give such entries one, their file's time,
+    under JAX's own lock."""
+    try:
+        with filelock.FileLock(os.path.join(path, ".lockfile"), timeout=10):
+            for entry in os.scandir(path):
+                if entry.name.endswith("-cache"):
+                    atime = os.path.join(path, entry.name.removesuffix("-cache") + "-atime")
+                    if not os.path.exists(atime):
+                        with open(atime, "wb") as fh:
+                            fh.write(int(entry.stat().st_mtime * 1e9).to_bytes(8, "little"))
+    except (OSError, filelock.Timeout) as exc:
+        _LOG.warning("could not check the compilation cache in %s: %s", path, exc)
+
+
 @functools.cache
 def persistent_compilation_cache() -> str:
     """Compiled programs also go to disk, so a restarted server (Community
@@ -103,8 +121,9 @@ def persistent_compilation_cache() -> str:
         _LOG.warning("compilation cache off: cannot write to %s (%s)", path, problem)
         return ""
     try:
-        import filelock  # noqa: F401 - JAX's bound needs it
+        import filelock  # JAX's bound needs it
 
+        _add_missing_access_times(path, filelock)
         jax.config.update("jax_compilation_cache_max_size", max_bytes)
     except ImportError:
         _LOG.warning("the filelock package is missing: the compilation cache in %s is pruned "
