@@ -207,7 +207,7 @@ def ms(t) -> str:
 
 def warm_section(calls: int, numpy_calls: int) -> list[str]:
     from visualizer import Scene
-    from visualizer.explore import explore, prepared
+    from visualizer.exploration import explore, prepared
 
     lines = [f"warm explore vs NumPy vectorised over the variants (median of {calls}, NumPy of {numpy_calls}; "
              "min in brackets)"]
@@ -243,7 +243,7 @@ def changes_section(count: int) -> list[str]:
     import jax
 
     from visualizer import Scene
-    from visualizer.explore import explore
+    from visualizer.exploration import explore
 
     names: list[str] = []
 
@@ -283,7 +283,7 @@ def cold_child(order: list[str], warm_app: bool) -> dict:
     import jax
 
     from visualizer import Scene, simulate
-    from visualizer.explore import explore
+    from visualizer.exploration import explore
 
     out = {"import": time.perf_counter() - t0, "persistent_cache": jax.config.jax_compilation_cache_dir}
     if warm_app:

@@ -14,8 +14,8 @@ import importlib
 
 _HOMES = {
     "simulate": "visualizer.engine",
-    "explore": "visualizer.explore",
-    "Exploration": "visualizer.explore",
+    "explore": "visualizer.exploration",
+    "Exploration": "visualizer.exploration",
     "SceneError": "visualizer.errors",
     "RunResult": "visualizer.results",
     "SimulationResult": "visualizer.results",

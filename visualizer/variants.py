@@ -8,7 +8,7 @@
 `Explore` keeps the parameters as given (so a default such as lr/1000 follows
 the run's lr as it changes); `resolve(explore, scene)` turns them into the
 axes and values the engine varies, checking every one against the run. The
-computation is in `visualizer/explore.py`; docs/explore.md is the reference.
+computation is in `visualizer/exploration.py`; docs/explore.md is the reference.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ def add_parser(sub) -> None:
 
 
 def command(args) -> int:
-    from visualizer.explore import explore
+    from visualizer.exploration import explore
 
     fmt = args.format or ("csv" if args.out and args.out.lower().endswith(".csv") else "json")
     if args.out and args.out != "-":

@@ -35,8 +35,6 @@ import functools
 import io
 import json
 import math
-import sys
-import types
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -560,15 +558,3 @@ def _nearest_minimum(xy: np.ndarray, minima, window) -> np.ndarray:
         best = np.where(closer, d2, best)
         index = np.where(closer, i, index)
     return index
-
-
-class _CallableModule(types.ModuleType):
-    """`visualizer.explore` names both this module and its function: once
-    the module is imported, the package attribute is the module, so the
-    module itself explores when called."""
-
-    def __call__(self, scene: Scene) -> Exploration:
-        return explore(scene)
-
-
-sys.modules[__name__].__class__ = _CallableModule
