@@ -118,8 +118,9 @@ def sidebar() -> None:
     if model.formula:
         _formula_box(sb)
     _runs_box(sb, d)
-    with sb.expander("Start, steps and plot window", expanded=False):
-        _start_box(st)
+    with sb.expander("Steps and plot window" if model.model else "Start, steps and plot window", expanded=False):
+        if not model.model:  # a network's runs all start from its initial weights
+            _start_box(st)
         _problem(st, "steps")
         st.number_input("Steps", 1, int(drafts.STEPS.high), step=50, key="steps", on_change=_changed,
                         args=("steps",))
@@ -226,6 +227,7 @@ def _runs_box(sb, d: drafts.Draft) -> None:
 
 def _run_box(sb, d: drafts.Draft) -> None:
     run = d.run
+    on_model = surfaces.SURFACES[d.scene.surface].model
     opt = OPTIMIZERS[run.optimizer]
     box = sb.container(border=True)
     box.markdown(f"**{d.selected + 1} · {plain(display_labels(d.scene.runs)[d.selected])}**")
@@ -243,6 +245,8 @@ def _run_box(sb, d: drafts.Draft) -> None:
             box.selectbox("Schedule" if key.name == "schedule" else key.name, list(key.choices), key=control,
                           on_change=_changed, args=(control,),
                           format_func=lambda i: SCHEDULES[i].name if i in SCHEDULES else i, help=key.help)
+        elif key.kind == SWITCH and drafts.GROUPS.get(key.name) == "start" and on_model:
+            continue  # every run of a network starts from the same weights
         elif key.kind == SWITCH:
             switch = drafts.switch_key(key.name)
             if switch not in done_groups:

@@ -34,6 +34,12 @@ def encode_f32(array) -> dict:
     return {"dtype": "f4", "bdata": base64.b64encode(flat.tobytes()).decode("ascii")}
 
 
+def encode_u8(array) -> dict:
+    """Small whole numbers (0..255: classes, flags, quantised values) as bytes."""
+    flat = np.ascontiguousarray(np.asarray(array).ravel(), dtype=np.uint8)
+    return {"dtype": "u1", "bdata": base64.b64encode(flat.tobytes()).decode("ascii")}
+
+
 def surface_payload(surface, params: dict, marks: Landmarks) -> dict:
     xs, ys, z = grid.sample(surface, params)
     (x0, x1), (y0, y1) = surface.window
@@ -51,9 +57,15 @@ def surface_payload(surface, params: dict, marks: Landmarks) -> dict:
 
 
 def runs_payload(result: SimulationResult) -> list[dict]:
-    scene = result.scene
-    return [
-        {
+    """Each run's arrays; on a model surface also its accuracies, and its
+    start is where it is drawn to start (the plane's projection)."""
+    from visualizer.model import payload as model_payload
+
+    scene, on_model = result.scene, result.model is not None
+    runs = []
+    for i, r in enumerate(result.runs):
+        start = r.xy[0] if on_model else scene.start_of(r.run)
+        part = {
             "label": r.label,
             "color": color_of(i),
             "xy": encode_f32(r.xy),
@@ -62,10 +74,12 @@ def runs_payload(result: SimulationResult) -> list[dict]:
             "grad_norm": encode_f32(r.grad_norm),
             "diverged_at": r.diverged_at,
             "clip_norm": r.run.clip_norm,
-            "start": [float(v) for v in scene.start_of(r.run)],
+            "start": [float(v) for v in start],
         }
-        for i, r in enumerate(result.runs)
-    ]
+        if on_model:
+            part.update(model_payload.accuracies(r))
+        runs.append(part)
+    return runs
 
 
 def inside_payload(scene, result: RunResult) -> dict:
@@ -105,17 +119,23 @@ def scene_payload(result: SimulationResult, surface: dict, address: str, inside:
     exactly what it was before the overlays existed); False, the button is
     there, off (`"inside": {"on": false}`, 20 bytes); True, it is on and
     every run carries its `inside` part."""
+    from visualizer.model import payload as model_payload
+
     scene = result.scene
+    if result.model is not None:
+        surface, inside = model_payload.surface(result), None  # the plane; overlays are for 2D surfaces
     payload = {
         "query": address,
         "palette": list(PALETTE),
         "surface": surface,
-        "start": [float(v) for v in scene.start],
+        "start": [float(v) for v in (result.runs[0].xy[0] if result.model is not None else scene.start)],
         "steps": scene.steps,
         "runs": runs_payload(result),
         "view": scene.viewer.view,
         "viewer": viewer_payload(scene),
     }
+    if result.model is not None:
+        payload["model"] = model_payload.model(result)
     if inside is not None:
         payload["inside"] = {"on": bool(inside)}
         if inside:
