@@ -7,8 +7,9 @@ everything else lives in `visualizer/` and `surfaces/`. `app.py` serves it:
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.logger import get_logger
 
-from visualizer import SceneError, classroom, controls, landmarks, panels, simulate, style, warmup
+from visualizer import SceneError, classroom, controls, explore_panel, landmarks, panels, simulate, style, warmup
 from visualizer import payload as browser_payload
 from visualizer.events import InsideEvent, StartEvent, player_event
 from visualizer.lessons import LESSONS
@@ -16,6 +17,7 @@ from visualizer.player import player
 from visualizer.scene import Scene, Viewer, parse_lenient
 from visualizer.text import plain
 
+LOG = get_logger("page")
 st.set_page_config(page_title="Optimizer trajectories", page_icon="📉", layout="wide")
 style.apply()
 
@@ -83,6 +85,11 @@ try:
 except SceneError as exc:
     st.error(plain(str(exc)))
     st.stop()
+except Exception:  # noqa: BLE001 - never a traceback on the page; the log has it
+    LOG.exception("simulating %s failed", scene.to_query())
+    st.error("Something went wrong while computing this scene. Change a value or reload; the server log "
+             "has the details.", icon=":material/error:")
+    st.stop()
 
 if lesson:
     main, side = st.columns([1.75, 1] if presenting else [2.6, 1], gap="medium")
@@ -90,11 +97,13 @@ else:
     main, side = st.container(), None
 with main:
     payload = browser_payload.scene_payload(result, surface, address(scene), inside=ss.get("inside", False))
+    explore_panel.attach(payload, scene)  # the exploration, if the scene has one
     value = player(payload, key="player", height=660)
 if side is not None:
     with side:
         classroom.lesson_panel(lesson, scene)
 event = player_event(value, len(scene.runs))
+explore_panel.handle(event)  # a click on the exploration: its value applied, then a rerun
 if isinstance(event, StartEvent) and event.nonce != ss.get("start_nonce"):
     ss.start_nonce = event.nonce
     controls.set_start(event.x, event.y, event.run)

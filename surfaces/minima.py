@@ -25,7 +25,7 @@ import numpy as np
 Window = tuple[tuple[float, float], tuple[float, float]]
 
 _PROGRAMS: OrderedDict[tuple, Callable] = OrderedDict()  # (fn, iters) -> jitted
-_PROGRAMS_MAX = 16  # a program holds its fn alive; keep a few
+_PROGRAMS_MAX = 2  # a program holds its fn and ~10 MB alive; a formula's minima are searched once
 _LOCK = threading.Lock()
 
 _NEIGHBOUR_STEP = 1e-3  # neighbour distance, as a fraction of the window diagonal

@@ -45,9 +45,9 @@ FREE_PLAY = ""  # the picker's option for no lesson (None would read as "nothing
 def _pick_lesson() -> None:
     chosen = st.session_state["lesson"]
     scene = controls.scene()
-    if chosen:
+    if chosen in LESSONS:
         controls.load(lesson_scene(chosen).replace(viewer=replace(scene.viewer, step=None, hide=())))
-    else:
+    elif chosen == FREE_PLAY:
         controls.load(scene.replace(lesson=None))
 
 

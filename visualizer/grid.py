@@ -16,7 +16,7 @@ import numpy as np
 GRID_POINTS = 100
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=32)  # a compiled evaluator is ~1 MB; formulas come and go
 def _evaluator(fn):
     def evaluate(xs, ys, params):
         grid_x, grid_y = jnp.meshgrid(xs, ys)

@@ -121,13 +121,15 @@ def model_keys() -> str:
 
 
 def formula_words() -> str:
-    from surfaces.formula import MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, MAX_NODES, vocabulary
+    from surfaces.formula import MAX_COST, MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, MAX_NODES, vocabulary
 
     words = vocabulary()
     rows = [[kind, " ".join(f"`{w}`" for w in words[kind])] for kind in ("variables", "constants", "operators",
                                                                           "functions")]
     rows.append(["limits", f"{MAX_LENGTH} characters, nesting depth {MAX_DEPTH}, {MAX_NODES} nodes, "
-                           f"constant exponents up to {MAX_EXPONENT:g}"])
+                           f"constant exponents up to {MAX_EXPONENT:g}, and a compile cost of at most {MAX_COST} "
+                           "(an estimate of the operations of its gradient and Hessian: a formula that would keep "
+                           "the server compiling for seconds is refused before it compiles)"])
     return _table(["what", "allowed"], rows)
 
 
