@@ -125,5 +125,6 @@ panels.downloads(scene, result)
 st.link_button("Present", classroom.present_link(scene),
                help="This scene full-screen for a projector: no sidebar, large type, playing on load")
 
-with st.expander("Update rules, with each run's values", expanded=False):
+# Typeset only when asked for: KaTeX on every rerun costs the browser.
+if st.toggle("Show each run's update rule, with its values", key="show_rules"):
     panels.update_rules(result)

@@ -236,9 +236,11 @@ def test_sidebar_shows_one_runs_controls(app):
 
 def test_sidebar_order(app):
     """Lesson picker, Surface, its knobs, formula, then the runs (pick, the
-    run buttons, the run's box), then start, steps and window in an expander."""
+    run buttons, the run's box, which ends with what to explore), then
+    start, steps and window in an expander."""
     order = sidebar_order(app)
-    run_box = order[order.index("run.optimizer"):order.index("run.label") + 1]
+    run_box = order[order.index("run.optimizer"):order.index("explore.kind") + 1]
+    assert run_box[-2:] == ["run.label", "explore.kind"]
     assert order == ["lesson", "surface", "pick", "add", "duplicate", "remove", *run_box,
                      f"expander: {SCENE_BOX}", "start.x", "start.y", "steps", "window.on"], order
     assert run_box[:3] == ["run.optimizer", "run.lr", "run.lr.typed"]
@@ -935,9 +937,13 @@ def test_hostile_optimizer_id_is_escaped_in_the_link_error(open_url):
 
 
 def table_of(at: AppTest) -> dict[str, list[str]]:
-    (table,) = at.table
-    frame = table.value
-    return {unescape_md(column): [unescape_md(str(v)) for v in frame[column]] for column in frame.columns}
+    """The summary, read back from its Markdown table (cells split at
+    unescaped bars, then unescaped)."""
+    (text,) = [m.value for m in at.markdown if m.value.startswith("| ")]
+    lines = text.splitlines()
+    split = [[unescape_md(cell.strip()) for cell in re.split(r"(?<!\\)\|", line)[1:-1]] for line in lines]
+    header, body = split[0], split[2:]
+    return {column: [row[i] for row in body] for i, column in enumerate(header)}
 
 
 def test_summary_table_has_a_row_per_run(open_url):

@@ -42,23 +42,34 @@ def surface_about(model) -> None:
 
 def summary_table(result: SimulationResult, marks: Landmarks) -> None:
     """One row per run, measured against the surface's minima (estimates on
-    a formula surface).
+    a formula surface); on a network, its accuracies instead.
 
-    A static table, not `st.dataframe`: a handful of rows needs no grid, and
-    the grid's code cost a first visit a third of a second. `st.table` reads
-    its cells as Markdown, so every cell goes through `plain`."""
+    A Markdown table, not `st.dataframe` or `st.table`: a handful of rows
+    needs no grid (whose code cost a first visit a third of a second) nor a
+    DataFrame (5 ms a rerun). Every cell goes through `plain`."""
     rows = summarize(result, marks)
     table = {
         "run": [r["label"] for r in rows],
         "optimizer": [OPTIMIZERS[r["optimizer"]].name for r in rows],
         "final loss": [_show(r["final_loss"], ".4g") for r in rows],
-        "distance to nearest minimum": [_show(r["distance_to_minimum"], ".3g") for r in rows],
-        "within 0.001 of the minimum from step": [_arrival(r) for r in rows],
-        "diverged at step": [_show(r["diverged_at"], "d") for r in rows],
-        "clipped steps": [_show(r["clipped_steps"], "d") for r in rows],
     }
-    st.table({plain(column): [plain(cell) for cell in cells] for column, cells in table.items()},
-             hide_index=True, hide_header=False, border="horizontal")
+    if result.model is not None:
+        table["train accuracy"] = [f"{100 * float(r.train_accuracy[-1]):.1f}%" for r in result.runs]
+        table["test accuracy"] = [f"{100 * float(r.test_accuracy[-1]):.1f}%" for r in result.runs]
+    else:
+        table["distance to nearest minimum"] = [_show(r["distance_to_minimum"], ".3g") for r in rows]
+        table["within 0.001 of the minimum from step"] = [_arrival(r) for r in rows]
+    table["diverged at step"] = [_show(r["diverged_at"], "d") for r in rows]
+    table["clipped steps"] = [_show(r["clipped_steps"], "d") for r in rows]
+    st.markdown(markdown_table(table))
+
+
+def markdown_table(columns: dict[str, list[str]]) -> str:
+    """A Markdown table of plain text: every header and cell escaped."""
+    head = "| " + " | ".join(plain(c) for c in columns) + " |"
+    rule = "|" + "---|" * len(columns)
+    body = ["| " + " | ".join(plain(cell) for cell in row) + " |" for row in zip(*columns.values(), strict=True)]
+    return "\n".join([head, rule, *body])
 
 
 def _arrival(row: dict) -> str:
