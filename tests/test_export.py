@@ -371,3 +371,14 @@ def test_cli_help_names_the_limits(capsys):
     assert code == 0
     for text in ("--fps 1 to 30", "--seconds 1 to 30", "200 to 1600", "--step 0 to", "html", "gif", "png"):
         assert text in " ".join(out.split()), text
+
+
+def test_a_network_scene_exports_its_plane():
+    """surface=mlp has no f(x, y): its pictures and page draw the plane of its runs."""
+    from visualizer import export
+
+    scene = Scene.from_query("surface=mlp&steps=40")
+    png = export.png_bytes(scene, width=320)
+    assert png.startswith(b"\x89PNG")
+    html = export.html_bytes(scene)
+    assert b"plane of run 1" in html

@@ -41,5 +41,10 @@ def load(scene: Scene, result: SimulationResult | None = None) -> SceneData:
 
         result = simulate(scene)
     marks = landmarks.of(scene)
-    surface = browser_payload.surface_payload(scene.surface_model(), scene.surface_values(), marks)
+    if result.model is not None:  # a network: the plane of its runs is the surface
+        from visualizer.model import payload as model_payload
+
+        surface = model_payload.surface(result)
+    else:
+        surface = browser_payload.surface_payload(scene.surface_model(), scene.surface_values(), marks)
     return SceneData(scene, result, surface, marks)
