@@ -258,3 +258,6 @@ def _run_box(sb, d: drafts.Draft) -> None:
                 _knob(box, control, key.knob)
         else:
             _knob(box, control, key.knob)
+    from visualizer import explore_panel  # it imports this module
+
+    explore_panel.run_controls(box)

@@ -198,6 +198,8 @@ def _apply(draft: Draft, key: str, value) -> Draft:
         return _forget_run_input(replace(draft, selected=value))
     if key == "run.optimizer":
         return change_optimizer(draft, value)
+    if key.startswith("explore."):
+        return _apply_explore(draft, key, value)
     if key.startswith("run.") and key.endswith(".on"):
         return _switch(draft, key, bool(value))
     if key.startswith("run."):
@@ -278,7 +280,8 @@ def change_surface(draft: Draft, surface_id: str) -> Draft:
         raise SceneError(f"surface: unknown surface {surface_id!r}", "surface")
     fresh = Scene.default(surface_id)
     runs = tuple(r.replace(x0=None, y0=None) for r in draft.scene.runs)
-    scene = _scene_with_steps(fresh.replace(runs=runs, viewer=draft.scene.viewer), fresh.steps)
+    scene = _scene_with_steps(fresh.replace(runs=runs, viewer=draft.scene.viewer, explore=draft.scene.explore),
+                              fresh.steps)
     return _with_scene(replace(draft, typed={}, problems={}), scene)
 
 
@@ -322,7 +325,8 @@ def duplicate_run(draft: Draft) -> Draft:
     runs.insert(draft.selected + 1, copy)
     viewer = draft.scene.viewer
     hidden = tuple(n + (n > draft.selected + 1) for n in viewer.hide)
-    scene = draft.scene.replace(runs=tuple(runs), viewer=replace(viewer, hide=hidden))
+    scene = draft.scene.replace(runs=tuple(runs), viewer=replace(viewer, hide=hidden),
+                                explore=_explore_moved(draft.scene.explore, lambda n: n + (n > draft.selected + 1)))
     return _forget_run_input(replace(_with_scene(draft, scene), selected=draft.selected + 1))
 
 
@@ -345,7 +349,8 @@ def remove_run(draft: Draft) -> Draft:
     del runs[draft.selected]
     viewer = draft.scene.viewer
     hidden = tuple(n - (n > draft.selected + 1) for n in viewer.hide if n != draft.selected + 1)
-    scene = draft.scene.replace(runs=tuple(runs), viewer=replace(viewer, hide=hidden))
+    moved = _explore_moved(draft.scene.explore, lambda n: None if n == draft.selected + 1 else n - (n > draft.selected + 1))
+    scene = draft.scene.replace(runs=tuple(runs), viewer=replace(viewer, hide=hidden), explore=moved)
     return _forget_run_input(replace(_with_scene(draft, scene), selected=max(0, draft.selected - 1)))
 
 
@@ -375,8 +380,188 @@ def _round_to(value: float, resolution: float) -> float:
     return round(float(value), digits)
 
 
+# ---------------------------------------------------------------- explorations
+#
+# The exploration controls of the run shown: explore.kind (none, lr, map,
+# starts), explore.x and explore.y (a map's two values), explore.n (points
+# per axis). A scene has at most one exploration; opening one for the run
+# shown replaces one of another run.
+
+EXPLORE_KINDS = ("none", "lr", "map", "starts")
+EXPLORE_SIZES = {"lr": (32, 64, 128, 256, 512, 1024), "map": (16, 32, 64, 128, 256),
+                 "starts": (32, 64, 128, 256)}  # the controls' choices; a link may give any allowed n
+
+
+def explore_axes(draft: Draft) -> list[str]:
+    """The values of the run shown that a map can vary (variants.axis_knobs)."""
+    from visualizer.variants import axis_knobs
+
+    return list(axis_knobs(draft.scene, draft.run))
+
+
+def _explore_range(draft: Draft, key: str) -> dict[str, float]:
+    """The range a control opens an axis with, written out so that moving
+    the run's own value moves its mark along the curve or map rather than
+    the curve: the learning rate from lr/1000 to lr*1000 (3 digits), a
+    value with a slider sweep narrower than its allowed range over that
+    sweep, else the axis's default (nothing written)."""
+    from visualizer.variants import axis_knobs
+
+    knob = axis_knobs(draft.scene, draft.run)[key]
+    if key == "lr":
+        lr = draft.run.lr
+        lo, hi = float(f"{lr / 1000:.3g}"), float(f"{min(lr * 1000, knob.high):.3g}")
+        lo = lo if knob.contains(lo) and lo >= FLOAT32_TINY else lr
+        return {"lo": lo, "hi": min(hi, knob.high)}
+    if knob.sweep:
+        return {"lo": float(knob.sweep[0]), "hi": float(knob.sweep[1])}
+    return {}
+
+
+def explored_run(scene: Scene) -> int | None:
+    """The 0-based index of the run the scene explores, or None."""
+    return None if scene.explore is None else int(scene.explore.params.get("run", 1)) - 1
+
+
+def explore_values(draft: Draft) -> dict[str, object]:
+    """What the exploration controls of the run shown show: its exploration
+    if it has one (kind "none" if not, or if another run is explored), and
+    the axes and size a change would keep."""
+    from visualizer.variants import LIMITS
+
+    ex = draft.scene.explore
+    mine = ex is not None and explored_run(draft.scene) == draft.selected
+    kind = ex.kind if mine else "none"
+    axes = explore_axes(draft)
+    x = ex.params.get("x") if mine and kind == "map" else None
+    y = ex.params.get("y") if mine and kind == "map" else None
+    x = x or "lr"
+    hypers = [h.name for h in OPTIMIZERS[draft.run.optimizer].hypers]
+    surface_knobs = [p.name for p in draft.scene.surface_model().knobs]
+    preferred = sorted(axes, key=lambda k: (k not in hypers, k not in surface_knobs))
+    y = y or next((k for k in preferred if k != x), x)
+    n = ex.params.get("n", LIMITS[kind][2]) if mine else None
+    return {"explore.kind": kind, "explore.x": x, "explore.y": y, "explore.n": n}
+
+
+def open_exploration(draft: Draft, kind: str, x: str | None = None, y: str | None = None,
+                     n: int | None = None) -> Draft:
+    """The run shown explored as `kind` ("none" closes any exploration).
+    Keeps what still applies of this run's exploration of the same kind (its
+    size, tolerance, ranges of unchanged axes); a map's x and y default to
+    the learning rate and the run's next value; x equal to y swaps them."""
+    from visualizer.variants import LIMITS, Explore, resolve
+
+    if kind == "none":
+        return close_exploration(draft)
+    if kind not in EXPLORE_KINDS:
+        raise SceneError(f"explore: unknown kind {str(kind)[:20]!r}; allowed: {', '.join(EXPLORE_KINDS)}", "explore")
+    ex = draft.scene.explore
+    same = ex is not None and ex.kind == kind and explored_run(draft.scene) == draft.selected
+    params = dict(ex.params) if same else {}
+    params.pop("run", None)
+    if draft.selected:
+        params["run"] = draft.selected + 1
+    if n is not None:
+        params["n"] = int(n)
+    if params.get("n") == LIMITS[kind][2]:
+        del params["n"]  # the default: the link stays short
+    if kind == "map":
+        shown = explore_values(draft)
+        old = {"x": shown["explore.x"], "y": shown["explore.y"]}
+        new = {"x": x or old["x"], "y": y or old["y"]}
+        if new["x"] == new["y"]:  # one axis took the other's value: the other takes the one given up
+            other = "y" if x else "x"
+            new[other] = old["x" if other == "y" else "y"]
+        for axis in ("x", "y"):
+            if new[axis] != params.get(axis):
+                params.pop(axis + "lo", None)
+                params.pop(axis + "hi", None)
+                params.update({axis + k: v for k, v in _explore_range(draft, new[axis]).items()})
+        params.update(new)
+    if kind == "lr" and not same:
+        params.update(_explore_range(draft, "lr"))
+    explore = Explore(kind, params)
+    resolve(explore, draft.scene)  # a SceneError names what does not fit
+    return _with_scene(draft, draft.scene.replace(explore=explore))
+
+
+def close_exploration(draft: Draft) -> Draft:
+    return replace(_with_scene(draft, draft.scene.replace(explore=None)),
+                   problems={k: v for k, v in draft.problems.items() if not k.startswith("explore")})
+
+
+def pick_variant(draft: Draft, i: int, j: int | None = None) -> Draft:
+    """Apply variant (i) of an lr exploration, or cell (i, j) (x index, y
+    index) of a map or of starts, to the explored run, which is then shown:
+    its learning rate (the range is written out, so the curve stays where it
+    is while the run's lr moves), its two values (a surface knob to the
+    surface), or its start (its own x0, y0 if it has them, else the scene's
+    start, which the other runs without their own share). Indices outside
+    the exploration raise a SceneError."""
+    from visualizer.variants import Explore, resolve
+
+    scene = draft.scene
+    if scene.explore is None:
+        raise SceneError("pick: there is no exploration to pick from", "explore")
+    resolved = resolve(scene.explore, scene)
+    shape = resolved.shape[::-1]  # (n,) or (nx, ny)
+    index = (i,) if len(shape) == 1 else (i, j)
+    if not all(isinstance(k, int) and not isinstance(k, bool) and 0 <= k < size for k, size in zip(index, shape,
+                                                                                                    strict=True)):
+        raise SceneError(f"pick: {index} is not a variant of this exploration ({' x '.join(map(str, shape))})",
+                         "explore")
+    values = {axis.key: float(axis.values[k]) for axis, k in zip(resolved.axes, index, strict=True)}
+    run = scene.runs[resolved.run]
+    draft = _forget_run_input(replace(draft, selected=resolved.run))
+    if resolved.kind == "starts":
+        if run.x0 is not None or run.y0 is not None:
+            return _with_run(draft, run.replace(x0=values["x"], y0=values["y"]))
+        return _with_scene(draft, scene.replace(start=(values["x"], values["y"])))
+    if resolved.kind == "lr":
+        params = {**scene.explore.params, "lo": float(resolved.axes[0].values[0]),
+                  "hi": float(resolved.axes[0].values[-1])}
+        scene = scene.replace(explore=Explore("lr", params))
+    knobs = {p.name for p in scene.surface_model().knobs}
+    surface = {k: v for k, v in values.items() if k in knobs}
+    runs = list(scene.runs)
+    runs[resolved.run] = run.replace(**{k: v for k, v in values.items() if k not in knobs})
+    return _with_scene(draft, scene.replace(runs=tuple(runs), surface_params={**scene.surface_params, **surface}))
+
+
+def _apply_explore(draft: Draft, key: str, value) -> Draft:
+    shown = explore_values(draft)
+    if key == "explore.kind":
+        return open_exploration(draft, str(value))
+    if shown["explore.kind"] == "none":
+        raise SceneError(f"{key}: open an exploration first", "explore")
+    if key in ("explore.x", "explore.y"):
+        if value not in explore_axes(draft):
+            raise SceneError(f"{key}: the run has no {str(value)[:20]!r} to vary", "explore")
+        return open_exploration(draft, "map", **{key.removeprefix("explore."): str(value)})
+    if key == "explore.n":
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise SceneError(f"explore.n: {str(value)[:20]!r} is not a whole number", "explore")
+        return open_exploration(draft, str(shown["explore.kind"]), n=value)
+    raise SceneError(f"{key}: no such control")
+
+
+def _explore_moved(explore, number):
+    """The exploration after the runs moved: `number(n)` is run n's new
+    1-based number (None: it was removed, and the exploration goes)."""
+    if explore is None:
+        return None
+    from visualizer.variants import Explore
+
+    new = number(int(explore.params.get("run", 1)))
+    if new is None:
+        return None
+    params = {k: v for k, v in explore.params.items() if k != "run"}
+    return Explore(explore.kind, {**params, "run": new} if new != 1 else params)
+
+
 __all__ = [
-    "CHOICE", "Draft", "NUMBER", "SWITCH", "TEXT", "TYPED", "add_run", "apply", "change_optimizer",
-    "change_surface", "duplicate_run", "from_scene", "knob_of", "remove_run", "set_start",
-    "switch_key", "values",
+    "CHOICE", "Draft", "EXPLORE_KINDS", "NUMBER", "SWITCH", "TEXT", "TYPED", "add_run", "apply",
+    "change_optimizer", "change_surface", "close_exploration", "duplicate_run", "explore_values", "from_scene",
+    "knob_of", "open_exploration", "pick_variant", "remove_run", "set_start", "switch_key", "values",
 ]

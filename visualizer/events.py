@@ -74,7 +74,48 @@ def inside_event(value) -> InsideEvent | None:
         return None
 
 
-def player_event(value, run_count: int) -> StartEvent | InsideEvent | None:
+class PickEvent(NamedTuple):
+    """A click on an exploration: variant i of a curve, or cell (i, j) (x
+    index, y index) of a map or of starts, on the exploration named `on`
+    (its id in the payload). Indices only: the page looks the values up."""
+
+    on: str
+    i: int
+    j: int | None
+    nonce: int
+
+
+PICK_INDEX_LIMIT = 4096  # no exploration has more variants on an axis (variants.LIMITS)
+
+
+def pick_event(value) -> PickEvent | None:
+    """`value` as a PickEvent, or None if it is none (or malformed: logged).
+    The player sends ``{"event": "pick", "on": id, "i": int, "j": int | null,
+    "nonce": n}``; whether i and j fit the exploration shown is for the page
+    to check (visualizer.explore_panel)."""
+    if value is None:
+        return None
+    try:
+        if not isinstance(value, dict) or value.get("event") != "pick":
+            raise ValueError("not a pick event")
+        on = value.get("on")
+        if not (isinstance(on, str) and 0 < len(on) <= 64):
+            raise ValueError(f"on is not an exploration id: {str(on)[:40]}")
+        i, j = value.get("i"), value.get("j")
+        if not (_integer(i) and 0 <= i < PICK_INDEX_LIMIT):
+            raise ValueError(f"i is not an index: {str(i)[:40]}")
+        if j is not None and not (_integer(j) and 0 <= j < PICK_INDEX_LIMIT):
+            raise ValueError(f"j is not an index: {str(j)[:40]}")
+        nonce = value.get("nonce")
+        if not _integer(nonce):
+            raise ValueError("nonce is not an integer")
+        return PickEvent(on, i, j, nonce)
+    except ValueError as exc:
+        _LOG.warning("ignored a malformed player event: %s", exc)
+        return None
+
+
+def player_event(value, run_count: int) -> StartEvent | InsideEvent | PickEvent | None:
     """Whichever event `value` is (by its "event"), validated; None for none,
     for an unknown kind and for a malformed one (logged)."""
     if value is None:
@@ -84,6 +125,8 @@ def player_event(value, run_count: int) -> StartEvent | InsideEvent | None:
         return start_event(value, run_count)
     if kind == "inside":
         return inside_event(value)
+    if kind == "pick":
+        return pick_event(value)
     _LOG.warning("ignored a malformed player event: unknown event %s", str(kind)[:40])
     return None
 

@@ -13,7 +13,8 @@ files are assembled into a cache folder that Streamlit serves; every URL
 carries the frontend's version (``?v=``), imports between modules included,
 so a new frontend is never mixed with a cached old one. Playing, pausing,
 scrubbing and switching 2D/3D never reach the server; only "Set start"
-clicks and the "Inside a step" switch come back, as the component's value.
+clicks, the "Inside a step" switch and clicks on an exploration come back,
+as the component's value.
 
 Payload contract (built by the caller; float arrays via :func:`encode_f32`;
 every key optional, every value validated by the browser)::
@@ -29,7 +30,8 @@ every key optional, every value validated by the browser)::
      "view": "2d" | "3d",
      "viewer": {"step": int | None, "speed": float, "hide": [int, ...],
                 "autoplay": bool, "loop": bool, "present": bool},
-     "inside": {"on": bool}}                # optional: "Inside a step" (below)
+     "inside": {"on": bool},                # optional: "Inside a step" (below)
+     "explore": {...}}                      # optional: an exploration (below)
 
 - Run i is drawn in ``runs[i]["color"]`` if that is a valid CSS colour, else
   ``palette[i % len(palette)]``. Each run's start is its first point
@@ -72,6 +74,28 @@ every key optional, every value validated by the browser)::
   (loaded on first use). The payload's ``on`` applies like a viewer key:
   on the first payload and whenever it changes; a payload that differs
   only in its ``inside`` parts keeps the step, view and zoom.
+- An exploration (``visualizer.explore_panel.attach``, built by
+  ``visualizer.explore_payload``): one run many times at once::
+
+      {"kind": "lr" | "map" | "starts", "id": str, "run": R (0-based),
+       "label", "optimizer", "tol", "f_star", "steps", "ms",
+       "axes": [{"key", "title", "scale": "log" | "linear", "n", "lo", "hi",
+                 "edges": [a, b]}],        # x then y; values evenly spaced
+                                           # (in log for "log") from lo to hi;
+                                           # cells tile [a, b]
+       "own": [value | None per axis],     # the run's own values (its start)
+       "minima": [[x, y], ...],
+       "cls": u1, "steps_at": u2, "final_loss": f4,   # per variant, y outer
+       "limit": {"lr", "formula", "L"},    # lr on a quadratic: exact only
+       "rate": {"exact": f4, "measured": f4, "optimizer"}}  # map, where exact
+
+  Arrays are ``{"dtype": "u1" | "u2" | "f4", "deflate": true, "bdata"}``
+  (zlib, then base64). ``cls``: the index of the minimum reached, 250 none,
+  251 diverged, 252 f not finite at the start; ``steps_at``: where it
+  diverged, else the first step within ``tol`` (65535: never). The player
+  draws ``lr`` and ``map`` in a panel of the side column and ``starts`` as
+  basins over the 2D contour (with their key in that panel); a click there
+  sends a pick (below).
 - The address bar: ``query`` (where the server also puts ``present``,
   ``autoplay``, ``loop``, ``lesson`` if wanted), then the viewer's own
   choices when they differ from the defaults, in this order: ``view=3d``,
@@ -83,8 +107,10 @@ The component's value: None until a "Set start" click, then
 ``{"event": "start", "xy": [x, y], "run": None | i, "nonce": n}``: ``run``
 None sets the start of all runs, an index (the run picked in the legend)
 that run's only; or, from the "Inside a step" button,
-``{"event": "inside", "on": true | false, "nonce": n}`` (validated by
-``visualizer.events.player_event``).
+``{"event": "inside", "on": true | false, "nonce": n}``; or, from a click
+on an exploration, ``{"event": "pick", "on": id, "i": int, "j": int | None,
+"nonce": n}`` (indices of the variant: x then y; the server looks the
+values up). All validated by ``visualizer.events.player_event``.
 """
 
 from __future__ import annotations
@@ -128,6 +154,7 @@ _FRONTEND_FILES = (
     "inside.js",
     "overlays.js",
     "rule.js",
+    "explore.js",
     "vendor/plotly-gl3d.min.js",
     "vendor/katex.min.js",
     "vendor/katex.min.css",

@@ -15,12 +15,12 @@ export const SURFACE_SCALE_3D = [
 ];
 const MASK_RGB = [195, 199, 205];
 
-function hexRgb(h) {
+export function hexRgb(h) {
   const n = parseInt(h.slice(1), 16);
   return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
 }
 
-function scaleColor(scale, t) {
+export function scaleColor(scale, t) {
   t = Math.max(0, Math.min(1, t));
   let k = 1;
   while (k < scale.length - 1 && scale[k][0] < t) k++;
@@ -106,8 +106,9 @@ function contourSegments(d) {
 }
 
 // Rasterise the surface into the plot area `g` ({L, T, W, H, x2p, y2p,
-// p2x, p2y}) of a canvas context already scaled by `dpr`.
-export function paintSurface(ctx, d, g, dpr) {
+// p2x, p2y}) of a canvas context already scaled by `dpr`; `over(ctx)`, if
+// given, paints between the filled bands and the level lines (the basins).
+export function paintSurface(ctx, d, g, dpr, over) {
   if (!d.grid) return;
   const X0 = Math.round(g.L * dpr), Y0 = Math.round(g.T * dpr);
   const W = Math.round(g.W * dpr), H = Math.round(g.H * dpr);
@@ -139,6 +140,7 @@ export function paintSurface(ctx, d, g, dpr) {
     }
   }
   ctx.putImageData(img, X0, Y0);
+  if (over) over(ctx);
   const segs = contourSegments(d), lv = style().levels;
   ctx.save();
   ctx.beginPath(); ctx.rect(g.L, g.T, g.W, g.H); ctx.clip();

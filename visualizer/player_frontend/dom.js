@@ -12,6 +12,9 @@ export const el = {
   charts: $("charts"), plotside: $("plotside"), cursor: $("cursor"),
   btnInside: $("btn-inside"), inside: $("inside"), insideHead: $("inside-head"), insideKey: $("inside-key"),
   insideRule: $("inside-rule"), insideNote: $("inside-note"),
+  explore: $("explore"), exploreTitle: $("explore-title"), exploreModes: $("explore-modes"), exploreKey: $("explore-key"),
+  exploreBox: $("explore-box"), exploreCells: $("explore-cells"), explorePlot: $("explore-plot"),
+  exploreOver: $("explore-over"), exploreHit: $("explore-hit"), exploreReadout: $("explore-readout"),
 };
 
 export function setStatus(text, warn) {

@@ -131,7 +131,7 @@ export function applyHeight() {
         const pw = (el.main.clientWidth || w) - M.l - M.cb - M.r;
         mainH = Math.round(Math.min(mainH, Math.max(300, M.t + M.b + 6 + pw * (y1 - y0) / (x1 - x0))));
       }
-      sideH = 380 + (el.legend.hidden ? 0 : el.legend.offsetHeight) + (el.inside.hidden ? 0 : el.inside.offsetHeight);
+      sideH = 380 + (el.legend.hidden ? 0 : el.legend.offsetHeight) + panelsHeight();
       total = tb + mainH + sideH + 4;
     }
     el.main.style.height = mainH + "px";
@@ -160,7 +160,9 @@ function applySplit() {
   const need = M.l + M.cb + M.r + plotW;
   // with the "Inside a step" panel the side gets a little more: the rule's
   // rows are wide
-  const most = S.inside.on && d.inside && d.inside.offered ? 0.56 : 0.62;
+  // and so does a figure panel (the exploration's curve or map)
+  const figurePanel = !!el.side.querySelector(".side-panel.figure:not([hidden])");
+  const most = figurePanel ? 0.54 : S.inside.on && d.inside && d.inside.offered ? 0.56 : 0.62;
   const w = Math.round(Math.max(0.5 * total, Math.min(most * total, need)));
   const flex = "0 0 " + w + "px";
   if (el.main.style.flex !== flex) el.main.style.flex = flex;
@@ -194,7 +196,7 @@ function placeLegend() {
     // above the side charts, leaving them room for one panel (presentation)
     // or all three
     const H = el.side.clientHeight;
-    const panel = el.inside.hidden ? 0 : el.inside.offsetHeight;
+    const panel = panelsHeight();
     const maxH = H > 0 ? Math.round(Math.max((panel ? 0.2 : 0.3) * H, H - panel - (S.present ? 150 : 330))) : 0;
     L.style.maxHeight = maxH ? maxH + "px" : "";
     if (L.parentNode !== el.side || L.nextSibling !== el.inside) el.side.insertBefore(L, el.inside);
@@ -203,6 +205,15 @@ function placeLegend() {
     L.style.maxHeight = "";
   }
   positionLegend();
+}
+
+// What the panels of the side column take ("Inside a step" and every
+// .side-panel shown, such as the exploration), apart from the legend and
+// the charts.
+export function panelsHeight() {
+  let h = el.inside.hidden ? 0 : el.inside.offsetHeight;
+  for (const p of el.side.querySelectorAll(".side-panel")) if (!p.hidden) h += p.offsetHeight;
+  return h;
 }
 
 // As many columns as make the legend shortest without breaking a word or

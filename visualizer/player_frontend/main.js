@@ -26,6 +26,7 @@ import { fmt } from "./numbers.js";
 import * as inside from "./inside.js";
 import * as rule from "./rule.js";
 import { stats as overlayStats } from "./overlays.js";
+import * as explore from "./explore.js";
 
 const stats = (window.__playerStats = {
   frames: 0, lastFrameMs: 0, renders: 0, lastRenderMs: 0, view: "2d", playing: false, step: 0,
@@ -208,6 +209,7 @@ function onRender(args) {
   }
   cancelAnimationFrame(raf);
   raf = 0;
+  const loaded = explore.load(p.explore); // decoded while the rest is prepared
   const viewer = payload.viewer(p.viewer);
   S.present = viewer.present; // the style depends on it before anything is prepared
   applyMode();
@@ -232,17 +234,21 @@ function onRender(args) {
   updateControls();
   const t1 = performance.now();
   let t2 = 0;
-  let main;
-  if (quick) {
-    main = Promise.resolve(view2d.refreshRuns());
-  } else {
+  const main = loaded.then((ex) => {
+    explore.showPanel(); // before the side charts: it takes its share of the column
+    applyHeight();
+    if (quick) {
+      view2d.refreshRuns();
+      if (ex.changed) view2d.drawSurface(); // new basins, or none
+      return null;
+    }
     S.stale2d = true;
     S.view = null; // make setView draw the visible view
-    main = setView(view);
-  }
+    return setView(view);
+  });
   return main.then(() => {
     t2 = performance.now();
-    return curves.renderSide();
+    return Promise.all([curves.renderSide(), explore.renderPanel()]);
   }).then(() => {
     const t3 = performance.now();
     stats.renders++;
@@ -266,6 +272,23 @@ el.start.addEventListener("click", () => armSetStart(!S.setStart));
 el.picker.addEventListener("click", pickStart);
 el.main.addEventListener("mousemove", view2d.onHover);
 el.main.addEventListener("mouseleave", () => { el.readout.textContent = ""; });
+// With starts explored, a click on the 2D plot (not a drag, not the mode
+// bar) starts the run there.
+// (The button goes up on the window: Plotly covers the page while a drag may start.)
+let down = null;
+el.main.addEventListener("pointerdown", (ev) => {
+  down = ev.target.closest && ev.target.closest(".modebar") ? null : [ev.clientX, ev.clientY, performance.now()];
+}, true);
+window.addEventListener("pointerup", (ev) => {
+  const a = down;
+  down = null;
+  if (!a || ev.button !== 0 || S.setStart || explore.kind() !== "starts") return;
+  if (Math.hypot(ev.clientX - a[0], ev.clientY - a[1]) > 4 || performance.now() - a[2] > 700) return;
+  const r = el.main.getBoundingClientRect();
+  const xy = view2d.dataAt(ev.clientX - r.left, ev.clientY - r.top);
+  const cell = xy && explore.pickStart(xy[0], xy[1]);
+  if (cell) { S.pending = cell; drawOverlays(); }
+}, true);
 el.btnInside.addEventListener("click", toggleInside);
 rule.buildKey({ toggle: state.toggleOverlay });
 el.copy.addEventListener("click", () => {
@@ -290,6 +313,7 @@ function onResize() {
     if (S.view === "2d" && view2d.needsResize()) view2d.render2d().then(drawOverlays);
     if (S.view === "3d" && view3d.needsResize()) view3d.render3d().then(drawOverlays);
     curves.resizeSide();
+    explore.resizePanel();
   }, 80);
 }
 if (window.ResizeObserver) {
@@ -320,6 +344,7 @@ window.__player = {
   style: style, styles: STYLES, viewerQuery: url.viewerQuery, lossScale: curves.lossScale, fmt: fmt,
   inside: { stats: overlayStats, rule: rule.stats, ruleTex: rule.ruleTex, run: inside.insideRun, vectors: inside.vectors,
     valueAt: inside.valueAt, toggle: toggleInside },
+  explore: explore.stats,
 };
 component.ready();
 applyHeight();

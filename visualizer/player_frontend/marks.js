@@ -60,6 +60,26 @@ const NORMAL = {
     momentDash: [9, 5],
     fraction: 0.25,         // the longest arrow near the step fills this much of the plot
   },
+  // Explorations (explore.js). The map's scale runs from the low end of
+  // what it shows (a small loss, few steps, a fast rate: light, as the
+  // contour's valleys are light) to the high end (dark): viridis, reversed.
+  // Diverged variants have one colour of their own that no scale reaches,
+  // so they never stretch it; "never within tol" another.
+  explore: {
+    scale: [[0, "#fde725"], [0.25, "#5ec962"], [0.5, "#21918c"], [0.75, "#3b528b"], [1, "#440154"]],
+    diverged: "#d1364a",     // map cells, lr markers, the key
+    never: "#cdd2d8",        // steps to arrive: not within tol
+    curve: { color: "#1a1a1a", width: 2, dot: 2.2 },
+    band: "rgba(0,158,115,0.22)", bandText: "#00704f", // where it arrives within tol
+    limit: { color: "#1a1a1a", width: 1.6, dash: "dash" },           // the stability limit
+    own: { width: 2.5, r: 7, halo: "rgba(255,255,255,0.95)", haloWidth: 5 }, // the run's own value (run colour)
+    hover: { color: "#1a1a1a", width: 1.5, halo: "rgba(255,255,255,0.9)" },
+    best: { r: 8 },          // the fastest cell of the exact rate plane (a star)
+    // basins over the contour: each minimum a hue from the payload's
+    // palette, mixed with white by how long the run took to arrive
+    basin: { fastest: 0.3, slowest: 0.78, never: 0.88, alpha: 1,
+      noMinimum: "#c3c8cf", diverged: "#eda0a9" },
+  },
 };
 
 // For the back of a classroom: nothing under 18 px, thicker paths, bigger
@@ -82,6 +102,8 @@ const PRESENT = merge(NORMAL, {
   levels: { width: 1 },
   inside: { grad: { width: 3.4 }, update: { width: 4.6 }, moment: { width: 3.4 }, box: { width: 2.2 },
     head: 14, headWidth: 11, minLength: 24 },
+  explore: { curve: { width: 3, dot: 3.2 }, limit: { width: 2.4 }, own: { width: 3.5, r: 9, haloWidth: 7 },
+    hover: { width: 2.2 }, best: { r: 11 } },
 });
 
 function merge(base, over) {

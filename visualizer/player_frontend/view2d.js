@@ -13,6 +13,7 @@ import { sizeCanvas, mainGeometry, mainSize } from "./layout.js";
 import * as internals from "./plotly_internals.js";
 import { PLOT_CONFIG, baseLayout, esc, clip } from "./figure.js";
 import { drawInside } from "./overlays.js";
+import { paintBasins, basinText } from "./explore.js";
 
 export const stats2d = { layers: [], pathWidth: 0 };
 let geo = null;     // plot-area geometry of the figure (plotly_internals.cartesian)
@@ -152,7 +153,7 @@ export function drawSurface() {
   const ctx = sizeCanvas(c, el.main);
   ctx.clearRect(0, 0, c._w, c._h);
   if (!S.d || !geo || S.view !== "2d") return;
-  paintSurface(ctx, S.d, geo, c._dpr);
+  paintSurface(ctx, S.d, geo, c._dpr, (cx) => paintBasins(cx, geo)); // basins, if starts are explored
 }
 
 function inside(x, y) {
@@ -228,7 +229,16 @@ export function onHover(ev) {
   if (!inside(px, py)) { el.readout.textContent = ""; return; }
   const xv = g.p2x(px - g.L), yv = g.p2y(py - g.T);
   const f = surfaceValue(d, xv, yv);
-  el.readout.textContent = "x = " + fmt(xv) + "   y = " + fmt(yv) + (d.grid ? "   f = " + fmt(f) : "");
+  const basin = basinText(xv, yv);
+  el.readout.textContent = "x = " + fmt(xv) + "   y = " + fmt(yv) + (d.grid ? "   f = " + fmt(f) : "") +
+    (basin ? "\n" + basin : "");
+}
+
+// Data coordinates of the main panel's pixel (px, py), or null outside the
+// plot area.
+export function dataAt(px, py) {
+  if (!geo || !S.d || S.view !== "2d" || !inside(px, py)) return null;
+  return pickAt(px - geo.L, py - geo.T);
 }
 
 // The data point under a click on the picker (offsets within the plot
