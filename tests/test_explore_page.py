@@ -47,6 +47,9 @@ def test_form_holds_every_outcome_and_128_by_128_basins_stay_small():
     assert form["axes"][0]["edges"] == [-5.0, 5.0], "starts are cell centres: the cells tile the window"
     size = len(json.dumps(form))
     assert size < 40_000, f"128 x 128 basins take {size} bytes"
+    # where every final loss differs (docs/explore.md: at most 80 KB)
+    worst = len(json.dumps(ep.browser_form(explore(Scene.from_query("surface=rosenbrock&explore=starts:n=128")))))
+    assert worst < 85_000, f"128 x 128 basins on Rosenbrock take {worst} bytes"
 
 
 def test_diverged_and_not_finite_starts_have_classes_of_their_own():

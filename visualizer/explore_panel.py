@@ -146,10 +146,9 @@ def run_controls(box) -> None:
     if kind == "map":
         a, b = box.columns(2)
         names = list(axes)
-        a.selectbox("x", names, key="explore.x", on_change=_changed, args=("explore.x",),
-                    format_func=lambda k: f"{k} · {axes[k].label}" if axes[k].label != k else k)
-        b.selectbox("y", names, key="explore.y", on_change=_changed, args=("explore.y",),
-                    format_func=lambda k: f"{k} · {axes[k].label}" if axes[k].label != k else k)
+        where = ", ".join(f"{k}: {axes[k].label}" for k in names)
+        a.selectbox("x", names, key="explore.x", on_change=_changed, args=("explore.x",), help=where)
+        b.selectbox("y", names, key="explore.y", on_change=_changed, args=("explore.y",), help=where)
     sizes = sorted(set(drafts.EXPLORE_SIZES[kind]) | {int(shown["explore.n"])})
     label = {"lr": "Learning rates", "map": "Points per axis", "starts": "Starts per axis"}[kind]
     box.select_slider(label, sizes, key="explore.n", on_change=_changed, args=("explore.n",),

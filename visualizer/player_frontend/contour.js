@@ -13,7 +13,7 @@ const SURFACE_SCALE = [
 export const SURFACE_SCALE_3D = [
   [0, "#f2f7e8"], [0.25, "#cfe3c0"], [0.5, "#93c3b4"], [0.75, "#5f97b5"], [1, "#3d5f9a"],
 ];
-const MASK_RGB = [195, 199, 205];
+export const MASK_RGB = [195, 199, 205];
 
 export function hexRgb(h) {
   const n = parseInt(h.slice(1), 16);

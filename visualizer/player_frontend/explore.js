@@ -21,8 +21,8 @@ import { el, setStatus } from "./dom.js";
 import { S } from "./state.js";
 import { style } from "./marks.js";
 import { fmt, logTicks, linearTicks } from "./numbers.js";
-import { sizeCanvas } from "./layout.js";
-import { hexRgb, scaleColor } from "./contour.js";
+import { sizeCanvas, textWidth } from "./layout.js";
+import { hexRgb, scaleColor, MASK_RGB } from "./contour.js";
 import * as internals from "./plotly_internals.js";
 import { PLOT_CONFIG, baseLayout, esc, clip } from "./figure.js";
 import * as component from "./component.js";
@@ -452,10 +452,14 @@ function buildKey() {
     keyItem(chip(b.noMinimum), " no minimum ", pct(count((k) => d.cls[k] === NO_MINIMUM)));
     keyItem(chip(b.diverged), " diverged ", pct(nDiv));
     const bad = count((k) => d.cls[k] === NOT_FINITE);
-    if (bad) keyItem(null, "blank: f not finite at the start (" + pct(bad) + ")");
-    const [lo, hi] = arrivalRange();
-    keyItem(null, "darker: within tol (" + fmt(d.tol) + ") sooner, step " + lo + " \u2192 " + hi +
-      (count((k) => d.cls[k] < NO_MINIMUM && d.steps[k] === NEVER) ? "; palest: never" : ""));
+    if (bad) keyItem(chip(css(MASK_RGB)), " f not finite at the start ", pct(bad));
+    if (count((k) => arrivedAt(k) >= 0 && d.cls[k] < NO_MINIMUM)) {
+      const [lo, hi] = arrivalRange();
+      keyItem(null, "darker: within tol (" + fmt(d.tol) + ") sooner, step " + lo + " \u2192 " + hi +
+        (count((k) => d.cls[k] < NO_MINIMUM && d.steps[k] === NEVER) ? "; palest: never" : ""));
+    } else {
+      keyItem(null, "no start comes within tol (" + fmt(d.tol) + ") of the lowest value in " + d.T + " steps");
+    }
     return;
   }
   if (d.kind === "lr") return; // the curve's own labels say what each mark is
@@ -533,6 +537,7 @@ function lrFigure(W, H) {
   const span = Math.max(1, yTop - yLo), strip = (f.label + 8) / Math.max(60, ph) * span * 1.25;
   const yr = [yLo - 0.02 * span, yTop + 0.04 * span + 2 * strip];
   const half = (Math.log10(ax.hi) - Math.log10(ax.lo)) / (n - 1) / 2;
+  const perUnit = pw / (ax.range[1] - ax.range[0]), textPx = (t) => textWidth(t, f.note) + 8;
   const traces = [
     { type: "scatter", mode: n <= 96 ? "lines+markers" : "lines", x: xs, y: ys, hoverinfo: "skip", showlegend: false,
       line: { color: ex.curve.color, width: ex.curve.width }, marker: { size: ex.curve.dot * 2, color: ex.curve.color }, connectgaps: false },
@@ -552,10 +557,12 @@ function lrFigure(W, H) {
     // on the band if it is wide enough for the words, else beside it, on the side with more room
     const [a, b] = arrived.reduce((w, r) => (r[1] - r[0] > w[1] - w[0] ? r : w));
     const words = "within tol by step " + d.T, x0 = xs[a] - half, x1 = xs[b] + half;
-    const perUnit = pw / (ax.range[1] - ax.range[0]), wide = (x1 - x0) * perUnit > words.length * f.note * 0.55;
-    const left = x0 - ax.range[0] > ax.range[1] - x1;
-    label(wide ? words : left ? words + " \u2192" : "\u2190 " + words, wide ? (x0 + x1) / 2 : left ? x0 : x1, 0.0,
-      ex.bandText, wide ? "center" : left ? "right" : "left", { yanchor: "bottom", yshift: 2 });
+    const need = textPx(words + " \u2192");
+    const onBand = (x1 - x0) * perUnit >= need, left = (x0 - ax.range[0]) * perUnit >= need;
+    const right = !left && (ax.range[1] - x1) * perUnit >= need;
+    label(onBand || !(left || right) ? (onBand ? words : "within tol") : left ? words + " \u2192" : "\u2190 " + words,
+      onBand || !(left || right) ? (x0 + x1) / 2 : left ? x0 : x1, 0.0, ex.bandText,
+      onBand || !(left || right) ? "center" : left ? "right" : "left", { yanchor: "bottom", yshift: 2 });
   }
   // diverged: a strip along the top, over the rates that blew up
   const top = yTop + 0.04 * span + strip;
@@ -573,10 +580,14 @@ function lrFigure(W, H) {
     const x = Math.log10(d.limit.lr);
     shapes.push({ type: "line", xref: "x", yref: "paper", x0: x, x1: x, y0: 0, y1: 1,
       line: { color: ex.limit.color, width: ex.limit.width, dash: ex.limit.dash } });
-    label(d.limit.formula + " = " + fmt(d.limit.lr), x, 0.62, ex.limit.color, "left", { xshift: 3 });
+    const words = d.limit.formula + " = " + fmt(d.limit.lr), after = (ax.range[1] - x) * perUnit >= textPx(words) + 6;
+    label(words, x, 0.62, ex.limit.color, after ? "left" : "right", { xshift: after ? 3 : -3 });
   }
   if (ax.own !== null && ax.own >= ax.edges[0] && ax.own <= ax.edges[1]) {
     const run = S.d && S.d.runs[d.run];
+    // under the labels (a Plotly shape), which stay readable over it
+    shapes.push({ type: "line", xref: "x", yref: "paper", x0: Math.log10(ax.own), x1: Math.log10(ax.own), y0: 0, y1: 1,
+      line: { color: run ? run.color : "#1a1a1a", width: ex.own.width } });
     label("run " + (d.run + 1), Math.log10(ax.own), 0.84, run ? run.color : "#1a1a1a",
       Math.log10(ax.own) > (ax.range[0] + ax.range[1]) / 2 ? "right" : "left", { xshift: Math.log10(ax.own) > (ax.range[0] + ax.range[1]) / 2 ? -4 : 4 });
   }
@@ -677,8 +688,7 @@ function drawOver() {
     ctx.setLineDash([]);
   };
   if (d.kind === "lr") {
-    const ax = d.axes[0];
-    if (ax.own !== null && ax.own >= ax.edges[0] && ax.own <= ax.edges[1]) vline(g.px(ax.own), color, ex.own.width);
+    const ax = d.axes[0]; // the run's own rate is a line of the figure (lrFigure)
     if (X.hover >= 0) vline(g.px(ax.at(X.hover)), ex.hover.color, ex.hover.width, [3, 3]);
     if (X.pending !== null) vline(g.px(ax.at(X.pending)), ex.hover.color, ex.hover.width + 1, [6, 4]);
   } else {

@@ -78,7 +78,7 @@ const NORMAL = {
     // basins over the contour: each minimum a hue from the payload's
     // palette, mixed with white by how long the run took to arrive
     basin: { fastest: 0.3, slowest: 0.78, never: 0.88, alpha: 1,
-      noMinimum: "#c3c8cf", diverged: "#eda0a9" },
+      noMinimum: "#e6e8ec", diverged: "#eda0a9" }, // f not finite at the start: contour.js's mask
   },
 };
 
