@@ -640,3 +640,26 @@ def page_texts(session: Session) -> list[tuple[str, str, bool]]:
     for path in sorted(session.page):
         out += [(f"{where} at {list(path)}", text, md) for where, text, md in texts(session.page[path])]
     return out
+
+
+def run_async(coro):
+    """`asyncio.run(coro)` in a thread of its own, for callers that may
+    already have an event loop running in their thread (pytest after the
+    browser tests: sync Playwright keeps one for the whole session, and
+    asyncio.run refuses to start inside it)."""
+    import threading
+
+    box: dict = {}
+
+    def target():
+        try:
+            box["value"] = asyncio.run(coro)
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="run_async")
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")

@@ -12,7 +12,6 @@ element that renders Markdown.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import sys
@@ -24,7 +23,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from stclient import LocalServer, Session, page_texts  # noqa: E402
+from stclient import LocalServer, Session, page_texts, run_async  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -36,8 +35,7 @@ def server(tmp_path_factory):
     srv.stop()
 
 
-def run(coro):
-    return asyncio.run(coro)
+run = run_async  # the protocol clients are asyncio; see stclient.run_async
 
 
 async def _open(server, query=""):
