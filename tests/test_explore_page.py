@@ -438,3 +438,29 @@ def test_a_link_with_an_exploration_shows_what_it_computed(open_url):
     (line,) = [c.value for c in at.main.caption if c.value.startswith("Exploring")]
     assert "1,024 starting points × 60 steps" in line
     assert math.isfinite(payload(at)["explore"]["ms"])
+
+
+class _Placeholder:
+    def __init__(self):
+        self.calls = []
+
+    def info(self, text, icon=None):
+        self.calls.append(("info", text))
+
+    def empty(self):
+        self.calls.append(("empty", None))
+
+
+def test_progress_shows_only_after_0_3_s():
+    import time
+
+    from visualizer.explore_panel import PROGRESS_AFTER_S, progress
+
+    assert PROGRESS_AFTER_S == 0.3
+    quick, slow = _Placeholder(), _Placeholder()
+    with progress(quick, "running"):
+        time.sleep(0.05)
+    with progress(slow, "running"):
+        time.sleep(0.45)
+    assert quick.calls == [("empty", None)]
+    assert slow.calls == [("info", "running"), ("empty", None)]

@@ -31,6 +31,7 @@ from visualizer.knobs import FLOAT32_TINY, Choice, Knob, number_text
 from visualizer.optimizers import OPTIMIZERS
 from visualizer.run import CHOICE, NUMBER, SWITCH, TEXT, Run, RunKey
 from visualizer.scene import COORD, MAX_RUNS, STEPS, WINDOW, Scene
+from visualizer.variants import LIMITS, Explore, axis_knobs, resolve
 
 TYPED = ".typed"  # suffix of the type-in twin of a numeric control
 NEW_RUN_OPTIMIZER = "adam"
@@ -394,8 +395,6 @@ EXPLORE_SIZES = {"lr": (32, 64, 128, 256, 512, 1024), "map": (16, 32, 64, 128, 2
 
 def explore_axes(draft: Draft) -> list[str]:
     """The values of the run shown that a map can vary (variants.axis_knobs)."""
-    from visualizer.variants import axis_knobs
-
     return list(axis_knobs(draft.scene, draft.run))
 
 
@@ -405,8 +404,6 @@ def _explore_range(draft: Draft, key: str) -> dict[str, float]:
     the curve: the learning rate from lr/1000 to lr*1000 (3 digits), a
     value with a slider sweep narrower than its allowed range over that
     sweep, else the axis's default (nothing written)."""
-    from visualizer.variants import axis_knobs
-
     knob = axis_knobs(draft.scene, draft.run)[key]
     if key == "lr":
         lr = draft.run.lr
@@ -427,8 +424,6 @@ def explore_values(draft: Draft) -> dict[str, object]:
     """What the exploration controls of the run shown show: its exploration
     if it has one (kind "none" if not, or if another run is explored), and
     the axes and size a change would keep."""
-    from visualizer.variants import LIMITS
-
     ex = draft.scene.explore
     mine = ex is not None and explored_run(draft.scene) == draft.selected
     kind = ex.kind if mine else "none"
@@ -450,8 +445,6 @@ def open_exploration(draft: Draft, kind: str, x: str | None = None, y: str | Non
     Keeps what still applies of this run's exploration of the same kind (its
     size, tolerance, ranges of unchanged axes); a map's x and y default to
     the learning rate and the run's next value; x equal to y swaps them."""
-    from visualizer.variants import LIMITS, Explore, resolve
-
     if kind == "none":
         return close_exploration(draft)
     if kind not in EXPLORE_KINDS:
@@ -499,8 +492,6 @@ def pick_variant(draft: Draft, i: int, j: int | None = None) -> Draft:
     surface), or its start (its own x0, y0 if it has them, else the scene's
     start, which the other runs without their own share). Indices outside
     the exploration raise a SceneError."""
-    from visualizer.variants import Explore, resolve
-
     scene = draft.scene
     if scene.explore is None:
         raise SceneError("pick: there is no exploration to pick from", "explore")
@@ -551,8 +542,6 @@ def _explore_moved(explore, number):
     1-based number (None: it was removed, and the exploration goes)."""
     if explore is None:
         return None
-    from visualizer.variants import Explore
-
     new = number(int(explore.params.get("run", 1)))
     if new is None:
         return None

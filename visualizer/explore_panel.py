@@ -11,6 +11,7 @@ run's box.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from contextlib import contextmanager
@@ -76,11 +77,10 @@ def attach(payload: dict, scene: Scene) -> None:
     try:
         key = explore_payload.cache_key(scene)
         resolved = resolve(scene.explore, scene)
-        count = 1
-        for n in resolved.shape:
-            count *= n
+        count = math.prod(resolved.shape)
         run = scene.runs[resolved.run]
-        with progress(status, f"Running {count:,} {WHAT[resolved.kind]} of run {resolved.run + 1} at once…"):
+        how = {"lr": "with", "map": "with", "starts": "from"}[resolved.kind]
+        with progress(status, f"Running run {resolved.run + 1} {how} {count:,} {WHAT[resolved.kind]} at once…"):
             form = computed(key)
     except SceneError as exc:
         status.error(f"The exploration cannot run: {plain(str(exc))}", icon=":material/error:")
