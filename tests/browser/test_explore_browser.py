@@ -170,14 +170,18 @@ def test_lr_curve_draws_and_reads_out(page, app_server, screens):
     assert "explore=lr:lo=5e-05,hi=50" in new, "the curve's range is written out: it stays where it is"
 
 
-def test_lr_curve_in_presentation_mode(page, app_server, screens):
-    open_app(page, app_server, LR + "&present=1")
+@pytest.mark.parametrize("name, query", [("lr", LR), ("map", MAP)])
+def test_presentation_mode(page, app_server, screens, name, query):
+    open_app(page, app_server, query + "&present=1")
     frame = player_frame(page)
     sizes = frame.evaluate("""() => Array.from(document.querySelectorAll(
-        '#explore .title, #explore .readout, #explore-plot .xtick text, #explore-plot .ytick text'))
+        '#explore .title, #explore .readout, #explore .modes button, #explore-plot .xtick text, #explore-plot .ytick text'))
         .map((e) => parseFloat(getComputedStyle(e).fontSize))""")
     assert sizes and min(sizes) >= 18, sizes
-    shot(page, screens, "lr-present")
+    ticks = frame.evaluate("""() => ['.xtick', '.ytick'].map((c) =>
+        document.querySelectorAll('#explore-plot ' + c + ' text').length)""")
+    assert min(ticks) >= 2, f"ticks per axis: {ticks}"
+    shot(page, screens, f"{name}-present")
 
 
 # ---------------------------------------------------------------- the basins

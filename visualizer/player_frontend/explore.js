@@ -489,7 +489,7 @@ function axisLayout(range, log, title, px, extra) {
     range: range, type: "linear", title: { text: esc(clip(title, 60)), standoff: 2, font: { size: f.axisTitle } },
     showgrid: false, zeroline: false, ticks: "outside", ticklen: 3, mirror: true, showline: true, linecolor: "#50575f",
     tickfont: { size: f.tick }, automargin: false, fixedrange: true, tickangle: 0,
-  }, log ? logTicksFor(range, most) : linearTicks(range[0], range[1], most), extra || {});
+  }, log ? logTicksFor(range, most) : linearTicks(range[0], range[1], Math.max(3, most)), extra || {});
 }
 
 // ticks of a log axis drawn as a linear axis of log10 values
