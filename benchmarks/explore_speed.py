@@ -95,7 +95,7 @@ def sgd_update(state, g, lr, t):
 
 
 class Outcomes:
-    """SPEC section 7's outcome of every variant, kept point by point as
+    """The outcome (docs/explore.md) of every variant, kept point by point as
     visualizer/results.py defines divergence: point k is checked when f is
     evaluated there; the first that is not finite (or beyond 1e6) ends the
     run at the update before it, whose start is the last finite point.

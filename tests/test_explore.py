@@ -1,4 +1,4 @@
-"""Explorations (SPEC section 7, docs/explore.md): every kind checked variant
+"""Explorations (docs/explore.md): every kind checked variant
 by variant against `simulate` of the scene with that one value set, on
 several surfaces and optimizers; what compiles and what does not; bad input;
 the JSON, the CSV and the command line."""
@@ -51,7 +51,7 @@ def variant_scene(scene: Scene, index: tuple[int, ...]) -> Scene:
 
 
 def reference(scene: Scene, run_index: int, tol: float) -> dict:
-    """SPEC section 7's outcome of one run, from `simulate` (None for every
+    """The outcome (docs/explore.md) of one run, from `simulate` (None for every
     outcome but final_xy where f is not finite at the start)."""
     try:
         result = simulate(scene)

@@ -1,4 +1,4 @@
-"""The model surface (SPEC section 10, docs/model.md) against its references.
+"""The model surface (docs/model.md) against its references.
 
 Training is checked against a plain optax loop over the same network and
 data (`engine.build_chain` stepped by hand); the plane against an SVD done

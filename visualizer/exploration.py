@@ -7,7 +7,7 @@
 
 `explore(scene)` runs the run the scene's `explore` key names once per
 variant (`visualizer.variants` says which values vary and how) and keeps,
-per variant, what SPEC section 7 asks: the final loss, where it diverged,
+per variant, what docs/explore.md describes: the final loss, where it diverged,
 the first step within `tol` of the lowest value, the last point and the
 minimum it ended at. Each variant's outcome is what `simulate` gives for the
 scene with that one value set; docs/explore.md is the reference.
@@ -110,7 +110,7 @@ class Exploration:
     - `final_xy` float32 `(..., 2)`, the last finite point (the start where
       f is not finite there).
 
-    `to_dict()` is SPEC section 7's JSON, `to_csv()` one row per variant."""
+    `to_dict()` is the JSON of docs/explore.md, `to_csv()` one row per variant."""
 
     scene: Scene
     resolved: Resolved

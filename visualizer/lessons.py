@@ -314,7 +314,7 @@ _ENTRIES: tuple[Lesson, ...] = (
     ),
 )
 
-# The real model (surface=mlp, SPEC section 10). Its surface keys (init, act,
+# The real model (surface=mlp, docs/model.md). Its surface keys (init, act,
 # pretrain, freeze, labels) belong to the scene, not to a run: every run of a
 # scene trains the same network from the same weights. So each lesson's runs
 # are the same three optimizers, and its steps change the network or the

@@ -1,4 +1,4 @@
-"""A real model's landscape (SPEC section 10): `surface=mlp:...` trains a
+"""A real model's landscape (docs/model.md): `surface=mlp:...` trains a
 small network on a 2D data set, every run from the same initial weights
 with its own optimizer, and draws the paths on the plane of Li et al. (2018).
 

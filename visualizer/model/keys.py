@@ -1,5 +1,5 @@
 """The model surface's parameters, declared once: what `surface=mlp:...`
-takes (SPEC section 10). Light on purpose (no JAX): the surface registry,
+takes (docs/model.md). Light on purpose (no JAX): the surface registry,
 the parser, the sidebar and the reference all read these records.
 
 Which of them compile: a new shape compiles once (`hidden`, `layers`,
