@@ -1,9 +1,48 @@
 """Shared test setup: make the project importable however pytest is started."""
 
 import sys
+from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+
+
+# The event jax records once per XLA backend compilation (jax 0.10:
+# "/jax/core/compile/backend_compile_duration").
+COMPILE_EVENT = "backend_compile"
+
+
+class CompileCounter:
+    """The names of the programs XLA compiled while it listened."""
+
+    def __init__(self):
+        self.names: list[str] = []
+
+    def __call__(self, event, duration, **kwargs):
+        if COMPILE_EVENT in event:
+            self.names.append(kwargs.get("fun_name", event))
+
+    @contextmanager
+    def counting(self):
+        """`with counter.counting() as n:` ... then n == [count, names]."""
+        start = len(self.names)
+        box: list = []
+        yield box
+        box.append(len(self.names) - start)
+        box.append(self.names[start:])
+
+
+@pytest.fixture(scope="module")
+def compiles():
+    """Counts XLA compilations (jax.monitoring) for a test module."""
+    import jax
+
+    counter = CompileCounter()
+    jax.monitoring.register_event_duration_secs_listener(counter)
+    yield counter
+    jax.monitoring.unregister_event_duration_listener(counter)

@@ -15,7 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-import jax
 import numpy as np
 import pytest
 
@@ -274,24 +273,6 @@ def test_threshold_is_the_largest_float32_within_tol(f_star, tol):
 # ---------------------------------------------------------------- compiling
 
 
-COMPILE_EVENT = "backend_compile"
-
-
-class CompileCounter:
-    def __init__(self):
-        self.names: list[str] = []
-
-    def __call__(self, event, duration, **kwargs):
-        if COMPILE_EVENT in event:
-            self.names.append(kwargs.get("fun_name", event))
-
-
-@pytest.fixture
-def compiles():
-    counter = CompileCounter()
-    jax.monitoring.register_event_duration_secs_listener(counter)
-    yield counter
-    jax.monitoring.unregister_event_duration_listener(counter)
 
 
 WARM = {

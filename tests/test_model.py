@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import random
-from contextlib import contextmanager
 
 import jax
 import jax.numpy as jnp
@@ -460,32 +459,6 @@ def test_the_default_scene_fits_the_moons():
 # ------------------------------------------------------------ compilations
 
 
-COMPILE_EVENT = "backend_compile"
-
-
-class CompileCounter:
-    def __init__(self):
-        self.names: list[str] = []
-
-    def __call__(self, event, duration, **kwargs):
-        if COMPILE_EVENT in event:
-            self.names.append(kwargs.get("fun_name", event))
-
-    @contextmanager
-    def counting(self):
-        start = len(self.names)
-        box: list = []
-        yield box
-        box.append(len(self.names) - start)
-        box.append(self.names[start:])
-
-
-@pytest.fixture(scope="module")
-def compiles():
-    counter = CompileCounter()
-    jax.monitoring.register_event_duration_secs_listener(counter)
-    yield counter
-    jax.monitoring.unregister_event_duration_listener(counter)
 
 
 def _change(rng: random.Random, scene: Scene) -> Scene:

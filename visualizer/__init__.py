@@ -26,11 +26,19 @@ _HOMES = {
 __all__ = sorted(_HOMES)
 
 
-def __getattr__(name: str):
-    if name in _HOMES:
-        return getattr(importlib.import_module(_HOMES[name]), name)
-    raise AttributeError(f"module 'visualizer' has no attribute {name!r}")
+def lazy(module: str, homes: dict[str, str]):
+    """`__getattr__` and `__dir__` for a package whose names in `homes`
+    (name -> module) are imported on first use."""
+
+    def getattr_(name: str):
+        if name in homes:
+            return getattr(importlib.import_module(homes[name]), name)
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+
+    def dir_():
+        return sorted([*vars(importlib.import_module(module)), *homes])
+
+    return getattr_, dir_
 
 
-def __dir__():
-    return sorted([*globals(), *_HOMES])
+__getattr__, __dir__ = lazy(__name__, _HOMES)

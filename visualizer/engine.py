@@ -409,20 +409,27 @@ def _members(scene: Scene, model: surfaces.Surface, length: int) -> dict[Member,
     return dict(zip(runs_of, PROGRAMS.get_many(keys, make, few_idle), strict=True))
 
 
-def _run_groups(runs: Sequence[Run], members: dict, arguments: Sequence[tuple]) -> list:
-    """Every run's outputs, with as few program calls as possible: one call
-    of a group serves one run per member, so runs of different optimizers
-    share calls and a second run of the same optimizer takes another."""
-    calls: list[tuple[_Group, dict[int, int]]] = []
-    for number, run in enumerate(runs):
-        group, index = members[member_of(run)]
+def pack_calls(places: Sequence[tuple[object, int]]) -> list[tuple[object, dict[int, int]]]:
+    """Calls of compiled groups for jobs placed at (group, member index):
+    each call serves one job per member of its group, so jobs of different
+    members share calls and a second job of a member takes another. Returns
+    (group, {member index: job number}) per call."""
+    calls: list[tuple[object, dict[int, int]]] = []
+    for number, (group, index) in enumerate(places):
         call = next((c for c in calls if c[0] is group and index not in c[1]), None)
         if call is None:
             call = (group, {})
             calls.append(call)
         call[1][index] = number
+    return calls
+
+
+def _run_groups(runs: Sequence[Run], members: dict, arguments: Sequence[tuple]) -> list:
+    """Every run's outputs, with as few program calls as possible: one call
+    of a group serves one run per member, so runs of different optimizers
+    share calls and a second run of the same optimizer takes another."""
     outputs: list = [None] * len(runs)
-    for group, assigned in calls:
+    for group, assigned in pack_calls([members[member_of(run)] for run in runs]):
         argsets = list(group.idle)
         for index, number in assigned.items():
             argsets[index] = arguments[number]

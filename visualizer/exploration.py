@@ -58,7 +58,7 @@ from visualizer.engine import (
 )
 from visualizer.errors import SceneError
 from visualizer.optimizers import OPTIMIZERS
-from visualizer.results import DIVERGENCE_LIMIT
+from visualizer.results import DIVERGENCE_LIMIT, json_numbers
 from visualizer.scene import Scene
 from visualizer.schedules import SCHEDULES, lr_table
 from visualizer.variants import Resolved, resolve
@@ -142,10 +142,10 @@ class Exploration:
                 "run": self.resolved.run + 1,
                 "tol": self.resolved.tol,
                 "axes": [axis.describe() for axis in self.axes],
-                "final_loss": _floats(self.final_loss),
+                "final_loss": json_numbers(self.final_loss),
                 "diverged_at": _integers(self.diverged_at),
                 "steps_to_tol": _integers(self.steps_to_tol),
-                "final_xy": _floats(self.final_xy),
+                "final_xy": json_numbers(self.final_xy),
                 "minimum": _integers(self.minimum),
             },
         }
@@ -161,9 +161,9 @@ class Exploration:
         grids = np.meshgrid(*(a.values for a in self.axes))  # each (ny, nx), or (n,) for one axis
         columns = [g.ravel().tolist() for g in grids]
         outcomes = [
-            _floats(self.final_loss.ravel()), _integers(self.diverged_at.ravel()),
-            _integers(self.steps_to_tol.ravel()), _floats(self.final_xy[..., 0].ravel()),
-            _floats(self.final_xy[..., 1].ravel()), _integers(self.minimum.ravel()),
+            json_numbers(self.final_loss.ravel()), _integers(self.diverged_at.ravel()),
+            _integers(self.steps_to_tol.ravel()), json_numbers(self.final_xy[..., 0].ravel()),
+            json_numbers(self.final_xy[..., 1].ravel()), _integers(self.minimum.ravel()),
         ]
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
@@ -171,17 +171,6 @@ class Exploration:
                                                        "final_y", "minimum"])
         writer.writerows([_cell(v) for v in row] for row in zip(*columns, *outcomes, strict=True))
         return out.getvalue()
-
-
-def _floats(a) -> list:
-    """float32 values as JSON numbers (float64 of the float32), null for NaN."""
-    a = np.asarray(a, dtype=np.float32).astype(np.float64)
-    finite = np.isfinite(a)
-    if finite.all():
-        return a.tolist()
-    out = a.astype(object)
-    out[~finite] = None
-    return out.tolist()
 
 
 def _integers(a) -> list:

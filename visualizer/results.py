@@ -54,17 +54,17 @@ class RunResult:
             "label": self.label,
             "optimizer": self.run.optimizer,
             "params": self.run.params(),
-            "xy": _numbers(self.xy),
-            "loss": _numbers(self.loss),
-            "lr": _numbers(self.lr),
-            "grad_norm": _numbers(self.grad_norm),
+            "xy": json_numbers(self.xy),
+            "loss": json_numbers(self.loss),
+            "lr": json_numbers(self.lr),
+            "grad_norm": json_numbers(self.grad_norm),
             "diverged_at": self.diverged_at,
-            "grad": _numbers(self.grad),
-            "state": {name: _numbers(values) for name, values in self.state.items()},
+            "grad": json_numbers(self.grad),
+            "state": {name: json_numbers(values) for name, values in self.state.items()},
         }
         if self.train_accuracy is not None:
-            out["train_accuracy"] = _numbers(self.train_accuracy)
-            out["test_accuracy"] = _numbers(self.test_accuracy)
+            out["train_accuracy"] = json_numbers(self.train_accuracy)
+            out["test_accuracy"] = json_numbers(self.test_accuracy)
         return out
 
 
@@ -186,7 +186,7 @@ def spreadsheet_safe(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _numbers(a) -> list:
+def json_numbers(a) -> list:
     """float32 values as JSON numbers (each the float64 of the float32, so
     nothing is rounded twice); JSON has no inf or NaN, so those become null.
     Vectorised: formatting 80,000 numbers one by one took seconds."""

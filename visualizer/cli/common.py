@@ -35,6 +35,27 @@ def add_command(sub, name: str, *, help: str, description: str, epilog: str = ""
                           formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
+def add_data_command(sub, name: str, compute, *, help: str, description: str, epilog: str) -> None:
+    """A command that computes something of a scene and prints it as JSON or
+    CSV (`run`, `explore`): `compute(scene)` returns an object with
+    `to_json()` and `to_csv()`."""
+    cmd = add_command(sub, name, help=help, description=description, epilog=epilog)
+    add_scene_argument(cmd)
+    cmd.add_argument("--format", "-f", choices=("json", "csv"), default=None,
+                     help="output format (default: json, or csv when --out ends in .csv)")
+    cmd.add_argument("--out", "-o", metavar="FILE", help='write to FILE instead of stdout ("-" is stdout)')
+
+    def handler(args) -> int:
+        fmt = args.format or ("csv" if args.out and args.out.lower().endswith(".csv") else "json")
+        if args.out and args.out != "-":
+            check_writable(args.out)
+        result = compute(read_scene(args.scene))
+        write_output(result.to_csv() if fmt == "csv" else result.to_json() + "\n", args.out)
+        return 0
+
+    cmd.set_defaults(handler=handler)
+
+
 def add_scene_argument(parser) -> None:
     parser.add_argument("scene", nargs="?", default="",
                         help='the scene: a query string, "?query", a full app URL, or "-" for stdin '

@@ -3,7 +3,7 @@ variant's outcome as JSON or CSV."""
 
 from __future__ import annotations
 
-from visualizer.cli.common import PROG, add_command, add_scene_argument, check_writable, read_scene, write_output
+from visualizer.cli.common import PROG, add_data_command
 
 EPILOG = f"""\
 The scene must carry an `explore` key: explore=lr[:run=R,lo=A,hi=B,n=N],
@@ -27,23 +27,13 @@ where null). docs/explore.md has the details.
 
 
 def add_parser(sub) -> None:
-    explore = add_command(sub, "explore", help="run a scene's exploration and print every variant's outcome",
-                          description="Run the exploration a scene's `explore` key asks for (one run, many "
-                                      "learning rates, a map of two values, or a grid of starts) and print "
-                                      "each variant's outcome.", epilog=EPILOG)
-    add_scene_argument(explore)
-    explore.add_argument("--format", "-f", choices=("json", "csv"), default=None,
-                         help="output format (default: json, or csv when --out ends in .csv)")
-    explore.add_argument("--out", "-o", metavar="FILE", help='write to FILE instead of stdout ("-" is stdout)')
-    explore.set_defaults(handler=command)
+    add_data_command(sub, "explore", _explore, help="run a scene's exploration and print every variant's outcome",
+                     description="Run the exploration a scene's `explore` key asks for (one run, many "
+                                 "learning rates, a map of two values, or a grid of starts) and print "
+                                 "each variant's outcome.", epilog=EPILOG)
 
 
-def command(args) -> int:
+def _explore(scene):
     from visualizer.exploration import explore
 
-    fmt = args.format or ("csv" if args.out and args.out.lower().endswith(".csv") else "json")
-    if args.out and args.out != "-":
-        check_writable(args.out)
-    result = explore(read_scene(args.scene))
-    write_output(result.to_csv() if fmt == "csv" else result.to_json() + "\n", args.out)
-    return 0
+    return explore(scene)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from visualizer.cli.common import PROG, add_command, add_scene_argument, check_writable, read_scene, write_output
+from visualizer.cli.common import PROG, add_data_command
 
 EPILOG = f"""\
 The scene may be a query string ("surface=beale&run=adam:lr=0.05"), the same
@@ -23,21 +23,11 @@ y, loss, lr, grad_norm, diverged_at. docs/results.md has the details.
 
 
 def add_parser(sub) -> None:
-    run = add_command(sub, "run", help="simulate a scene and print its trajectories as JSON or CSV",
-                      description="Simulate every run of a scene and print the result.", epilog=EPILOG)
-    add_scene_argument(run)
-    run.add_argument("--format", "-f", choices=("json", "csv"), default=None,
-                     help="output format (default: json, or csv when --out ends in .csv)")
-    run.add_argument("--out", "-o", metavar="FILE", help='write to FILE instead of stdout ("-" is stdout)')
-    run.set_defaults(handler=command)
+    add_data_command(sub, "run", _simulate, help="simulate a scene and print its trajectories as JSON or CSV",
+                     description="Simulate every run of a scene and print the result.", epilog=EPILOG)
 
 
-def command(args) -> int:
+def _simulate(scene):
     from visualizer.engine import simulate
 
-    fmt = args.format or ("csv" if args.out and args.out.lower().endswith(".csv") else "json")
-    if args.out and args.out != "-":
-        check_writable(args.out)
-    result = simulate(read_scene(args.scene))
-    write_output(result.to_csv() if fmt == "csv" else result.to_json() + "\n", args.out)
-    return 0
+    return simulate(scene)

@@ -13,7 +13,7 @@ docs/model.md is the reference. Names below are imported on first use, so
 importing `visualizer.model.keys` (the surface registry does) imports no JAX.
 """
 
-import importlib
+from visualizer import lazy
 
 _HOMES = {
     "simulate_model": "visualizer.model.simulate",
@@ -30,7 +30,4 @@ _HOMES = {
 __all__ = sorted(_HOMES)
 
 
-def __getattr__(name: str):
-    if name in _HOMES:
-        return getattr(importlib.import_module(_HOMES[name]), name)
-    raise AttributeError(f"module 'visualizer.model' has no attribute {name!r}")
+__getattr__, __dir__ = lazy(__name__, _HOMES)

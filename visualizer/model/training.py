@@ -32,7 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from visualizer.engine import F32, Member, clip_stages
+from visualizer.engine import F32, Member, clip_stages, pack_calls
 from visualizer.model import network as nets
 from visualizer.model.data import dataset
 from visualizer.optimizers import OPTIMIZERS, Landscape
@@ -235,15 +235,8 @@ def compile_group(keys: tuple[ProgramKey, ...]) -> Group:
 def train(jobs: list[tuple[tuple[Group, int], ModelArguments]]) -> list[Output]:
     """Each job's run, (group, member index) with its arguments, in as few
     calls as possible: a call trains one run per member of a group."""
-    calls: list[tuple[Group, dict[int, int]]] = []
-    for number, ((group, index), _) in enumerate(jobs):
-        call = next((c for c in calls if c[0] is group and index not in c[1]), None)
-        if call is None:
-            call = (group, {})
-            calls.append(call)
-        call[1][index] = number
     outputs: list = [None] * len(jobs)
-    for group, assigned in calls:
+    for group, assigned in pack_calls([place for place, _ in jobs]):
         active = tuple(np.bool_(i in assigned) for i in range(len(group.keys)))
         argsets = tuple(jobs[assigned[i]][1] if i in assigned else group.idle[i] for i in range(len(group.keys)))
         results = group.program(active, argsets)
