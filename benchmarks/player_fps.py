@@ -29,6 +29,7 @@ reports the payload's size with and without the overlays' numbers.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -119,6 +120,30 @@ def count_fps(page, fr, seconds: float) -> tuple[float, float]:
     return (b["frames"] - a["frames"]) / dt, b["lastFrameMs"]
 
 
+@contextlib.contextmanager
+def demo_page(args):
+    """A Chromium page beside the demo app (started here unless --url names
+    a running one), and the console and page errors it collects; both torn
+    down on the way out."""
+    proc = None if args.url else start_app(args.port)
+    errors: list[str] = []
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+            yield page, errors
+            browser.close()
+    finally:
+        if proc is not None:
+            stop_app(proc)
+
+
+def base_url(args) -> str:
+    return (args.url or f"http://localhost:{args.port}/").rstrip("/")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, default=1000)
@@ -131,69 +156,57 @@ def main() -> int:
     if args.inside:
         return inside_main(args)
 
-    proc = None if args.url else start_app(args.port)
-    base = args.url or f"http://localhost:{args.port}/"
-    errors: list[str] = []
     ws_bytes = [0]
     result: dict = {}
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
-            page.on(
-                "websocket",
-                lambda ws: ws.on("framereceived", lambda payload: ws_bytes.__setitem__(0, ws_bytes[0] + len(payload))),
-            )
+    with demo_page(args) as (page, errors):
+        page.on(
+            "websocket",
+            lambda ws: ws.on("framereceived", lambda payload: ws_bytes.__setitem__(0, ws_bytes[0] + len(payload))),
+        )
 
-            t0 = time.perf_counter()
-            page.goto(f"{base.rstrip('/')}/?case=rosenbrock&steps={args.steps}")
-            page.wait_for_selector('[data-test-script-state="notRunning"]', timeout=60000)
-            fr = player_frame(page)
-            result["cold_load_s"] = round(time.perf_counter() - t0, 2)
-            result["first_render_ms"] = round(stats(fr)["lastRenderMs"])
-            result["bytes_first_load"] = ws_bytes[0]
+        t0 = time.perf_counter()
+        page.goto(f"{base_url(args)}/?case=rosenbrock&steps={args.steps}")
+        page.wait_for_selector('[data-test-script-state="notRunning"]', timeout=60000)
+        fr = player_frame(page)
+        result["cold_load_s"] = round(time.perf_counter() - t0, 2)
+        result["first_render_ms"] = round(stats(fr)["lastRenderMs"])
+        result["bytes_first_load"] = ws_bytes[0]
 
-            fps2, ms2 = count_fps(page, fr, args.seconds)
-            result["fps_2d"] = round(fps2, 1)
-            result["frame_ms_2d"] = round(ms2, 2)
-            fr.evaluate("() => window.__player.setFront(3)")
-            fps2f, ms2f = count_fps(page, fr, args.seconds)
-            fr.evaluate("() => window.__player.setFront(3)")  # again: released
-            result["fps_2d_front"] = round(fps2f, 1)
-            result["frame_ms_2d_front"] = round(ms2f, 2)
+        fps2, ms2 = count_fps(page, fr, args.seconds)
+        result["fps_2d"] = round(fps2, 1)
+        result["frame_ms_2d"] = round(ms2, 2)
+        fr.evaluate("() => window.__player.setFront(3)")
+        fps2f, ms2f = count_fps(page, fr, args.seconds)
+        fr.evaluate("() => window.__player.setFront(3)")  # again: released
+        result["fps_2d_front"] = round(fps2f, 1)
+        result["frame_ms_2d_front"] = round(ms2f, 2)
 
-            fr.click("#btn-3d")
-            fr.wait_for_function(
-                "() => window.__playerStats.view === '3d' && window.__player.S.stale3d === false", timeout=60000,
-                polling=100,
-            )
-            page.wait_for_timeout(1500)  # first WebGL frames
-            fps3, ms3 = count_fps(page, fr, args.seconds)
-            result["fps_3d"] = round(fps3, 1)
-            result["frame_ms_3d"] = round(ms3, 2)
-            fr.click("#btn-2d")
-            page.wait_for_timeout(500)
+        fr.click("#btn-3d")
+        fr.wait_for_function(
+            "() => window.__playerStats.view === '3d' && window.__player.S.stale3d === false", timeout=60000,
+            polling=100,
+        )
+        page.wait_for_timeout(1500)  # first WebGL frames
+        fps3, ms3 = count_fps(page, fr, args.seconds)
+        result["fps_3d"] = round(fps3, 1)
+        result["frame_ms_3d"] = round(ms3, 2)
+        fr.click("#btn-2d")
+        page.wait_for_timeout(500)
 
-            # A new payload: the demo slider changes every label, so the server
-            # sends the whole payload again.
-            renders = stats(fr)["renders"]
-            ws_bytes[0] = 0
-            slider = page.locator(".st-key-scale [role=slider], .st-key-scale input[type=range]").first
-            slider.focus()
-            page.keyboard.press("ArrowRight")
-            fr.wait_for_function(f"() => window.__playerStats.renders > {renders}", timeout=60000, polling=100)
-            page.wait_for_selector('[data-test-script-state="notRunning"]', timeout=60000)
-            page.wait_for_timeout(300)
-            s = stats(fr)
-            result["bytes_per_render"] = ws_bytes[0]
-            result["new_payload_render_ms"] = round(s["lastRenderMs"])
-            result["new_payload_phases_ms"] = s.get("phases")
-            browser.close()
-    finally:
-        if proc is not None:
-            stop_app(proc)
+        # A new payload: the demo slider changes every label, so the server
+        # sends the whole payload again.
+        renders = stats(fr)["renders"]
+        ws_bytes[0] = 0
+        slider = page.locator(".st-key-scale [role=slider], .st-key-scale input[type=range]").first
+        slider.focus()
+        page.keyboard.press("ArrowRight")
+        fr.wait_for_function(f"() => window.__playerStats.renders > {renders}", timeout=60000, polling=100)
+        page.wait_for_selector('[data-test-script-state="notRunning"]', timeout=60000)
+        page.wait_for_timeout(300)
+        s = stats(fr)
+        result["bytes_per_render"] = ws_bytes[0]
+        result["new_payload_render_ms"] = round(s["lastRenderMs"])
+        result["new_payload_phases_ms"] = s.get("phases")
 
     result["console_errors"] = errors
     print(json.dumps(result, indent=2))
@@ -225,33 +238,21 @@ def inside_scene(steps: int) -> str:
 def inside_main(args) -> int:
     from urllib.parse import quote
 
-    proc = None if args.url else start_app(args.port)
-    base = args.url or f"http://localhost:{args.port}/"
-    errors: list[str] = []
     result: dict = payload_bytes(args.steps)
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
-            page.goto(f"{base.rstrip('/')}/?case=scene&inside=1&scene={quote(inside_scene(args.steps), safe='')}")
-            page.wait_for_selector('[data-test-script-state="notRunning"]', timeout=120000)
-            fr = player_frame(page, 120)
-            fr.wait_for_function("() => window.__player.inside.rule.renders > 0", timeout=60000, polling=100)
-            fps, ms = count_fps(page, fr, args.seconds)
-            result["fps_2d_inside"] = round(fps, 1)
-            result["frame_ms_2d_inside"] = round(ms, 2)
-            result["rule_ms"] = round(fr.evaluate("() => window.__player.inside.rule.lastMs"), 1)
-            fr.evaluate("() => window.__player.setFront(3)")  # Adam: the box too
-            fps, ms = count_fps(page, fr, args.seconds)
-            result["fps_2d_inside_adam_front"] = round(fps, 1)
-            result["frame_ms_2d_inside_adam_front"] = round(ms, 2)
-            result["drawn"] = fr.evaluate("() => window.__player.inside.stats.drawn")
-            browser.close()
-    finally:
-        if proc is not None:
-            stop_app(proc)
+    with demo_page(args) as (page, errors):
+        page.goto(f"{base_url(args)}/?case=scene&inside=1&scene={quote(inside_scene(args.steps), safe='')}")
+        page.wait_for_selector('[data-test-script-state="notRunning"]', timeout=120000)
+        fr = player_frame(page, 120)
+        fr.wait_for_function("() => window.__player.inside.rule.renders > 0", timeout=60000, polling=100)
+        fps, ms = count_fps(page, fr, args.seconds)
+        result["fps_2d_inside"] = round(fps, 1)
+        result["frame_ms_2d_inside"] = round(ms, 2)
+        result["rule_ms"] = round(fr.evaluate("() => window.__player.inside.rule.lastMs"), 1)
+        fr.evaluate("() => window.__player.setFront(3)")  # Adam: the box too
+        fps, ms = count_fps(page, fr, args.seconds)
+        result["fps_2d_inside_adam_front"] = round(fps, 1)
+        result["frame_ms_2d_inside_adam_front"] = round(ms, 2)
+        result["drawn"] = fr.evaluate("() => window.__player.inside.stats.drawn")
     result["console_errors"] = errors
     print(json.dumps(result, indent=2))
     ok = min(result["fps_2d_inside"], result["fps_2d_inside_adam_front"]) >= 30 and not errors

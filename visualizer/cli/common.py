@@ -35,6 +35,14 @@ def add_command(sub, name: str, *, help: str, description: str, epilog: str = ""
                           formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
+def add_listing_command(sub, name: str, handler, *, help: str, description: str, epilog: str) -> None:
+    """A command that lists what there is (`surfaces`, `optimizers`,
+    `lessons`): a table by default, `--json` for machines."""
+    cmd = add_command(sub, name, help=help, description=description, epilog=epilog)
+    cmd.add_argument("--json", action="store_true", help="machine-readable JSON instead of a table")
+    cmd.set_defaults(handler=handler)
+
+
 def add_data_command(sub, name: str, compute, *, help: str, description: str, epilog: str) -> None:
     """A command that computes something of a scene and prints it as JSON or
     CSV (`run`, `explore`): `compute(scene)` returns an object with

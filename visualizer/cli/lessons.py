@@ -4,17 +4,15 @@ with its line, its scene and the whole query that opens it)."""
 
 from __future__ import annotations
 
-from visualizer.cli.common import PROG, add_command, print_json, table
+from visualizer.cli.common import PROG, add_listing_command, print_json, table
 
 
 def add_parser(sub) -> None:
-    cmd = add_command(
-        sub, "lessons", help="list the lessons: ids, titles, topics and their steps",
+    add_listing_command(
+        sub, "lessons", lessons_command, help="list the lessons: ids, titles, topics and their steps",
         description="List every lesson (open one with lesson=<id> in a scene). --json adds each lesson's "
                     "text, scene and steps.",
         epilog=f"examples:\n  {PROG} lessons\n  {PROG} lessons --json\n  {PROG} run \"lesson=momentum\"")
-    cmd.add_argument("--json", action="store_true", help="machine-readable JSON instead of a table")
-    cmd.set_defaults(handler=lessons_command)
 
 
 def lessons_listing() -> list[dict]:

@@ -4,25 +4,22 @@ the key declarations (the same records the parser and the sidebar use)."""
 from __future__ import annotations
 
 import surfaces
-from visualizer.cli.common import PROG, add_command, num, point, print_json, table
+from visualizer.cli.common import PROG, add_listing_command, num, point, print_json, table
 
 
 def add_parser(sub) -> None:
-    surf = add_command(
-        sub, "surfaces", help="list the surfaces: ids, windows, minima, default start and steps, parameters",
+    add_listing_command(
+        sub, "surfaces", surfaces_command,
+        help="list the surfaces: ids, windows, minima, default start and steps, parameters",
         description="List every surface id with its window, minima, default start and steps and parameters.",
         epilog=f"example:\n  {PROG} surfaces --json | python -c 'import json,sys; "
                "print([s[\"id\"] for s in json.load(sys.stdin)[\"surfaces\"]])'")
-    surf.add_argument("--json", action="store_true", help="machine-readable JSON instead of a table")
-    surf.set_defaults(handler=surfaces_command)
-
-    opt = add_command(
-        sub, "optimizers", help="list the optimizers, their hyperparameters and ranges, schedules and run keys",
+    add_listing_command(
+        sub, "optimizers", optimizers_command,
+        help="list the optimizers, their hyperparameters and ranges, schedules and run keys",
         description="List every optimizer id (with its optax equivalent, hyperparameters, defaults and "
                     "ranges), every schedule, and the run-level keys.",
         epilog=f"example:\n  {PROG} optimizers --json")
-    opt.add_argument("--json", action="store_true", help="machine-readable JSON instead of tables")
-    opt.set_defaults(handler=optimizers_command)
 
 
 # ---------------------------------------------------------------- surfaces
