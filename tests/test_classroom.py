@@ -391,13 +391,15 @@ def test_a_bad_viewer_key_gives_a_message_and_its_default(open_url, raw, message
     shows_lesson(at, "momentum")
 
 
-@pytest.mark.xfail(strict=True, reason="visualizer/scene.py: a scene whose lesson key was dropped writes its "
-                   "canonical query without the key (lesson=adamw&surface=quadratic:... has no f), and parsing "
-                   "that query puts the lesson's own f back, so the address the page writes repeats the error on "
-                   "every reload and Scene.from_query rejects it")
-def test_the_address_after_a_lesson_key_was_dropped_opens_without_a_problem(open_url):
+def test_a_surface_beside_a_lesson_replaces_its_surface_and_the_address_reopens_the_same(open_url):
+    # The adamw lesson's surface is a formula; a surface that takes none drops
+    # the formula with it (no message, and none on every reload after).
     at = open_url("lesson=adamw&surface=quadratic")
-    assert len(errors(at)) == 1
+    assert errors(at) == []
+    scene = Scene.from_query(query(at))
+    assert (scene.surface, scene.formula, scene.lesson) == ("quadratic", None, "adamw")
     again = open_url(query(at))
     assert errors(again) == []
     assert query(again) == query(at)
+    kept = Scene.from_query("lesson=adamw&surface=custom")  # a formula surface keeps the lesson's formula
+    assert kept.formula == Scene.from_query("lesson=adamw").formula

@@ -392,7 +392,9 @@ def _parse(query, report) -> Scene:
 def _lesson_keys(raw: dict[str, list[str]]) -> dict[str, list[str]]:
     """The raw keys of the lesson named in `raw` (none without one): the
     base every key given beside it overrides; runs given in the link
-    replace all of the lesson's runs."""
+    replace all of the lesson's runs, and a surface given in the link
+    that takes no formula drops the lesson's `f` (which would otherwise be
+    an error beside it, on every reload of the page's own address)."""
     from visualizer.lessons import LESSONS
 
     lesson = unquote_plus(raw["lesson"][0]) if "lesson" in raw else None
@@ -402,6 +404,10 @@ def _lesson_keys(raw: dict[str, list[str]]) -> dict[str, list[str]]:
     for part in LESSONS[lesson].scene.split("&"):
         key, _, value = part.partition("=")
         keys.setdefault(key, []).append(value)
+    if "surface" in raw:
+        given = surfaces.SURFACES.get(unquote_plus(raw["surface"][0]).partition(":")[0])
+        if given is not None and not given.formula:
+            keys.pop("f", None)
     return keys
 
 
