@@ -1,4 +1,6 @@
-"""Shared test setup: make the project importable however pytest is started."""
+"""Shared test setup: make the project importable however pytest is started;
+the XLA compile counter (`compiles`) and the page at a raw address
+(`open_url`, helpers in tests/apptest_tools.py)."""
 
 import sys
 from contextlib import contextmanager
@@ -46,3 +48,15 @@ def compiles():
     jax.monitoring.register_event_duration_secs_listener(counter)
     yield counter
     jax.monitoring.unregister_event_duration_listener(counter)
+
+
+@pytest.fixture
+def open_url(monkeypatch):
+    """`open_url(raw)`: page.py under AppTest, run at the exact query string
+    `raw`, as a browser sends it (tests/apptest_tools.py says why AppTest's
+    own query_params would not do), from the repository's root."""
+    from apptest_tools import open_raw, route_raw_queries
+
+    route_raw_queries(monkeypatch)
+    monkeypatch.chdir(ROOT)
+    return open_raw

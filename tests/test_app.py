@@ -33,7 +33,6 @@ would arrive: as the component's widget value, `at.session_state["player"]`.
 from __future__ import annotations
 
 import base64
-import json
 import math
 import re
 from pathlib import Path
@@ -41,6 +40,7 @@ from urllib import parse as urlparse
 
 import numpy as np
 import pytest
+from apptest_tools import errors, new_app, payload, query, run_ok, sidebar_errors, unescape_md
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Widget
 
@@ -53,12 +53,6 @@ from visualizer.run import CLIP_NORM, CLIP_VALUE, NOISE
 from visualizer.scene import MAX_RUNS, Viewer, parse_lenient
 
 ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "page.py")
-# The first run of a session imports JAX and compiles (tens of seconds on a
-# cold, shared machine); AppTest's own default of 3 s would fail it.
-TIMEOUT = 300
-
-_RAW_KEY = "\x00raw-query"  # never a real query key: marks a raw query string
 
 
 @pytest.fixture(autouse=True)
@@ -67,27 +61,6 @@ def _repo_root_cwd(monkeypatch):
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def new_app() -> AppTest:
-    return AppTest.from_file(APP, default_timeout=TIMEOUT)
-
-
-def run_ok(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def payload(at: AppTest) -> dict:
-    players = at.get("component_instance")
-    assert len(players) == 1, "the page shows exactly one player"
-    assert players[0].proto.component_name.endswith("player")
-    return json.loads(players[0].proto.json_args)["payload"]
-
-
-def query(at: AppTest) -> str:
-    return payload(at)["query"]
 
 
 def scene(at: AppTest) -> Scene:
@@ -104,19 +77,6 @@ def decode(spec: dict) -> np.ndarray:
 
 def run_xy(at: AppTest, i: int) -> np.ndarray:
     return decode(payload(at)["runs"][i]["xy"]).reshape(-1, 2)
-
-
-def unescape_md(text: str) -> str:
-    """Markdown backslash escapes removed: the text a reader sees."""
-    return re.sub(r"\\(.)", r"\1", text)
-
-
-def errors(at: AppTest) -> list[str]:
-    return [unescape_md(e.value) for e in at.main.error]
-
-
-def sidebar_errors(at: AppTest) -> list[str]:
-    return [unescape_md(e.value) for e in at.sidebar.error]
 
 
 def keys(at: AppTest) -> set[str]:
@@ -162,33 +122,6 @@ def default_scene() -> Scene:
 @pytest.fixture
 def app() -> AppTest:
     return run_ok(new_app())
-
-
-@pytest.fixture
-def open_url(monkeypatch):
-    """Open the page at an exact raw query string, as a browser sends it."""
-    import streamlit.testing.v1.local_script_runner as lsr
-
-    real = lsr.parse
-
-    class _RawQueryParse:
-        def __getattr__(self, name):
-            return getattr(real, name)
-
-        @staticmethod
-        def urlencode(query, *args, **kwargs):
-            if isinstance(query, dict) and _RAW_KEY in query:
-                return query[_RAW_KEY]
-            return real.urlencode(query, *args, **kwargs)
-
-    monkeypatch.setattr(lsr, "parse", _RawQueryParse())
-
-    def open_(raw: str) -> AppTest:
-        at = new_app()
-        at.query_params[_RAW_KEY] = raw
-        return run_ok(at)
-
-    return open_
 
 
 # ---------------------------------------------------------------- default page

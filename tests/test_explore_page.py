@@ -11,10 +11,10 @@ import base64
 import json
 import math
 import zlib
-from pathlib import Path
 
 import numpy as np
 import pytest
+from apptest_tools import payload, run_ok
 
 from visualizer import Scene, explore, simulate
 from visualizer import draft as drafts
@@ -22,7 +22,6 @@ from visualizer import explore_payload as ep
 from visualizer.errors import SceneError
 from visualizer.events import PickEvent, pick_event, player_event
 
-ROOT = Path(__file__).resolve().parents[1]
 QUADRATIC = "surface=quadratic:cond=25,angle=30&steps=100"
 
 
@@ -308,49 +307,6 @@ def test_a_pick_event():
 
 
 # ---------------------------------------------------------------- the page (AppTest)
-
-_RAW_KEY = "\x00raw-query"
-
-
-@pytest.fixture
-def open_url(monkeypatch):
-    """The page at an exact raw query string (as tests/test_app.py does)."""
-    import streamlit.testing.v1.local_script_runner as lsr
-    from streamlit.testing.v1 import AppTest
-
-    real = lsr.parse
-
-    class _RawQueryParse:
-        def __getattr__(self, name):
-            return getattr(real, name)
-
-        @staticmethod
-        def urlencode(query, *args, **kwargs):
-            if isinstance(query, dict) and _RAW_KEY in query:
-                return query[_RAW_KEY]
-            return real.urlencode(query, *args, **kwargs)
-
-    monkeypatch.setattr(lsr, "parse", _RawQueryParse())
-    monkeypatch.chdir(ROOT)
-
-    def open_(raw: str):
-        at = AppTest.from_file(str(ROOT / "page.py"), default_timeout=300)
-        at.query_params[_RAW_KEY] = raw
-        return run_ok(at)
-
-    return open_
-
-
-def run_ok(at):
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def payload(at) -> dict:
-    (player,) = at.get("component_instance")
-    return json.loads(player.proto.json_args)["payload"]
-
 
 SMALL = "surface=quadratic:cond=25,angle=30&steps=40&run=sgd:lr=0.05&run=momentum:lr=0.02,momentum=0.9"
 

@@ -10,17 +10,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from pages import ROOT, streamlit_server
 
-ROOT = Path(__file__).resolve().parents[2]
 SCREENS = ROOT / "artifacts" / "screens"
 TIMINGS = ROOT / "artifacts" / "browser_timings.json"
 CHROMIUM_ARGS = [
@@ -41,63 +35,6 @@ def find_chromium() -> str | None:
         if candidate and os.path.exists(candidate):
             return candidate
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class StreamlitServer:
-    """`streamlit run SCRIPT` in its own process group, from the repo root."""
-
-    def __init__(self, script: str, log_path: Path, port: int | None = None):
-        self.script = script
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        self.log_path = log_path
-        self.proc: subprocess.Popen | None = None
-        self.ready_at = 0.0
-
-    def start(self, timeout: float = 90) -> StreamlitServer:
-        self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", self.script, "--server.headless=true",
-             f"--server.port={self.port}", "--server.address=127.0.0.1", "--browser.gatherUsageStats=false"],
-            cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {self.proc.returncode}: {self.log()[-2000:]}")
-            try:
-                with urllib.request.urlopen(self.url + "_stcore/health", timeout=1) as r:
-                    if r.status == 200:
-                        self.ready_at = time.perf_counter()
-                        return self
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"streamlit not healthy after {timeout} s: {self.log()[-2000:]}")
-
-    def log(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(timeout=10)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                try:
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-        if getattr(self, "_log", None):
-            self._log.close()
 
 
 @pytest.fixture(scope="session")
@@ -126,7 +63,17 @@ def browser(chromium_path):
 
 @pytest.fixture(scope="session")
 def app_server(chromium_path, tmp_path_factory):
-    server = StreamlitServer("app.py", tmp_path_factory.mktemp("streamlit") / "app.log").start()
+    server = streamlit_server("app.py", tmp_path_factory.mktemp("streamlit") / "app.log").start(timeout=90)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_server(chromium_path, tmp_path_factory):
+    """tests/browser/player_demo_app.py: the player alone, on synthetic or
+    simulated payloads chosen by the address (`?case=...`)."""
+    server = streamlit_server("tests/browser/player_demo_app.py",
+                              tmp_path_factory.mktemp("demo") / "demo.log").start(timeout=90)
     yield server
     server.stop()
 

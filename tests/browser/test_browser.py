@@ -19,13 +19,16 @@ window" below the runs (`open_scene_box()` opens it).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 import time
 from pathlib import Path
 
+import pages
 import pytest
+from pages import IDLE, address, load_factor, player_frame, player_stats, wait_until
 
 from visualizer import Scene, simulate
 from visualizer import draft as drafts
@@ -34,8 +37,6 @@ from visualizer.knobs import number_text
 
 pytestmark = pytest.mark.browser
 
-PLAYER = 'iframe[title="visualizer.player.player"]'
-IDLE = '[data-test-script-state="notRunning"]'
 # Load ceilings, checked as given only with PAGE_STRICT_TIMING=1: on a shared
 # machine the figures swing by 3x with other people's work, so by default
 # both loads get the loose 15 s ceiling, stretched by the load factor below,
@@ -44,16 +45,6 @@ STRICT = os.environ.get("PAGE_STRICT_TIMING") == "1"
 COLD_CEILING_S = 15.0  # first load, counted from the server answering /_stcore/health
 WARM_CEILING_S = 5.0 if STRICT else COLD_CEILING_S  # a new visitor once the server has compiled
 
-
-def busy() -> float:
-    """How oversubscribed the machine is: 1-min load average per core, at
-    least 1 (always 1 with PAGE_STRICT_TIMING=1)."""
-    if STRICT:
-        return 1.0
-    try:
-        return max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
-    except OSError:
-        return 1.0
 
 # What the charts in the iframe show: per Plotly trace, the count and sum of
 # its finite x/y/z numbers (typed arrays and nested rows included).
@@ -74,7 +65,6 @@ SIGNATURE_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
 READY_JS = """() => !!(window.__playerStats && window.__playerStats.renders > 0 &&
   document.querySelector('#plot2d .main-svg, #plot3d .main-svg') &&
   document.querySelector('#plotside .main-svg'))"""
-STATS_JS = "() => Object.assign({}, window.__playerStats)"
 SCREENS = Path(__file__).resolve().parents[2] / "artifacts" / "screens"
 
 
@@ -99,20 +89,16 @@ def legend_runs(frame) -> int:
 
 
 def wait_legend_runs(page, frame, n: int, timeout_s: float = 30) -> None:
-    deadline = time.monotonic() + timeout_s
-    while legend_runs(frame) != n:
-        assert time.monotonic() < deadline, f"the legend shows {legend_runs(frame)} runs, not {n}"
-        page.wait_for_timeout(50)
+    wait_until(page, lambda: legend_runs(frame) == n,
+               lambda: f"the legend shows {legend_runs(frame)} runs, not {n}", timeout_s, every_ms=50)
     page.wait_for_selector(IDLE, state="attached", timeout=timeout_s * 1000)
 
 
 def pick_run(page, n: int) -> None:
     """Show run n (1-based) in the sidebar; wait until its box says so."""
     page.locator(key("pick")).get_by_role("radio").nth(n - 1).check(force=True)
-    deadline = time.monotonic() + 30
-    while not run_box_title(page).startswith(f"{n} · "):
-        assert time.monotonic() < deadline, f"the run box still shows {run_box_title(page)!r}"
-        page.wait_for_timeout(50)
+    wait_until(page, lambda: run_box_title(page).startswith(f"{n} · "),
+               lambda: f"the run box still shows {run_box_title(page)!r}", 30, every_ms=50)
     page.wait_for_selector(IDLE, state="attached", timeout=30_000)
 
 
@@ -142,32 +128,15 @@ def open_scene_box(page) -> None:
     box.locator(key("steps")).first.wait_for(state="visible")
 
 
-def ready_player(page, timeout_ms: int):
-    """The player's frame once it has drawn. The iframe is looked up afresh
-    on every poll: a frame handle taken while the page was still being built
-    can belong to an iframe that was replaced since, and would never answer."""
-    deadline = time.monotonic() + timeout_ms / 1000
-    while True:
-        handle = page.query_selector(PLAYER)
-        frame = handle.content_frame() if handle else None
-        try:
-            if frame is not None and frame.evaluate(READY_JS):
-                return frame
-        except Exception:  # the frame navigated or was detached mid-check
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"the player did not draw within {timeout_ms} ms")
-        page.wait_for_timeout(100)
-
-
 def open_app(page, server, query: str = "", timeout_ms: int = 90_000):
     """Open `/?query`, wait until the player has drawn and the script is idle;
     return the player's frame."""
     page.goto(server.url + (f"?{query}" if query else ""))
     try:
-        ready_player(page, timeout_ms)
+        drawn = f"the player did not draw within {timeout_ms} ms"
+        player_frame(page, READY_JS, timeout_ms / 1000, drawn)
         page.wait_for_selector(IDLE, state="attached", timeout=timeout_ms)
-        frame = ready_player(page, timeout_ms)
+        frame = player_frame(page, READY_JS, timeout_ms / 1000, drawn)
     except Exception as exc:  # a Playwright timeout: say what the page shows
         SCREENS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENS / "failed-load.png"))
@@ -177,26 +146,15 @@ def open_app(page, server, query: str = "", timeout_ms: int = 90_000):
     return frame
 
 
-def address(page) -> str:
-    return page.evaluate("() => window.location.search.replace(/^\\?/, '')")
+# The address changes with a rerun: wait for the rerun to finish too.
+wait_address = functools.partial(pages.wait_address, timeout_s=30, idle=True)
 
 
 def settle(page, frame, before: str, timeout_s: float = 30) -> None:
     """Wait until the charts differ from `before`, then until the script is idle."""
-    deadline = time.monotonic() + timeout_s
-    while frame.evaluate(SIGNATURE_JS) == before:
-        assert time.monotonic() < deadline, "the plot did not change"
-        page.wait_for_timeout(20)
+    wait_until(page, lambda: frame.evaluate(SIGNATURE_JS) != before, "the plot did not change", timeout_s,
+               every_ms=20)
     page.wait_for_selector(IDLE, state="attached", timeout=timeout_s * 1000)
-
-
-def wait_address(page, predicate, timeout_s: float = 30) -> str:
-    deadline = time.monotonic() + timeout_s
-    while not predicate(address(page)):
-        assert time.monotonic() < deadline, f"address stayed {address(page)!r}"
-        page.wait_for_timeout(50)
-    page.wait_for_selector(IDLE, state="attached", timeout=timeout_s * 1000)
-    return address(page)
 
 
 def shot(page, screens: Path, name: str) -> None:
@@ -220,7 +178,7 @@ def first_load(context, app_server, timings, screens):
     page = context.new_page()
     try:
         open_app(page, app_server, timeout_ms=120_000)
-        cold = time.perf_counter() - app_server.ready_at
+        cold = time.perf_counter() - (app_server.started_at + app_server.healthy_after)
         timings["first_load_from_server_ready_s"] = round(cold, 2)
         shot(page, screens, "01-default")
     finally:
@@ -234,7 +192,7 @@ def warm(first_load):
 
 
 def test_first_and_warm_load(first_load, browser, app_server, timings):
-    factor = busy()
+    factor = load_factor()
     timings["loadavg_1min"] = round(os.getloadavg()[0], 2)
     assert first_load < COLD_CEILING_S * factor, f"first load took {first_load:.1f} s from server-ready (x{factor:.1f})"
     ctx = browser.new_context(viewport={"width": 1400, "height": 900})  # a new visitor: nothing cached
@@ -294,7 +252,7 @@ def test_play_animates_without_reruns(page, app_server, warm, timings, screens):
     frames = count_ws_frames(page)
     frame = open_app(page, app_server)
     page.wait_for_timeout(500)
-    s0 = frame.evaluate(STATS_JS)
+    s0 = player_stats(frame)
     n0 = len(frames)
     frame.locator("#btn-play").click()
     t0 = time.monotonic()
@@ -302,7 +260,7 @@ def test_play_animates_without_reruns(page, app_server, warm, timings, screens):
     while time.monotonic() - t0 < 2.0:
         states.add(page.locator("[data-test-script-state]").first.get_attribute("data-test-script-state"))
         page.wait_for_timeout(100)
-    s1 = frame.evaluate(STATS_JS)
+    s1 = player_stats(frame)
     during = frames[n0:]
     shot(page, screens, "04-playing")
     frame.locator("#btn-play").click()  # pause
@@ -415,10 +373,7 @@ def test_typed_formula_becomes_the_surface_and_its_paths(page, app_server, warm,
     box.press("Enter")
     after_q = wait_address(page, lambda a: a != before_q)
     assert Scene.from_query(after_q).formula == "(x-1)^2 + 2*(y+0.5)^2"
-    deadline = time.monotonic() + 30
-    while frame.evaluate(grid) == z_before:
-        assert time.monotonic() < deadline, "the surface did not change"
-        page.wait_for_timeout(50)
+    wait_until(page, lambda: frame.evaluate(grid) != z_before, "the surface did not change", 30, every_ms=50)
     end_after = frame.evaluate(path_end)
     assert end_after != end_before
     assert abs(end_after[0] - 1) < 0.1 and abs(end_after[1] + 0.5) < 0.1, end_after  # Adam found (1, -0.5)

@@ -17,14 +17,13 @@ import statistics
 import time
 
 import pytest
+from pages import IDLE, address, load_factor, player_frame, wait_until
 
 from visualizer import Scene
 from visualizer.variants import resolve
 
 pytestmark = pytest.mark.browser
 
-PLAYER = 'iframe[title="visualizer.player.player"]'
-IDLE = '[data-test-script-state="notRunning"]'
 READY_JS = """() => !!(window.__playerStats && window.__playerStats.renders > 0 &&
   document.querySelector('#plot2d .main-svg') && window.__player && window.__player.explore)"""
 EXPLORE_JS = "() => Object.assign({}, window.__player.explore)"
@@ -37,50 +36,14 @@ CEILING_S = 1.5  # a new 128 x 128 basin map, from the change to the picture (me
 BYTES_CEILING = 200_000
 
 
-def busy() -> float:
-    """1-min load per core, at least 1 (1 with PAGE_STRICT_TIMING=1): the
-    machine is shared, and the ceiling stretches with its load."""
-    if os.environ.get("PAGE_STRICT_TIMING") == "1":
-        return 1.0
-    try:
-        return max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
-    except OSError:
-        return 1.0
-
-
-def player_frame(page, timeout_s: float = 90, ready: str = READY_JS):
-    deadline = time.monotonic() + timeout_s
-    while True:
-        handle = page.query_selector(PLAYER)
-        frame = handle.content_frame() if handle else None
-        try:
-            if frame is not None and frame.evaluate(ready):
-                return frame
-        except Exception:  # the frame navigated or was replaced mid-check
-            pass
-        assert time.monotonic() < deadline, "the player did not draw"
-        page.wait_for_timeout(100)
-
-
 def open_app(page, server, query: str):
     page.set_viewport_size(SCREEN)
     page.goto(server.url + "?" + query)
-    player_frame(page)
+    player_frame(page, READY_JS)
     page.wait_for_selector(IDLE, state="attached", timeout=90_000)
-    frame = player_frame(page)
-    wait(page, lambda: frame.evaluate(EXPLORE_JS)["loads"] > 0, "the exploration did not load")
+    frame = player_frame(page, READY_JS)
+    wait_until(page, lambda: frame.evaluate(EXPLORE_JS)["loads"] > 0, "the exploration did not load")
     return frame
-
-
-def wait(page, predicate, message: str, timeout_s: float = 30) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        assert time.monotonic() < deadline, message
-        page.wait_for_timeout(25)
-
-
-def address(page) -> str:
-    return page.evaluate("() => window.location.search.replace(/^\\?/, '')")
 
 
 def path_of(frame, run: int) -> list[float]:
@@ -124,8 +87,8 @@ def test_map_from_a_link_click_a_cell(page, app_server, screens):
     assert picked.runs[1].lr == x_axis.values[i] and picked.runs[1].momentum == y_axis.values[j]
     assert "explore=map:x=lr,y=momentum,run=2" in new, "the map stays open"
     page.wait_for_selector(IDLE, state="attached", timeout=30_000)
-    frame = player_frame(page)
-    wait(page, lambda: path_of(frame, 1) != before_path, "the run's path did not change")
+    frame = player_frame(page, READY_JS)
+    wait_until(page, lambda: path_of(frame, 1) != before_path, "the run's path did not change")
     # the map came from the cache: the same exploration, its ring on the clicked cell
     assert frame.evaluate(EXPLORE_JS)["id"] == stats["id"]
     own = frame.evaluate("() => window.__explore.state.d.axes.map((a) => a.own)")
@@ -133,7 +96,7 @@ def test_map_from_a_link_click_a_cell(page, app_server, screens):
     shot(page, screens, "map-picked")
     # the exact rate plane, beside the measured one
     frame.locator("#explore-modes button", has_text="exact rate").click()
-    wait(page, lambda: frame.evaluate(EXPLORE_JS)["mode"] == "exact", "no exact rate plane")
+    wait_until(page, lambda: frame.evaluate(EXPLORE_JS)["mode"] == "exact", "no exact rate plane")
     shot(page, screens, "map-exact-rate")
     frame.locator("#explore-modes button", has_text="steps").click()
     shot(page, screens, "map-steps")
@@ -141,7 +104,7 @@ def test_map_from_a_link_click_a_cell(page, app_server, screens):
 
 
 def wait_for(page, predicate, message: str, timeout_s: float = 30) -> str:
-    wait(page, predicate, message, timeout_s)
+    wait_until(page, predicate, message, timeout_s)
     return address(page)
 
 
@@ -173,7 +136,7 @@ def test_lr_curve_draws_and_reads_out(page, app_server, screens):
 @pytest.mark.parametrize("name, query", [("lr", LR), ("map", MAP)])
 def test_presentation_mode(page, app_server, screens, name, query):
     open_app(page, app_server, query + "&present=1")
-    frame = player_frame(page)
+    frame = player_frame(page, READY_JS)
     sizes = frame.evaluate("""() => Array.from(document.querySelectorAll(
         '#explore .title, #explore .readout, #explore .modes button, #explore-plot .xtick text, #explore-plot .ytick text'))
         .map((e) => parseFloat(getComputedStyle(e).fontSize))""")
@@ -230,7 +193,7 @@ def test_a_new_128_basin_map_within_1_5_s(page, app_server, screens, timings):
             now = frame.evaluate(EXPLORE_JS)
             return now["id"] != before["id"] and now["basins"] > before["basins"]
 
-        wait(page, drawn, f"no new basins for lr={lr}")
+        wait_until(page, drawn, f"no new basins for lr={lr}")
         seconds.append(time.monotonic() - t0)
         page.wait_for_selector(IDLE, state="attached", timeout=30_000)
         page.wait_for_timeout(200)
@@ -242,4 +205,4 @@ def test_a_new_128_basin_map_within_1_5_s(page, app_server, screens, timings):
                                        round(os.getloadavg()[0], 2)}
     shot(page, screens, "starts-after-changes")
     assert max(sizes) < BYTES_CEILING, f"{sizes} bytes sent for a new basin map"
-    assert median < CEILING_S * busy(), f"a new 128 x 128 basin map took {median:.2f} s (median of {seconds})"
+    assert median < CEILING_S * load_factor(), f"a new 128 x 128 basin map took {median:.2f} s (median of {seconds})"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from pages import player_stats
 
 from visualizer import Scene, export
 
@@ -16,7 +17,6 @@ pytestmark = pytest.mark.browser
 
 BIG = ("surface=rosenbrock&steps=1000&run=sgd:lr=0.001&run=momentum:lr=0.001&run=nesterov:lr=0.001"
        "&run=adam:lr=0.05&run=rmsprop:lr=0.01&run=adagrad:lr=0.3&run=adamw:lr=0.05&run=lion:lr=0.01")
-STATS = "() => window.__playerStats"
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,7 @@ def test_exported_html_plays_with_every_request_blocked(offline_page, exported, 
     wait_for(page, "() => window.__playerStats && window.__playerStats.renders > 0 && "
                    "document.querySelector('#plot2d .main-svg') && document.querySelector('#plotside .main-svg')")
     drawn_s = time.perf_counter() - t0
-    stats = page.evaluate(STATS)
+    stats = player_stats(page)
     assert stats["step"] == 1000 and not stats["playing"]
     assert stats["layers"][0] == "paths:0,1,2,3,4,5,6,7"
     assert page.evaluate("() => document.querySelectorAll('#legend-runs .run').length") == 8
@@ -67,10 +67,10 @@ def test_exported_html_plays_with_every_request_blocked(offline_page, exported, 
     frames = stats["frames"]
     page.click("#btn-play")
     wait_for(page, f"() => window.__playerStats.frames > {frames + 10} && window.__playerStats.playing")
-    moving = page.evaluate(STATS)
+    moving = player_stats(page)
     assert 0 <= moving["step"] < 1000
     page.wait_for_timeout(300)
-    assert page.evaluate(STATS)["step"] > moving["step"]
+    assert player_stats(page)["step"] > moving["step"]
     page.screenshot(path=str(screens / "export_offline_playing.png"))
     page.click("#btn-play")
     wait_for(page, "() => !window.__playerStats.playing")

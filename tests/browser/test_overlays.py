@@ -13,54 +13,17 @@ overlays on a momentum run and an Adam run go to artifacts/screens/.
 
 from __future__ import annotations
 
-import time
 from urllib.parse import quote
 
 import pytest
+from pages import IDLE, open_demo
 
 from visualizer.optimizers import OPTIMIZERS
 
 pytestmark = pytest.mark.browser
 
-PLAYER = 'iframe[title="visualizer.player.player"]'
-IDLE = '[data-test-script-state="notRunning"]'
-READY_JS = """() => !!(window.__playerStats && window.__playerStats.renders > 0 &&
-  document.querySelector('#plotside .main-svg'))"""
 MOMENTUM = "surface=quadratic:cond=10&steps=100&run=momentum:lr=0.02,momentum=0.9"
 ADAM = "surface=rosenbrock&steps=500&run=adam:lr=0.05"
-
-
-def _server_class(config):
-    for plugin in config.pluginmanager.get_plugins():
-        cls = getattr(plugin, "StreamlitServer", None)
-        if isinstance(cls, type):
-            return cls
-    raise RuntimeError("tests/browser/conftest.py's StreamlitServer not found")
-
-
-@pytest.fixture(scope="module")
-def demo_server(request, chromium_path, tmp_path_factory):
-    cls = _server_class(request.config)
-    server = cls("tests/browser/player_demo_app.py", tmp_path_factory.mktemp("overlays") / "demo.log").start()
-    yield server
-    server.stop()
-
-
-def open_demo(page, server, query: str, timeout_ms: int = 90_000):
-    page.goto(server.url + "?" + query)
-    page.wait_for_selector(IDLE, state="attached", timeout=timeout_ms)
-    deadline = time.monotonic() + timeout_ms / 1000
-    while True:
-        handle = page.query_selector(PLAYER)
-        frame = handle.content_frame() if handle else None
-        try:
-            if frame is not None and frame.evaluate(READY_JS):
-                return frame
-        except Exception:  # the frame navigated mid-check
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError(f"?{query}: the player did not draw\n{server.log()[-1500:]}")
-        page.wait_for_timeout(100)
 
 
 def scene(query: str, inside: bool = False) -> str:

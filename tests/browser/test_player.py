@@ -17,70 +17,16 @@ import time
 from pathlib import Path
 
 import pytest
+from pages import IDLE, PLAYER, address, open_demo, player_stats, wait_address, wait_until
 
 from visualizer import player as player_module
 
-PLAYER = 'iframe[title="visualizer.player.player"]'
-IDLE = '[data-test-script-state="notRunning"]'
-READY_JS = """() => !!(window.__playerStats && window.__playerStats.renders > 0 &&
-  document.querySelector('#plotside .main-svg'))"""
 SUPERSCRIPTS = "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207b"
-
-
-def _server_class(config):
-    """conftest's StreamlitServer (conftest is a plugin, not an importable module)."""
-    for plugin in config.pluginmanager.get_plugins():
-        cls = getattr(plugin, "StreamlitServer", None)
-        if isinstance(cls, type):
-            return cls
-    raise RuntimeError("tests/browser/conftest.py's StreamlitServer not found")
-
-
-@pytest.fixture(scope="session")
-def demo_server(request, chromium_path, tmp_path_factory):
-    cls = _server_class(request.config)
-    server = cls("tests/browser/player_demo_app.py", tmp_path_factory.mktemp("demo") / "demo.log").start()
-    yield server
-    server.stop()
-
-
-def open_demo(page, server, query: str, timeout_ms: int = 60_000):
-    """Open the demo at `?query`; return the player's frame once it has drawn."""
-    page.goto(server.url + "?" + query)
-    page.wait_for_selector(IDLE, state="attached", timeout=timeout_ms)
-    deadline = time.monotonic() + timeout_ms / 1000
-    while True:
-        handle = page.query_selector(PLAYER)
-        frame = handle.content_frame() if handle else None
-        try:
-            if frame is not None and frame.evaluate(READY_JS):
-                return frame
-        except Exception:  # the frame navigated mid-check
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError(f"?{query}: the player did not draw\n{server.log()[-1500:]}")
-        page.wait_for_timeout(100)
-
-
-def address(page) -> str:
-    return page.evaluate("() => window.location.search.replace(/^\\?/, '')")
-
-
-def wait_address(page, predicate, timeout_s: float = 10) -> str:
-    deadline = time.monotonic() + timeout_s
-    while not predicate(address(page)):
-        assert time.monotonic() < deadline, f"address stayed {address(page)!r}"
-        page.wait_for_timeout(50)
-    return address(page)
 
 
 def viewer_keys(query: str) -> list[tuple[str, str]]:
     pairs = [p.split("=", 1) for p in query.split("&") if p]
     return [(k, v) for k, v in pairs if k in ("view", "step", "speed", "hide")]
-
-
-def stats(frame) -> dict:
-    return frame.evaluate("() => JSON.parse(JSON.stringify(window.__playerStats))")
 
 
 def state(frame, expr: str):
@@ -142,16 +88,16 @@ def test_play_pause_scrub(page, demo_server):
     frame = open_demo(page, demo_server, "case=rosenbrock")
     frame.locator("#btn-play").click()  # at the end: plays from 0
     page.wait_for_timeout(700)
-    s = stats(frame)
+    s = player_stats(frame)
     assert s["playing"] and 0 < s["step"] < 1000 and s["frames"] > 5
     frame.locator("#btn-play").click()
-    k = stats(frame)["step"]
+    k = player_stats(frame)["step"]
     page.wait_for_timeout(300)
-    assert not stats(frame)["playing"] and stats(frame)["step"] == k
+    assert not player_stats(frame)["playing"] and player_stats(frame)["step"] == k
     frame.locator("#scrub").fill("250")
     assert frame.locator("#counter").inner_text() == "step 250 / 1000"
     frame.locator("#btn-fwd").click()
-    assert stats(frame)["step"] == 251
+    assert player_stats(frame)["step"] == 251
     assert page.problems == [], page.problems
 
 
@@ -159,9 +105,9 @@ def test_play_pause_scrub(page, demo_server):
 def test_autoplay_moves_the_paths_by_themselves(page, demo_server):
     frame = open_demo(page, demo_server, "case=rosenbrock&autoplay=1")
     page.wait_for_timeout(600)
-    a = stats(frame)
+    a = player_stats(frame)
     page.wait_for_timeout(600)
-    b = stats(frame)
+    b = player_stats(frame)
     assert a["playing"] and b["frames"] > a["frames"] and 0 < a["step"] < b["step"] < 1000
 
 
@@ -169,7 +115,7 @@ def test_autoplay_moves_the_paths_by_themselves(page, demo_server):
 def test_without_autoplay_the_paths_stay_still(page, demo_server):
     frame = open_demo(page, demo_server, "case=rosenbrock")
     page.wait_for_timeout(800)
-    s = stats(frame)
+    s = player_stats(frame)
     assert not s["playing"] and s["step"] == 1000 and s["frames"] == 0
 
 
@@ -178,9 +124,9 @@ def test_loop_plays_again_from_the_start(page, demo_server):
     frame = open_demo(page, demo_server, "case=rosenbrock&steps=20&autoplay=1&loop=1&speed=4")
     steps, t0 = [], time.monotonic()
     while time.monotonic() - t0 < 2.5:
-        steps.append(stats(frame)["step"])
+        steps.append(player_stats(frame)["step"])
         page.wait_for_timeout(40)
-    assert stats(frame)["playing"], "a looping player never stops"
+    assert player_stats(frame)["playing"], "a looping player never stops"
     drops = [i for i in range(1, len(steps)) if steps[i] < steps[i - 1]]
     assert drops, f"never went back to the start: {steps}"
 
@@ -259,7 +205,7 @@ def test_presentation_mode_is_readable_from_the_back(page, demo_server, view):
     if view == "3d":
         frame.wait_for_function("() => window.__player.S.stale3d === false", polling=100)
     page.wait_for_timeout(300)
-    assert stats(frame)["present"]
+    assert player_stats(frame)["present"]
     assert frame.evaluate(FONT_SIZES_JS) == []
     # canvas text and Plotly's own text (titles, ticks) follow the style table
     assert frame.evaluate("() => Object.values(window.__player.style().font).every(v => v >= 18)")
@@ -267,7 +213,7 @@ def test_presentation_mode_is_readable_from_the_back(page, demo_server, view):
         assert not frame.locator(hidden).is_visible()
     for shown in ("#btn-play", "#btn-restart", "#btn-back", "#btn-fwd", "#scrub", "#counter", "#speed", "#btn-2d", "#btn-3d"):
         assert frame.locator(shown).is_visible(), shown
-    assert stats(frame)["pathWidth"] >= 4
+    assert player_stats(frame)["pathWidth"] >= 4
     box = page.locator(PLAYER).bounding_box()
     assert box["y"] + box["height"] <= 720 + 1, box
     assert box["height"] >= 360
@@ -280,10 +226,9 @@ def test_presentation_frame_follows_the_viewport(page, demo_server):
     open_demo(page, demo_server, "case=rosenbrock&present=1")
     tall = page.locator(PLAYER).bounding_box()["height"]
     page.set_viewport_size({"width": 1280, "height": 600})
-    deadline = time.monotonic() + 10
-    while page.locator(PLAYER).bounding_box()["height"] > 600 - page.locator(PLAYER).bounding_box()["y"] + 1:
-        assert time.monotonic() < deadline, "the frame did not shrink with the window"
-        page.wait_for_timeout(100)
+    wait_until(page, lambda: page.locator(PLAYER).bounding_box()["height"]
+               <= 600 - page.locator(PLAYER).bounding_box()["y"] + 1,
+               "the frame did not shrink with the window", timeout_s=10, every_ms=100)
     assert page.locator(PLAYER).bounding_box()["height"] < tall
 
 
@@ -292,7 +237,7 @@ def test_paths_are_at_least_3px(page, demo_server):
     frame = open_demo(page, demo_server, "case=rosenbrock")
     widths = frame.evaluate("""() => Object.values(window.__player.styles).map(s => [s.run.width, s.run.frontWidth])""")
     assert all(w >= 3 for pair in widths for w in pair), widths
-    assert stats(frame)["pathWidth"] >= 3
+    assert player_stats(frame)["pathWidth"] >= 3
 
 
 # ------------------------------------------------------------------ legend
@@ -304,26 +249,26 @@ def test_legend_front_hide_and_solo(page, demo_server):
     row = '#legend .run[data-index="{}"] {}'
     frame.locator(row.format(2, ".pick")).click()
     assert state(frame, "S.front") == state(frame, "S.d.runs[2].key")
-    assert stats(frame)["layers"][0].split(":")[1].split(",")[-1] == "2", "the run in front is drawn last"
+    assert player_stats(frame)["layers"][0].split(":")[1].split(",")[-1] == "2", "the run in front is drawn last"
     assert frame.locator(row.format(2, ".pick")).get_attribute("aria-pressed") == "true"
     frame.locator(row.format(2, ".pick")).click()
     assert state(frame, "S.front") is None
     frame.locator(row.format(3, ".eye")).click()
-    assert "3" not in stats(frame)["layers"][0].split(":")[1].split(",")
+    assert "3" not in player_stats(frame)["layers"][0].split(":")[1].split(",")
     assert frame.locator(row.format(3, ".eye")).get_attribute("aria-pressed") == "false"
     frame.locator(row.format(3, ".eye")).click()
     frame.locator(row.format(5, ".solo")).click()
-    assert stats(frame)["layers"][0] == "paths:5"
+    assert player_stats(frame)["layers"][0] == "paths:5"
     visible = frame.evaluate("""() => document.getElementById('plotside').data
         .filter(t => t.meta && t.visible !== false).map(t => t.meta[0])""")
     assert set(visible) == {5}
     frame.locator(row.format(5, ".solo")).click()
-    assert stats(frame)["layers"][0] == "paths:0,1,2,3,4,5,6,7"
+    assert player_stats(frame)["layers"][0] == "paths:0,1,2,3,4,5,6,7"
     # alt-click hides, double-click shows it alone (the tooltip says so)
     frame.locator(row.format(1, ".pick")).click(modifiers=["Alt"])
     assert state(frame, "S.hidden.has(S.d.runs[1].key)")
     frame.locator(row.format(6, ".pick")).dblclick()
-    assert stats(frame)["layers"][0].startswith("paths:6")
+    assert player_stats(frame)["layers"][0].startswith("paths:6")
     title = frame.locator(row.format(1, ".pick")).get_attribute("title")
     assert "Alt-click" in title and "Double-click" in title
 
@@ -349,19 +294,19 @@ def test_keys_work_without_focusing_the_frame(page, demo_server):
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
     assert page.evaluate("() => document.activeElement === document.body")
     page.keyboard.press("ArrowLeft")
-    assert stats(frame)["step"] == 99
+    assert player_stats(frame)["step"] == 99
     page.keyboard.press(" ")
     page.wait_for_timeout(300)
-    assert stats(frame)["playing"]
+    assert player_stats(frame)["playing"]
     page.keyboard.press(" ")
-    assert not stats(frame)["playing"]
-    k = stats(frame)["step"]
+    assert not player_stats(frame)["playing"]
+    k = player_stats(frame)["step"]
     page.keyboard.press("ArrowRight")
-    assert stats(frame)["step"] == k + 1
+    assert player_stats(frame)["step"] == k + 1
     # keys meant for a widget of the page stay with it
     page.locator(".st-key-scale input[type=range], .st-key-scale [role=slider]").first.focus()
     page.keyboard.press("ArrowLeft")
-    assert stats(frame)["step"] == k + 1
+    assert player_stats(frame)["step"] == k + 1
 
 
 # ------------------------------------------------------------------ charts and marks
@@ -396,7 +341,7 @@ def test_marks_are_drawn_after_paths_and_heads(page, demo_server, view):
     if view == "3d":
         frame.wait_for_function("() => window.__player.S.stale3d === false", polling=100)
         frame.wait_for_function("() => window.__playerStats.layers.length > 0", polling=100)
-    layers = [name.split(":")[0] for name in stats(frame)["layers"]]
+    layers = [name.split(":")[0] for name in player_stats(frame)["layers"]]
     assert layers.index("paths") < layers.index("heads") < layers.index("minima")
     assert layers.index("heads") < layers.index("saddles")
 

@@ -13,6 +13,7 @@ artifacts/screens/rules-too-wide-<id>.png.
 from __future__ import annotations
 
 import pytest
+from pages import IDLE, streamlit_server
 
 from visualizer import latex
 from visualizer.optimizers import OPTIMIZERS
@@ -20,7 +21,6 @@ from visualizer.schedules import SCHEDULES
 
 pytestmark = pytest.mark.browser
 
-IDLE = '[data-test-script-state="notRunning"]'
 VIEWPORT = {"width": 1280, "height": 720}
 # What the page shows: each formula laid out by `latex.display`.
 FORMULAS = {f"rule-{o.id}": latex.display(o.rule) for o in OPTIMIZERS.values()}
@@ -55,19 +55,10 @@ MEASURE_JS = """() => {
 }"""
 
 
-def _server_class(config):
-    """conftest's StreamlitServer (conftest is a plugin, not an importable module)."""
-    for plugin in config.pluginmanager.get_plugins():
-        cls = getattr(plugin, "StreamlitServer", None)
-        if isinstance(cls, type):
-            return cls
-    raise RuntimeError("tests/browser/conftest.py's StreamlitServer not found")
-
-
 @pytest.fixture(scope="module")
-def rules_server(request, chromium_path, tmp_path_factory):
-    cls = _server_class(request.config)
-    server = cls("tests/browser/rules_app.py", tmp_path_factory.mktemp("rules") / "rules.log").start()
+def rules_server(chromium_path, tmp_path_factory):
+    server = streamlit_server("tests/browser/rules_app.py", tmp_path_factory.mktemp("rules") / "rules.log")
+    server.start(timeout=90)
     yield server
     server.stop()
 
