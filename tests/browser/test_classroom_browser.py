@@ -30,17 +30,16 @@ from __future__ import annotations
 import time
 
 import pytest
+from pages import IDLE, player_frame, player_stats
 
 from visualizer.lessons import LESSONS
 
 pytestmark = pytest.mark.browser
 
-PLAYER = 'iframe[title="visualizer.player.player"]'
-IDLE = '[data-test-script-state="notRunning"]'
+# Both plots drawn: the readability checks measure the main plot too.
 READY_JS = """() => !!(window.__playerStats && window.__playerStats.renders > 0 &&
   document.querySelector('#plot2d .main-svg, #plot3d .main-svg') &&
   document.querySelector('#plotside .main-svg'))"""
-STATS_JS = "() => Object.assign({}, window.__playerStats)"
 
 # The lessons measured at every size: the most to show (five steps and the
 # longest step lines; five steps and a title on two lines; the longest text).
@@ -143,20 +142,7 @@ FRAME_JS = """() => {
 
 
 def ready_player(page, timeout_ms: int = 90_000):
-    """The player's frame once it has drawn (looked up afresh on every poll:
-    an iframe replaced while the page was built would never answer)."""
-    deadline = time.monotonic() + timeout_ms / 1000
-    while True:
-        handle = page.query_selector(PLAYER)
-        frame = handle.content_frame() if handle else None
-        try:
-            if frame is not None and frame.evaluate(READY_JS):
-                return frame
-        except Exception:  # the frame navigated or was detached mid-check
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError(f"the player did not draw within {timeout_ms} ms")
-        page.wait_for_timeout(100)
+    return player_frame(page, READY_JS, timeout_ms / 1000, f"the player did not draw within {timeout_ms} ms")
 
 
 def open_lesson(page, server, query: str):
@@ -167,10 +153,6 @@ def open_lesson(page, server, query: str):
     if "lesson=" in query:
         page.wait_for_selector(".st-key-lesson-panel h3", timeout=30_000)
     return frame
-
-
-def stats(frame) -> dict:
-    return frame.evaluate(STATS_JS)
 
 
 def inside(box: dict, viewport: dict, slack: float = 0.5) -> bool:
@@ -198,7 +180,7 @@ def wait_for(frame, predicate: str, what: str, timeout_s: float = 20) -> dict:
     waiting, with a deadline, for something to happen."""
     deadline = time.monotonic() + timeout_s
     while True:
-        s = stats(frame)
+        s = player_stats(frame)
         if frame.evaluate(f"(s) => !!({predicate})", s):
             return s
         assert time.monotonic() < deadline, f"{what}: not within {timeout_s} s; last stats {s}"
@@ -232,7 +214,7 @@ def test_without_autoplay_the_paths_stay_still(page, app_server):
     frame.evaluate(RECORD_JS)
     # as long as the autoplay test above needs, at most, to see the step move
     page.wait_for_timeout(1500)
-    s = stats(frame)
+    s = player_stats(frame)
     assert s["present"] and not s["playing"] and s["frames"] == 0 and s["step"] == 150, s
     seen = frame.evaluate("() => window.__seenSteps")
     assert len(seen) > 10 and {tuple(x) for x in seen} == {(150, False)}, seen[:20]
@@ -258,7 +240,7 @@ def test_loop_plays_again_from_the_start(page, app_server, loop):
         assert end["step"] == 150, end
         seen = frame.evaluate("() => window.__seenSteps")
         assert all(b[0] >= a[0] for a, b in zip(seen, seen[1:], strict=False)), "the step never went back"
-        assert stats(frame)["step"] == 150 and not stats(frame)["playing"]
+        assert player_stats(frame)["step"] == 150 and not player_stats(frame)["playing"]
 
 
 def test_a_step_opened_in_a_playing_presentation_plays(page, app_server):
