@@ -31,7 +31,8 @@ every key optional, every value validated by the browser)::
      "viewer": {"step": int | None, "speed": float, "hide": [int, ...],
                 "autoplay": bool, "loop": bool, "present": bool},
      "inside": {"on": bool},                # optional: "Inside a step" (below)
-     "explore": {...}}                      # optional: an exploration (below)
+     "explore": {...},                      # optional: an exploration (below)
+     "model": {...}}                        # optional: a network scene (below)
 
 - Run i is drawn in ``runs[i]["color"]`` if that is a valid CSS colour, else
   ``palette[i % len(palette)]``. Each run's start is its first point
@@ -96,6 +97,29 @@ every key optional, every value validated by the browser)::
   draws ``lr`` and ``map`` in a panel of the side column and ``starts`` as
   basins over the 2D contour (with their key in that panel); a click there
   sends a pick (below).
+- A network scene (``surface=mlp``, built by ``visualizer.model.payload``):
+  the surface is the plane of run 1's path, each run also carries
+  ``train_accuracy`` and ``test_accuracy`` (f4, per point like ``loss``),
+  and the payload a ``model`` part::
+
+      {"explained_variance": [r1, r2],     # of run 1's path, by the plane's axes
+       "data": {"window": [[x0, x1], [y0, y1]], "scale": float,
+                "train_x": f4 (n*2), "train_y": u1, "labelled": u1 (0: no label),
+                "test_x": f4, "test_y": u1},
+       "boundary": {"steps": [int, ...] (ascending, one per frame),
+                    "xs": f4 (nx), "ys": f4 (ny),
+                    "shape": [runs, frames, ny, nx],
+                    "p": u1 (P(class 1) * 255, runs x frames x ny x nx),
+                    "diverged": u1 (runs x frames)}}
+
+  (``u1``: ``{"dtype": "u1", "bdata"}``, not deflated.) The player adds a
+  data panel: the training points in their class colour, unlabelled ones
+  grey, the test points as rings on request, and the decision boundary of
+  the run in front of the legend (else the first visible one) at the last
+  frame at or before the step shown, drawn in the browser as the scrubber
+  moves; under it that run's accuracies at the step and how much of run 1's
+  path the plane explains. The side charts gain an accuracy panel (train
+  solid, test dashed). Without ``model`` nothing of this is shown.
 - The address bar: ``query`` (where the server also puts ``present``,
   ``autoplay``, ``loop``, ``lesson`` if wanted), then the viewer's own
   choices when they differ from the defaults, in this order: ``view=3d``,
@@ -155,6 +179,7 @@ _FRONTEND_FILES = (
     "overlays.js",
     "rule.js",
     "explore.js",
+    "model.js",
     "vendor/plotly-gl3d.min.js",
     "vendor/katex.min.js",
     "vendor/katex.min.css",

@@ -12,6 +12,14 @@ edge case directly:
 - `negative`: a surface whose losses go below zero (linear colouring).
 - `zero`: a quadratic where one run lands exactly on the minimum (loss 0).
 - `starts`: the Rosenbrock runs, each from its own start.
+- `model`: a network scene made up (`payload["model"]`, the contract in
+  visualizer/player.py): the Rosenbrock runs as paths on "the plane", two
+  moons (200 training points, a quarter of them without a label, 200 test
+  points), each run's decision boundary turning towards the moons' at its
+  own pace (40 frames a run, the diverging run's frames flagged after it
+  diverges) and its accuracies. `runs=n` keeps the first n runs (`runs=1`:
+  one constant learning rate); `init=zeros` is a network that never moves:
+  every gradient 0, P(class 1) = 1/2 everywhere, accuracies 50%.
 - `scene`: a real scene, simulated: `?case=scene&scene=<scene query,
   percent-encoded>`, with the "Inside a step" button (`inside=1`: on from
   the start); its event switches the overlays' numbers on and off, as the
@@ -30,6 +38,7 @@ the runs.
 
 from __future__ import annotations
 
+import base64
 import sys
 from pathlib import Path
 
@@ -195,6 +204,70 @@ def scene_build(query: str, inside: bool) -> dict:
     return scene_payload(simulate(scene), surface, scene.to_query(), inside=inside)
 
 
+def moons(n, rng, noise=0.2):
+    """Two interleaved half circles, n points of each class, standardised."""
+    t = rng.uniform(0, np.pi, n)
+    a = np.stack([np.cos(t), np.sin(t)], 1)
+    b = np.stack([1 - np.cos(t), 0.5 - np.sin(t)], 1)
+    x = np.concatenate([a, b]) + rng.normal(0, noise, (2 * n, 2))
+    y = np.repeat([0, 1], n)
+    return x, y
+
+
+@st.cache_data(max_entries=8)
+def model_build(steps: int, n_runs: int, zeros: bool) -> dict:
+    """A made-up network scene: the Rosenbrock runs on the plane, the data,
+    boundaries and accuracies (see the module's docstring)."""
+    from visualizer.payload import encode_u8
+
+    payload = build("rosenbrock", steps, (-1.5, 2.0))
+    payload = dict(payload, runs=[dict(r) for r in payload["runs"][:n_runs]])
+    rng = np.random.default_rng(0)
+    train_x, train_y = moons(100, rng)
+    test_x, test_y = moons(100, rng)
+    mean, std = train_x.mean(0), train_x.std(0)
+    train_x, test_x = (train_x - mean) / std, (test_x - mean) / std
+    labelled = np.ones(200, dtype=np.uint8)
+    labelled[rng.permutation(200)[:50]] = 0
+    lo, hi = np.minimum(train_x.min(0), test_x.min(0)), np.maximum(train_x.max(0), test_x.max(0))
+    pad = 0.1 * (hi - lo)
+    window = [[float(lo[0] - pad[0]), float(hi[0] + pad[0])], [float(lo[1] - pad[1]), float(hi[1] + pad[1])]]
+    xs, ys = np.linspace(*window[0], 32), np.linspace(*window[1], 32)
+    X, Y = np.meshgrid(xs, ys)
+    frames = np.unique(np.linspace(0, steps, min(40, steps + 1)).round()).astype(int)
+    p = np.empty((n_runs, len(frames), 32, 32))
+    diverged = np.zeros((n_runs, len(frames)), dtype=np.uint8)
+    for r, run in enumerate(payload["runs"]):
+        tau = steps * (0.08 + 0.05 * r)
+        n_points = len(np.frombuffer(base64.b64decode(run["loss"]["bdata"]), "<f4"))
+        k = np.arange(n_points)
+        progress = 1 - np.exp(-k / tau)
+        for f, step in enumerate(frames):
+            u = 1 - np.exp(-step / tau)
+            # from a tilted line to the moons' wave
+            z = 4 * u * (-(Y - 0.15) + 0.9 * np.sin(1.4 * X) * u) + (1 - u) * (X - 0.3 * Y - 0.5)
+            p[r, f] = 0.5 if zeros else 1 / (1 + np.exp(-z))
+            if run["diverged_at"] is not None and step > run["diverged_at"]:
+                diverged[r, f] = 1
+                p[r, f] = 0.5
+        train = 0.5 if zeros else 0.5 + 0.47 * progress
+        run["train_accuracy"] = encode_f32(np.full(n_points, 0.5) if zeros else train)
+        run["test_accuracy"] = encode_f32(np.full(n_points, 0.5) if zeros else train - 0.04 * progress)
+        if zeros:
+            run["grad_norm"] = encode_f32(np.zeros(max(0, n_points - 1)))
+    payload["surface"] = dict(payload["surface"], name="Network, plane of run 1 (97% of its path)")
+    payload["model"] = {
+        "explained_variance": [0.0, 0.0] if zeros else [0.8, 0.17],
+        "data": {"window": window, "train_x": encode_f32(train_x), "train_y": encode_u8(train_y),
+                 "labelled": encode_u8(labelled), "test_x": encode_f32(test_x), "test_y": encode_u8(test_y),
+                 "scale": 1.0},
+        "boundary": {"steps": [int(v) for v in frames], "xs": encode_f32(xs), "ys": encode_f32(ys),
+                     "shape": list(p.shape), "p": encode_u8(np.round(p * 255)), "diverged": encode_u8(diverged)},
+    }
+    payload["query"] = f"case=model&steps={steps}&runs={n_runs}" + ("&init=zeros" if zeros else "")
+    return payload
+
+
 def viewer_from_url(params) -> tuple[dict, list[str]]:
     """The payload's `viewer` and the keys the server keeps in the query."""
     flag = {k: params.get(k) == "1" for k in ("present", "autoplay", "loop")}
@@ -237,6 +310,11 @@ if case == "scene":
     payload = scene_build(scene_query, st.session_state.inside)
     payload = dict(payload, view=st.query_params.get("view", "2d"), viewer=viewer)
     payload["query"] = "&".join(["case=scene", "scene=" + quote(scene_query, safe=""), *kept])
+elif case == "model":
+    payload = model_build(steps, max(1, min(8, int(st.query_params.get("runs", "8")))),
+                          st.query_params.get("init") == "zeros")
+    payload = dict(payload, view=st.query_params.get("view", "2d"), viewer=viewer)
+    payload["query"] = "&".join([payload["query"], *kept])
 else:
     payload = build(case, steps, st.session_state.start, tuple(sorted(st.session_state.run_starts.items())))
     payload = dict(payload, view=st.query_params.get("view", "2d"), viewer=viewer)

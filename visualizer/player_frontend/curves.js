@@ -1,25 +1,52 @@
-// The side charts: loss, learning rate and gradient norm against the step,
-// in one Plotly figure drawn once per payload, with the step cursor and the
-// current values on a canvas over it (a frame never calls Plotly).
+// The side charts: loss, a network's accuracy (train solid, test dashed),
+// learning rate and gradient norm against the step, in one Plotly figure
+// drawn once per payload, with the step cursor and the current values on a
+// canvas over it (a frame never calls Plotly).
 //
-// The loss is always on a log scale. Losses that reach 0 (or, on a surface
-// that goes below 0, the loss minus the lowest value seen) are drawn at a
-// floor a decade under the smallest positive value, and the chart says so.
+// The loss and the gradient norm are on log scales. Values that reach 0
+// (or, on a surface that goes below 0, the loss minus the lowest value
+// seen) are drawn at a floor a decade under the smallest positive value,
+// and the chart says so. Every title fits its width (shorter forms, last
+// an ellipsis); ticks on a log axis keep a label's height apart.
 
 import { el } from "./dom.js";
 import { S } from "./state.js";
 import { style } from "./marks.js";
 import { fmt, logTicks, pow10 } from "./numbers.js";
-import { sizeCanvas, textWidth } from "./layout.js";
+import { sizeCanvas, textWidth, fitTitle } from "./layout.js";
 import * as internals from "./plotly_internals.js";
 import { PLOT_CONFIG, baseLayout, esc, clip } from "./figure.js";
 
-let axes = null;    // {x, ys: {loss, lr, grad}} pixel mappings of the drawn figure
+let axes = null;    // {x, ys: {loss, acc, lr, grad}} pixel mappings of the drawn figure
 let layoutKey = "";  // what the drawn figure was laid out for
 
-// ------------------------------------------------------------- the loss
-// {shift, floor, y: [Float32Array per run], clamped} for the loss chart:
-// y = loss - shift, at least `floor`.
+// ------------------------------------------------------------- floors
+// A series on a log axis, with values that reach 0 drawn at a floor a
+// decade under the smallest positive value (at most 16 decades under the
+// largest): {shift, floor, y: [Float32Array per run], clamped, none}.
+// `none`: no value is positive at all (a network with every weight 0 has
+// a gradient of exactly 0): everything is drawn at 10⁻¹².
+function floored(arrays, shift) {
+  let minPos = Infinity, maxPos = 0, clamped = false;
+  for (const a of arrays) for (let i = 0; i < a.length; i++) {
+    const v = a[i] - shift;
+    if (v > 0) { if (v < minPos) minPos = v; if (v > maxPos) maxPos = v; } else if (v === v) clamped = true;
+  }
+  let floor = isFinite(minPos) ? Math.pow(10, Math.floor(Math.log10(minPos)) - 1) : 1e-12;
+  if (isFinite(minPos) && maxPos > 0) floor = Math.max(floor, Math.pow(10, Math.floor(Math.log10(maxPos)) - 16));
+  const y = arrays.map((a) => {
+    const o = new Float32Array(a.length);
+    for (let i = 0; i < o.length; i++) {
+      const v = a[i] - shift;
+      o[i] = v !== v ? NaN : (v > floor ? v : floor);
+      if (v === v && v > 0 && v < floor) clamped = true;
+    }
+    return o;
+  });
+  return { shift: shift, floor: floor, y: y, clamped: clamped, none: !isFinite(minPos) && clamped };
+}
+
+// The loss chart's series: y = loss - shift, at least `floor`.
 export function lossScale(d) {
   if (d.lossScale) return d.lossScale;
   let min = Infinity;
@@ -31,48 +58,55 @@ export function lossScale(d) {
     if (d.minValue !== null) shift = Math.min(shift, d.minValue);
     if (d.grid) shift = Math.min(shift, d.zmin);
   }
-  let minPos = Infinity, maxPos = 0, clamped = false;
-  for (const r of d.runs) for (let i = 0; i < r.loss.length; i++) {
-    const v = r.loss[i] - shift;
-    if (v > 0) { if (v < minPos) minPos = v; if (v > maxPos) maxPos = v; } else if (v === v) clamped = true;
-  }
-  let floor = isFinite(minPos) ? Math.pow(10, Math.floor(Math.log10(minPos)) - 1) : 1e-12;
-  if (isFinite(minPos) && maxPos > 0) floor = Math.max(floor, Math.pow(10, Math.floor(Math.log10(maxPos)) - 16));
-  const y = d.runs.map((r) => {
-    const o = new Float32Array(r.loss.length);
-    for (let i = 0; i < o.length; i++) {
-      const v = r.loss[i] - shift;
-      o[i] = v !== v ? NaN : (v > floor ? v : floor);
-      if (v === v && v > 0 && v < floor) clamped = true;
-    }
-    return o;
-  });
-  d.lossScale = { shift: shift, floor: floor, y: y, clamped: clamped };
+  d.lossScale = floored(d.runs.map((r) => r.loss), shift);
   return d.lossScale;
 }
 
-// ------------------------------------------------------------- panels
-const PANELS = ["loss", "lr", "grad"];
+// The gradient norm's, the same way (an all-zero gradient is a line at
+// the floor, not an empty chart).
+export function gradScale(d) {
+  if (!d.gradScale) d.gradScale = floored(d.runs.map((r) => r.gn), 0);
+  return d.gradScale;
+}
 
-function lrVaries(d) {
+// ------------------------------------------------------------- panels
+// The loss, a network's accuracy, the learning rate, the gradient norm.
+const PANELS = ["loss", "acc", "lr", "grad"];
+
+function hasAccuracy(d) {
+  return !!d.model && d.runs.some((r) => r.acc.length > 0 || r.testAcc.length > 0);
+}
+
+// Each run's learning rate is one value throughout (no schedule): the
+// values, else null.
+function constantLrs(d) {
+  const vals = [];
   for (const r of d.runs) {
     let lo = Infinity, hi = -Infinity;
     for (let i = 0; i < r.lr.length; i++) { const v = r.lr[i]; if (v === v) { lo = Math.min(lo, v); hi = Math.max(hi, v); } }
-    if (hi > lo * (1 + 1e-6) || lo <= 0) return true;
+    if (!isFinite(lo)) continue;
+    if (!(lo > 0) || hi > lo * (1 + 1e-6)) return null;
+    if (!vals.some((v) => Math.abs(v / lo - 1) < 1e-6)) vals.push(lo);
   }
-  return false;
+  return vals.length ? vals : null;
 }
 
-// Which panels fit the height, most telling first: the loss, then the
+function lrVaries(d) {
+  return !constantLrs(d);
+}
+
+// Which panels fit the height, most telling first: the loss (on a
+// network, its accuracy first: what its lessons are about), then the
 // gradient norm when a run clips it or the learning rate when a schedule
 // moves it, then the other.
 function choosePanels(d, avail, minH, gap) {
-  const n = Math.max(1, Math.min(3, Math.floor((avail + gap) / (minH + gap))));
-  if (n === 3) return PANELS.slice();
+  const all = PANELS.filter((p) => p !== "acc" || hasAccuracy(d));
+  const n = Math.max(1, Math.min(all.length, Math.floor((avail + gap) / (minH + gap))));
+  if (n === all.length) return all;
   const clipping = d.runs.some((r) => r.clip != null);
-  const order = ["loss"].concat(clipping || !lrVaries(d) ? ["grad", "lr"] : ["lr", "grad"]);
+  const order = (hasAccuracy(d) ? ["acc", "loss"] : ["loss"]).concat(clipping || !lrVaries(d) ? ["grad", "lr"] : ["lr", "grad"]);
   const keep = new Set(order.slice(0, n));
-  return PANELS.filter((p) => keep.has(p));
+  return all.filter((p) => keep.has(p));
 }
 
 function margins() {
@@ -89,25 +123,19 @@ function layoutFor(d) {
   return { W: W, H: H, M: M, gap: gap, panels: panels, key: W + "x" + H + panels.join() + style().name };
 }
 
-// The gradient-norm panel's title, as long as the panel's width allows.
-function gradTitle(d, W, M) {
-  const room = W - M.l - 4, size = style().font.chartTitle;
+function titles(d, W, M, yAxes) {
+  const room = W - M.l - 4;
   const clipping = d.runs.some((r) => r.clip != null);
-  const forms = clipping
+  const ls = lossScale(d), base = ls.shift !== 0 ? "loss \u2212 min" : "loss";
+  const loss = [base + " (log scale)", base + " (log)", base];
+  if (ls.shift !== 0) loss.unshift(base + " (log scale), min = " + fmt(ls.shift));
+  const grad = clipping
     ? ["gradient norm (raw, log scale) \u2014 dashed: clip_norm", "gradient norm (raw, log) \u2014 dashed: clip_norm",
-      "raw gradient norm (log) \u2014 dashed: clip_norm", "raw grad norm (log), dashed: clip", "grad norm, dashed: clip"]
-    : ["gradient norm (raw, log scale)", "gradient norm (raw, log)", "grad norm (log)"];
-  for (const t of forms) if (textWidth(t, size) <= room) return t;
-  return forms[forms.length - 1];
-}
-
-function lossTitle(d, W, M) {
-  const ls = lossScale(d), size = style().font.chartTitle, room = W - M.l - 4;
-  const base = ls.shift !== 0 ? "loss \u2212 min" : "loss";
-  const forms = [base + " (log scale)", base + " (log)", base];
-  if (ls.shift !== 0) forms.unshift(base + " (log scale), min = " + fmt(ls.shift));
-  for (const t of forms) if (textWidth(t, size) <= room) return t;
-  return forms[forms.length - 1];
+      "raw gradient norm (log) \u2014 dashed: clip_norm", "raw grad norm (log), dashed: clip", "grad norm, dashed: clip", "|g|, dashed: clip"]
+    : ["gradient norm (raw, log scale)", "gradient norm (raw, log)", "grad norm (log)", "|g| (log)"];
+  const lr = yAxes.lr && yAxes.lr.type === "log" ? ["learning rate (log scale)", "learning rate (log)", "lr (log)"] : ["learning rate", "lr"];
+  const acc = ["accuracy \u2014 solid: train, dashed: test", "accuracy (dashed: test)", "accuracy, - - test", "accuracy"];
+  return { loss: fitTitle(loss, room), grad: fitTitle(grad, room), lr: fitTitle(lr, room), acc: fitTitle(acc, room) };
 }
 
 function robustRange(arrays, extra) {
@@ -138,18 +166,57 @@ function positive(a) {
   return o;
 }
 
+// A log axis over `range` drawn `px` tall: ticks no closer than about a
+// label and a half (`must`: values that are ticks whatever, a constant
+// series' own).
+function logAxis(range, px, most, must) {
+  const f = style().font, gap = 1.5 * f.tick / Math.max(1, px / (range[1] - range[0]));
+  const t = logTicks(range, most, gap, must);
+  if (t.tickvals) {
+    // a label wider than the margin is cut at the frame's edge: drop such
+    // ticks (a constant rate's neighbours, "1.5×10⁻³"), never a fixed one,
+    // nor the last two of an axis without fixed values
+    const room = margins().l - 10, fixed = must || [];
+    const keep = t.tickvals.map((v, i) => fixed.includes(v) || textWidth(t.ticktext[i], f.tick) <= room);
+    if (keep.some((k) => !k) && (fixed.length || keep.filter(Boolean).length >= 2)) {
+      t.tickvals = t.tickvals.filter((v, i) => keep[i]);
+      t.ticktext = t.ticktext.filter((v, i) => keep[i]);
+    }
+  }
+  return Object.assign({ type: "log", range: range }, t);
+}
+
+// The accuracy axis: a fraction drawn as percent, from a round value under
+// the lowest accuracy shown to 100%.
+function accAxis(d, px) {
+  let lo = 1;
+  for (const r of d.runs) for (const a of [r.acc, r.testAcc]) for (let i = 0; i < a.length; i++) if (a[i] < lo) lo = a[i];
+  lo = Math.max(0, Math.min(0.9, Math.floor(lo * 10 - 1e-9) / 10));
+  const f = style().font, span = 1 - lo, room = Math.max(2, Math.floor(px / (1.7 * f.tick)));
+  const step = [0.05, 0.1, 0.25, 0.5].find((s) => span / s + 1 <= room + 1e-9) || 0.5;
+  const vals = [];
+  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= 1 + 1e-9; v += step) vals.push(Math.round(v * 1000) / 1000);
+  const pad = 0.04 * span;
+  return { type: "linear", range: [lo - pad, 1 + pad], tickmode: "array", tickvals: vals,
+    ticktext: vals.map((v) => Math.round(100 * v) + "%") };
+}
+
 export function figureSide(d, L) {
   const st = style(), f = st.font;
   const traces = [];
   const N = Math.max(1, d.N);
-  const ls = lossScale(d);
+  const ls = lossScale(d), gs = gradScale(d);
   const stepsOf = (len) => { const s = new Float32Array(len); for (let i = 0; i < len; i++) s[i] = i; return s; };
   const names = {}; // panel -> axis name
   L.panels.forEach((p, i) => { names[p] = i === 0 ? "y" : "y" + (i + 1); });
   d.sideIdx = [];
   // one empty trace per panel, so every axis exists even without runs
   for (const p of L.panels) traces.push({ type: "scatter", mode: "lines", x: [], y: [], yaxis: names[p], showlegend: false, hoverinfo: "skip" });
-  const series = { loss: (r) => ls.y[r.i], lr: (r) => positive(r.lr), grad: (r) => r.gn };
+  // per panel, each run's series: [kind, values, dash]
+  const series = {
+    loss: (r) => [["loss", ls.y[r.i]]], lr: (r) => [["lr", positive(r.lr)]], grad: (r) => [["grad", gs.y[r.i]]],
+    acc: (r) => [["acc", r.acc], ["testacc", r.testAcc, "dash"]],
+  };
   const anyFront = S.front !== null && d.runs.some((r) => r.key === S.front && !S.hidden.has(r.key));
   for (const r of d.runs) {
     const front = r.key === S.front;
@@ -158,9 +225,13 @@ export function figureSide(d, L) {
       visible: !S.hidden.has(r.key), showlegend: false, name: esc(clip(r.label, 40)), hoverinfo: "none" };
     const idx = [];
     for (const p of L.panels) {
-      const y = series[p](r);
-      idx.push(traces.length);
-      traces.push(Object.assign({}, base, { mode: y.length < 2 ? "markers" : "lines", x: stepsOf(y.length), y: y, yaxis: names[p], meta: [r.i, p] }));
+      for (const [kind, y, dash] of series[p](r)) {
+        if (!y.length && kind === "testacc") continue;
+        idx.push(traces.length);
+        const line = Object.assign({}, base.line, dash ? { dash: dash } : {});
+        traces.push(Object.assign({}, base, { mode: y.length < 2 ? "markers" : "lines", x: stepsOf(y.length), y: y, yaxis: names[p],
+          line: line, meta: [r.i, kind] }));
+      }
     }
     if (r.clip != null && names.grad) {
       idx.push(traces.length);
@@ -169,8 +240,9 @@ export function figureSide(d, L) {
     }
     d.sideIdx.push(idx);
   }
-  if (names.loss && ls.clamped) {
-    traces.push({ type: "scatter", mode: "lines", x: [0, N], y: [ls.floor, ls.floor], yaxis: names.loss, showlegend: false,
+  for (const [p, sc] of [["loss", ls], ["grad", gs]]) {
+    if (!names[p] || !sc.clamped) continue;
+    traces.push({ type: "scatter", mode: "lines", x: [0, N], y: [sc.floor, sc.floor], yaxis: names[p], showlegend: false,
       hoverinfo: "skip", line: { color: st.floor.color, width: st.floor.width, dash: "dot" } });
   }
   const axisStyle = {
@@ -180,8 +252,8 @@ export function figureSide(d, L) {
   // panel heights first: how many ticks each has room for
   const M = L.M, n = L.panels.length;
   const plotH = L.H - M.t - M.b, gapF = L.gap / plotH;
-  const h = (1 - (n - 1) * gapF) / n;
-  const most = Math.max(2, Math.floor(h * plotH / (f.tick * 2)));
+  const h = (1 - (n - 1) * gapF) / n, px = h * plotH;
+  const most = Math.max(2, Math.floor(px / (f.tick * 2)));
   const yAxes = {};
   // loss: log, the interesting part (diverging runs reach absurd values)
   const lr0 = robustRange(ls.y);
@@ -189,28 +261,32 @@ export function figureSide(d, L) {
     const starts = ls.y.map((a) => a[0]).filter((v) => v > 0);
     const top = Math.min(lr0[1], starts.length ? Math.max.apply(null, starts) * 1e3 : lr0[1]);
     const range = logRange(Math.log10(lr0[0]), Math.log10(Math.max(top, lr0[0])));
-    yAxes.loss = Object.assign({ type: "log", range: range }, logTicks(range, most));
+    yAxes.loss = logAxis(range, px, most, lr0[1] / lr0[0] < 1.5 ? [lr0[0]] : null);
   } else yAxes.loss = { type: "log" };
-  // learning rate: log (the lr slider is log-scale); a warm-up's 0 is a gap
+  // learning rate: log (the lr slider is log-scale); a warm-up's 0 is a gap.
+  // Constant rates (no schedule) are the axis's ticks: each run's rate reads
+  // off it, and a single rate gets a round value on each side, not a crowd.
   const lrR = robustRange(d.runs.map((r) => r.lr));
   if (lrR) {
     // a schedule decaying towards 0 would stretch the axis over decades of
     // tail: keep at most 5 decades under the largest lr
     const top = Math.log10(lrR[1]);
     const range = logRange(Math.max(Math.log10(lrR[0]), top - 5), top);
-    yAxes.lr = Object.assign({ type: "log", range: range }, logTicks(range, most));
+    const fixed = constantLrs(d);
+    yAxes.lr = logAxis(range, px, most, fixed && fixed.length <= 4 ? fixed : null);
   } else yAxes.lr = { type: "linear", rangemode: "tozero", nticks: 4 };
-  const gr = robustRange(d.runs.map((r) => r.gn), d.runs.filter((r) => r.clip != null).map((r) => r.clip));
+  const clips = d.runs.filter((r) => r.clip != null).map((r) => r.clip);
+  const gr = robustRange(gs.y, clips);
   if (gr) {
-    const g0 = d.runs.map((r) => r.gn[0]).filter((v) => v > 0);
-    const clips = d.runs.filter((r) => r.clip != null).map((r) => r.clip);
+    const g0 = gs.y.map((a) => a[0]).filter((v) => v > 0);
     const top = g0.length ? Math.min(gr[1], Math.max.apply(null, g0) * 1e3) : gr[1];
     const range = logRange(Math.log10(gr[0]), Math.log10(Math.max(top, gr[0], ...clips)));
-    yAxes.grad = Object.assign({ type: "log", range: range }, logTicks(range, most));
+    yAxes.grad = logAxis(range, px, most, gs.none ? [gs.floor] : gr[1] / gr[0] < 1.5 ? [gr[0]] : null);
   } else yAxes.grad = { type: "log" };
+  if (names.acc) yAxes.acc = accAxis(d, px);
 
   // panel domains, top to bottom, with room for each title above its panel
-  const titles = { loss: lossTitle(d, L.W, M), lr: yAxes.lr.type === "log" ? "learning rate (log scale)" : "learning rate", grad: gradTitle(d, L.W, M) };
+  const title = titles(d, L.W, M, yAxes);
   const layout = Object.assign(baseLayout(), {
     datarevision: d.rev,
     width: L.W, height: L.H,
@@ -226,17 +302,18 @@ export function figureSide(d, L) {
     const top = 1 - i * (h + gapF), dom = [Math.max(0, top - h), top];
     layout[i === 0 ? "yaxis" : "yaxis" + (i + 1)] = Object.assign({}, axisStyle, yAxes[p], { domain: dom });
     layout.annotations.push({
-      text: esc(titles[p]), xref: "paper", yref: "paper", x: 0, y: dom[1], xanchor: "left", yanchor: "bottom",
+      text: esc(title[p]), xref: "paper", yref: "paper", x: 0, y: dom[1], xanchor: "left", yanchor: "bottom",
       showarrow: false, font: { size: f.chartTitle, color: "#1a1a1a" }, yshift: 1, name: p,
     });
-    if (p === "loss" && ls.clamped) {
+    const sc = p === "loss" ? ls : p === "grad" ? gs : null;
+    if (sc && sc.clamped) {
       // beside the title when both fit on its line, else in the panel's corner
-      const note = (ls.shift !== 0 ? "min" : "0") + " drawn at " + pow10(Math.round(Math.log10(ls.floor)));
-      const beside = textWidth(titles.loss, f.chartTitle) + textWidth(note, f.note) + 16 <= L.W - M.l - M.r;
+      const note = (sc.shift !== 0 ? "min" : "0") + " drawn at " + pow10(Math.round(Math.log10(sc.floor)));
+      const beside = textWidth(title[p], f.chartTitle) + textWidth(note, f.note) + 16 <= L.W - M.l - M.r;
       layout.annotations.push({
         text: note, xref: "paper", yref: "paper", x: 1, y: beside ? dom[1] : dom[0],
         xanchor: "right", yanchor: "bottom", yshift: beside ? 1 : 0, showarrow: false, bgcolor: "rgba(255,255,255,0.85)",
-        font: { size: f.note, color: "#444" }, name: "floor",
+        font: { size: f.note, color: "#444" }, name: p === "loss" ? "floor" : "floor-" + p,
       });
     }
   });
@@ -302,9 +379,12 @@ function bindHover() {
     if (!meta || !S.d || !S.d.runs[meta[0]]) return;
     const r = S.d.runs[meta[0]], k = pt.pointIndex;
     let text;
+    const pct = (v) => (v === v ? (100 * v).toFixed(1).replace(/\.0$/, "") + "%" : "not finite");
     if (meta[1] === "clip") text = "clip_norm = " + fmt(r.clip);
     else if (meta[1] === "loss") text = "step " + k + ": loss " + fmt(r.loss[k]);
     else if (meta[1] === "lr") text = "step " + k + ": lr " + fmt(r.lr[k]);
+    else if (meta[1] === "acc") text = "step " + k + ": train accuracy " + pct(r.acc[k]);
+    else if (meta[1] === "testacc") text = "step " + k + ": test accuracy " + pct(r.testAcc[k]);
     else text = "step " + k + ": |g| " + fmt(r.gn[k]);
     out.textContent = r.label + "\n" + text;
     out.style.borderColor = r.color;
@@ -324,19 +404,20 @@ export function drawCursor() {
   const first = A.ys[A.panels[0]], last = A.ys[A.panels[A.panels.length - 1]];
   ctx.beginPath(); ctx.moveTo(x, first.top); ctx.lineTo(x, last.bottom);
   ctx.strokeStyle = st.cursor.color; ctx.lineWidth = st.cursor.width; ctx.setLineDash(st.cursor.dash); ctx.stroke(); ctx.setLineDash([]);
-  const ls = lossScale(d);
-  const value = { loss: (r) => ls.y[r.i], lr: (r) => r.lr, grad: (r) => r.gn };
+  const ls = lossScale(d), gs = gradScale(d);
+  const value = { loss: (r) => [ls.y[r.i]], lr: (r) => [r.lr], grad: (r) => [gs.y[r.i]], acc: (r) => [r.acc, r.testAcc] };
   // the run in front last, over the others
   const order = d.runs.filter((r) => r.key !== S.front).concat(d.runs.filter((r) => r.key === S.front));
   for (const r of order) {
     if (S.hidden.has(r.key)) continue;
     for (const p of A.panels) {
-      const a = value[p](r);
-      if (k >= a.length) continue;
-      const y = A.ys[p].toPx(a[k]);
-      if (y !== y) continue;
-      ctx.beginPath(); ctx.arc(x, y, st.curve.dot, 0, 2 * Math.PI);
-      ctx.fillStyle = r.color; ctx.fill(); ctx.lineWidth = st.curve.dotRing; ctx.strokeStyle = "#ffffff"; ctx.stroke();
+      for (const a of value[p](r)) {
+        if (k >= a.length) continue;
+        const y = A.ys[p].toPx(a[k]);
+        if (y !== y) continue;
+        ctx.beginPath(); ctx.arc(x, y, st.curve.dot, 0, 2 * Math.PI);
+        ctx.fillStyle = r.color; ctx.fill(); ctx.lineWidth = st.curve.dotRing; ctx.strokeStyle = "#ffffff"; ctx.stroke();
+      }
     }
   }
 }

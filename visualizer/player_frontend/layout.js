@@ -10,8 +10,9 @@ import * as component from "./component.js";
 const MIN_PRESENT_HEIGHT = 360;
 
 // Where the legend went (placeLegend): under the 2D plot or above the
-// side charts.
-export const box = { legendInMain: false, legendH: 0, legendTop2d: 0 };
+// side charts; and a network's data panel (placeData): under the legend in
+// the main panel, or in the side column.
+export const box = { legendInMain: false, legendH: 0, legendTop2d: 0, dataInMain: false, dataH: 0, dataTop2d: 0 };
 
 export function sizeCanvas(canvas, host) {
   const dpr = window.devicePixelRatio || 1;
@@ -32,6 +33,16 @@ const measureCtx = document.createElement("canvas").getContext("2d");
 export function textWidth(text, size) {
   measureCtx.font = (size || 13) + "px " + FONT;
   return measureCtx.measureText(text).width;
+}
+
+// The longest of `forms` that fits `room` px at the chart titles' size;
+// the last one cut (with an ellipsis) if none does.
+export function fitTitle(forms, room, size) {
+  size = size || style().font.chartTitle;
+  for (const t of forms) if (textWidth(t, size) <= room) return t;
+  let t = forms[forms.length - 1];
+  while (t.length > 3 && textWidth(t + "\u2026", size) > room) t = t.slice(0, -1);
+  return t.length < forms[forms.length - 1].length ? t.trimEnd() + "\u2026" : t;
 }
 
 // Margins of the 2D figure around its plot area, from the font sizes.
@@ -100,12 +111,16 @@ export function watchViewport(fn) {
   window.addEventListener("unload", off);
 }
 
-// Drop the toolbar's words when it would take two rows.
+// Drop the toolbar's words when it would take two rows: first the ones
+// the icons say anyway, then more.
 function fitToolbar() {
   const tb = el.toolbar, app = el.app;
-  app.classList.remove("compact");
+  app.classList.remove("compact", "compact2");
   const row = (el.play.offsetHeight || 32) + 8;
-  if (tb.offsetHeight > row * 1.5) app.classList.add("compact");
+  for (const level of ["compact", "compact2"]) {
+    if (tb.offsetHeight <= row * 1.5) break;
+    app.classList.add(level);
+  }
 }
 
 export function applyHeight() {
@@ -119,6 +134,7 @@ export function applyHeight() {
     const tb = el.toolbar.offsetHeight || 90;
     let mainH, sideH;
     placeLegend();
+    placeData(false);
     if (S.present) {
       const rest = Math.max(200, total - tb - 4);
       mainH = Math.round(rest * 0.58);
@@ -141,15 +157,143 @@ export function applyHeight() {
     el.side.style.height = "";
   }
   el.app.style.height = total + "px";
-  applySplit();
-  if (!S.narrow) placeLegend();
+  applySplit(false);
+  if (!S.narrow) {
+    placeLegend();
+    placeData(true);
+    if (!box.dataInMain && !el.data.hidden) {
+      // in the side column: the side gets a figure panel's share
+      applySplit(true);
+      placeLegend();
+      placeData(false);
+      sizeDataPanel();
+      placeLegend();
+      sizeDataPanel(); // again, with the legend's height known
+    }
+    positionLegend();
+  }
   component.setFrameHeight(total);
+}
+
+// A network's data panel goes under the legend in the main panel when the
+// window's shape leaves room there for its plot (MIN_DATA_MAIN tall), else
+// into the side column above the charts. Decided per payload and size,
+// never per view (in 3D it stays under the figure).
+const MIN_DATA_MAIN = { normal: 190, present: 220 };
+function placeData(mayGoInMain) {
+  const P = el.data, d = S.d;
+  let inMain = false;
+  if (mayGoInMain && !P.hidden && d && d.model && !S.narrow && (box.legendInMain || el.legend.hidden)) {
+    const g = mainGeometry(d);
+    const top = (box.legendInMain ? box.legendTop2d + box.legendH : g.M.t + g.ph + g.M.b) + 8;
+    const left = Math.max(4, g.M.l - 4), width = g.W - left - 8;
+    if (P.parentNode !== el.main) el.main.appendChild(P);
+    P.classList.add("in-main");
+    P.style.left = left + "px"; P.style.width = width + "px";
+    const avail = g.H - top - 4;
+    const L = dataLayout(width, avail, 0);
+    if (L.boxH >= MIN_DATA_MAIN[style().name]) {
+      if (L.beside) {
+        // the words' column as wide as they want, no wider: measured again
+        P.style.width = Math.min(width, L.width) + "px";
+        L.height = Math.max(L.boxH, measureData(true, L.boxW));
+      }
+      // all of it above the frame's bottom edge (a narrow column of words
+      // can be taller than the plot), else the side column
+      if (L.height <= avail) {
+        inMain = true;
+        applyDataLayout(L);
+        box.dataTop2d = top;
+        box.dataH = L.height;
+      }
+    }
+  }
+  box.dataInMain = inMain;
+  if (!inMain) {
+    box.dataH = 0;
+    P.classList.remove("in-main");
+    P.style.left = ""; P.style.width = ""; P.style.top = "";
+    if (P.parentNode !== el.side) el.side.insertBefore(P, el.charts);
+    if (S.narrow) sizeDataPanel();
+  }
+}
+
+// The data panel's words: at least this wide beside the plot, at most
+// this wide when there is room.
+function dataWords() {
+  const u = style().font.ui;
+  return { min: Math.round(10.5 * u + 20), max: Math.round(17 * u + 20) };
+}
+
+// The panel's height with the plot left out: stacked, everything but the
+// plot; beside (the plot `boxW` wide), the column of words.
+function measureData(beside, boxW) {
+  const P = el.data;
+  P.classList.toggle("beside", beside);
+  P.style.height = "auto";
+  P.style.setProperty("--data-box-w", (boxW || 0) + "px");
+  P.style.setProperty("--data-box-h", "0px");
+  return P.offsetHeight;
+}
+
+// The best layout of the data panel in a place `W` px wide with `avail` px
+// of height: the words under the plot, or beside it when that gives the
+// plot more room. {beside, boxW, boxH, height, width}.
+function dataLayout(W, avail, pad) {
+  const [[x0, x1], [y0, y1]] = S.d.model.window, aspect = (x1 - x0) / (y1 - y0);
+  const inner = W - pad, words = dataWords();
+  const chrome = measureData(false);
+  const stacked = Math.floor(Math.min(avail - chrome, inner / aspect, S.narrow ? 360 : Infinity));
+  const beside = Math.floor(Math.min(avail, (inner - 12 - words.min) / aspect));
+  if (!S.narrow && beside > 0 && beside > 1.1 * stacked) {
+    const boxW = Math.floor(beside * aspect);
+    const wordsH = measureData(true, boxW);
+    return { beside: true, boxW: boxW, boxH: beside, height: Math.max(beside, wordsH),
+      width: boxW + 12 + Math.min(words.max, inner - boxW - 12) + pad };
+  }
+  measureData(false);
+  return { beside: false, boxW: Math.floor(stacked * aspect), boxH: stacked, height: stacked + chrome,
+    width: Math.max(Math.floor(stacked * aspect), words.max) + pad };
+}
+
+function applyDataLayout(L) {
+  const P = el.data;
+  P.classList.toggle("beside", L.beside);
+  P.style.setProperty("--data-box-w", L.boxW + "px");
+  P.style.setProperty("--data-box-h", L.boxH + "px");
+  const h = L.height + "px";
+  if (P.style.height !== h) P.style.height = h;
+}
+
+// The data panel in the side column: as big as the plot of the data
+// window wants at the column's width, but the charts under it keep room
+// for two panels (the loss and the accuracy; in presentation mode, with
+// its large type, one: the accuracy), and the plot at least MIN_DATA_BOX.
+const MIN_DATA_BOX = 150;
+function sizeDataPanel() {
+  const P = el.data, d = S.d;
+  if (P.hidden || !d || !d.model) return;
+  let avail = Infinity;
+  if (!S.narrow) {
+    const f = style().font, n = S.present ? 1 : 2;
+    const charts = (f.chartTitle + 10) + n * Math.round(f.tick * 5.2) + (n - 1) * (f.chartTitle + 16) + f.tick + f.axisTitle + 20;
+    let others = el.inside.hidden ? 0 : el.inside.offsetHeight;
+    for (const q of el.side.querySelectorAll(".side-panel")) if (!q.hidden && q !== P) others += q.offsetHeight;
+    if (!el.legend.hidden && el.legend.parentNode === el.side) others += el.legend.offsetHeight;
+    avail = el.side.clientHeight - others - charts;
+  }
+  let L = dataLayout(P.clientWidth, avail, 12);
+  if (L.boxH < MIN_DATA_BOX) {
+    const chrome = measureData(false);
+    L = { beside: false, boxW: 0, boxH: MIN_DATA_BOX, height: MIN_DATA_BOX + chrome };
+  }
+  applyDataLayout(L);
 }
 
 // Width of the main panel: what the 2D plot of this window needs to be
 // limited by the height alone, between 50% and 62% of the row; the side
 // charts get the rest. Same in 3D, so switching views moves nothing.
-function applySplit() {
+function applySplit(withData) {
   const d = S.d;
   if (S.narrow || !d) { el.main.style.flex = ""; return; }
   const total = el.panels.clientWidth, H = el.panels.clientHeight;
@@ -161,7 +305,8 @@ function applySplit() {
   // with the "Inside a step" panel the side gets a little more: the rule's
   // rows are wide
   // and so does a figure panel (the exploration's curve or map)
-  const figurePanel = !!el.side.querySelector(".side-panel.figure:not([hidden])");
+  // (or a network's data panel)
+  const figurePanel = !!el.side.querySelector(".side-panel.figure:not([hidden])") || (withData && !el.data.hidden);
   const most = figurePanel ? 0.54 : S.inside.on && d.inside && d.inside.offered ? 0.56 : 0.62;
   const w = Math.round(Math.max(0.5 * total, Math.min(most * total, need)));
   const flex = "0 0 " + w + "px";
@@ -250,16 +395,24 @@ function snapToRows(maxH) {
     const bottom = row.getBoundingClientRect().bottom - top;
     if (bottom <= maxH - 6) fit = Math.max(fit, bottom);
   }
-  if (fit > 0) L.style.maxHeight = Math.ceil(fit + 6) + "px";
+  // (its bottom border under the last whole row: the padding would show
+  // a sliver of the next)
+  if (fit > 0) L.style.maxHeight = Math.ceil(fit + 1) + "px";
 }
 
 export function positionLegend() {
-  if (!box.legendInMain) return;
-  const H = el.main.clientHeight;
-  el.legend.style.top = (S.view === "3d" ? Math.max(0, H - box.legendH - 4) : box.legendTop2d) + "px";
+  const H = el.main.clientHeight, data = box.dataInMain ? box.dataH + 6 : 0;
+  if (box.legendInMain) el.legend.style.top = (S.view === "3d" ? Math.max(0, H - box.legendH - data - 4) : box.legendTop2d) + "px";
+  if (box.dataInMain) el.data.style.top = (S.view === "3d" ? Math.max(0, H - box.dataH - 2) : box.dataTop2d) + "px";
+}
+
+// What the legend and the data panel take under the 3D figure.
+export function belowMain3d() {
+  return (box.legendInMain ? box.legendH + 8 : 0) + (box.dataInMain ? box.dataH + 6 : 0);
 }
 
 // A key for "the main panel's size changed since it was drawn".
 export function mainSize() {
-  return el.main.clientWidth + "x" + el.main.clientHeight + (box.legendInMain ? "L" + box.legendH : "") + style().name;
+  return el.main.clientWidth + "x" + el.main.clientHeight + (box.legendInMain ? "L" + box.legendH : "") +
+    (box.dataInMain ? "D" + box.dataH : "") + style().name;
 }

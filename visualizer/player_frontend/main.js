@@ -27,6 +27,7 @@ import * as inside from "./inside.js";
 import * as rule from "./rule.js";
 import { stats as overlayStats } from "./overlays.js";
 import * as explore from "./explore.js";
+import * as model from "./model.js";
 
 const stats = (window.__playerStats = {
   frames: 0, lastFrameMs: 0, renders: 0, lastRenderMs: 0, view: "2d", playing: false, step: 0,
@@ -41,6 +42,7 @@ function drawOverlays() {
   stats.pathWidth = v.pathWidth;
   curves.drawCursor();
   rule.update();
+  model.update();
 }
 
 // ------------------------------------------------------- inside a step
@@ -180,7 +182,7 @@ function applyMode() {
   setPresent(S.present);
   stats.present = S.present;
   document.documentElement.classList.toggle("present", S.present);
-  el.start.hidden = S.present;
+  el.start.hidden = S.present || !!(S.d && S.d.model); // a network's runs all start at its initial weights
   el.copy.hidden = S.present;
   updateInsideButton();
 }
@@ -215,6 +217,7 @@ function onRender(args) {
   applyMode();
   const previous = S.d;
   const d = payload.prepare(p);
+  d.model = model.load(p.model, d);
   const { view, autoplay } = state.load(d, viewer);
   loadInside(d, p);
   applyMode();
@@ -225,6 +228,7 @@ function onRender(args) {
   el.empty.hidden = !d.allNaN;
   el.empty.textContent = d.allNaN ? "f is not finite anywhere in this window" : "";
   buildLegend(d, { front: state.setFront, hide: state.toggleHidden, solo: state.solo });
+  model.showPanel(); // before the heights: it takes its share of the side column
   applyHeight(); // the legend's height and the panel split follow the payload
   // Same surface, same 2D figure (a slider moved a run): keep the figure and
   // the contour, and only place and draw the new paths.
@@ -290,6 +294,7 @@ window.addEventListener("pointerup", (ev) => {
   if (cell) { S.pending = cell; drawOverlays(); }
 }, true);
 el.btnInside.addEventListener("click", toggleInside);
+el.dataTest.addEventListener("click", model.toggleTest);
 rule.buildKey({ toggle: state.toggleOverlay });
 el.copy.addEventListener("click", () => {
   url.copyAddress().then((ok) => setStatus(ok ? "copied" : "copy failed: use the address bar", !ok));
@@ -314,6 +319,7 @@ function onResize() {
     if (S.view === "3d" && view3d.needsResize()) view3d.render3d().then(drawOverlays);
     curves.resizeSide();
     explore.resizePanel();
+    model.update();
   }, 80);
 }
 if (window.ResizeObserver) {
@@ -345,6 +351,7 @@ window.__player = {
   inside: { stats: overlayStats, rule: rule.stats, ruleTex: rule.ruleTex, run: inside.insideRun, vectors: inside.vectors,
     valueAt: inside.valueAt, toggle: toggleInside },
   explore: explore.stats,
+  model: model.stats,
 };
 component.ready();
 applyHeight();

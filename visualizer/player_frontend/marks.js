@@ -60,6 +60,20 @@ const NORMAL = {
     momentDash: [9, 5],
     fraction: 0.25,         // the longest arrow near the step fills this much of the plot
   },
+  // A network's data panel (model.js). The two classes in colours no run
+  // has (purple and orange, apart for every colour vision), points whose
+  // labels are not kept grey; P(class 1) a light shading towards the class
+  // it favours (strongest `shade` where the network is sure), P = 1/2 a
+  // line in the run's colour over a white halo.
+  data: {
+    classes: ["#5E3C99", "#E66101"],
+    unlabelled: "#b3b8bf",
+    point: { r: 3.2, ring: 0.9, ringColor: "rgba(255,255,255,0.95)" },
+    test: { r: 3.4, width: 1.5 },
+    shade: 0.3, shadeGain: 1.5,
+    line: { width: 2.6, halo: 3, haloColor: "rgba(255,255,255,0.9)" },
+    frame: "#50575f",
+  },
   // Explorations (explore.js). The map's scale runs from the low end of
   // what it shows (a small loss, few steps, a fast rate: light, as the
   // contour's valleys are light) to the high end (dark): viridis, reversed.
@@ -102,6 +116,7 @@ const PRESENT = merge(NORMAL, {
   levels: { width: 1 },
   inside: { grad: { width: 3.4 }, update: { width: 4.6 }, moment: { width: 3.4 }, box: { width: 2.2 },
     head: 14, headWidth: 11, minLength: 24 },
+  data: { point: { r: 4, ring: 1.1 }, test: { r: 4.2, width: 1.9 }, line: { width: 3.6, halo: 3.5 } },
   explore: { curve: { width: 3, dot: 3.2 }, limit: { width: 2.4 }, own: { width: 3.5, r: 9, haloWidth: 7 },
     hover: { width: 2.2 }, best: { r: 11 } },
 });

@@ -46,14 +46,22 @@ export function tickText(v, usePlain) {
 
 // Ticks for a log axis spanning decades [a, b], at most `maxTicks` of
 // them: every decade (or every few, on long axes), with 1-3 / 1-2-5 / ...
-// between them when that still fits and there were fewer than 3. Returns
-// plotly axis attributes (tickvals in data units, ticktext typeset).
-export function logTicks(range, maxTicks) {
+// between them when that still fits and there were fewer than 3.
+// `minGap` (decades, optional): no two ticks closer than that (on a log
+// axis 0.08 and 0.09 are far closer than 0.01 and 0.02: a count alone lets
+// labels overlap). `must` (optional): values that are ticks whatever else
+// is (a constant series' own value); the others keep `minGap` from them.
+// Returns plotly axis attributes (tickvals in data units, ticktext typeset).
+export function logTicks(range, maxTicks, minGap, must) {
   const [a, b] = range;
-  const most = Math.max(2, maxTicks || 6), want = Math.min(3, most);
+  const most = Math.max(2, maxTicks || 6), want = Math.min(3, most), gap = minGap > 0 ? minGap : 0;
   const decades = Math.floor(b + 1e-9) - Math.ceil(a - 1e-9) + 1;
   const every = Math.max(1, Math.ceil(decades / most));
   const sets = [[1], [1, 3], [1, 2, 5], [1, 1.5, 2, 3, 5, 7], [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 9]];
+  const fixed = (must || []).filter((v) => v > 0 && Math.log10(v) >= a - 1e-9 && Math.log10(v) <= b + 1e-9).sort((x, y) => x - y)
+    .filter((v, i, arr) => i === 0 || Math.log10(v) - Math.log10(arr[i - 1]) >= gap);
+  const clear = (v) => fixed.every((m) => Math.abs(Math.log10(v) - Math.log10(m)) >= gap);
+  const spaced = (vals) => vals.every((v, i) => i === 0 || Math.log10(v) - Math.log10(vals[i - 1]) >= gap - 1e-9);
   let best = null;
   for (const mant of sets) {
     const vals = [];
@@ -64,13 +72,26 @@ export function logTicks(range, maxTicks) {
         if (lv >= a - 1e-9 && lv <= b + 1e-9) vals.push(m * Math.pow(10, k));
       }
     }
-    if (best && vals.length > most) break;
-    if (vals.length >= 1) best = vals;
-    if (vals.length >= want) break;
+    const free = fixed.length ? vals.filter(clear) : vals;
+    if (best && (free.length + fixed.length > most || !spaced(free))) break;
+    if (free.length >= 1) best = free;
+    if (free.length + fixed.length >= want) break;
   }
-  if (!best || best.length < 2) return {};
-  const usePlain = best.every((v) => v >= 1e-3 && v < 1e5);
-  return { tickmode: "array", tickvals: best, ticktext: best.map((v) => tickText(v, usePlain)) };
+  let ticks = best || [];
+  if (fixed.length) {
+    // the fixed values, and a nice value on each side of them when that fits
+    const lo = ticks.filter((v) => v < fixed[0]).slice(-1), hi = ticks.filter((v) => v > fixed[fixed.length - 1]).slice(0, 1);
+    ticks = fixed.length >= 2 ? fixed : lo.concat(fixed, hi);
+  }
+  if (ticks.length < (fixed.length ? 1 : 2)) return {};
+  const usePlain = ticks.every((v) => v >= 1e-3 && v < 1e5);
+  return { tickmode: "array", tickvals: ticks, ticktext: ticks.map((v) => (fixed.includes(v) ? fmtTick(v, usePlain) : tickText(v, usePlain))) };
+}
+
+// A fixed tick's label: its value to three digits (a learning rate of
+// 0.0316 reads 0.0316, not 3×10⁻²).
+function fmtTick(v, usePlain) {
+  return usePlain ? plain(v, 3) : sci(v, 3);
 }
 
 // Evenly spaced "nice" ticks over [lo, hi], at most `max` of them, for a

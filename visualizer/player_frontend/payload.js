@@ -27,7 +27,18 @@ function validColor(c) {
   return !(window.CSS && CSS.supports) || CSS.supports("color", s);
 }
 
-// `{"dtype": "f4"|"f8"|"i4", "bdata": base64}` or a plain list -> Float32Array
+// `{"dtype": "u1", "bdata": base64}` -> Uint8Array (classes, flags,
+// quantised values); null when it is not that.
+export function decodeBytes(spec) {
+  if (!spec || typeof spec !== "object" || spec.dtype !== "u1" || typeof spec.bdata !== "string") return null;
+  let bin;
+  try { bin = atob(spec.bdata); } catch (e) { return null; }
+  const u8 = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
+  return u8;
+}
+
+// `{"dtype": "f4"|"f8"|"i4"|"u1", "bdata": base64}` or a plain list -> Float32Array
 // with NaN for anything not finite.
 export function decode(spec) {
   let a;
@@ -41,6 +52,7 @@ export function decode(spec) {
     const u8 = new Uint8Array(bin.length);
     for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
     const dt = spec.dtype || "f4";
+    if (dt === "u1") return Float32Array.from(u8);
     if (dt === "f8") a = Float32Array.from(new Float64Array(u8.buffer, 0, u8.length >> 3));
     else if (dt === "i4") a = Float32Array.from(new Int32Array(u8.buffer, 0, u8.length >> 2));
     else a = new Float32Array(u8.buffer, 0, u8.length >> 2);
@@ -205,6 +217,8 @@ export function prepare(p) {
       X: X, Y: Y, n: npts - 1,
       start: start,
       loss: decode(r.loss), lr: decode(r.lr), gn: decode(r.grad_norm),
+      // a network's accuracies (model scenes), per point like the loss; empty elsewhere
+      acc: decode(r.train_accuracy), testAcc: decode(r.test_accuracy),
       diverged: finiteNum(dv) && dv >= 0 ? Math.round(dv) : null,
       clip: finiteNum(r.clip_norm) && r.clip_norm > 0 ? r.clip_norm : null,
       px: new Float32Array(npts), py: new Float32Array(npts), Z: null,

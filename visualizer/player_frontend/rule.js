@@ -122,44 +122,193 @@ function fill(r, k, text, pd) {
   });
 }
 
-// About how many characters a typeset row shows (TeX commands and braces
-// do not count): rows longer than the panel holds put their result on a
-// row of its own.
+// About how many characters wide a piece of TeX shows: a fraction as
+// wide as its wider part, super- and subscripts smaller, a command one
+// character, braces and spacing nothing.
+const widthCache = new Map();
+export function width(t) {
+  if (widthCache.has(t)) return widthCache.get(t);
+  let w = 0, i = 0;
+  const group = (j) => {
+    // the group or single token at j: [its text, the index after it]
+    if (t[j] === "{") {
+      let depth = 0;
+      for (let q = j; q < t.length; q++) {
+        if (t[q] === "{") depth++;
+        else if (t[q] === "}" && --depth === 0) return [t.slice(j + 1, q), q + 1];
+      }
+      return [t.slice(j + 1), t.length];
+    }
+    if (t[j] === "\\") { const m = /^\\[a-zA-Z]+/.exec(t.slice(j)); if (m) return [m[0], j + m[0].length]; }
+    return [t[j] || "", j + 1];
+  };
+  while (i < t.length) {
+    const c = t[i];
+    if (c === "\\") {
+      const m = /^\\([a-zA-Z]+|.)/.exec(t.slice(i));
+      if (!m) { i++; continue; } // a lone backslash at the end
+      const name = m[1];
+      i += m[0].length;
+      if (name === "frac" || name === "tfrac" || name === "dfrac") {
+        const [a, j] = group(i), [b, k] = group(j);
+        w += (name === "tfrac" ? 0.8 : 1) * Math.max(width(a), width(b)) + 0.4;
+        i = k;
+      } else if (name === "begin" || name === "end") {
+        i = group(i)[1];
+      } else if (name === "left" || name === "right") {
+        w += 0.4;
+        i += 1;
+      } else if (name === "quad") w += 1.8;
+      else if (name === "text" || name === "mathrm") { const [a, j] = group(i); w += 0.85 * a.length; i = j; }
+      else if (/^(max|min|log|exp|sign)$/.test(name)) w += 0.85 * name.length;
+      else if (/^(odot|cdot|times|pm|le|ge)$/.test(name)) w += 1.6;
+      else if (name.length === 1) w += name === " " ? 0.4 : name === "\\" ? 0 : 0.25;
+      else w += 1;
+    } else if (c === "^" || c === "_") {
+      const [a, j] = group(i + 1);
+      w += 0.7 * width(a);
+      i = j;
+    } else if (c === "{" || c === "}" || c === "&" || c === " ") {
+      i++;
+    } else if (c === "+" || c === "-" || c === "=" || c === "/") {
+      w += 1.5;
+      i++;
+    } else if (c === "," || c === "." || c === "(" || c === ")") {
+      w += 0.5;
+      i++;
+    } else {
+      w += 1;
+      i++;
+    }
+  }
+  widthCache.set(t, w);
+  return w;
+}
+
+// (the estimate rows are measured with)
 function visible(t) {
-  return t.replace(/\\(begin|end)\{[a-z]+\}/g, "").replace(/\\[a-zA-Z]+/g, "x").replace(/[{}^_&\\ ]/g, "").length;
+  return width(t);
+}
+
+// Where a long row may break, most natural first: between the terms of a
+// sum, then between the factors of a product or a quotient (the operator
+// starts the next row).
+const SUMS = [" + ", " - "], PRODUCTS = [" \\odot ", " \\cdot ", " / "], COMMAS = [",\\ "];
+
+// `text` cut before each operator of `ops` that stands at nesting `depth`
+// (braces, parentheses and \left...\right count).
+const splitCache = new Map();
+export function terms(text, ops, depth) {
+  ops = ops || SUMS;
+  depth = depth || 0;
+  const key = ops.join("|") + "#" + depth + "#" + text;
+  if (splitCache.has(key)) return splitCache.get(key);
+  const cuts = [];
+  let d = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "\\" && /^\\left(?![a-zA-Z])/.test(text.slice(i, i + 6))) { d++; i += 5; continue; }
+    if (c === "\\" && /^\\right(?![a-zA-Z])/.test(text.slice(i, i + 7))) { d = Math.max(0, d - 1); i += 6; continue; }
+    if (c === "{" || c === "(" || c === "[") { d++; continue; }
+    if (c === "}" || c === ")" || c === "]") { d = Math.max(0, d - 1); continue; }
+    if (d === depth && i > 0) {
+      const op = ops.find((o) => text.startsWith(o, i));
+      if (op) cuts.push(op === COMMAS[0] ? i + 1 : i); // a comma ends its row
+    }
+  }
+  const parts = [];
+  let from = 0;
+  for (const c of cuts) { const t = text.slice(from, c).trim(); if (t) { parts.push(t); from = c; } }
+  parts.push(text.slice(from).trim());
+  const out = parts.filter((t) => t);
+  splitCache.set(key, out);
+  return out;
+}
+
+// \left( ... \right) as plain parentheses, which may stand on different
+// rows (a \left needs its \right on the same one).
+function plainParens(text) {
+  return text.replace(/\\left\(/g, "(").replace(/\\right\)/g, ")");
+}
+
+// A template as filled pieces that each fit `room` where possible: cut
+// between terms, then factors, then inside its outer parentheses.
+function pieces(tpl, room, fillT) {
+  const out = [];
+  const steps = [(t) => terms(t, SUMS, 0), (t) => terms(t, PRODUCTS, 0),
+    (t) => terms(plainParens(t), SUMS, 1), (t) => terms(plainParens(t), PRODUCTS, 1), (t) => terms(plainParens(t), COMMAS, 1)];
+  const visit = (t, level) => {
+    const filled = fillT(t);
+    if (level >= steps.length || visible(filled) + 3 <= room) { out.push(filled); return; }
+    const parts = steps[level](t);
+    if (parts.length < 2) { visit(t, level + 1); return; }
+    for (const q of parts) visit(q, level + 1);
+  };
+  visit(tpl, 0);
+  return out;
 }
 
 // The whole panel as one `aligned` block: the point and its gradient, then
 // each line of the rule shown at this update. `room`: characters a row
-// holds (Infinity: never break).
+// holds (Infinity: never break). A row is its left side (the symbol) and
+// its right side; every right side starts after the widest left one, so
+// that is what a right side has room for. A longer right side breaks
+// between its terms (pieces), and a result that does not fit after its
+// arithmetic gets a row of its own.
 export function ruleTex(r, k, room) {
   room = room || Infinity;
   const I = r.inside, pd = pointDigits(r, k);
-  const rows = [];
+  const rows = []; // [left, right]
+  const active = I.lines.filter((line) => !line.when || valueAt(r, line.when, k) > 0.5);
+  const lefts = active.map((line) => fill(r, k, line.lhs, pd));
+  const leftW = Math.max(width("\\nabla f(x_t)"), ...lefts.map(width));
+  const rroom = room - leftW - 1;
+  const fits = (right) => width(right) + 2 <= rroom;
   const x = tex(valueAt(r, "x", k), pd), g = tex(valueAt(r, "g", k), 3);
   if (I.processed) {
-    rows.push("x_t &= " + x + ",\\quad \\nabla f(x_t) = " + tex(valueAt(r, "graw", k), 3));
-    rows.push("g_t &= " + g + "\\quad \\text{(after noise and clipping)}");
+    const graw = tex(valueAt(r, "graw", k), 3);
+    if (fits("= " + x + ",\\quad \\nabla f(x_t) = " + graw)) rows.push(["x_t", "= " + x + ",\\quad \\nabla f(x_t) = " + graw]);
+    else rows.push(["x_t", "= " + x], ["\\nabla f(x_t)", "= " + graw]);
+    if (fits("= " + g + "\\quad \\text{(after noise and clipping)}")) rows.push(["g_t", "= " + g + "\\quad \\text{(after noise and clipping)}"]);
+    else rows.push(["g_t", "= " + g], ["", "\\text{(after noise and clipping)}"]);
   } else {
-    rows.push("x_t &= " + x + ",\\quad g_t = \\nabla f(x_t) = " + g);
+    if (fits("= " + x + ",\\quad g_t = \\nabla f(x_t) = " + g)) rows.push(["x_t", "= " + x + ",\\quad g_t = \\nabla f(x_t) = " + g]);
+    else if (fits("= \\nabla f(x_t) = " + g)) rows.push(["x_t", "= " + x], ["g_t", "= \\nabla f(x_t) = " + g]);
+    else rows.push(["x_t", "= " + x], ["g_t", "= \\nabla f(x_t)"], ["", "= " + g]);
   }
-  for (const line of I.lines) {
-    if (line.when) {
-      const w = valueAt(r, line.when, k);
-      if (!(w > 0.5)) continue;
+  // right sides: `first` then the pieces, as many on a row as fit; the
+  // rows after the first indented
+  const packed = (left, first, parts) => {
+    let cur = first, len = width(first), fresh = true;
+    for (const t of parts) {
+      const n = width(t) + 1;
+      if (!fresh && len + n + 2 > rroom) { rows.push([left, cur]); left = ""; cur = "\\quad " + t; len = 1.8 + n; } else { cur += (fresh ? "" : " ") + t; len += n; }
+      fresh = false;
     }
-    const lhs = fill(r, k, line.lhs, pd), rhs = fill(r, k, line.rhs, pd);
+    rows.push([left, cur]);
+  };
+  active.forEach((line, i) => {
+    const lhs = lefts[i], rhs = fill(r, k, line.rhs, pd);
     if (line.num === null) {
-      rows.push(rhs ? lhs + " &= " + rhs : "& " + lhs);
-      continue;
+      rows.push(rhs ? [lhs, "= " + rhs] : ["", lhs]);
+      return;
     }
-    const arithmetic = fill(r, k, slashFractions(line.num), pd);
+    let left = lhs;
+    if (rhs) {
+      if (fits("= " + rhs)) rows.push([lhs, "= " + rhs]);
+      else packed(lhs, "= ", pieces(line.rhs, rroom - 2, (t) => fill(r, k, t, pd)));
+      left = "";
+    }
     const result = tex(valueAt(r, line.result, k), I.points.has(line.result) ? pd : 3);
-    if (rhs) rows.push(lhs + " &= " + rhs);
-    const first = (rhs ? "" : lhs + " ") + "&= " + arithmetic;
-    if (visible(first + result) + 2 > room) { rows.push(first); rows.push("&= " + result); } else rows.push(first + " = " + result);
-  }
-  return "\\begin{aligned}" + rows.join("\\\\[3pt]") + "\\end{aligned}";
+    const whole = "= " + fill(r, k, slashFractions(line.num), pd);
+    if (fits(whole + " = " + result)) { rows.push([left, whole + " = " + result]); return; }
+    const at = rows.length;
+    if (fits(whole)) rows.push([left, whole]);
+    else packed(left, "= ", pieces(slashFractions(line.num), rroom - 2, (t) => fill(r, k, t, pd)));
+    const last = rows[rows.length - 1];
+    if (rows.length > at && fits(last[1] + " = " + result)) last[1] += " = " + result; else rows.push(["", "= " + result]);
+  });
+  return "\\begin{aligned}" + rows.map(([a, b]) => (a ? a + " &" : "&") + b).join("\\\\[3pt]") + "\\end{aligned}";
 }
 
 // ------------------------------------------------------------ the panel
@@ -211,16 +360,35 @@ function header(r, k) {
   head.append(b, " of ", who, document.createTextNode(" (t = " + (k + 1) + " in the rule)"));
 }
 
+const MIN_RULE_PX = 11; // the smallest the rule's type shrinks to (after breaking rows)
+
+function overflow() {
+  const box = el.insideRule;
+  return box.clientWidth > 0 && box.scrollWidth > box.clientWidth + 1;
+}
+
 function fitWidth() {
   const box = el.insideRule;
   const w = box.clientWidth, sw = box.scrollWidth;
   if (sw > w + 1 && w > 0) {
     const cur = parseFloat(getComputedStyle(box).fontSize) || 14;
-    const px = Math.max(11, Math.floor(cur * w / sw * 10) / 10);
+    const px = Math.max(MIN_RULE_PX, Math.floor(cur * w / sw * 10) / 10);
     if (px < cur) { box.style.fontSize = px + "px"; shown.fontPx = px; }
   }
 }
 
+function typeset(src) {
+  try {
+    window.katex.render(src, el.insideRule, { displayMode: true, throwOnError: true, output: "html", strict: "ignore" });
+  } catch (e) {
+    stats.errors++;
+    el.insideRule.textContent = "this rule could not be typeset: " + e.message;
+  }
+}
+
+// Typeset with rows as long as the panel holds: an estimate of the
+// characters a row takes, then, while a row still sticks out, fewer (each
+// rule breaks between terms); only then smaller type.
 function render(r, k) {
   const t0 = performance.now();
   const key = r.key, sameRun = shown.key === key && shown.rev === S.d.rev;
@@ -228,14 +396,22 @@ function render(r, k) {
   header(r, k);
   updateKey(r);
   const fontPx = parseFloat(getComputedStyle(el.insideRule).fontSize) || 14;
-  const src = ruleTex(r, k, Math.floor(el.insideRule.clientWidth / (0.56 * fontPx)));
-  try {
-    window.katex.render(src, el.insideRule, { displayMode: true, throwOnError: true, output: "html", strict: "ignore" });
-  } catch (e) {
-    stats.errors++;
-    el.insideRule.textContent = "this rule could not be typeset: " + e.message;
+  let room = Math.floor(el.insideRule.clientWidth / (0.56 * fontPx));
+  let src = ruleTex(r, k, room);
+  typeset(src);
+  // (a little shorter at a time: one row that cannot break must not break
+  // every other row into scraps)
+  for (let tries = 0; tries < 3 && overflow(); tries++) {
+    const next = Math.max(20, Math.floor(room * Math.max(0.85, el.insideRule.clientWidth / el.insideRule.scrollWidth)));
+    if (next >= room) break;
+    room = next;
+    const again = ruleTex(r, k, room);
+    if (again === src) break;
+    src = again;
+    typeset(src);
   }
   fitWidth();
+  stats.room = room;
   shown = { key: key, k: k, rev: S.d.rev, fontPx: shown.fontPx };
   stats.renders++; stats.lastMs = performance.now() - t0; stats.run = r.i; stats.k = k; stats.tex = src;
   lastRender = performance.now();

@@ -9,7 +9,7 @@ import { style, paintMinimum, paintSaddle, paintStart, paintRunStart, paintPendi
 import { fmt, tickText, linearTicks } from "./numbers.js";
 import { bandScale, paintSurface, surfaceValue } from "./contour.js";
 import { drawPaths, drawHeads, drawEnds, drawEndLabels, drawOrder } from "./paths.js";
-import { sizeCanvas, mainGeometry, mainSize } from "./layout.js";
+import { sizeCanvas, mainGeometry, mainSize, textWidth, fitTitle } from "./layout.js";
 import * as internals from "./plotly_internals.js";
 import { PLOT_CONFIG, baseLayout, esc, clip } from "./figure.js";
 import { drawInside } from "./overlays.js";
@@ -58,6 +58,15 @@ function hoverTrace(name, pts) {
   };
 }
 
+// The surface's name, then shorter: without its last parenthesis ("Network,
+// plane of run 1 (97% of its path)": the data panel says how much), cut.
+function titleForms(name) {
+  const forms = [clip(name, 90)];
+  const short = name.replace(/\s*\([^()]*\)\s*$/, "");
+  if (short && short !== name) forms.push(clip(short, 90));
+  return forms;
+}
+
 export function figure2d(d) {
   const traces = [], g = mainGeometry(d), f = style().font;
   const [[x0, x1], [y0, y1]] = d.window;
@@ -72,12 +81,19 @@ export function figure2d(d) {
   if (d.minima.length) traces.push(hoverTrace(d.minimaEstimated ? "estimated minimum" : "minimum", d.minima));
   if (d.saddles.length) traces.push(hoverTrace("saddle point", d.saddles));
   if (d.start) traces.push(hoverTrace("start", [d.start]));
-  const axis = (range, title, standoff) => ({
-    range: range, title: { text: title, standoff: standoff, font: { size: f.axisTitle } },
-    showgrid: false, zeroline: false, ticks: "outside", ticklen: 4, mirror: true, showline: true,
-    linecolor: "#50575f", tickfont: { size: f.tick }, automargin: false, exponentformat: "power",
-    nticks: f.tick > 15 ? 6 : 9,
-  });
+  // ticks never turned: as many as the widest label leaves room for (a
+  // tiny window's labels, "−4×10⁻⁴", are long)
+  const axis = (range, title, standoff, px, horizontal) => {
+    const span = range[1] - range[0], mag = Math.max(Math.abs(range[0]), Math.abs(range[1]));
+    const small = mag > 0 && (mag < 1e-2 || mag >= 1e5);
+    const label = horizontal ? textWidth(small ? "\u22124\u00d710\u207b\u2074" : fmt(-mag + span * 0.01), f.tick) + 14 : f.tick * 2;
+    return {
+      range: range, title: { text: title, standoff: standoff, font: { size: f.axisTitle } },
+      showgrid: false, zeroline: false, ticks: "outside", ticklen: 4, mirror: true, showline: true,
+      linecolor: "#50575f", tickfont: { size: f.tick }, automargin: false, exponentformat: "power",
+      nticks: Math.max(2, Math.min(f.tick > 15 ? 6 : 9, Math.floor(px / label))), tickangle: 0,
+    };
+  };
   const layout = Object.assign(baseLayout(), {
     uirevision: d.uirev,
     datarevision: d.rev,
@@ -85,9 +101,10 @@ export function figure2d(d) {
     plot_bgcolor: "rgba(0,0,0,0)",
     width: g.W, height: g.H,
     margin: g.margin,
-    title: { text: esc(clip(d.name, 60)), x: 0.01, xanchor: "left", y: 1 - 4 / g.H, yanchor: "top", font: { size: f.title } },
-    xaxis: axis([x0, x1], "x", 2),
-    yaxis: axis([y0, y1], "y", 4),
+    title: { text: esc(fitTitle(titleForms(d.name), g.W - 12, f.title)), x: 0.01, xanchor: "left", y: 1 - 4 / g.H, yanchor: "top",
+      font: { size: f.title } },
+    xaxis: axis([x0, x1], "x", 2, g.pw, true),
+    yaxis: axis([y0, y1], "y", 4, g.ph, false),
     showlegend: false,
     hovermode: "closest",
     dragmode: "zoom",

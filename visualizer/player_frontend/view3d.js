@@ -9,7 +9,7 @@ import { style, paintMinimum, paintSaddle, paintStart, paintRunStart } from "./m
 import { fmt, pow10, linearTicks } from "./numbers.js";
 import { SURFACE_SCALE_3D, surfaceValue } from "./contour.js";
 import { drawPaths, drawHeads, drawEnds, drawEndLabels, drawOrder } from "./paths.js";
-import { sizeCanvas, mainSize, box } from "./layout.js";
+import { sizeCanvas, mainSize, belowMain3d, textWidth, fitTitle } from "./layout.js";
 import * as internals from "./plotly_internals.js";
 import { PLOT_CONFIG, baseLayout, esc, clip } from "./figure.js";
 
@@ -57,7 +57,7 @@ export function figure3d(d) {
   const traces = [], st = style(), f = st.font;
   const big = f.tick > 15;
   const W = Math.max(200, el.main.clientWidth);
-  const H = Math.max(200, el.main.clientHeight - (box.legendInMain ? box.legendH + 8 : 0));
+  const H = Math.max(200, el.main.clientHeight - belowMain3d());
   const [[x0, x1], [y0, y1]] = d.window;
   if (d.grid) {
     const rows = surfaceRows(d);
@@ -103,13 +103,23 @@ export function figure3d(d) {
     return keep.length >= 2 ? { tickmode: "array", tickvals: keep.map((i) => t.tickvals[i]), ticktext: keep.map((i) => t.ticktext[i]) } : t;
   };
   const height = d.logScale ? (Math.abs(d.zmin) > 1e-12 ? "f \u2212 min, log scale" : "f, log scale") : "f";
+  // the title and what the height is, as long as the width allows: the
+  // name without its last parenthesis, then the name alone, cut
+  const note = "   height: " + height, names = [clip(d.name, 60)];
+  const short = d.name.replace(/\s*\([^()]*\)\s*$/, "");
+  if (short && short !== d.name) names.push(clip(short, 60));
+  const room = W - 12;
+  const withNote = names.find((n) => textWidth(n, f.title) + textWidth(note, f.note) <= room);
+  const titleText = withNote !== undefined
+    ? esc(withNote) + '<span style="font-size:' + f.note + 'px;color:#555">' + note + "</span>"
+    : esc(fitTitle(names, room, f.title));
   const layout = Object.assign(baseLayout(), {
     uirevision: d.uirev,
     datarevision: d.rev,
     width: W, height: H,
     margin: { l: 0, r: 0, t: f.title + 16, b: 0 },
     title: {
-      text: esc(clip(d.name, 60)) + '<span style="font-size:' + f.note + 'px;color:#555">   height: ' + height + "</span>",
+      text: titleText,
       x: 0.01, xanchor: "left", y: 1 - 4 / H, yanchor: "top", font: { size: f.title },
     },
     showlegend: false,

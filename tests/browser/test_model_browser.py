@@ -1,0 +1,252 @@
+"""A network scene in a real browser: the data panel, the decision boundary
+following the scrubber, the accuracy curves, the plane's explained variance.
+
+Most cases use `tests/browser/player_demo_app.py` (`case=model`: a made-up
+network scene whose numbers are known here: two moons, 200 training points
+of which 50 have no label, each run's boundary turning from a tilted line to
+the moons' wave, accuracies rising from 50% to 97%, the plane explaining
+80% + 17%; `init=zeros`: P(class 1) = 1/2 everywhere, accuracies 50%, every
+gradient 0). One case runs the real page (`streamlit run app.py`) on a small
+`surface=mlp` scene, end to end.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+PLAYER = 'iframe[title="visualizer.player.player"]'
+IDLE = '[data-test-script-state="notRunning"]'
+READY_JS = """() => !!(window.__playerStats && window.__playerStats.renders > 0 &&
+  document.querySelector('#plotside .main-svg'))"""
+CLASS0, CLASS1, UNLABELLED = (0x5E, 0x3C, 0x99), (0xE6, 0x61, 0x01), (0xB3, 0xB8, 0xBF)  # marks.js `data`
+SHADE = 0.3  # marks.js `data.shade`: the shading where the network is sure
+
+
+def shade(colour) -> tuple[float, ...]:
+    return tuple(255 + (c - 255) * SHADE for c in colour)
+
+
+def nearer(rgb, colour, other) -> bool:
+    """`rgb` is `colour`'s full shading, well apart from `other`'s."""
+    d = [sum((a - b) ** 2 for a, b in zip(rgb, shade(c), strict=True)) ** 0.5 for c in (colour, other)]
+    return d[0] < 6 and d[1] > 30
+
+
+@pytest.fixture(scope="module")
+def demo(request, tmp_path_factory):
+    """The demo app: conftest's `demo_server` where it has one, else started
+    here with conftest's StreamlitServer."""
+    try:
+        server = request.getfixturevalue("demo_server")
+    except pytest.FixtureLookupError:
+        server = None
+    if server is not None:
+        yield server
+        return
+    request.getfixturevalue("chromium_path")  # skips (or fails under CI) without a browser
+    cls = next(p.StreamlitServer for p in request.config.pluginmanager.get_plugins() if hasattr(p, "StreamlitServer"))
+    server = cls("tests/browser/player_demo_app.py", tmp_path_factory.mktemp("model") / "demo.log").start()
+    yield server
+    server.stop()
+
+
+def open_player(page, url: str, log, timeout_s: float = 120):
+    page.goto(url)
+    page.wait_for_selector(IDLE, state="attached", timeout=timeout_s * 1000)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        handle = page.query_selector(PLAYER)
+        frame = handle.content_frame() if handle else None
+        try:
+            if frame is not None and frame.evaluate(READY_JS):
+                return frame
+        except Exception:  # the frame navigated mid-check
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{url}: the player did not draw\n{log()[-1500:]}")
+        page.wait_for_timeout(100)
+
+
+def scrub(frame, k: int) -> None:
+    """Move the scrubber to step k, as a drag does (an input event)."""
+    frame.evaluate("""(k) => { const s = document.getElementById('scrub'); s.value = String(k);
+        s.dispatchEvent(new Event('input', {bubbles: true})); }""", k)
+    frame.wait_for_function("(k) => window.__playerStats.step === k", arg=k)
+    # (then two animation frames: whatever the step draws is drawn)
+    frame.evaluate("() => new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok)))")
+
+
+def model_stats(frame) -> dict:
+    return frame.evaluate("() => JSON.parse(JSON.stringify(window.__player.model))")
+
+
+def corner(frame) -> tuple[float, float]:
+    """A place of the data window no point covers: halfway into its padding,
+    at the bottom left."""
+    return tuple(frame.evaluate("""() => { const [[x0, x1], [y0, y1]] = window.__model.state.m.window;
+        return [x0 + 0.04 * (x1 - x0), y0 + 0.04 * (y1 - y0)]; }"""))
+
+
+def pixel(frame, x: float, y: float) -> list[int]:
+    return frame.evaluate("([x, y]) => window.__model.pixel(x, y)", [x, y])
+
+
+def panel_titles(frame) -> list[str]:
+    return frame.evaluate("""() => [...document.querySelectorAll('#plotside .annotation-text')]
+        .map((a) => a.textContent)""")
+
+
+def side_traces(frame, kind: str) -> list[list[float]]:
+    """The y values of the side charts' traces of one kind ("acc", "testacc", "loss", ...)."""
+    return frame.evaluate("""(kind) => document.getElementById('plotside').data
+        .filter((t) => t.meta && t.meta[1] === kind).map((t) => Array.from(t.y))""", kind)
+
+
+def test_boundary_follows_the_scrubber(page, demo):
+    frame = open_player(page, demo.url + "?case=model", demo.log)
+    assert not frame.locator("#data").is_hidden()
+    renders = frame.evaluate("() => window.__playerStats.renders")
+    x, y = corner(frame)
+
+    # the last step: the moons' wave, under which this corner is class 1's
+    s = model_stats(frame)
+    assert (s["run"], s["frame"], s["frameStep"], s["flat"]) == (0, 39, 1000, False)
+    rgb = pixel(frame, x, y)
+    assert rgb[3] == 255 and nearer(rgb[:3], CLASS1, CLASS0), rgb
+
+    # step 0: the tilted line, under which it is class 0's
+    scrub(frame, 0)
+    s = model_stats(frame)
+    assert (s["frame"], s["frameStep"]) == (0, 0)
+    rgb = pixel(frame, x, y)
+    assert nearer(rgb[:3], CLASS0, CLASS1), rgb
+
+    # between frames: the last frame at or before the step
+    scrub(frame, 40)
+    steps = frame.evaluate("() => window.__model.state.m.boundary.steps")
+    f = max(i for i, v in enumerate(steps) if v <= 40)
+    assert (model_stats(frame)["frame"], model_stats(frame)["frameStep"]) == (f, steps[f])
+    assert frame.locator("#data-readout").inner_text().startswith("train ")
+
+    # another run in front: its boundary (and its name over the panel)
+    frame.locator("#legend-runs .run").nth(1).locator(".pick").click()
+    frame.wait_for_function("() => window.__model.stats.run === 1")
+    assert frame.locator("#data-who").inner_text() == frame.evaluate("() => window.__player.S.d.runs[1].label")
+
+    # all of it in the browser: no new payload
+    assert frame.evaluate("() => window.__playerStats.renders") == renders
+    assert not page.problems, page.problems
+
+
+def test_points_in_their_colours(page, demo):
+    # (the flat network: no P = 1/2 line over the points)
+    frame = open_player(page, demo.url + "?case=model&runs=2&init=zeros", demo.log)
+    counts = model_stats(frame)["points"]
+    labelled = frame.evaluate("() => Array.from(window.__model.state.m.train.labelled)")
+    classes = frame.evaluate("() => Array.from(window.__model.state.m.train.y)")
+    assert len(labelled) == 200 and labelled.count(0) == 50
+    assert counts == {"c0": sum(1 for lab, c in zip(labelled, classes, strict=True) if lab and c == 0),
+                      "c1": sum(1 for lab, c in zip(labelled, classes, strict=True) if lab and c == 1),
+                      "none": 50, "test": 0}
+    assert "no label (50)" in frame.locator("#data-key").inner_text()
+
+    # the centre of each point standing alone (nothing within 8 px) in its
+    # colour: class 0 purple, class 1 orange, no label grey
+    seen = frame.evaluate("""() => { const m = window.__model.state.m, g = window.__model.state.geo;
+        const px = [];
+        for (let i = 0; i < m.train.n; i++) px.push([g.x2p(m.train.x[2 * i]), g.y2p(m.train.x[2 * i + 1])]);
+        const out = [];
+        px.forEach(([x, y], i) => {
+          if (px.some(([u, v], j) => j !== i && Math.hypot(u - x, v - y) < 8)) return;
+          out.push([m.train.labelled[i] ? 'c' + m.train.y[i] : 'none',
+                    window.__model.pixel(m.train.x[2 * i], m.train.x[2 * i + 1]).slice(0, 3)]);
+        });
+        return out; }""")
+    own = {"c0": list(CLASS0), "c1": list(CLASS1), "none": list(UNLABELLED)}
+    assert all(colour == own[kind] for kind, colour in seen), [(k, c) for k, c in seen if c != own[k]]
+    alone = {kind: sum(1 for k, _ in seen if k == kind) for kind in own}
+    assert min(alone.values()) >= 3, alone  # every kind checked
+
+    # the test points as rings on request
+    frame.locator("#data-test").click()
+    frame.wait_for_function("() => window.__model.stats.points.test > 0")
+    assert model_stats(frame)["points"]["test"] == 200
+    assert frame.locator("#data-test").get_attribute("aria-pressed") == "true"
+
+
+def test_accuracy_curves_and_the_plane(page, demo):
+    frame = open_player(page, demo.url + "?case=model&runs=3", demo.log)
+    titles = panel_titles(frame)
+    assert any(t.startswith("accuracy") for t in titles), titles
+    train, test = side_traces(frame, "acc"), side_traces(frame, "testacc")
+    assert len(train) == len(test) == 3
+    # from 50% towards 97% (train), 4 points under it (test)
+    assert train[0][0] == pytest.approx(0.5) and train[0][-1] == pytest.approx(0.97, abs=0.005)
+    assert test[0][-1] == pytest.approx(0.93, abs=0.005)
+    assert frame.locator("#data-note").inner_text() == (
+        "The plane shows 97% of run 1\u2019s path (axes 80% + 17%); the other runs are projected onto it.")
+    assert frame.locator("#data-readout").inner_text() == "train 97% \u00b7 test 93%"
+
+    # a 2D surface: no data panel, no accuracy
+    frame = open_player(page, demo.url + "?case=rosenbrock", demo.log)
+    assert frame.locator("#data").is_hidden()
+    assert not any(t.startswith("accuracy") for t in panel_titles(frame))
+    assert side_traces(frame, "acc") == [] and side_traces(frame, "loss")
+    assert not page.problems, page.problems
+
+
+def test_zeros_init_is_flat(page, demo):
+    # narrow enough for every side chart: the gradient norm's too
+    page.set_viewport_size({"width": 520, "height": 1500})
+    frame = open_player(page, demo.url + "?case=model&runs=1&init=zeros", demo.log)
+    s = model_stats(frame)
+    assert s["flat"] and not s["diverged"]
+    assert frame.locator("#data-readout").inner_text() == "train 50% \u00b7 test 50% \u00b7 P = \u00bd everywhere"
+    assert frame.locator("#data-note").inner_text() == "Run 1 does not move: the plane shows no path."
+    # no boundary line: the window is shaded white throughout (P = 1/2)
+    assert min(pixel(frame, *corner(frame))[:3]) >= 250
+    scrub(frame, 0)
+    assert model_stats(frame)["flat"]
+    # an all-zero gradient norm: drawn at the floor, said so, one tick
+    titles = panel_titles(frame)
+    assert "0 drawn at 10\u207b\u00b9\u00b2" in titles, titles
+    ticks = frame.evaluate("""() => { const gd = document.getElementById('plotside');
+        const i = gd.data.findIndex((t) => t.meta && t.meta[1] === 'grad');
+        const ax = gd.layout['yaxis' + (gd.data[i].yaxis === 'y' ? '' : gd.data[i].yaxis.slice(1))];
+        return ax.ticktext; }""")
+    assert ticks == ["10\u207b\u00b9\u00b2"], ticks
+    assert not page.problems, page.problems
+
+
+def test_real_network_scene(page, app_server):
+    query = "surface=mlp:data=moons,hidden=8,labels=0.5&steps=120&run=sgd:lr=0.5&run=adam:lr=0.05"
+    frame = open_player(page, app_server.url + "?" + query, app_server.log, timeout_s=180)
+    m = frame.evaluate("""() => { const m = window.__model.state.m;
+        return {n: m.train.n, unlabelled: m.train.labelled.filter((v) => !v).length, frames: m.boundary.F,
+                last: m.boundary.steps[m.boundary.F - 1]}; }""")
+    assert m["n"] > 0 and 0 < m["unlabelled"] < m["n"] and m["frames"] >= 2 and m["last"] == 120
+    counts = model_stats(frame)["points"]
+    assert counts["none"] == m["unlabelled"] and counts["c0"] + counts["c1"] == m["n"] - m["unlabelled"]
+
+    # the boundary at the last step and at step 0 are different pictures
+    last = frame.evaluate("() => document.getElementById('data-canvas').toDataURL()")
+    scrub(frame, 0)
+    assert model_stats(frame)["frameStep"] == 0
+    first = frame.evaluate("() => document.getElementById('data-canvas').toDataURL()")
+    assert first != last
+
+    assert len(side_traces(frame, "acc")) == 2 and len(side_traces(frame, "testacc")) == 2
+    acc = side_traces(frame, "acc")[0]
+    assert all(0 <= v <= 1 for v in acc) and len(acc) == 121
+    note = frame.locator("#data-note").inner_text()
+    found = re.fullmatch(r"The plane shows (\d+)% of run 1\u2019s path \(axes (\d+)% \+ (\d+)%\); "
+                         r"the other runs are projected onto it\.", note)
+    assert found, note
+    total, a, b = (int(v) for v in found.groups())
+    assert abs(total - a - b) <= 1 and a >= b
+    assert not page.problems, page.problems
