@@ -122,7 +122,7 @@ panels.surface_about(result.surface)
 panels.summary_table(result, landmarks.of(scene))
 panels.downloads(scene, result)
 
-st.link_button("Present", classroom.present_link(scene),
+st.link_button("Present", classroom.present_link(scene), key="present",
                help="This scene full-screen for a projector: no sidebar, large type, playing on load")
 
 # Typeset only when asked for: KaTeX on every rerun costs the browser.

@@ -223,11 +223,11 @@ def test_the_viewers_choices_travel_in_the_address(open_url):
     assert p["viewer"] == {"step": 40, "speed": 2.0, "hide": [1], "autoplay": False, "loop": True, "present": False}
     assert query(at).endswith("&loop=1"), "the player adds view, step, speed and hide to this base"
     shows_lesson(at, "momentum")
-    # the Present link keeps every one of them
+    # the Present link keeps every one of them but the step: it plays from the start
     opened = Scene.from_query(link)
     presented = Scene.from_query(link_buttons(at)["Present"][1:])
-    assert presented == opened.replace(viewer=replace(opened.viewer, present=True, autoplay=True))
-    assert presented.viewer.view == "3d" and presented.viewer.step == 40
+    assert presented == opened.replace(viewer=replace(opened.viewer, present=True, autoplay=True, step=None))
+    assert presented.viewer.view == "3d" and presented.viewer.step is None
     assert presented.viewer.speed == 2 and presented.viewer.hide == (2,)
 
 

@@ -122,8 +122,10 @@ def lesson_panel(lesson: Lesson, scene: Scene) -> None:
 
 
 def present_link(scene: Scene) -> str:
-    """The address of this scene in presentation mode, playing on load."""
-    return "?" + scene.replace(viewer=replace(scene.viewer, present=True, autoplay=True)).to_query()
+    """The address of this scene in presentation mode, playing on load (from
+    the start: the step shown is left out). The player keeps it in step with
+    the view, speed and hidden runs chosen since (url.js, followPresentLink)."""
+    return "?" + scene.replace(viewer=replace(scene.viewer, present=True, autoplay=True, step=None)).to_query()
 
 
 def leave_link(scene: Scene) -> str:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from pages import IDLE, player_frame, player_stats
+from pages import IDLE, player_frame, player_stats, wait_address
 
 from visualizer.lessons import LESSONS
 
@@ -259,18 +259,23 @@ def test_a_step_opened_in_a_playing_presentation_plays(page, app_server):
     wait_for(frame, f"s.playing && s.step > {opened['step']} + 5", "the step's scene advancing")
 
 
-@pytest.mark.xfail(strict=True, reason="page.py: the Present link is built on the server from the scene it "
-                   "knows; view, step, speed and hide chosen in the player reach the address bar "
-                   "(history.replaceState) but never the server, so the link drops them")
 def test_the_present_link_keeps_the_view_chosen_in_the_player(page, app_server):
+    # Chosen in the browser alone (no rerun): the server's link cannot know it.
     frame = open_lesson(page, app_server, "lesson=momentum")
     frame.locator("#btn-3d").click()
-    deadline = time.monotonic() + 10
-    while "view=3d" not in page.evaluate("() => location.search"):
-        assert time.monotonic() < deadline, "the address did not take view=3d"
-        page.wait_for_timeout(100)
-    href = page.locator('[data-testid="stLinkButton"] a').filter(has_text="Present").first.get_attribute("href")
-    assert "present=1" in href and "view=3d" in href, href
+    frame.locator("#speed").select_option("2")
+    wait_address(page, lambda a: "view=3d" in a and "speed=2" in a)
+    link = page.locator(".st-key-present a").first
+    assert "view=3d" not in link.get_attribute("href"), "the server's own link (this test would prove nothing)"
+    with page.context.expect_page() as opened:
+        link.click()
+    presented = opened.value
+    presented.wait_for_load_state()
+    search = presented.evaluate("() => location.search")
+    for part in ("view=3d", "speed=2", "present=1", "autoplay=1", "lesson=momentum"):
+        assert part in search, search
+    assert "step=" not in search, search
+    presented.close()
 
 
 # ---------------------------------------------------------------- readable from the back of the room

@@ -296,6 +296,7 @@ window.addEventListener("pointerup", (ev) => {
 el.btnInside.addEventListener("click", toggleInside);
 el.dataTest.addEventListener("click", model.toggleTest);
 rule.buildKey({ toggle: state.toggleOverlay });
+url.followPresentLink();
 el.copy.addEventListener("click", () => {
   url.copyAddress().then((ok) => setStatus(ok ? "copied" : "copy failed: use the address bar", !ok));
 });

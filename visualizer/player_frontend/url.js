@@ -5,6 +5,11 @@
 //   hide=2,5 (1-based run numbers).
 // Written with history.replaceState on the host page (same origin),
 // throttled, never per animation frame.
+//
+// The page's "Present" link (st.link_button, key "present") is built by the
+// server from the scene it knows; what this viewer chose since lives in the
+// address bar only. So when the link is pointed at, focused or clicked, it
+// takes the address bar's scene, in presentation mode and playing.
 
 import { S, hiddenIndices, step } from "./state.js";
 
@@ -77,4 +82,31 @@ export function copyAddress() {
     }
   } catch (e) { /* fall through */ }
   return Promise.resolve(fallback());
+}
+
+// The address of `search` (an address bar's query) as a presentation that
+// plays on load: the shown step is left out (it plays from the start).
+export function presentAddress(search) {
+  const parts = search.replace(/^\?/, "").split("&")
+    .filter((p) => p && !["step", "present", "autoplay"].includes(p.split("=")[0]));
+  return "?" + [...parts, "present=1", "autoplay=1"].join("&");
+}
+
+const PRESENT_LINK = ".st-key-present a";
+
+export function followPresentLink() {
+  let host;
+  try { host = window.parent; host.document.body; } catch (e) { return; } // not same-origin: the link stays
+  const update = (ev) => {
+    const a = ev.target && ev.target.closest ? ev.target.closest(PRESENT_LINK) : null;
+    if (!a) return;
+    flushUrl();
+    a.setAttribute("href", presentAddress(host.location.search));
+  };
+  // One listener per host page: a player drawn again replaces its own.
+  for (const type of ["click", "pointerover", "focusin"]) {
+    if (host.__presentLinkListener) host.document.removeEventListener(type, host.__presentLinkListener, true);
+    host.document.addEventListener(type, update, true);
+  }
+  host.__presentLinkListener = update;
 }
