@@ -46,8 +46,8 @@ READY_JS = """() => !!(window.__playerStats && window.__playerStats.renders > 0 
 FEW = ("newton", "noise", "initialization")
 LEGEND_ZOOMED = ("visualizer/player_frontend (layout): at 150% zoom the legend gets one row's height and "
                  "scrolls, so only the first run's name and dash are on the screen")
-SMALL_TICKS = ("initialization",)  # lessons whose player shows type under 18 px: the test below
-CUT = ("starts",)  # lessons whose player has text past its right edge: the test below
+SMALL_TICKS = ("initialization",)  # a network that cannot move: its own test below
+CUT = ("starts",)  # an exploration's key beside the plot: its own test below
 SIZES = [
     pytest.param((1280, 720, 1.0), id="1280x720"),
     pytest.param((1024, 768, 1.0), id="1024x768"),
@@ -352,10 +352,10 @@ def test_the_players_type_is_at_least_18px(measured):
     assert {k: v for k, v in found.items() if k not in SMALL_TICKS} == {}
 
 
-@pytest.mark.xfail(strict=True, reason="visualizer/player_frontend (view2d axes): on the plane of a network whose "
-                   "weights start at 0 (lesson initialization) the 2D axes tick in Plotly's power notation, "
-                   "'4x10^-4', its exponent a <tspan> at 70%: 12.6 px; the ticks are tilted and crowded too")
 def test_the_players_type_is_at_least_18px_on_a_network_that_cannot_move(measured):
+    """A path that does not move gets a plane of +-1 around its start
+    (visualizer/model/plane.py), not a sliver of float noise ticked in
+    power notation."""
     found = per_lesson(measured, players_small_type)
     assert {k: v for k, v in found.items() if k in SMALL_TICKS} == {}
 
@@ -406,12 +406,11 @@ def test_nothing_in_the_player_reaches_past_its_right_edge(measured):
     assert {k: v for k, v in found.items() if k not in CUT} == {}
 
 
-def test_nothing_in_the_player_reaches_past_its_right_edge_beside_an_exploration(measured, request):
+def test_nothing_in_the_player_reaches_past_its_right_edge_beside_an_exploration(measured):
+    """The exploration's key beside the plot: its rows break between whole
+    pieces ('minimum 2', '(-2.8, 3.1)', '26%') rather than run past the frame."""
     if not set(CUT) & set(measured["lessons"]):
         return  # not loaded at this size
-    request.applymarker(pytest.mark.xfail(strict=True, reason=(
-        "visualizer/player_frontend (the exploration's legend beside the plot): at 1280 x 720 the lesson "
-        "starts' rows 'minimum 2 (-2.81, 3.13) 26%' reach 20-35 px past the frame and are cut")))
     found = per_lesson(measured, lambda p, f: f["cut"])
     assert {k: v for k, v in found.items() if k in CUT} == {}
 

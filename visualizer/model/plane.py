@@ -31,6 +31,10 @@ GRID_POINTS = 100  # per side, like the 2D surfaces' grid; fewer for large netwo
 GRID_BUDGET = 1.5e9  # multiply-adds of one loss grid, at most (about 1 s on one core)
 MARGIN = 0.15  # of the paths' extent, added on every side of the window
 REACH = 4.0  # other runs stretch the window up to this many times run 1's extent
+STILL = 1e-6  # paths spanning less than this (in weight units) do not move
+STILL_WINDOW = 1.0  # the window of paths that do not move: +-1 around the start
+SHAPE = 2.5  # neither side of the window under 1/SHAPE of the other (a path along a line)
+MIN_SIDE = 0.02  # nor under this, so that its ticks read in plain decimals
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,7 +75,10 @@ def directions(path: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[float, f
         order = np.argsort(values)[::-1][:2]
         values, left = values[order], vectors[:, order]
         axes = centred.T @ left / np.sqrt(np.maximum(values, 1e-300))
-    keep = (values > 1e-12 * total) if total > 0 else np.zeros(2, bool)  # directions the path spans
+    # directions the path spans; none where it does not move (only float
+    # rounding, under STILL from its end at every point)
+    moved = float(np.max(np.linalg.norm(d, axis=1))) > STILL if t else False
+    keep = (values > 1e-12 * total) if total > 0 and moved else np.zeros(2, bool)
     axes = _complete(axes[:, keep], p)
     for i in range(2):  # run 1's start at x >= 0, y >= 0
         if d[0] @ axes[:, i] < 0:
@@ -109,15 +116,24 @@ def _complete(axes: np.ndarray, p: int) -> np.ndarray:
 def window(paths: list[np.ndarray]) -> tuple[tuple[float, float], tuple[float, float]]:
     """The window around run 1's path (paths[0]) and the others', each side
     stretched by the others at most REACH times run 1's extent from the
-    centre, then padded by MARGIN; never narrower than 1e-3."""
+    centre, then padded by MARGIN. Paths that do not move (all within STILL
+    of the centre) get +-STILL_WINDOW around it; else neither side is
+    narrower than MIN_SIDE nor than 1/SHAPE of the other (widened about its
+    middle), so that a path along a line keeps a readable square-ish plane."""
     first = np.asarray(paths[0], np.float64).reshape(-1, 2)
     reach = REACH * np.maximum(np.max(np.abs(first), axis=0), 1e-3)
     points = np.concatenate([first, *(np.clip(np.asarray(p, np.float64).reshape(-1, 2), -reach, reach)
                                       for p in paths[1:])])
-    points = np.concatenate([points, np.zeros((1, 2))])
+    points = np.concatenate([points[np.isfinite(points).all(1)], np.zeros((1, 2))])
     low, high = points.min(0), points.max(0)
-    pad = np.maximum(MARGIN * (high - low), 5e-4)
-    return tuple((float(a), float(b)) for a, b in zip(low - pad, high + pad, strict=True))
+    if float(np.max(high - low)) <= STILL:
+        return ((-STILL_WINDOW, STILL_WINDOW), (-STILL_WINDOW, STILL_WINDOW))
+    pad = MARGIN * (high - low)
+    low, high = low - pad, high + pad
+    side = np.maximum(np.maximum(high - low, np.max(high - low) / SHAPE), MIN_SIDE)
+    middle = (low + high) / 2
+    low, high = np.minimum(low, middle - side / 2), np.maximum(high, middle + side / 2)
+    return tuple((float(a), float(b)) for a, b in zip(low, high, strict=True))
 
 
 def grid_points(network: nets.Network, train_points: int) -> int:

@@ -123,7 +123,7 @@ function layoutFor(d) {
   return { W: W, H: H, M: M, gap: gap, panels: panels, key: W + "x" + H + panels.join() + style().name };
 }
 
-function titles(d, W, M, yAxes) {
+function titles(d, W, M, yAxes, notes) {
   const room = W - M.l - 4;
   const clipping = d.runs.some((r) => r.clip != null);
   const ls = lossScale(d), base = ls.shift !== 0 ? "loss \u2212 min" : "loss";
@@ -135,7 +135,19 @@ function titles(d, W, M, yAxes) {
     : ["gradient norm (raw, log scale)", "gradient norm (raw, log)", "grad norm (log)", "|g| (log)"];
   const lr = yAxes.lr && yAxes.lr.type === "log" ? ["learning rate (log scale)", "learning rate (log)", "lr (log)"] : ["learning rate", "lr"];
   const acc = ["accuracy \u2014 solid: train, dashed: test", "accuracy (dashed: test)", "accuracy, - - test", "accuracy"];
-  return { loss: fitTitle(loss, room), grad: fitTitle(grad, room), lr: fitTitle(lr, room), acc: fitTitle(acc, room) };
+  const out = { loss: fitTitle(loss, room), grad: fitTitle(grad, room), lr: fitTitle(lr, room), acc: fitTitle(acc, room), beside: {} };
+  // a floor note goes on its title's line, the title shortened for it if
+  // need be; where even the shortest form leaves no room, in the corner
+  const f = style().font, line = W - M.l - M.r;
+  for (const [p, forms] of [["loss", loss], ["grad", grad]]) {
+    if (!notes[p]) continue;
+    const left = line - textWidth(notes[p], f.note) - 16;
+    if (textWidth(forms[forms.length - 1], f.chartTitle) <= left) {
+      out[p] = fitTitle(forms, left);
+      out.beside[p] = true;
+    }
+  }
+  return out;
 }
 
 function robustRange(arrays, extra) {
@@ -286,7 +298,9 @@ export function figureSide(d, L) {
   if (names.acc) yAxes.acc = accAxis(d, px);
 
   // panel domains, top to bottom, with room for each title above its panel
-  const title = titles(d, L.W, M, yAxes);
+  const floorNote = (sc) => (sc.clamped ? (sc.shift !== 0 ? "min" : "0") + " drawn at " + pow10(Math.round(Math.log10(sc.floor))) : null);
+  const notes = { loss: names.loss ? floorNote(ls) : null, grad: names.grad ? floorNote(gs) : null };
+  const title = titles(d, L.W, M, yAxes, notes);
   const layout = Object.assign(baseLayout(), {
     datarevision: d.rev,
     width: L.W, height: L.H,
@@ -305,11 +319,10 @@ export function figureSide(d, L) {
       text: esc(title[p]), xref: "paper", yref: "paper", x: 0, y: dom[1], xanchor: "left", yanchor: "bottom",
       showarrow: false, font: { size: f.chartTitle, color: "#1a1a1a" }, yshift: 1, name: p,
     });
-    const sc = p === "loss" ? ls : p === "grad" ? gs : null;
-    if (sc && sc.clamped) {
-      // beside the title when both fit on its line, else in the panel's corner
-      const note = (sc.shift !== 0 ? "min" : "0") + " drawn at " + pow10(Math.round(Math.log10(sc.floor)));
-      const beside = textWidth(title[p], f.chartTitle) + textWidth(note, f.note) + 16 <= L.W - M.l - M.r;
+    const note = notes[p];
+    if (note) {
+      // beside the title (shortened for it), else in the panel's corner
+      const beside = !!title.beside[p];
       layout.annotations.push({
         text: note, xref: "paper", yref: "paper", x: 1, y: beside ? dom[1] : dom[0],
         xanchor: "right", yanchor: "bottom", yshift: beside ? 1 : 0, showarrow: false, bgcolor: "rgba(255,255,255,0.85)",

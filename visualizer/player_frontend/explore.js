@@ -420,13 +420,33 @@ function setMode(m) {
   renderPanel();
 }
 
+// A key row: its words in pieces (a string, or an array of pieces) that
+// each stay whole; a row too wide for the column breaks between them.
 function keyItem(paint, label, share) {
   const it = document.createElement("span");
   it.className = paint ? "item" : "item note";
   if (paint) it.appendChild(paint);
-  it.appendChild(document.createTextNode(label));
-  if (share) { const s = document.createElement("span"); s.className = "share"; s.textContent = share; it.appendChild(s); }
+  if (paint) {
+    [].concat(label).forEach((part, i) => {
+      if (i) it.appendChild(document.createTextNode(" "));
+      const w = document.createElement("span");
+      w.className = "part";
+      w.textContent = part.trim();
+      it.appendChild(w);
+    });
+  } else {
+    it.appendChild(document.createTextNode(label));
+  }
+  if (share) { const s = document.createElement("span"); s.className = "share"; s.textContent = share; it.append(" ", s); }
   el.exploreKey.appendChild(it);
+}
+
+// A minimum's coordinates in the key: two significant digits in
+// presentation mode (its type is large and the column narrow), else fmt's.
+function keyPoint(q) {
+  if (!q || style().name !== "present") return point(q);
+  const short = (v) => (Math.abs(v) >= 0.01 && Math.abs(v) < 1e4 ? String(parseFloat(v.toPrecision(2))).replace("-", "\u2212") : fmt(v));
+  return "(" + short(q[0]) + ", " + short(q[1]) + ")";
 }
 function chip(color, cls) {
   const c = document.createElement("span");
@@ -447,7 +467,7 @@ function buildKey() {
       const c = count((k) => d.cls[k] === m);
       if (!c && d.minima.length > 6) return;
       const fast = css(mixWhite(hues[m % hues.length], b.fastest)), slow = css(mixWhite(hues[m % hues.length], b.slowest));
-      keyItem(chip("linear-gradient(90deg," + fast + "," + slow + ")", "ramp"), " minimum " + (m + 1) + " " + point(q) + " ", pct(c));
+      keyItem(chip("linear-gradient(90deg," + fast + "," + slow + ")", "ramp"), ["minimum " + (m + 1), keyPoint(q)], pct(c));
     });
     keyItem(chip(b.noMinimum), " no minimum ", pct(count((k) => d.cls[k] === NO_MINIMUM)));
     keyItem(chip(b.diverged), " diverged ", pct(nDiv));

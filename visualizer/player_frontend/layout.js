@@ -112,12 +112,13 @@ export function watchViewport(fn) {
 }
 
 // Drop the toolbar's words when it would take two rows: first the ones
-// the icons say anyway, then more.
+// the icons say anyway, then more, then tighten it (the counter without
+// "step", narrower buttons).
 function fitToolbar() {
   const tb = el.toolbar, app = el.app;
-  app.classList.remove("compact", "compact2");
+  app.classList.remove("compact", "compact2", "compact3");
   const row = (el.play.offsetHeight || 32) + 8;
-  for (const level of ["compact", "compact2"]) {
+  for (const level of ["compact", "compact2", "compact3"]) {
     if (tb.offsetHeight <= row * 1.5) break;
     app.classList.add(level);
   }
@@ -267,22 +268,26 @@ function applyDataLayout(L) {
 
 // The data panel in the side column: as big as the plot of the data
 // window wants at the column's width, but the charts under it keep room
-// for two panels (the loss and the accuracy; in presentation mode, with
-// its large type, one: the accuracy), and the plot at least MIN_DATA_BOX.
+// for two panels (the accuracy and the loss; in presentation mode, with
+// its large type, one, the accuracy, if two leave the plot under
+// MIN_DATA_BOX), and the plot at least MIN_DATA_BOX.
 const MIN_DATA_BOX = 150;
 function sizeDataPanel() {
   const P = el.data, d = S.d;
   if (P.hidden || !d || !d.model) return;
-  let avail = Infinity;
-  if (!S.narrow) {
-    const f = style().font, n = S.present ? 1 : 2;
+  const availFor = (n) => {
+    if (S.narrow) return Infinity;
+    const f = style().font;
     const charts = (f.chartTitle + 10) + n * Math.round(f.tick * 5.2) + (n - 1) * (f.chartTitle + 16) + f.tick + f.axisTitle + 20;
     let others = el.inside.hidden ? 0 : el.inside.offsetHeight;
     for (const q of el.side.querySelectorAll(".side-panel")) if (!q.hidden && q !== P) others += q.offsetHeight;
     if (!el.legend.hidden && el.legend.parentNode === el.side) others += el.legend.offsetHeight;
-    avail = el.side.clientHeight - others - charts;
-  }
-  let L = dataLayout(P.clientWidth, avail, 12);
+    return el.side.clientHeight - others - charts;
+  };
+  // two charts (the accuracy and the loss) while that leaves the plot
+  // MIN_DATA_BOX; in presentation mode's large type, else one
+  let L = dataLayout(P.clientWidth, availFor(2), 12);
+  if (S.present && L.boxH < MIN_DATA_BOX) L = dataLayout(P.clientWidth, availFor(1), 12);
   if (L.boxH < MIN_DATA_BOX) {
     const chrome = measureData(false);
     L = { beside: false, boxW: 0, boxH: MIN_DATA_BOX, height: MIN_DATA_BOX + chrome };

@@ -75,8 +75,16 @@ function updateControls() {
   const k = state.step();
   stats.step = k;
   stats.playing = S.playing;
-  const text = "step " + k + " / " + S.N;
-  if (el.counter.textContent !== text) el.counter.textContent = text;
+  // "step " in its own span: a narrow toolbar drops it (compact3)
+  if (!el.counter._n) {
+    const word = document.createElement("span"), n = document.createElement("span");
+    word.className = "w3";
+    word.textContent = "step ";
+    el.counter.replaceChildren(word, n);
+    el.counter._n = n;
+  }
+  const text = k + " / " + S.N;
+  if (el.counter._n.textContent !== text) el.counter._n.textContent = text;
   if (+el.scrub.value !== k) el.scrub.value = String(k);
   if (el.play._playing !== S.playing) {
     el.play._playing = S.playing;

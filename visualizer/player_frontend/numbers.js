@@ -52,7 +52,7 @@ export function tickText(v, usePlain) {
 // labels overlap). `must` (optional): values that are ticks whatever else
 // is (a constant series' own value); the others keep `minGap` from them.
 // Returns plotly axis attributes (tickvals in data units, ticktext typeset).
-export function logTicks(range, maxTicks, minGap, must) {
+export function logTicks(range, maxTicks, minGap, must, phase) {
   const [a, b] = range;
   const most = Math.max(2, maxTicks || 6), want = Math.min(3, most), gap = minGap > 0 ? minGap : 0;
   const decades = Math.floor(b + 1e-9) - Math.ceil(a - 1e-9) + 1;
@@ -66,7 +66,7 @@ export function logTicks(range, maxTicks, minGap, must) {
   for (const mant of sets) {
     const vals = [];
     for (let k = Math.floor(a); k <= Math.ceil(b); k++) {
-      if (((k % every) + every) % every) continue;
+      if ((((k - (phase || 0)) % every) + every) % every) continue;
       for (const m of mant) {
         const lv = k + Math.log10(m);
         if (lv >= a - 1e-9 && lv <= b + 1e-9) vals.push(m * Math.pow(10, k));
@@ -83,7 +83,12 @@ export function logTicks(range, maxTicks, minGap, must) {
     const lo = ticks.filter((v) => v < fixed[0]).slice(-1), hi = ticks.filter((v) => v > fixed[fixed.length - 1]).slice(0, 1);
     ticks = fixed.length >= 2 ? fixed : lo.concat(fixed, hi);
   }
-  if (ticks.length < (fixed.length ? 1 : 2)) return {};
+  if (ticks.length < (fixed.length ? 1 : 2)) {
+    // every few decades, counted from another one, may hold two (a short
+    // panel over three decades: 10⁻³ and 10⁻¹ rather than 10⁻² alone)
+    if (!fixed.length && (phase || 0) + 1 < every) return logTicks(range, maxTicks, minGap, must, (phase || 0) + 1);
+    return {};
+  }
   const usePlain = ticks.every((v) => v >= 1e-3 && v < 1e5);
   return { tickmode: "array", tickvals: ticks, ticktext: ticks.map((v) => (fixed.includes(v) ? fmtTick(v, usePlain) : tickText(v, usePlain))) };
 }
