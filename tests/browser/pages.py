@@ -80,8 +80,9 @@ def player_frame(page, ready_js: str = PLAYER_DREW_JS, timeout_s: float = 90,
 
 
 def open_demo(page, server, query: str, timeout_ms: int = 90_000):
-    """Open `server` (tests/browser/player_demo_app.py) at `?query`, wait
-    until its script is idle; return the player's frame once it has drawn."""
+    """Open `server` (tests/browser/player_demo_app.py, or the app) at
+    `?query`, wait until its script is idle; return the player's frame once
+    it has drawn."""
     page.goto(server.url + "?" + query)
     page.wait_for_selector(IDLE, state="attached", timeout=timeout_ms)
     return player_frame(page, timeout_s=timeout_ms / 1000,

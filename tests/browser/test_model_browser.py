@@ -13,16 +13,12 @@ gradient 0). One case runs the real page (`streamlit run app.py`) on a small
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
+from pages import open_demo
 
 pytestmark = pytest.mark.browser
 
-PLAYER = 'iframe[title="visualizer.player.player"]'
-IDLE = '[data-test-script-state="notRunning"]'
-READY_JS = """() => !!(window.__playerStats && window.__playerStats.renders > 0 &&
-  document.querySelector('#plotside .main-svg'))"""
 CLASS0, CLASS1, UNLABELLED = (0x5E, 0x3C, 0x99), (0xE6, 0x61, 0x01), (0xB3, 0xB8, 0xBF)  # marks.js `data`
 SHADE = 0.3  # marks.js `data.shade`: the shading where the network is sure
 
@@ -35,41 +31,6 @@ def nearer(rgb, colour, other) -> bool:
     """`rgb` is `colour`'s full shading, well apart from `other`'s."""
     d = [sum((a - b) ** 2 for a, b in zip(rgb, shade(c), strict=True)) ** 0.5 for c in (colour, other)]
     return d[0] < 6 and d[1] > 30
-
-
-@pytest.fixture(scope="module")
-def demo(request, tmp_path_factory):
-    """The demo app: conftest's `demo_server` where it has one, else started
-    here with conftest's StreamlitServer."""
-    try:
-        server = request.getfixturevalue("demo_server")
-    except pytest.FixtureLookupError:
-        server = None
-    if server is not None:
-        yield server
-        return
-    request.getfixturevalue("chromium_path")  # skips (or fails under CI) without a browser
-    cls = next(p.StreamlitServer for p in request.config.pluginmanager.get_plugins() if hasattr(p, "StreamlitServer"))
-    server = cls("tests/browser/player_demo_app.py", tmp_path_factory.mktemp("model") / "demo.log").start()
-    yield server
-    server.stop()
-
-
-def open_player(page, url: str, log, timeout_s: float = 120):
-    page.goto(url)
-    page.wait_for_selector(IDLE, state="attached", timeout=timeout_s * 1000)
-    deadline = time.monotonic() + timeout_s
-    while True:
-        handle = page.query_selector(PLAYER)
-        frame = handle.content_frame() if handle else None
-        try:
-            if frame is not None and frame.evaluate(READY_JS):
-                return frame
-        except Exception:  # the frame navigated mid-check
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{url}: the player did not draw\n{log()[-1500:]}")
-        page.wait_for_timeout(100)
 
 
 def scrub(frame, k: int) -> None:
@@ -107,8 +68,8 @@ def side_traces(frame, kind: str) -> list[list[float]]:
         .filter((t) => t.meta && t.meta[1] === kind).map((t) => Array.from(t.y))""", kind)
 
 
-def test_boundary_follows_the_scrubber(page, demo):
-    frame = open_player(page, demo.url + "?case=model", demo.log)
+def test_boundary_follows_the_scrubber(page, demo_server):
+    frame = open_demo(page, demo_server, "case=model")
     assert not frame.locator("#data").is_hidden()
     renders = frame.evaluate("() => window.__playerStats.renders")
     x, y = corner(frame)
@@ -143,9 +104,9 @@ def test_boundary_follows_the_scrubber(page, demo):
     assert not page.problems, page.problems
 
 
-def test_points_in_their_colours(page, demo):
+def test_points_in_their_colours(page, demo_server):
     # (the flat network: no P = 1/2 line over the points)
-    frame = open_player(page, demo.url + "?case=model&runs=2&init=zeros", demo.log)
+    frame = open_demo(page, demo_server, "case=model&runs=2&init=zeros")
     counts = model_stats(frame)["points"]
     labelled = frame.evaluate("() => Array.from(window.__model.state.m.train.labelled)")
     classes = frame.evaluate("() => Array.from(window.__model.state.m.train.y)")
@@ -179,8 +140,8 @@ def test_points_in_their_colours(page, demo):
     assert frame.locator("#data-test").get_attribute("aria-pressed") == "true"
 
 
-def test_accuracy_curves_and_the_plane(page, demo):
-    frame = open_player(page, demo.url + "?case=model&runs=3", demo.log)
+def test_accuracy_curves_and_the_plane(page, demo_server):
+    frame = open_demo(page, demo_server, "case=model&runs=3")
     titles = panel_titles(frame)
     assert any(t.startswith("accuracy") for t in titles), titles
     train, test = side_traces(frame, "acc"), side_traces(frame, "testacc")
@@ -193,17 +154,17 @@ def test_accuracy_curves_and_the_plane(page, demo):
     assert frame.locator("#data-readout").inner_text() == "train 97% \u00b7 test 93%"
 
     # a 2D surface: no data panel, no accuracy
-    frame = open_player(page, demo.url + "?case=rosenbrock", demo.log)
+    frame = open_demo(page, demo_server, "case=rosenbrock")
     assert frame.locator("#data").is_hidden()
     assert not any(t.startswith("accuracy") for t in panel_titles(frame))
     assert side_traces(frame, "acc") == [] and side_traces(frame, "loss")
     assert not page.problems, page.problems
 
 
-def test_zeros_init_is_flat(page, demo):
+def test_zeros_init_is_flat(page, demo_server):
     # narrow enough for every side chart: the gradient norm's too
     page.set_viewport_size({"width": 520, "height": 1500})
-    frame = open_player(page, demo.url + "?case=model&runs=1&init=zeros", demo.log)
+    frame = open_demo(page, demo_server, "case=model&runs=1&init=zeros")
     s = model_stats(frame)
     assert s["flat"] and not s["diverged"]
     assert frame.locator("#data-readout").inner_text() == "train 50% \u00b7 test 50% \u00b7 P = \u00bd everywhere"
@@ -225,7 +186,7 @@ def test_zeros_init_is_flat(page, demo):
 
 def test_real_network_scene(page, app_server):
     query = "surface=mlp:data=moons,hidden=8,labels=0.5&steps=120&run=sgd:lr=0.5&run=adam:lr=0.05"
-    frame = open_player(page, app_server.url + "?" + query, app_server.log, timeout_s=180)
+    frame = open_demo(page, app_server, query, timeout_ms=180_000)
     m = frame.evaluate("""() => { const m = window.__model.state.m;
         return {n: m.train.n, unlabelled: m.train.labelled.filter((v) => !v).length, frames: m.boundary.F,
                 last: m.boundary.steps[m.boundary.F - 1]}; }""")
