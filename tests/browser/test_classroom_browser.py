@@ -44,8 +44,6 @@ READY_JS = """() => !!(window.__playerStats && window.__playerStats.renders > 0 
 # The lessons measured at every size: the most to show (five steps and the
 # longest step lines; five steps and a title on two lines; the longest text).
 FEW = ("newton", "noise", "initialization")
-LEGEND_ZOOMED = ("visualizer/player_frontend (layout): at 150% zoom the legend gets one row's height and "
-                 "scrolls, so only the first run's name and dash are on the screen")
 SMALL_TICKS = ("initialization",)  # a network that cannot move: its own test below
 CUT = ("starts",)  # an exploration's key beside the plot: its own test below
 SIZES = [
@@ -54,7 +52,6 @@ SIZES = [
     pytest.param((853, 480, 1.5), id="1280x720-at-150%"),
     pytest.param((683, 512, 1.5), id="1024x768-at-150%"),
 ]
-ZOOM_IDS = ("1280x720-at-150%", "1024x768-at-150%")
 
 # The page around the player: boxes of what the lesson needs, computed
 # font sizes, and every visible text of the page (the player's frame
@@ -164,12 +161,6 @@ def per_lesson(measured: dict, check) -> dict:
     """{lesson: what `check(page, frame)` found wrong} for the lessons where it found something."""
     found = {lesson: check(m["page"], m["frame"]) for lesson, m in measured["lessons"].items()}
     return {lesson: problem for lesson, problem in found.items() if problem}
-
-
-def maybe_xfail(request, reason: str) -> None:
-    """At 150% zoom, pin what the page cannot do there (strict: a fix shows)."""
-    if request.node.callspec.id in ZOOM_IDS:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
 
 
 # ---------------------------------------------------------------- autoplay
@@ -383,8 +374,7 @@ def test_paths_at_least_3px_with_the_marks_above_them(measured):
     assert per_lesson(measured, paths) == {}
 
 
-def test_runs_that_overlap_stay_distinguishable(measured, request):
-    maybe_xfail(request, LEGEND_ZOOMED)
+def test_runs_that_overlap_stay_distinguishable(measured):
 
     def alike(p, f):
         looks = [(r["color"], r["dash"]) for r in f["runs"]]

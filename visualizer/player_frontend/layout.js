@@ -8,11 +8,18 @@ import { style, FONT } from "./marks.js";
 import * as component from "./component.js";
 
 const MIN_PRESENT_HEIGHT = 360;
+// The main panel's least height in a narrow presentation, when a compact
+// legend takes room from it.
+const MIN_NARROW_PLOT = 200;
 
 // Where the legend went (placeLegend): under the 2D plot or above the
 // side charts; and a network's data panel (placeData): under the legend in
 // the main panel, or in the side column.
-export const box = { legendInMain: false, legendH: 0, legendTop2d: 0, dataInMain: false, dataH: 0, dataTop2d: 0 };
+// legendShort: what a compact legend in the side column lacks of the
+// height it needs (applyHeight gives it from the plot in a narrow
+// presentation).
+export const box = { legendInMain: false, legendH: 0, legendTop2d: 0, legendShort: 0,
+  dataInMain: false, dataH: 0, dataTop2d: 0 };
 
 export function sizeCanvas(canvas, host) {
   const dpr = window.devicePixelRatio || 1;
@@ -140,6 +147,17 @@ export function applyHeight() {
       const rest = Math.max(200, total - tb - 4);
       mainH = Math.round(rest * 0.58);
       sideH = rest - mainH;
+      // the legend placed again with the side's height known; a compact
+      // legend short of room takes it from the plot if that leaves the
+      // plot MIN_NARROW_PLOT
+      el.side.style.height = sideH + "px";
+      placeLegend();
+      const give = box.legendShort;
+      if (give > 0 && give <= mainH - MIN_NARROW_PLOT) {
+        mainH -= give; sideH += give;
+        el.side.style.height = sideH + "px";
+        placeLegend();
+      }
     } else {
       mainH = Math.round(Math.min(620, Math.max(340, w * 0.9 + 90)));
       if (S.d && isEqualScale(S.d)) {
@@ -340,6 +358,8 @@ function placeLegend() {
     }
   }
   box.legendInMain = inMain;
+  box.legendShort = 0;
+  setInline(false);
   if (!inMain) {
     L.classList.remove("in-main");
     L.style.left = ""; L.style.width = ""; L.style.top = "";
@@ -350,11 +370,95 @@ function placeLegend() {
     const maxH = H > 0 ? Math.round(Math.max((panel ? 0.2 : 0.3) * H, H - panel - (S.present ? 150 : 330))) : 0;
     L.style.maxHeight = maxH ? maxH + "px" : "";
     if (L.parentNode !== el.side || L.nextSibling !== el.inside) el.side.insertBefore(L, el.inside);
-    if (!L.hidden) { fitLegendColumns(); if (maxH) snapToRows(maxH); }
+    if (!L.hidden) {
+      fitLegendColumns();
+      // rows that do not all fit: the compact legend, if it shows more of
+      // them (the charts keep MIN_CHARTS_INLINE)
+      if (maxH && L.scrollHeight > maxH + 1) {
+        // (in a narrow column its panels already run past, all of it: the
+        // runs before the rest of a panel cut anyway)
+        const room = H - panel - MIN_CHARTS_INLINE[style().name];
+        if (!fitInline(S.narrow && room < 0 ? Infinity : Math.max(maxH, room), room)) snapToRows(maxH);
+      }
+    }
   } else {
     L.style.maxHeight = "";
   }
   positionLegend();
+}
+
+// The compact legend: the runs flow left to right and wrap, each its
+// swatch and label (a long label cut, whole in its tooltip), the marks
+// after them as far as they add no line. Taken when the rows do not fit the
+// height the side column gives the legend.
+const MIN_CHARTS_INLINE = { normal: 250, present: 120 };
+
+// The compact legend's longest labels (then cut, with an ellipsis).
+const LABEL_CUTS = ["11em", "8em", "6em"];
+const prev = (cut) => LABEL_CUTS[Math.max(0, LABEL_CUTS.indexOf(cut) - 1)];
+
+function setInline(on) {
+  const L = el.legend;
+  if (!on && !L.classList.contains("inline")) return;
+  L.classList.toggle("inline", on);
+  L.style.removeProperty("--label-max");
+  L.classList.remove("nomarks", "inline-scroll");
+  for (const m of el.legendMarks.children) m.hidden = false;
+  if (!on) for (const t of el.legendRuns.querySelectorAll(".text[title]")) t.removeAttribute("title");
+}
+
+// The compact legend in at most `most` px, if it shows more runs than the
+// rows would; false (and the rows again) if not. Records in
+// box.legendShort what the side column lacks for all of it with `room` px
+// left for it by the charts.
+function fitInline(most, room) {
+  const L = el.legend, before = L.style.maxHeight, breakable = L.classList.contains("breakable");
+  const shownBefore = wholeRows(parseFloat(before) || most);
+  L.style.maxHeight = "";
+  setInline(true);
+  L.classList.remove("breakable");
+  // labels cut shorter while that saves a line the room lacks
+  L.classList.add("nomarks");
+  let need = Infinity;
+  for (const cut of LABEL_CUTS) {
+    L.style.setProperty("--label-max", cut);
+    const h = L.offsetHeight;
+    if (h < need - 2) need = h;
+    else { L.style.setProperty("--label-max", prev(cut)); break; }
+    if (need <= most) break;
+  }
+  L.classList.remove("nomarks");
+  // the marks (the minimum first) as far as they add no line
+  const marks = [...el.legendMarks.children];
+  for (let k = marks.length; k >= 0; k--) {
+    marks.forEach((m, i) => { m.hidden = i >= k; });
+    if (k === 0 || L.offsetHeight <= need + 2) break;
+  }
+  box.legendShort = need > most ? Math.ceil(need - room) : 0;
+  if (need > most) {
+    L.classList.add("inline-scroll");
+    L.style.maxHeight = most + "px";
+    snapToRows(most);
+    if (wholeRows(most) <= shownBefore) {
+      setInline(false);
+      L.style.maxHeight = before;
+      L.classList.toggle("breakable", breakable);
+      return false;
+    }
+  }
+  for (const t of el.legendRuns.querySelectorAll(".text")) {
+    if ([...t.children].some((c) => c.scrollWidth > c.clientWidth + 1)) t.title = t.textContent;
+    else t.removeAttribute("title");
+  }
+  return true;
+}
+
+// How many runs of the legend end within its top `h` px.
+function wholeRows(h) {
+  const L = el.legend, top = L.getBoundingClientRect().top - L.scrollTop;
+  let n = 0;
+  for (const row of el.legendRuns.children) if (row.getBoundingClientRect().bottom - top <= h - 4) n++;
+  return n;
 }
 
 // What the panels of the side column take ("Inside a step" and every

@@ -2,7 +2,8 @@
 // one row per run. Clicking a run brings it to the front and highlights it
 // (again releases it); the eye hides or shows it, "only" shows it alone.
 // Alt-click on a run hides it, double-click shows it alone. Labels wrap,
-// never clipped.
+// never clipped; only the compact legend (layout.js, when the rows do not
+// fit) cuts a long label, whole in its tooltip.
 
 import { el } from "./dom.js";
 import { S } from "./state.js";
