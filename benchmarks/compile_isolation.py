@@ -12,6 +12,13 @@ compiles (only the moves made while A was compiling), their ratio, and how
 long A's compiles took. Starts its own server with an empty compilation
 cache. Target: B's median during A's compiles within 1.5 times its median
 alone.
+
+`--where thread|process` (no server): why B slows down. In one process, a
+loop of B's rerun work (simulate, the payload) is timed alone, then while
+the same costliest formulas are simulated in another thread of that process
+(as the server does) or in a process of their own. If B slows down only in
+the first case, what holds it up is the Python interpreter's lock (tracing
+and lowering hold it; XLA's compile does not), not the two cores.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import json
 import os
 import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -103,6 +111,66 @@ async def scenario(url: str, moves: int, formulas: int) -> dict:
     return report
 
 
+def rerun_work(i: int) -> None:
+    """What a slider move costs the server, minus Streamlit: the scene, the
+    runs, the payload."""
+    from visualizer import Scene, landmarks, simulate
+    from visualizer.payload import scene_payload, surface_payload
+
+    scene = Scene.from_query(f"surface=rosenbrock&run=sgd:lr={0.001 + i * 1e-5:g}&run=momentum:lr=0.001"
+                             "&run=adam:lr=0.05")
+    surface = surface_payload(scene.surface_model(), scene.surface_values(), landmarks.of(scene))
+    scene_payload(simulate(scene), surface, scene.to_query())
+
+
+def formula_work(first: int, count: int) -> None:
+    """What a new formula costs the server: its runs, its minima, its grid."""
+    from urllib.parse import quote
+
+    from visualizer import Scene, landmarks, simulate
+    from visualizer.payload import surface_payload
+
+    for k in range(first, first + count):
+        scene = Scene.from_query(f"surface=custom&f={quote(costliest(k), safe='')}"
+                                 "&run=sgd:lr=0.01&run=adam:lr=0.1&run=momentum:lr=0.01")
+        simulate(scene)
+        surface_payload(scene.surface_model(), scene.surface_values(), landmarks.of(scene))
+
+
+def where_it_waits(where: str, formulas: int) -> dict:
+    import threading
+
+    def timed_moves(out: list, stop: threading.Event | None, n: int = 0) -> None:
+        i = 0
+        while (stop is None and i < n) or (stop is not None and not stop.is_set()):
+            t0 = time.perf_counter()
+            rerun_work(i)
+            out.append(1000 * (time.perf_counter() - t0))
+            i += 1
+            time.sleep(0.05)
+
+    for i in range(5):
+        rerun_work(i)  # compiled and cached
+    alone: list = []
+    timed_moves(alone, None, 40)
+    during: list = []
+    stop = threading.Event()
+    mover_thread = threading.Thread(target=timed_moves, args=(during, stop))
+    mover_thread.start()
+    t0 = time.perf_counter()
+    if where == "thread":
+        formula_work(100, formulas)
+    else:
+        code = f"import compile_isolation as c; c.formula_work(200, {formulas})"
+        subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent, check=True)
+    seconds = time.perf_counter() - t0
+    stop.set()
+    mover_thread.join()
+    return {"where": where, "formulas_s": round(seconds, 1), "alone_p50_ms": round(statistics.median(alone), 1),
+            "during_p50_ms": round(statistics.median(during), 1), "moves_during": len(during),
+            "ratio_p50": round(statistics.median(during) / statistics.median(alone), 2)}
+
+
 def main(argv=None) -> int:
     # A SIGTERM ends the run like Ctrl-C, so the server this started is stopped too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -111,8 +179,15 @@ def main(argv=None) -> int:
     parser.add_argument("--formulas", type=int, default=6)
     parser.add_argument("--flags", default="", help="extra `streamlit run` flags")
     parser.add_argument("--switch-ms", default=None, help="the server's OPTVIZ_SWITCH_INTERVAL_MS")
+    parser.add_argument("--where", choices=("thread", "process"), default=None,
+                        help="no server: B's rerun work in this process, the formulas in a thread or a process")
     args = parser.parse_args(argv)
     load = os.getloadavg()
+    if args.where:
+        report = where_it_waits(args.where, args.formulas)
+        report["load_avg"] = [round(v, 2) for v in load]
+        print(json.dumps(report), flush=True)
+        return 0
     env = {"OPTVIZ_JAX_CACHE_DIR": tempfile.mkdtemp(prefix="optviz-iso-cache-")}
     if args.switch_ms is not None:
         env["OPTVIZ_SWITCH_INTERVAL_MS"] = args.switch_ms
