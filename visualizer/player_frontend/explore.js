@@ -20,7 +20,7 @@
 import { el, setStatus } from "./dom.js";
 import { S } from "./state.js";
 import { style } from "./marks.js";
-import { fmt, logTicks, linearTicks } from "./numbers.js";
+import { fmt, plain, logTicks, linearTicks } from "./numbers.js";
 import { sizeCanvas, textWidth } from "./layout.js";
 import { hexRgb, scaleColor, MASK_RGB } from "./contour.js";
 import * as internals from "./plotly_internals.js";
@@ -445,7 +445,7 @@ function keyItem(paint, label, share) {
 // presentation mode (its type is large and the column narrow), else fmt's.
 function keyPoint(q) {
   if (!q || style().name !== "present") return point(q);
-  const short = (v) => (Math.abs(v) >= 0.01 && Math.abs(v) < 1e4 ? String(parseFloat(v.toPrecision(2))).replace("-", "\u2212") : fmt(v));
+  const short = (v) => (Math.abs(v) >= 0.01 && Math.abs(v) < 1e4 ? plain(v, 2) : fmt(v));
   return "(" + short(q[0]) + ", " + short(q[1]) + ")";
 }
 function chip(color, cls) {

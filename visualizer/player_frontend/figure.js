@@ -33,3 +33,13 @@ export function clip(s, n) {
   s = String(s);
   return s.length > n ? s.slice(0, n - 1) + "\u2026" : s;
 }
+
+// A surface's name as a title, then shorter: without its last parenthesis
+// ("Network, plane of run 1 (97% of its path)": the data panel says how
+// much); each clipped to `n` characters.
+export function titleForms(name, n) {
+  const forms = [clip(name, n)];
+  const short = name.replace(/\s*\([^()]*\)\s*$/, "");
+  if (short && short !== name) forms.push(clip(short, n));
+  return forms;
+}

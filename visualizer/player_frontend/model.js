@@ -18,6 +18,7 @@ import { S } from "./state.js";
 import { style } from "./marks.js";
 import { decode, decodeBytes } from "./payload.js";
 import { hexRgb } from "./contour.js";
+import { plain } from "./numbers.js";
 
 const MAX_POINTS = 20000, MAX_GRID = 256, MAX_FRAMES = 2048, MAX_RUNS = 16;
 const CACHE_BYTES = 48e6; // offscreen pictures kept, in canvas bytes
@@ -50,11 +51,7 @@ function validWindow(w) {
 // panel shows the data only.
 export function load(p, d) {
   P.m = null;
-  P.shown = "";
-  P.cache.clear();
-  P.points = null;
-  P.sizeKey = "";
-  stats.cached = 0;
+  invalidate();
   if (!p || typeof p !== "object" || Array.isArray(p)) return null;
   const data = obj(p.data);
   const win = validWindow(data.window) ? data.window.map((r) => r.slice()) : null;
@@ -95,8 +92,6 @@ function boundaryOf(b, nRuns) {
   if (!dv || dv.length !== R * F) dv = new Uint8Array(R * F);
   return { R: Math.min(R, nRuns || R), F: F, nx: nx, ny: ny, steps: steps, xs: xs, ys: ys, p: pv, diverged: dv };
 }
-
-export function active() { return !!P.m; }
 
 // --------------------------------------------------------------- which
 // The run whose boundary is shown: the one in front, else the first
@@ -184,7 +179,7 @@ function buildKey() {
   if (m.scale !== 1) {
     const it = document.createElement("span");
     it.className = "item note";
-    it.textContent = "the network sees x\u2081 \u00d7 " + String(parseFloat(m.scale.toPrecision(3)));
+    it.textContent = "the network sees x\u2081 \u00d7 " + plain(m.scale, 3);
     el.dataItems.appendChild(it);
   }
 }

@@ -15,7 +15,7 @@ export function pow10(e) {
   return "10" + superscript(e);
 }
 
-function plain(v, digits) {
+export function plain(v, digits) {
   const s = String(parseFloat(v.toPrecision(digits)));
   return s.replace("-", MINUS);
 }

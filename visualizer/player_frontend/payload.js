@@ -31,8 +31,13 @@ function validColor(c) {
 // quantised values); null when it is not that.
 export function decodeBytes(spec) {
   if (!spec || typeof spec !== "object" || spec.dtype !== "u1" || typeof spec.bdata !== "string") return null;
+  return base64Bytes(spec.bdata);
+}
+
+// base64 -> Uint8Array; null when it is not base64.
+function base64Bytes(b64) {
   let bin;
-  try { bin = atob(spec.bdata); } catch (e) { return null; }
+  try { bin = atob(b64); } catch (e) { return null; }
   const u8 = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
   return u8;
@@ -47,10 +52,8 @@ export function decode(spec) {
     a = new Float32Array(spec.length);
     for (let i = 0; i < spec.length; i++) a[i] = typeof spec[i] === "number" ? spec[i] : NaN;
   } else if (typeof spec === "object" && typeof spec.bdata === "string") {
-    let bin;
-    try { bin = atob(spec.bdata); } catch (e) { return new Float32Array(0); }
-    const u8 = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
+    const u8 = base64Bytes(spec.bdata);
+    if (!u8) return new Float32Array(0);
     const dt = spec.dtype || "f4";
     if (dt === "u1") return Float32Array.from(u8);
     if (dt === "f8") a = Float32Array.from(new Float64Array(u8.buffer, 0, u8.length >> 3));

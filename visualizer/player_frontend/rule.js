@@ -124,9 +124,10 @@ function fill(r, k, text, pd) {
 
 // About how many characters wide a piece of TeX shows: a fraction as
 // wide as its wider part, super- and subscripts smaller, a command one
-// character, braces and spacing nothing.
+// character, braces and spacing nothing. (Cached: a row's filled values
+// change every step, so the cache is emptied when it grows large.)
 const widthCache = new Map();
-export function width(t) {
+function width(t) {
   if (widthCache.has(t)) return widthCache.get(t);
   let w = 0, i = 0;
   const group = (j) => {
@@ -181,13 +182,9 @@ export function width(t) {
       i++;
     }
   }
+  if (widthCache.size > 4000) widthCache.clear();
   widthCache.set(t, w);
   return w;
-}
-
-// (the estimate rows are measured with)
-function visible(t) {
-  return width(t);
 }
 
 // Where a long row may break, most natural first: between the terms of a
@@ -198,7 +195,7 @@ const SUMS = [" + ", " - "], PRODUCTS = [" \\odot ", " \\cdot ", " / "], COMMAS 
 // `text` cut before each operator of `ops` that stands at nesting `depth`
 // (braces, parentheses and \left...\right count).
 const splitCache = new Map();
-export function terms(text, ops, depth) {
+function terms(text, ops, depth) {
   ops = ops || SUMS;
   depth = depth || 0;
   const key = ops.join("|") + "#" + depth + "#" + text;
@@ -239,7 +236,7 @@ function pieces(tpl, room, fillT) {
     (t) => terms(plainParens(t), SUMS, 1), (t) => terms(plainParens(t), PRODUCTS, 1), (t) => terms(plainParens(t), COMMAS, 1)];
   const visit = (t, level) => {
     const filled = fillT(t);
-    if (level >= steps.length || visible(filled) + 3 <= room) { out.push(filled); return; }
+    if (level >= steps.length || width(filled) + 3 <= room) { out.push(filled); return; }
     const parts = steps[level](t);
     if (parts.length < 2) { visit(t, level + 1); return; }
     for (const q of parts) visit(q, level + 1);

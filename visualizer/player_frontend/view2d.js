@@ -11,7 +11,7 @@ import { bandScale, paintSurface, surfaceValue } from "./contour.js";
 import { drawPaths, drawHeads, drawEnds, drawEndLabels, drawOrder } from "./paths.js";
 import { sizeCanvas, mainGeometry, mainSize, textWidth, fitTitle } from "./layout.js";
 import * as internals from "./plotly_internals.js";
-import { PLOT_CONFIG, baseLayout, esc, clip } from "./figure.js";
+import { PLOT_CONFIG, baseLayout, esc, titleForms } from "./figure.js";
 import { drawInside } from "./overlays.js";
 import { paintBasins, basinText } from "./explore.js";
 
@@ -58,15 +58,6 @@ function hoverTrace(name, pts) {
   };
 }
 
-// The surface's name, then shorter: without its last parenthesis ("Network,
-// plane of run 1 (97% of its path)": the data panel says how much), cut.
-function titleForms(name) {
-  const forms = [clip(name, 90)];
-  const short = name.replace(/\s*\([^()]*\)\s*$/, "");
-  if (short && short !== name) forms.push(clip(short, 90));
-  return forms;
-}
-
 export function figure2d(d) {
   const traces = [], g = mainGeometry(d), f = style().font;
   const [[x0, x1], [y0, y1]] = d.window;
@@ -101,7 +92,7 @@ export function figure2d(d) {
     plot_bgcolor: "rgba(0,0,0,0)",
     width: g.W, height: g.H,
     margin: g.margin,
-    title: { text: esc(fitTitle(titleForms(d.name), g.W - 12, f.title)), x: 0.01, xanchor: "left", y: 1 - 4 / g.H, yanchor: "top",
+    title: { text: esc(fitTitle(titleForms(d.name, 90), g.W - 12, f.title)), x: 0.01, xanchor: "left", y: 1 - 4 / g.H, yanchor: "top",
       font: { size: f.title } },
     xaxis: axis([x0, x1], "x", 2, g.pw, true),
     yaxis: axis([y0, y1], "y", 4, g.ph, false),

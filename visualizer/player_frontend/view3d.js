@@ -11,7 +11,7 @@ import { SURFACE_SCALE_3D, surfaceValue } from "./contour.js";
 import { drawPaths, drawHeads, drawEnds, drawEndLabels, drawOrder } from "./paths.js";
 import { sizeCanvas, mainSize, belowMain3d, textWidth, fitTitle } from "./layout.js";
 import * as internals from "./plotly_internals.js";
-import { PLOT_CONFIG, baseLayout, esc, clip } from "./figure.js";
+import { PLOT_CONFIG, baseLayout, esc, titleForms } from "./figure.js";
 
 export const stats3d = { layers: [], pathWidth: 0 };
 let proj = null;    // screen points under the current camera (null: recompute)
@@ -105,9 +105,7 @@ export function figure3d(d) {
   const height = d.logScale ? (Math.abs(d.zmin) > 1e-12 ? "f \u2212 min, log scale" : "f, log scale") : "f";
   // the title and what the height is, as long as the width allows: the
   // name without its last parenthesis, then the name alone, cut
-  const note = "   height: " + height, names = [clip(d.name, 60)];
-  const short = d.name.replace(/\s*\([^()]*\)\s*$/, "");
-  if (short && short !== d.name) names.push(clip(short, 60));
+  const note = "   height: " + height, names = titleForms(d.name, 60);
   const room = W - 12;
   const withNote = names.find((n) => textWidth(n, f.title) + textWidth(note, f.note) <= room);
   const titleText = withNote !== undefined
