@@ -13,12 +13,18 @@ long A's compiles took. Starts its own server with an empty compilation
 cache. Target: B's median during A's compiles within 1.5 times its median
 alone.
 
+`--worker off` switches the server's compile worker off
+(OPTVIZ_COMPILE_WORKER=off): A's formulas are then compiled in A's own
+script thread, as before the worker, for the figure to compare against.
+
 `--where thread|process` (no server): why B slows down. In one process, a
 loop of B's rerun work (simulate, the payload) is timed alone, then while
 the same costliest formulas are simulated in another thread of that process
 (as the server does) or in a process of their own. If B slows down only in
 the first case, what holds it up is the Python interpreter's lock (tracing
-and lowering hold it; XLA's compile does not), not the two cores.
+and lowering hold it; XLA's compile does not), not the two cores. With
+`--worker on` the thread hands the formulas' programs to the compile
+worker, as the server does now.
 """
 
 from __future__ import annotations
@@ -181,19 +187,24 @@ def main(argv=None) -> int:
     parser.add_argument("--switch-ms", default=None, help="the server's OPTVIZ_SWITCH_INTERVAL_MS")
     parser.add_argument("--where", choices=("thread", "process"), default=None,
                         help="no server: B's rerun work in this process, the formulas in a thread or a process")
+    parser.add_argument("--worker", choices=("on", "off"), default="on",
+                        help="the compile worker (OPTVIZ_COMPILE_WORKER); off: formulas compile in a script thread")
     args = parser.parse_args(argv)
+    os.environ["OPTVIZ_COMPILE_WORKER"] = args.worker  # read when the engine is imported, here or in the server
     load = os.getloadavg()
     if args.where:
         report = where_it_waits(args.where, args.formulas)
         report["load_avg"] = [round(v, 2) for v in load]
+        report["compile_worker"] = args.worker
         print(json.dumps(report), flush=True)
         return 0
-    env = {"OPTVIZ_JAX_CACHE_DIR": tempfile.mkdtemp(prefix="optviz-iso-cache-")}
+    env = {"OPTVIZ_JAX_CACHE_DIR": tempfile.mkdtemp(prefix="optviz-iso-cache-"), "OPTVIZ_COMPILE_WORKER": args.worker}
     if args.switch_ms is not None:
         env["OPTVIZ_SWITCH_INTERVAL_MS"] = args.switch_ms
     with LocalServer(env=env, args=args.flags.split()) as server:
         report = asyncio.run(scenario(server.url, args.moves, args.formulas))
     report["switch_interval_ms"] = args.switch_ms or "default (1)"
+    report["compile_worker"] = args.worker
     report["load_avg_before"] = [round(v, 2) for v in load]
     report["load_avg_after"] = [round(v, 2) for v in os.getloadavg()]
     print(json.dumps(report), flush=True)

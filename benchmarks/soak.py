@@ -79,7 +79,7 @@ class Progress:
         self.done += 1
         if self.done % self.every == 0:
             point = {"phase": phase, "items": self.done, "seconds": round(time.monotonic() - self.t0),
-                     **{k: round(v, 1) for k, v in process_stats(self.pids).items()},
+                     **{k: round(v, 1) if isinstance(v, float) else v for k, v in process_stats(self.pids).items()},
                      **cache_stats(self.cache_dir), "load_avg": round(os.getloadavg()[0], 2)}
             self.curve.append(point)
             print(json.dumps(point), flush=True)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
+import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -468,20 +469,40 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _with_children(pids) -> set[int]:
+    """`pids` and every process below them (the server's compile worker)."""
+    parent_of = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat") as fh:
+                    parent_of[int(entry.name)] = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                pass
+    found, frontier = set(pids), set(pids)
+    while frontier:
+        frontier = {pid for pid, parent in parent_of.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
 def process_stats(pids) -> dict:
-    """Resident memory (MB) and threads of processes, summed, from /proc."""
-    rss_kb = threads = 0
-    for pid in pids:
+    """Resident memory (MB) and threads of processes and their children,
+    summed, from /proc (shared libraries count once per process: an upper
+    bound of what they hold together)."""
+    rss_kb, threads = {}, 0
+    for pid in sorted(_with_children(pids)):
         try:
             with open(f"/proc/{pid}/status") as fh:
                 for line in fh:
                     if line.startswith("VmRSS:"):
-                        rss_kb += int(line.split()[1])
+                        rss_kb[pid] = int(line.split()[1])
                     elif line.startswith("Threads:"):
                         threads += int(line.split()[1])
         except OSError:
             pass
-    return {"rss_mb": rss_kb / 1024, "threads": threads}
+    return {"rss_mb": sum(rss_kb.values()) / 1024, "threads": threads, "processes": len(rss_kb),
+            "rss_mb_each": [round(kb / 1024, 1) for kb in rss_kb.values()]}
 
 
 class LocalServer:

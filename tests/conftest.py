@@ -13,6 +13,15 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
+@pytest.fixture(autouse=True)
+def _compiles_in_the_test_process(monkeypatch):
+    """Tests in this process count and patch the engine's compiles, so the
+    compile worker stays off here (tests/test_compile_worker.py switches it
+    on; the servers tests start run it, as deployed)."""
+    from visualizer import compile_worker
+
+    monkeypatch.setattr(compile_worker.WORKER, "enabled", False)
+
 
 # The event jax records once per XLA backend compilation (jax 0.10:
 # "/jax/core/compile/backend_compile_duration").

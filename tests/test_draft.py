@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 import surfaces
 from visualizer import draft as drafts
 from visualizer.draft import TYPED, apply, values
-from visualizer.knobs import number_text
+from visualizer.knobs import Choice, number_text
 from visualizer.optimizers import OPTIMIZERS
 from visualizer.run import SETTINGS, Run
 from visualizer.scene import MAX_RUNS, Scene
@@ -638,8 +638,18 @@ def value_for(control: str, d: drafts.Draft):
         return st.text(max_size=70) | st.sampled_from(["Adam", "SGD", "a,b", "x" * 60])
     if base.endswith(".on"):
         return st.booleans()
+    choice = surface_choice(d, base)
+    if choice is not None:  # a network's data set, activation, initialisation: a select box
+        return st.sampled_from(choice.choices) | st.text(max_size=8)
     assert drafts.knob_of(d, base) is not None, control
     return NUMBERS | TEXTS if control.endswith(TYPED) else NUMBERS
+
+
+def surface_choice(d: drafts.Draft, control: str) -> Choice | None:
+    if not control.startswith("surface."):
+        return None
+    param = surfaces.SURFACES[d.scene.surface].param(control.removeprefix("surface."))
+    return param if isinstance(param, Choice) else None
 
 
 def as_number(value):
@@ -671,6 +681,8 @@ def check_one_change(before: drafts.Draft, after: drafts.Draft, control: str, va
         assert after.run.label == str(value).strip()
     elif key == "f":
         assert after.scene.formula == str(value)
+    elif surface_choice(before, key) is not None:
+        assert after.scene.surface_params[key.removeprefix("surface.")] == value
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -32,7 +32,7 @@ import numpy as np
 import optax
 
 import surfaces
-from visualizer import landmarks
+from visualizer import compile_worker, landmarks
 from visualizer.optimizers import OPTIMIZERS, Landscape
 from visualizer.results import SimulationResult, truncate_divergence
 from visualizer.run import Run, display_labels
@@ -271,6 +271,25 @@ def _compile_group(model: surfaces.Surface, members: tuple[Member, ...], length:
     return _Group(program, members, idle)
 
 
+def on_formula(build: Callable, surface_id: str, formula: str, *args):
+    """`build(surface, *args)` for the formula surface `surface_id` of text
+    `formula`: a job for the compile worker, to which a surface travels as
+    its text."""
+    from visualizer.scene import resolve_surface
+
+    return build(resolve_surface(surface_id, formula), *args)
+
+
+def built_for(scene: Scene, model: surfaces.Surface, build: Callable, *args):
+    """`build(model, *args)`, a program (or a record of one) for the scene's
+    surface. A formula's is built by the compile worker, so its tracing does
+    not hold up every other visitor's rerun (`visualizer.compile_worker`);
+    the built-in surfaces are few, warmed up at start and on disk after."""
+    if surfaces.SURFACES[scene.surface].formula:
+        return compile_worker.WORKER.call(on_formula, build, scene.surface, scene.formula, *args)
+    return build(model, *args)
+
+
 class _ProgramCache:
     """Entries by key, least recently used dropped first, at most `size`.
 
@@ -395,10 +414,10 @@ def _members(scene: Scene, model: surfaces.Surface, length: int) -> dict[Member,
         together = tuple(k.member for k in missing_keys if k not in alone)
         made = {}
         if together:
-            group = _compile_group(model, together, length)
+            group = built_for(scene, model, _compile_group, together, length)
             made.update({member: (group, index) for index, member in enumerate(together)})
         for key in alone:
-            made[key.member] = (_compile_group(model, (key.member,), length), 0)
+            made[key.member] = (built_for(scene, model, _compile_group, (key.member,), length), 0)
         return [made[key.member] for key in missing_keys]
 
     def few_idle(key, entry):

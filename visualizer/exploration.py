@@ -52,6 +52,7 @@ from visualizer.engine import (
     _surface_functions,
     _surface_key,
     bucket_length,
+    built_for,
     member_of,
     noise_table,
     stepper,
@@ -469,7 +470,7 @@ def _calls(scene, model, member, length, plan: _Plan, marks, tol) -> tuple:
     size = _size(plan.n)
     key = ExploreKey(_surface_key(scene), member, length, plan.batching, plan.stages, size)
     (program,) = PROGRAMS.get_many([key], lambda keys: [
-        _compile(model, k.member, k.length, k.batching, k.stages, k.size) for k in keys])
+        built_for(scene, model, _compile, k.member, k.length, k.batching, k.stages, k.size) for k in keys])
     columns = columns_of(model, member)
     varied = _varied_columns(plan.batching, columns)
     shared = np.array([plan.shared[c] for c in columns], F32)

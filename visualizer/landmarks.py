@@ -53,6 +53,13 @@ def _listed(surface_id: str, window, params) -> Landmarks:
 
 @functools.lru_cache(maxsize=64)
 def _estimated(surface_id: str, formula: str, window) -> Landmarks:
+    # In the compile worker: the search compiles a program per formula.
+    from visualizer.compile_worker import WORKER
+
+    return WORKER.call(_estimate, surface_id, formula, window)
+
+
+def _estimate(surface_id: str, formula: str, window) -> Landmarks:
     from surfaces.minima import estimate_minima
     from visualizer.scene import resolve_surface
 

@@ -1,0 +1,213 @@
+"""The compile worker: a formula's programs built in a process of their own
+give the same runs, landmarks and explorations as those built in the
+server's thread, and whatever goes wrong with the worker (busy, killed,
+hung, a job that raises or cannot travel) ends in the job done here."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from visualizer import Scene, compile_worker, engine, explore, landmarks, simulate
+from visualizer.compile_worker import Worker
+
+FORMULA = "surface=custom&f=sin(3*x)*cos(2*y)%2B0.1*(x^2%2By^2)%2B0.0371*x*y&steps=120"
+RUNS = "&run=sgd:lr=0.05&run=adam:lr=0.1&run=momentum:lr=0.02,x0=1,y0=-1"
+
+
+@pytest.fixture
+def worker(monkeypatch):
+    """The engine's worker, switched on, with empty caches around it."""
+    fresh = Worker(enabled=True)
+    monkeypatch.setattr(compile_worker, "WORKER", fresh)
+    monkeypatch.setattr(engine, "PROGRAMS", engine._ProgramCache(engine.PROGRAM_CACHE_SIZE))
+    landmarks._estimated.cache_clear()
+    yield fresh
+    fresh.stop()
+    landmarks._estimated.cache_clear()
+
+
+def _without_worker(monkeypatch, compute):
+    monkeypatch.setattr(compile_worker.WORKER, "enabled", False)
+    monkeypatch.setattr(engine, "PROGRAMS", engine._ProgramCache(engine.PROGRAM_CACHE_SIZE))
+    landmarks._estimated.cache_clear()
+    return compute()
+
+
+def test_a_formula_built_by_the_worker_runs_as_one_built_here(worker, compiles, monkeypatch):
+    scene = Scene.from_query(FORMULA + RUNS)
+    simulate(Scene.from_query("surface=booth&steps=120" + RUNS))  # the process's own first programs
+    with compiles.counting() as n:
+        far = simulate(scene)
+        marks = landmarks.of(scene)
+    assert worker.jobs_done == 2, "the runs' program and the landmarks' search"
+    assert n[0] == 0, f"the server compiled {n[1]}"
+    assert worker.pid() not in (None, os.getpid())
+
+    near = _without_worker(monkeypatch, lambda: simulate(scene))
+    near_marks = landmarks.of(scene)
+    assert worker.jobs_done == 2
+    for a, b in zip(far.runs, near.runs, strict=True):
+        np.testing.assert_array_equal(a.xy, b.xy)
+        np.testing.assert_array_equal(a.loss, b.loss)
+        np.testing.assert_array_equal(a.grad, b.grad)
+    assert marks == near_marks and marks.estimated and marks.minima
+
+
+def test_a_formula_compiled_before_is_built_again_by_a_new_worker(worker):
+    """A new worker compiles it afresh: an executable XLA loaded from the disk
+    cache could not be sent (the server's copy missed its functions)."""
+    scene = Scene.from_query(FORMULA + RUNS)
+    first = simulate(scene)
+    for _ in range(2):
+        worker.stop()
+        engine.PROGRAMS.clear()
+        again = simulate(scene)
+        np.testing.assert_array_equal(first.runs[2].xy, again.runs[2].xy)
+    assert worker.jobs_done == 3
+
+
+def test_value_changes_after_the_worker_built_a_program_call_it_again(worker, compiles):
+    scene = Scene.from_query(FORMULA + RUNS)
+    simulate(scene)
+    done = worker.jobs_done
+    with compiles.counting() as n:
+        for lr in (0.01, 0.02, 0.03):
+            simulate(scene.replace(runs=tuple(r.replace(lr=lr) for r in scene.runs)))
+    assert worker.jobs_done == done and n[0] == 0
+
+
+def test_an_exploration_of_a_formula_is_built_by_the_worker(worker, monkeypatch):
+    scene = Scene.from_query(FORMULA + "&run=momentum:lr=0.02&explore=lr")
+    far = explore(scene)
+    assert worker.jobs_done >= 1
+    near = _without_worker(monkeypatch, lambda: explore(scene))
+    assert far.to_json() == near.to_json()
+
+
+def test_a_built_in_surface_never_asks_the_worker(worker):
+    simulate(Scene.from_query("surface=rosenbrock&steps=50&run=adam:lr=0.01"))
+    assert worker.jobs_done == 0 and worker.pid() is None
+
+
+def test_a_busy_worker_leaves_the_job_to_the_caller(worker):
+    assert worker.call(os.getpid) != os.getpid()
+    with worker._busy:  # another visitor's formula is with the worker
+        assert worker.call(os.getpid) == os.getpid()
+    assert worker.jobs_done == 1
+
+
+def test_two_formulas_at_once_neither_waits_for_the_other(worker):
+    """One goes to the worker, the other is built in its caller's thread."""
+    scenes = [Scene.from_query(FORMULA.replace("0.0371", c) + RUNS) for c in ("0.0511", "0.0622")]
+    barrier, results = threading.Barrier(2), []
+
+    def session(scene):
+        barrier.wait()
+        results.append(simulate(scene))
+
+    threads = [threading.Thread(target=session, args=(s,)) for s in scenes]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert len(results) == 2 and 1 <= worker.jobs_done <= 2
+
+
+def test_a_killed_worker_costs_one_job_done_here_and_the_next_starts_a_new_one(worker, caplog):
+    first = worker.call(os.getpid)
+    os.kill(first, 9)
+    with caplog.at_level(logging.WARNING, logger="visualizer.compile_worker"):
+        assert worker.call(os.getpid) == os.getpid()
+    assert "runs in the server" in caplog.text
+    second = worker.call(os.getpid)
+    assert second not in (first, os.getpid())
+
+
+def test_a_hung_worker_is_stopped_and_the_job_done_here():
+    hung = Worker(timeout_s=0.5, enabled=True)
+    try:
+        t0 = time.monotonic()
+        assert hung.call(time.sleep, 3) is None  # done here, after the worker gave up
+        assert time.monotonic() - t0 < 8
+        assert hung.pid() is None
+    finally:
+        hung.stop()
+
+
+def test_a_job_that_raises_raises_here_from_the_callers_own_attempt(worker):
+    with pytest.raises(ValueError, match="math domain error"):
+        worker.call(math.sqrt, -1.0)
+    assert worker.call(math.sqrt, 4.0) == 2.0, "the worker is still there"
+
+
+def test_a_job_that_cannot_travel_is_done_here_and_the_worker_kept(worker):
+    pid = worker.call(os.getpid)
+    assert worker.call(lambda: os.getpid()) == os.getpid()
+    assert worker.call(os.getpid) == pid
+
+
+def test_an_idle_worker_exits_and_gives_its_memory_back():
+    idle = Worker(idle_s=0.3, enabled=True)
+    try:
+        pid = idle.call(os.getpid)
+        deadline = time.monotonic() + 10
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert idle.pid() is None and not _alive(pid)
+        assert idle.call(os.getpid) not in (pid, os.getpid())
+    finally:
+        idle.stop()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def test_switched_off_by_the_environment_every_job_is_done_here(monkeypatch):
+    monkeypatch.setenv(compile_worker.WORKER_ENV, "off")
+    off = Worker()
+    assert not off.enabled and off.call(os.getpid) == os.getpid() and off.pid() is None
+
+
+def test_by_default_it_is_on_unless_the_container_is_short_of_memory(monkeypatch):
+    monkeypatch.delenv(compile_worker.WORKER_ENV, raising=False)
+    monkeypatch.setattr(compile_worker, "memory_limit_mb", lambda: None)
+    assert Worker().enabled
+    monkeypatch.setattr(compile_worker, "memory_limit_mb", lambda: 690.0)  # Community Cloud's least
+    assert not Worker().enabled
+    monkeypatch.setenv(compile_worker.WORKER_ENV, "on")
+    assert Worker().enabled
+
+
+@pytest.mark.parametrize(("files", "limit"), [
+    ({"memory.max": "max\n"}, None),
+    ({"memory.max": "723517440\n"}, 690.0),
+    ({"memory/memory.limit_in_bytes": "9223372036854771712\n"}, None),  # v1: no limit
+    ({"memory/memory.limit_in_bytes": "1258291200\n"}, 1200.0),
+    ({}, None),
+])
+def test_the_memory_limit_is_read_from_the_cgroup(tmp_path, files, limit):
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert compile_worker.memory_limit_mb(str(tmp_path)) == limit
+
+
+def test_the_worker_imports_no_streamlit():
+    """It holds JAX and the engine only: Streamlit would add ~100 MB."""
+    code = ("import sys, visualizer.compile_worker, visualizer.engine, visualizer.landmarks, "
+            "visualizer.exploration; assert 'streamlit' not in sys.modules, 'streamlit imported'")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
