@@ -13,6 +13,9 @@ long A's compiles took. Starts its own server with an empty compilation
 cache. Target: B's median during A's compiles within 1.5 times its median
 alone.
 
+`--kind network`: A changes the width of a network's hidden layer instead
+(`surface=mlp`), each width a new network whose training compiles.
+
 `--worker off` switches the server's compile worker off
 (OPTVIZ_COMPILE_WORKER=off): A's formulas are then compiled in A's own
 script thread, as before the worker, for the figure to compare against.
@@ -77,13 +80,13 @@ async def mover(session: Session, moves: int, stop: asyncio.Event | None, log: l
         await asyncio.sleep(0.3)
 
 
-async def scenario(url: str, moves: int, formulas: int) -> dict:
+async def scenario(url: str, moves: int, formulas: int, kind: str = "formula") -> dict:
     b = Session(url, "")
     await b.open()
     alone: list = []
     await mover(b, moves, None, alone)
 
-    a = Session(url, "surface=custom")
+    a = Session(url, "surface=mlp" if kind == "network" else "surface=custom")
     await a.open()
     compiling: list[tuple[float, float]] = []
     during: list = []
@@ -92,7 +95,10 @@ async def scenario(url: str, moves: int, formulas: int) -> dict:
     async def visitor_a():
         for k in range(formulas):
             t0 = time.monotonic()
-            result = await a.set_widget("f", costliest(k))
+            if kind == "network":  # a hidden layer of another width: a new network to compile
+                result = await a.set_widget("surface.hidden", 20 + k)
+            else:
+                result = await a.set_widget("f", costliest(k))
             compiling.append((t0, time.monotonic()))
             assert result.ok, result.exceptions
             await asyncio.sleep(0.2)
@@ -155,6 +161,9 @@ def where_it_waits(where: str, formulas: int) -> dict:
             i += 1
             time.sleep(0.05)
 
+    from visualizer import compile_worker
+
+    compile_worker.for_the_server()  # as the server's start-up does: OPTVIZ_COMPILE_WORKER (--worker)
     for i in range(5):
         rerun_work(i)  # compiled and cached
     alone: list = []
@@ -187,10 +196,12 @@ def main(argv=None) -> int:
     parser.add_argument("--switch-ms", default=None, help="the server's OPTVIZ_SWITCH_INTERVAL_MS")
     parser.add_argument("--where", choices=("thread", "process"), default=None,
                         help="no server: B's rerun work in this process, the formulas in a thread or a process")
+    parser.add_argument("--kind", choices=("formula", "network"), default="formula",
+                        help="what A compiles: formulas at the cost bound, or networks of new widths (surface=mlp)")
     parser.add_argument("--worker", choices=("on", "off"), default="on",
                         help="the compile worker (OPTVIZ_COMPILE_WORKER); off: formulas compile in a script thread")
     args = parser.parse_args(argv)
-    os.environ["OPTVIZ_COMPILE_WORKER"] = args.worker  # read when the engine is imported, here or in the server
+    os.environ["OPTVIZ_COMPILE_WORKER"] = args.worker  # for the server started here, or --where's process
     load = os.getloadavg()
     if args.where:
         report = where_it_waits(args.where, args.formulas)
@@ -202,9 +213,10 @@ def main(argv=None) -> int:
     if args.switch_ms is not None:
         env["OPTVIZ_SWITCH_INTERVAL_MS"] = args.switch_ms
     with LocalServer(env=env, args=args.flags.split()) as server:
-        report = asyncio.run(scenario(server.url, args.moves, args.formulas))
+        report = asyncio.run(scenario(server.url, args.moves, args.formulas, args.kind))
     report["switch_interval_ms"] = args.switch_ms or "default (1)"
     report["compile_worker"] = args.worker
+    report["kind"] = args.kind
     report["load_avg_before"] = [round(v, 2) for v in load]
     report["load_avg_after"] = [round(v, 2) for v in os.getloadavg()]
     print(json.dumps(report), flush=True)

@@ -63,8 +63,14 @@ def scene(i: int, rng: random.Random) -> str:
 def cache_stats(path: str | None) -> dict:
     if not path or not os.path.isdir(path):
         return {"cache_mb": None, "cache_files": None}
-    files = [e for e in os.scandir(path) if e.is_file()]
-    return {"cache_mb": round(sum(e.stat().st_size for e in files) / 2**20, 2), "cache_files": len(files)}
+    sizes = []
+    for entry in os.scandir(path):
+        try:
+            if entry.is_file():
+                sizes.append(entry.stat().st_size)
+        except FileNotFoundError:
+            pass  # JAX dropped it past the bound while we looked
+    return {"cache_mb": round(sum(sizes) / 2**20, 2), "cache_files": len(sizes)}
 
 
 class Progress:

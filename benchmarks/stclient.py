@@ -491,7 +491,7 @@ def process_stats(pids) -> dict:
     summed, from /proc (shared libraries count once per process: an upper
     bound of what they hold together)."""
     rss_kb, threads = {}, 0
-    for pid in sorted(_with_children(pids)):
+    for pid in [*pids, *sorted(_with_children(pids) - set(pids))]:  # the servers first
         try:
             with open(f"/proc/{pid}/status") as fh:
                 for line in fh:

@@ -1,6 +1,6 @@
-"""The compile worker: a formula's programs built in a process of their own
-give the same runs, landmarks and explorations as those built in the
-server's thread, and whatever goes wrong with the worker (busy, killed,
+"""The compile worker: a formula's or a network's programs built in a
+process of their own give the same runs, landmarks, explorations and
+planes as those built in the server's thread, and whatever goes wrong with the worker (busy, killed,
 hung, a job that raises or cannot travel) ends in the job done here."""
 
 from __future__ import annotations
@@ -93,6 +93,25 @@ def test_an_exploration_of_a_formula_is_built_by_the_worker(worker, monkeypatch)
     assert far.to_json() == near.to_json()
 
 
+def test_a_network_trained_with_the_worker_equals_one_trained_without(worker, monkeypatch):
+    """Its training group, the loss grid on its plane and its pretrained
+    start come from the worker."""
+    from visualizer.model import training
+
+    training.pretrained_weights.cache_clear()
+    scene = Scene.from_query("surface=mlp:hidden=6,act=relu,pretrain=circles&steps=60"
+                             "&run=sgd:lr=0.1&run=adam:lr=0.01")
+    far = simulate(scene)
+    assert worker.jobs_done == 3
+    training.pretrained_weights.cache_clear()
+    near = _without_worker(monkeypatch, lambda: simulate(scene))
+    training.pretrained_weights.cache_clear()
+    for a, b in zip(far.runs, near.runs, strict=True):
+        np.testing.assert_array_equal(a.xy, b.xy)
+        np.testing.assert_array_equal(a.loss, b.loss)
+    np.testing.assert_array_equal(far.model.plane.z, near.model.plane.z)
+
+
 def test_a_built_in_surface_never_asks_the_worker(worker):
     simulate(Scene.from_query("surface=rosenbrock&steps=50&run=adam:lr=0.01"))
     assert worker.jobs_done == 0 and worker.pid() is None
@@ -122,25 +141,47 @@ def test_two_formulas_at_once_neither_waits_for_the_other(worker):
     assert len(results) == 2 and 1 <= worker.jobs_done <= 2
 
 
-def test_a_killed_worker_costs_one_job_done_here_and_the_next_starts_a_new_one(worker, caplog):
+def test_a_worker_killed_between_jobs_is_replaced_by_the_next_job(worker):
     first = worker.call(os.getpid)
     os.kill(first, 9)
-    with caplog.at_level(logging.WARNING, logger="visualizer.compile_worker"):
-        assert worker.call(os.getpid) == os.getpid()
-    assert "runs in the server" in caplog.text
+    worker._process.wait(timeout=10)
     second = worker.call(os.getpid)
     assert second not in (first, os.getpid())
 
 
-def test_a_hung_worker_is_stopped_and_the_job_done_here():
-    hung = Worker(timeout_s=0.5, enabled=True)
+def test_a_worker_that_dies_with_a_job_fails_that_job_and_the_server_does_not_try_it(worker):
+    """Whatever killed the worker (memory, a crash in XLA) would kill the server."""
+    first = worker.call(os.getpid)
+    with pytest.raises(compile_worker.WorkerFailed, match="stopped while doing _exit"):
+        worker.call(os._exit, 3)  # here, it would end the test run
+    assert not _alive(first)
+    assert worker.call(os.getpid) not in (first, os.getpid()), "the next job has a new worker"
+
+
+def test_a_hung_worker_is_killed_and_its_job_fails():
+    hung = Worker(enabled=True)
     try:
+        pid = hung.call(os.getpid)  # started (its start counts as the first job's time)
+        hung.timeout_s = 0.5
         t0 = time.monotonic()
-        assert hung.call(time.sleep, 3) is None  # done here, after the worker gave up
-        assert time.monotonic() - t0 < 8
-        assert hung.pid() is None
+        with pytest.raises(compile_worker.WorkerFailed, match="did not finish sleep in 0.5 s"):
+            hung.call(time.sleep, 30)
+        assert time.monotonic() - t0 < 8, "killed, not waited for"
+        assert hung.pid() is None and not _alive(pid)
+        hung.timeout_s = compile_worker.TIMEOUT_S
+        assert hung.call(os.getpid) not in (pid, os.getpid())
     finally:
         hung.stop()
+
+
+def test_a_worker_on_other_code_than_the_servers_takes_no_job(worker, monkeypatch, caplog):
+    """A `git pull` under a running server: the worker it starts would
+    compile the new code for the old server."""
+    monkeypatch.setattr(compile_worker, "_SERVER_CODE", "the code the server started with")
+    with caplog.at_level(logging.WARNING, logger="visualizer.compile_worker"):
+        assert worker.call(os.getpid) == os.getpid()
+    assert "code on disk changed" in caplog.text
+    assert not worker.enabled and worker.pid() is None
 
 
 def test_a_job_that_raises_raises_here_from_the_callers_own_attempt(worker):
@@ -176,20 +217,25 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_switched_off_by_the_environment_every_job_is_done_here(monkeypatch):
+def test_it_is_off_unless_the_server_switches_it_on(monkeypatch):
+    """A script or the command line compiles in its own thread (with the
+    disk cache); the server's start-up asks the environment."""
+    assert not Worker().enabled and Worker().call(os.getpid) == os.getpid()
+    monkeypatch.setattr(compile_worker, "WORKER", Worker())
     monkeypatch.setenv(compile_worker.WORKER_ENV, "off")
-    off = Worker()
-    assert not off.enabled and off.call(os.getpid) == os.getpid() and off.pid() is None
+    assert not compile_worker.for_the_server() and not compile_worker.WORKER.enabled
+    monkeypatch.setenv(compile_worker.WORKER_ENV, "on")
+    assert compile_worker.for_the_server() and compile_worker.WORKER.enabled
 
 
-def test_by_default_it_is_on_unless_the_container_is_short_of_memory(monkeypatch):
+def test_by_default_the_server_has_it_unless_the_container_is_short_of_memory(monkeypatch):
     monkeypatch.delenv(compile_worker.WORKER_ENV, raising=False)
     monkeypatch.setattr(compile_worker, "memory_limit_mb", lambda: None)
-    assert Worker().enabled
+    assert compile_worker.enabled_by_environment()
     monkeypatch.setattr(compile_worker, "memory_limit_mb", lambda: 690.0)  # Community Cloud's least
-    assert not Worker().enabled
+    assert not compile_worker.enabled_by_environment()
     monkeypatch.setenv(compile_worker.WORKER_ENV, "on")
-    assert Worker().enabled
+    assert compile_worker.enabled_by_environment()
 
 
 @pytest.mark.parametrize(("files", "limit"), [

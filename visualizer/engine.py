@@ -274,7 +274,8 @@ def _compile_group(model: surfaces.Surface, members: tuple[Member, ...], length:
 def on_formula(build: Callable, surface_id: str, formula: str, *args):
     """`build(surface, *args)` for the formula surface `surface_id` of text
     `formula`: a job for the compile worker, to which a surface travels as
-    its text."""
+    its text. Without its window: no program depends on it (ProgramKey has
+    none)."""
     from visualizer.scene import resolve_surface
 
     return build(resolve_surface(surface_id, formula), *args)

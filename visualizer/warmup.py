@@ -235,13 +235,15 @@ async def lifespan(app, timeout_s: float | None = None):
     """`st.App` start-up hook: warm up, then let the server accept
     connections. A failed or overlong warm-up is logged, never fatal.
     It also puts the check of widget values from the browser in place
-    (`visualizer.widget_guard`) before the first session can send any, and
-    starts the memory trimmer."""
-    from visualizer import widget_guard
+    (`visualizer.widget_guard`) before the first session can send any,
+    starts the memory trimmer and switches the compile worker on (or not,
+    `visualizer.compile_worker`)."""
+    from visualizer import compile_worker, widget_guard
 
     widget_guard.install()
     start_memory_trimmer()
     set_switch_interval()
+    _LOG.info("compile worker %s", "on" if compile_worker.for_the_server() else "off")
     try:
         seconds = await asyncio.wait_for(asyncio.to_thread(warm_up), timeout_s or WARM_UP_TIMEOUT_S)
         _LOG.info("warm-up done in %.2f s", seconds)

@@ -23,7 +23,7 @@ from typing import NamedTuple
 import jax
 import numpy as np
 
-from visualizer import engine
+from visualizer import compile_worker, engine
 from visualizer.model import network as nets
 
 F32 = np.float32
@@ -151,7 +151,8 @@ def loss_grid(network: nets.Network, centre, axes, plane_window, train_x, train_
     xs = np.linspace(x0, x1, points, dtype=F32)
     ys = np.linspace(y0, y1, points, dtype=F32)
     key = GridKey(network, len(train_y), points)
-    (program,) = engine.PROGRAMS.get_many([key], lambda missing: [_compile_grid(k) for k in missing])
+    (program,) = engine.PROGRAMS.get_many([key], lambda missing: [
+        compile_worker.WORKER.call(_compile_grid, k) for k in missing])
     z = np.asarray(program(centre, axes, xs, ys, train_x, train_y, labelled), F32)
     return xs, ys, np.where(np.isfinite(z), z, np.nan)
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 import surfaces
-from visualizer import engine
+from visualizer import compile_worker, engine
 from visualizer.errors import SceneError
 from visualizer.model import plane as planes
 from visualizer.model import training
@@ -141,7 +141,9 @@ def simulate_model(scene) -> SimulationResult:
     distinct = list(dict.fromkeys(keys))
 
     def make(missing):
-        group = training.compile_group(tuple(missing))
+        # A network's programs come from the compile worker, like a formula's:
+        # tracing them holds the interpreter's lock for a second or two.
+        group = compile_worker.WORKER.call(training.compile_group, tuple(missing))
         return [(group, index) for index in range(len(missing))]
 
     programs = dict(zip(distinct, engine.PROGRAMS.get_many(distinct, make), strict=True))

@@ -301,12 +301,18 @@ def pretrained_weights(pretrain: str, network: nets.Network, init: str) -> np.nd
     """The weights every run starts from after pretraining on `pretrain`:
     from `init`, PRETRAIN_STEPS full-batch Adam steps (lr PRETRAIN_LR) on
     that set's training split, every label kept, scale 1. A fixed recipe,
-    computed once per (set, network, init)."""
-    data = dataset(pretrain)
-    w = _pretrain_program(network)(nets.initial_weights(network, init), data.train_x, data.train_y)
-    out = np.asarray(w, F32)
+    computed once per (set, network, init), by the compile worker when it is free."""
+    from visualizer.compile_worker import WORKER
+
+    out = WORKER.call(_pretrain, pretrain, network, init)
     out.flags.writeable = False
     return out
+
+
+def _pretrain(pretrain: str, network: nets.Network, init: str) -> np.ndarray:
+    data = dataset(pretrain)
+    w = _pretrain_program(network)(nets.initial_weights(network, init), data.train_x, data.train_y)
+    return np.array(w, F32)
 
 
 @functools.lru_cache(maxsize=8)

@@ -91,20 +91,18 @@ function constantLrs(d) {
   return vals.length ? vals : null;
 }
 
-function lrVaries(d) {
-  return !constantLrs(d);
-}
-
 // Which panels fit the height, most telling first: the loss (on a
 // network, its accuracy first: what its lessons are about), then the
 // gradient norm when a run clips it or the learning rate when a schedule
 // moves it, then the other.
 function choosePanels(d, avail, minH, gap) {
-  const all = PANELS.filter((p) => p !== "acc" || hasAccuracy(d));
+  const accuracy = hasAccuracy(d);
+  const all = PANELS.filter((p) => p !== "acc" || accuracy);
   const n = Math.max(1, Math.min(all.length, Math.floor((avail + gap) / (minH + gap))));
   if (n === all.length) return all;
   const clipping = d.runs.some((r) => r.clip != null);
-  const order = (hasAccuracy(d) ? ["acc", "loss"] : ["loss"]).concat(clipping || !lrVaries(d) ? ["grad", "lr"] : ["lr", "grad"]);
+  const lrMoves = !constantLrs(d);
+  const order = (accuracy ? ["acc", "loss"] : ["loss"]).concat(clipping || !lrMoves ? ["grad", "lr"] : ["lr", "grad"]);
   const keep = new Set(order.slice(0, n));
   return all.filter((p) => keep.has(p));
 }
