@@ -120,12 +120,25 @@ FRAME_JS = """() => {
     const r = t.getBoundingClientRect();
     if (r.width && r.right > innerWidth + 1) cut.push(`${JSON.stringify(t.textContent.slice(0, 40))} to ${Math.round(r.right)} px`);
   }
+  // tick labels of one axis (or colour bar) drawn over each other
+  const overlaps = [];
+  for (const layer of document.querySelectorAll('.xaxislayer-above, .yaxislayer-above, .cbaxis')) {
+    const boxes = [...layer.querySelectorAll('text')].map(t => [t.textContent, t.getBoundingClientRect()])
+      .filter(([, r]) => r.width > 0);
+    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+      const [a, r] = boxes[i], [b, q] = boxes[j];
+      if (Math.min(r.right, q.right) - Math.max(r.left, q.left) > 1 &&
+          Math.min(r.bottom, q.bottom) - Math.max(r.top, q.top) > 1) {
+        overlaps.push(`${layer.closest('[id]').id} ${layer.getAttribute('class').split(' ')[0]}: ${a} over ${b}`);
+      }
+    }
+  }
   // the side charts' curves of each run (loss, learning rate, gradient norm): their dash
   const side = document.getElementById('plotside');
   const curves = (side && side.data || []).filter(t => t.meta && ['loss', 'lr', 'grad'].includes(t.meta[1]))
     .map(t => ({run: t.meta[0], chart: t.meta[1], dash: (t.line && t.line.dash) || 'solid'}));
   return {
-    cut, curves, text: document.body.innerText.slice(0, 5000),
+    cut, overlaps, curves, text: document.body.innerText.slice(0, 5000),
     present: stats.present, pathWidth: stats.pathWidth, layers: stats.layers.map(l => l.split(':')[0]),
     widths: [style.run.width, style.run.frontWidth],
     runs: S.d.runs.map(r => ({label: r.label, color: String(r.color).toLowerCase(),
@@ -349,6 +362,12 @@ def test_the_players_type_is_at_least_18px_on_a_network_that_cannot_move(measure
     power notation."""
     found = per_lesson(measured, players_small_type)
     assert {k: v for k, v in found.items() if k in SMALL_TICKS} == {}
+
+
+def test_no_tick_labels_drawn_over_each_other(measured):
+    """A network's plane is often wide and flat: its colour bar is short,
+    and its ticks must thin out rather than pile up."""
+    assert per_lesson(measured, lambda p, f: f["overlaps"]) == {}
 
 
 def test_no_empty_band_above_the_title_and_the_player(measured):

@@ -180,8 +180,8 @@ function positive(a) {
 // label and a half (`must`: values that are ticks whatever, a constant
 // series' own).
 function logAxis(range, px, most, must) {
-  const f = style().font, gap = 1.5 * f.tick / Math.max(1, px / (range[1] - range[0]));
-  const t = logTicks(range, most, gap, must);
+  const f = style().font, perDecade = Math.max(1, px / (range[1] - range[0]));
+  const t = unpiled(logTicks(range, most, 1.5 * f.tick / perDecade, must), perDecade, must || []);
   if (t.tickvals) {
     // a label wider than the margin is cut at the frame's edge: drop such
     // ticks (a constant rate's neighbours, "1.5×10⁻³"), never a fixed one,
@@ -194,6 +194,25 @@ function logAxis(range, px, most, must) {
     }
   }
   return Object.assign({ type: "log", range: range }, t);
+}
+
+// Ticks whose labels would touch, dropped (a fixed one never): a label in
+// power notation stands taller than a plain one (its exponent), which a
+// short panel (150% zoom on a small screen) feels over nine decades.
+function unpiled(t, perDecade, fixed) {
+  if (!t.tickvals) return t;
+  const f = style().font;
+  const tall = (s) => (/[\u2070-\u209f\u00b2\u00b3\u00b9]/.test(s) ? 1.75 : 1.3) * f.tick;
+  // the fixed ones first, then from the top (where the runs start)
+  const v = t.tickvals, order = v.map((_, i) => i).sort((i, j) => (fixed.includes(v[j]) - fixed.includes(v[i])) || v[j] - v[i]);
+  const kept = [];
+  for (const i of order) {
+    const clear = kept.every((j) => Math.abs(Math.log10(t.tickvals[i] / t.tickvals[j])) * perDecade >=
+      (tall(t.ticktext[i]) + tall(t.ticktext[j])) / 2);
+    if (clear || fixed.includes(t.tickvals[i])) kept.push(i);
+  }
+  kept.sort((i, j) => i - j);
+  return Object.assign({}, t, { tickvals: kept.map((i) => t.tickvals[i]), ticktext: kept.map((i) => t.ticktext[i]) });
 }
 
 // The accuracy axis: a fraction drawn as percent, from a round value under

@@ -28,9 +28,14 @@ function colorbar(d, g) {
     tickfont: { size: f.tick },
     title: { text: shift ? "f \u2212 min" : "f", side: "top", font: { size: f.tick } },
   };
+  // Ticks at least a line and a third of text apart on the bar (the plot's
+  // height less its title's line): a short plot (a network's plane is often
+  // wide and flat) gets fewer ticks, not overlapping ones.
+  const bar = Math.max(g.ph - 1.5 * f.tick, f.tick);
+  const minGap = Math.max(f.tick > 15 ? 0.09 : 0.06, 1.35 * f.tick / bar);
   if (d.logScale) {
     const vals = [], text = [];
-    const tooClose = (t) => vals.some((v) => Math.abs(v - t) < (f.tick > 15 ? 0.09 : 0.06) * (d.hi - d.lo));
+    const tooClose = (t) => vals.some((v) => Math.abs(v - t) < minGap * (d.hi - d.lo));
     const pushTick = (delta) => {
       const t = d.T(d.zmin + delta);
       if (t >= d.lo - 1e-9 && t <= d.hi + 1e-9 && !tooClose(t)) {
@@ -43,7 +48,7 @@ function colorbar(d, g) {
     if (vals.length < 4) for (let k = kLo; k <= kHi; k++) { pushTick(2 * Math.pow(10, k)); pushTick(5 * Math.pow(10, k)); }
     cb.tickmode = "array"; cb.tickvals = vals; cb.ticktext = text;
   } else {
-    Object.assign(cb, linearTicks(d.lo, d.hi, f.tick > 15 ? 5 : 7));
+    Object.assign(cb, linearTicks(d.lo, d.hi, Math.max(2, Math.min(f.tick > 15 ? 5 : 7, Math.floor(1 / minGap)))));
   }
   return cb;
 }
