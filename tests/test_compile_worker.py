@@ -177,7 +177,7 @@ def test_a_hung_worker_is_killed_and_its_job_fails():
 def test_a_worker_on_other_code_than_the_servers_takes_no_job(worker, monkeypatch, caplog):
     """A `git pull` under a running server: the worker it starts would
     compile the new code for the old server."""
-    monkeypatch.setattr(compile_worker, "_SERVER_CODE", "the code the server started with")
+    worker.code = "the code the server started with"
     with caplog.at_level(logging.WARNING, logger="visualizer.compile_worker"):
         assert worker.call(os.getpid) == os.getpid()
     assert "code on disk changed" in caplog.text

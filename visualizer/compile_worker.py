@@ -130,10 +130,6 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-# The code this process runs (taken when it is imported), which a worker
-# started later must run too: a worker that finds other code on disk (a
-# `git pull` under a running server) refuses every job.
-_SERVER_CODE = code_fingerprint()
 _CODE_ENV = "OPTVIZ_COMPILE_WORKER_CODE"
 
 
@@ -175,6 +171,10 @@ class Worker:
         self._process: subprocess.Popen | None = None
         self._idle_timer: threading.Timer | None = None
         self.jobs_done = 0  # by the worker (not counting those done here)
+        # The code the server runs (`code_fingerprint`, taken at its start-up),
+        # which a worker started later must run too: one that finds other code
+        # on disk (a `git pull` under a running server) refuses every job.
+        self.code: str | None = None
 
     def call(self, job: Callable, *args):
         """`job(*args)`: in the worker when it is free, else here. Raises
@@ -251,9 +251,11 @@ class Worker:
             self._stop()  # it died between jobs: its pipes go, a new one comes
         if self._process is None:
             root = Path(__file__).resolve().parents[1]
-            env = {**os.environ, _CODE_ENV: _SERVER_CODE,
+            env = {**os.environ,
                    "MALLOC_ARENA_MAX": "2",  # less memory kept back after compiles
                    "XLA_PYTHON_CLIENT_PREALLOCATE": "false"}  # on a GPU, not 75% of its memory up front
+            if self.code is not None:
+                env[_CODE_ENV] = self.code
             # From the package's own folder: `-m` looks there first, so no
             # module of the server's working directory can stand in for ours.
             self._process = subprocess.Popen([sys.executable, "-m", "visualizer.compile_worker"], cwd=root,
@@ -297,6 +299,7 @@ class Worker:
 def for_the_server() -> bool:
     """Switch the worker on or off as OPTVIZ_COMPILE_WORKER says (the
     server's start-up calls it); returns whether it is on."""
+    WORKER.code = code_fingerprint()
     WORKER.enabled = enabled_by_environment()
     return WORKER.enabled
 

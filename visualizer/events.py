@@ -101,11 +101,6 @@ def _checked(value, run_count: int, kind: str | None = None):
         return None
 
 
-def start_event(value, run_count: int) -> StartEvent | None:
-    """`value` as a StartEvent, or None if it is none (or malformed: logged)."""
-    return _checked(value, run_count, "start")
-
-
 def inside_event(value) -> InsideEvent | None:
     """`value` as an InsideEvent, or None if it is none (or malformed: logged)."""
     return _checked(value, 0, "inside")

@@ -30,7 +30,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from pages import IDLE, player_frame, player_stats, wait_address
+from pages import IDLE, player_frame, player_stats, wait_address, wait_until
 
 from visualizer.lessons import LESSONS
 
@@ -182,13 +182,15 @@ def per_lesson(measured: dict, check) -> dict:
 def wait_for(frame, predicate: str, what: str, timeout_s: float = 20) -> dict:
     """The player's stats once `predicate` (JS, of the stats `s`) holds;
     waiting, with a deadline, for something to happen."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        s = player_stats(frame)
-        if frame.evaluate(f"(s) => !!({predicate})", s):
-            return s
-        assert time.monotonic() < deadline, f"{what}: not within {timeout_s} s; last stats {s}"
-        frame.page.wait_for_timeout(50)
+    last: dict = {}
+
+    def holds() -> bool:
+        last["s"] = player_stats(frame)
+        return frame.evaluate(f"(s) => !!({predicate})", last["s"])
+
+    wait_until(frame.page, holds, lambda: f"{what}: not within {timeout_s} s; last stats {last['s']}",
+               timeout_s, every_ms=50)
+    return last["s"]
 
 
 # Every step the player shows, as drawn: recorded in the frame at each

@@ -207,12 +207,12 @@ function unpiled(t, perDecade, fixed) {
   const v = t.tickvals, order = v.map((_, i) => i).sort((i, j) => (fixed.includes(v[j]) - fixed.includes(v[i])) || v[j] - v[i]);
   const kept = [];
   for (const i of order) {
-    const clear = kept.every((j) => Math.abs(Math.log10(t.tickvals[i] / t.tickvals[j])) * perDecade >=
+    const clear = kept.every((j) => Math.abs(Math.log10(v[i] / v[j])) * perDecade >=
       (tall(t.ticktext[i]) + tall(t.ticktext[j])) / 2);
-    if (clear || fixed.includes(t.tickvals[i])) kept.push(i);
+    if (clear || fixed.includes(v[i])) kept.push(i);
   }
   kept.sort((i, j) => i - j);
-  return Object.assign({}, t, { tickvals: kept.map((i) => t.tickvals[i]), ticktext: kept.map((i) => t.ticktext[i]) });
+  return Object.assign({}, t, { tickvals: kept.map((i) => v[i]), ticktext: kept.map((i) => t.ticktext[i]) });
 }
 
 // The accuracy axis: a fraction drawn as percent, from a round value under

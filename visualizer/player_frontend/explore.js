@@ -21,6 +21,7 @@ import { el, setStatus } from "./dom.js";
 import { S } from "./state.js";
 import { style } from "./marks.js";
 import { fmt, plain, logTicks, linearTicks } from "./numbers.js";
+import { finiteNum as finite, obj } from "./payload.js";
 import { sizeCanvas, textWidth } from "./layout.js";
 import { hexRgb, scaleColor, MASK_RGB } from "./contour.js";
 import * as internals from "./plotly_internals.js";
@@ -39,8 +40,6 @@ const X = { d: null, mode: "loss", hover: -1, pending: null, geo: null, image: n
 // ------------------------------------------------------------- decoding
 const TYPES = { u1: Uint8Array, u2: Uint16Array, f4: Float32Array };
 
-function finite(v) { return typeof v === "number" && isFinite(v); }
-function obj(v) { return v && typeof v === "object" && !Array.isArray(v) ? v : {}; }
 function text(v, n) { return typeof v === "string" ? v.slice(0, n) : ""; }
 
 async function bytesOf(spec) {

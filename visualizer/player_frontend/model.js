@@ -16,7 +16,7 @@
 import { el } from "./dom.js";
 import { S } from "./state.js";
 import { style } from "./marks.js";
-import { decode, decodeBytes } from "./payload.js";
+import { decode, decodeBytes, finiteNum as finite, obj, validWindow } from "./payload.js";
 import { hexRgb } from "./contour.js";
 import { plain } from "./numbers.js";
 
@@ -38,12 +38,6 @@ const P = {
   readout: "",
 };
 
-function finite(v) { return typeof v === "number" && isFinite(v); }
-function obj(v) { return v && typeof v === "object" && !Array.isArray(v) ? v : {}; }
-function validWindow(w) {
-  return Array.isArray(w) && w.length === 2 && w.every((r) => Array.isArray(r) && r.length === 2 &&
-    finite(r[0]) && finite(r[1]) && r[1] > r[0]);
-}
 
 // ------------------------------------------------------------- decoding
 // The payload's model part, validated; null (no panel) when it is absent
@@ -189,9 +183,7 @@ export function toggleTest() {
   stats.test = P.showTest;
   if (!P.m) return;
   el.dataTest.setAttribute("aria-pressed", String(P.showTest));
-  buildKey();
-  invalidate();
-  update();
+  update(); // its size key holds the test rings: the pictures are drawn again
 }
 
 // ------------------------------------------------------------- painting

@@ -8,7 +8,12 @@ const MAX_RUNS = 16;
 const MAX_STEPS = 1e7;
 const MAX_LABEL = 300;
 
-function finiteNum(v) {
+// A JSON object, or an empty one for anything else (arrays included).
+export function obj(v) {
+  return v && typeof v === "object" && !Array.isArray(v) ? v : {};
+}
+
+export function finiteNum(v) {
   return typeof v === "number" && isFinite(v);
 }
 
@@ -81,7 +86,7 @@ function sampleSorted(arrs, maxN) {
   return Float64Array.from(out).sort();
 }
 
-function validWindow(w) {
+export function validWindow(w) {
   return Array.isArray(w) && w.length === 2 && w.every((r) => Array.isArray(r) && r.length === 2 &&
     finiteNum(r[0]) && finiteNum(r[1]) && r[1] > r[0]);
 }
