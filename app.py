@@ -3,12 +3,12 @@
 Streamlit finds `app` below (an `st.App`) and runs the server through it. What
 that adds to a plain `streamlit run page.py` is a start-up hook: before the
 server accepts connections it imports JAX and compiles the default scene
-(`visualizer.warmup`), so the first visitor after a start (Community Cloud
+(`visualizer.page.warmup`), so the first visitor after a start (Community Cloud
 wakes a sleeping app in a new process) gets the page as fast as any other.
 """
 
 import streamlit as st
 
-from visualizer.warmup import lifespan
+from visualizer.page.warmup import lifespan
 
 app = st.App("page.py", lifespan=lifespan)

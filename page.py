@@ -9,13 +9,15 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.logger import get_logger
 
-from visualizer import SceneError, classroom, controls, explore_panel, landmarks, panels, simulate, style, warmup
-from visualizer import payload as browser_payload
-from visualizer.events import InsideEvent, StartEvent, player_event
-from visualizer.lessons import LESSONS
-from visualizer.player import player
-from visualizer.scene import Scene, Viewer, parse_lenient
-from visualizer.text import plain
+from visualizer import SceneError, simulate
+from visualizer.browser import payload as browser_payload
+from visualizer.browser.events import InsideEvent, StartEvent, player_event
+from visualizer.core import landmarks
+from visualizer.core.lessons import LESSONS
+from visualizer.core.scene import Scene, Viewer, parse_lenient
+from visualizer.page import classroom, controls, explore_panel, panels, session, style, warmup
+from visualizer.page.player import player
+from visualizer.page.text import plain
 
 LOG = get_logger("page")
 st.set_page_config(page_title="Optimizer trajectories", page_icon="📉", layout="wide")
@@ -61,15 +63,15 @@ warmup.persistent_compilation_cache()
 ss = st.session_state
 if "draft" not in ss:
     opened, ss.link_problems = parse_lenient(opening_query())
-    controls.start_session(opened)
+    session.start_session(opened)
 
-scene = controls.scene()
+scene = session.scene()
 presenting = scene.viewer.present
 if presenting:
     classroom.presentation_style()
 else:
     controls.sidebar()
-    scene = controls.scene()
+    scene = session.scene()
 lesson = LESSONS.get(scene.lesson) if scene.lesson else None
 
 if not (presenting and lesson):
@@ -106,7 +108,7 @@ event = player_event(value, len(scene.runs))
 explore_panel.handle(event)  # a click on the exploration: its value applied, then a rerun
 if isinstance(event, StartEvent) and event.nonce != ss.get("start_nonce"):
     ss.start_nonce = event.nonce
-    controls.set_start(event.x, event.y, event.run)
+    session.set_start(event.x, event.y, event.run)
     st.rerun()
 if isinstance(event, InsideEvent) and event.nonce != ss.get("inside_nonce"):
     ss.inside_nonce = event.nonce

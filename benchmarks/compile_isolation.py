@@ -51,7 +51,7 @@ from stclient import LocalServer, Session  # noqa: E402
 
 def costliest(k: int) -> str:
     """A formula of the tan family at the cost bound, different for each k."""
-    from surfaces import formula as F
+    from visualizer.core.surfaces import formula as F
 
     terms = []
     while True:
@@ -126,8 +126,9 @@ async def scenario(url: str, moves: int, formulas: int, kind: str = "formula") -
 def rerun_work(i: int) -> None:
     """What a slider move costs the server, minus Streamlit: the scene, the
     runs, the payload."""
-    from visualizer import Scene, landmarks, simulate
-    from visualizer.payload import scene_payload, surface_payload
+    from visualizer import Scene, simulate
+    from visualizer.browser.payload import scene_payload, surface_payload
+    from visualizer.core import landmarks
 
     scene = Scene.from_query(f"surface=rosenbrock&run=sgd:lr={0.001 + i * 1e-5:g}&run=momentum:lr=0.001"
                              "&run=adam:lr=0.05")
@@ -139,8 +140,9 @@ def formula_work(first: int, count: int) -> None:
     """What a new formula costs the server: its runs, its minima, its grid."""
     from urllib.parse import quote
 
-    from visualizer import Scene, landmarks, simulate
-    from visualizer.payload import surface_payload
+    from visualizer import Scene, simulate
+    from visualizer.browser.payload import surface_payload
+    from visualizer.core import landmarks
 
     for k in range(first, first + count):
         scene = Scene.from_query(f"surface=custom&f={quote(costliest(k), safe='')}"
@@ -161,7 +163,7 @@ def where_it_waits(where: str, formulas: int) -> dict:
             i += 1
             time.sleep(0.05)
 
-    from visualizer import compile_worker
+    from visualizer.core import compile_worker
 
     compile_worker.for_the_server()  # as the server's start-up does: OPTVIZ_COMPILE_WORKER (--worker)
     for i in range(5):

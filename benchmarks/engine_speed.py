@@ -281,7 +281,7 @@ def cold_child(optimizers: list[str]) -> dict:
     import jax
 
     from visualizer import Scene, simulate
-    from visualizer.engine import PROGRAMS
+    from visualizer.core.programs import PROGRAMS
 
     imported = time.perf_counter() - t0
     runs = [spec for spec in MIXED_RUNS if spec.split(":")[0] in optimizers]

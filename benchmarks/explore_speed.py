@@ -54,7 +54,7 @@ STARTS = "surface=himmelblau&steps=500&run=sgd:lr=0.01&explore=starts"
 MAP = "surface=quadratic:cond=25,angle=30&start=-2.5,1&steps=500&run=momentum:lr=0.02,momentum=0.9" \
       "&explore=map:x=lr,y=momentum"
 KINDS = {"lr": LR, "map": MAP, "starts": STARTS}
-LIMIT = 1e6  # visualizer.results.DIVERGENCE_LIMIT
+LIMIT = 1e6  # visualizer.core.results.DIVERGENCE_LIMIT
 
 
 # ---------------------------------------------------------------- NumPy reference
@@ -96,7 +96,7 @@ def sgd_update(state, g, lr, t):
 
 class Outcomes:
     """The outcome (docs/explore.md) of every variant, kept point by point as
-    visualizer/results.py defines divergence: point k is checked when f is
+    visualizer/core/results.py defines divergence: point k is checked when f is
     evaluated there; the first that is not finite (or beyond 1e6) ends the
     run at the update before it, whose start is the last finite point.
     Written to be fast: the last point is recorded only when a run ends."""
@@ -150,7 +150,7 @@ def numpy_explore(starts, lrs, steps, f, grad, update, state, f_star=0.0, tol=1e
 
 
 def numpy_case(scene, explored, outcomes=True):
-    from visualizer import landmarks
+    from visualizer.core import landmarks
 
     res = explored.resolved
     marks = landmarks.of(scene)
@@ -207,7 +207,7 @@ def ms(t) -> str:
 
 def warm_section(calls: int, numpy_calls: int) -> list[str]:
     from visualizer import Scene
-    from visualizer.exploration import explore, prepared
+    from visualizer.core.exploration import explore, prepared
 
     lines = [f"warm explore vs NumPy vectorised over the variants (median of {calls}, NumPy of {numpy_calls}; "
              "min in brackets)"]
@@ -243,7 +243,7 @@ def changes_section(count: int) -> list[str]:
     import jax
 
     from visualizer import Scene
-    from visualizer.exploration import explore
+    from visualizer.core.exploration import explore
 
     names: list[str] = []
 
@@ -283,7 +283,7 @@ def cold_child(order: list[str], warm_app: bool) -> dict:
     import jax
 
     from visualizer import Scene, simulate
-    from visualizer.exploration import explore
+    from visualizer.core.exploration import explore
 
     out = {"import": time.perf_counter() - t0, "persistent_cache": jax.config.jax_compilation_cache_dir}
     if warm_app:

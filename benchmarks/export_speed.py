@@ -77,7 +77,12 @@ def main() -> None:
     from PIL import Image
 
     from visualizer import Scene, export, simulate
-    from visualizer.export import drawing, html, limits, scene_data
+    from visualizer.export import (
+        drawing,
+        html,
+        limits,
+        scene_data,
+    )
 
     scene = Scene.from_query(SCENE)
     simulate(scene)  # compiled

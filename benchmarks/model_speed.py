@@ -115,8 +115,8 @@ def main(argv=None) -> int:
     import numpy as np
 
     from visualizer import Scene, simulate
-    from visualizer.model import plane as planes
-    from visualizer.model.data import DATA_SETS
+    from visualizer.core.model import plane as planes
+    from visualizer.core.model.data import DATA_SETS
 
     scene = Scene.from_query(SCENE)
     result = simulate(scene)

@@ -48,7 +48,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
 IDLE = '[data-test-script-state="notRunning"]'
-PLAYER = 'iframe[title="visualizer.player.player"]'
+PLAYER = 'iframe[title="visualizer.page.player.player"]'
 EIGHT_RUNS = ("surface=rosenbrock&steps={steps}&run=sgd:lr=0.001&run=momentum:lr=0.001&run=nesterov:lr=0.001"
               "&run=adagrad:lr=0.1&run=rmsprop:lr=0.001&run=adam:lr=0.01&run=adamw:lr=0.01&run=nadam:lr=0.01")
 

@@ -221,8 +221,9 @@ INSIDE_RUNS = ("sgd:lr=0.001", "momentum:lr=0.0005", "nesterov:lr=0.0005", "adam
 def payload_bytes(steps: int) -> dict:
     """The player's payload as JSON, with the overlays' numbers and without."""
     sys.path.insert(0, str(ROOT))
-    from visualizer import Scene, landmarks, simulate
-    from visualizer.payload import scene_payload, surface_payload
+    from visualizer import Scene, simulate
+    from visualizer.browser.payload import scene_payload, surface_payload
+    from visualizer.core import landmarks
 
     scene = Scene.from_query(inside_scene(steps))
     result = simulate(scene)

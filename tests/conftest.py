@@ -18,7 +18,7 @@ def _compiles_in_the_test_process(monkeypatch):
     """Tests in this process count and patch the engine's compiles, so the
     compile worker stays off here (tests/test_compile_worker.py switches it
     on; the servers tests start run it, as deployed)."""
-    from visualizer import compile_worker
+    from visualizer.core import compile_worker
 
     monkeypatch.setattr(compile_worker.WORKER, "enabled", False)
 

@@ -28,7 +28,7 @@ FAULTY_LENGTH = 8193
 
 
 def compile_fails() -> None:
-    from visualizer import engine
+    from visualizer.core import engine
 
     original = engine._compile_group
 
@@ -41,7 +41,7 @@ def compile_fails() -> None:
 
 
 def slow_warm_up() -> None:
-    from visualizer import warmup
+    from visualizer.page import warmup
 
     seconds = float(os.environ.get("OPTVIZ_TEST_WARM_UP_S", "30"))
     real = warmup.warm_up

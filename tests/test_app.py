@@ -7,7 +7,7 @@ the player owns), its run arrays are what the player draws and its `viewer`
 and `view` what the player opens with.
 
 The sidebar shows one run's controls at a time; widget keys are the draft's
-control keys (visualizer/draft.py): `run.lr`, its typed twin `run.lr.typed`,
+control keys (visualizer/page/draft.py): `run.lr`, its typed twin `run.lr.typed`,
 `pick` for the run shown, buttons `add`, `duplicate`, `remove`. A numeric
 control is a slider (a `select_slider` over fixed stops for decay rates and
 log-scale knobs, `controls.slider_stops`) beside a text box, its typed twin,
@@ -44,13 +44,14 @@ from apptest_tools import errors, new_app, payload, query, run_ok, sidebar_error
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Widget
 
-from visualizer import Scene, landmarks, simulate
-from visualizer.controls import slider_stops
-from visualizer.knobs import number_text
-from visualizer.optimizers import DECAY_STOPS, LR, OPTIMIZERS
-from visualizer.results import summarize
-from visualizer.run import CLIP_NORM, CLIP_VALUE, NOISE
-from visualizer.scene import MAX_RUNS, Viewer, parse_lenient
+from visualizer import Scene, simulate
+from visualizer.core import landmarks
+from visualizer.core.knobs import number_text
+from visualizer.core.optimizers import DECAY_STOPS, LR, OPTIMIZERS
+from visualizer.core.results import summarize
+from visualizer.core.run import CLIP_NORM, CLIP_VALUE, NOISE
+from visualizer.core.scene import MAX_RUNS, Viewer, parse_lenient
+from visualizer.page.controls import slider_stops
 
 ROOT = Path(__file__).resolve().parents[1]
 

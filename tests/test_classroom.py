@@ -22,8 +22,8 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Widget
 
 from visualizer import Scene
-from visualizer.classroom import FREE_PLAY, step_scene
-from visualizer.lessons import LESSONS
+from visualizer.core.lessons import LESSONS
+from visualizer.page.classroom import FREE_PLAY, step_scene
 
 IDS = ("learning-rate", "lr-sensitivity", "schedules", "momentum", "nesterov", "adaptive", "adamw",
        "normalization", "starts", "clipping", "noise", "newton", "initialization", "activations", "transfer",

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
-import surfaces
-from surfaces.formula import ALIASES, FUNCTIONS
 from visualizer import Scene, simulate
 from visualizer.cli import main, scene_text
-from visualizer.optimizers import OPTIMIZERS
-from visualizer.run import SETTINGS
-from visualizer.scene import MAX_RUNS
-from visualizer.schedules import SCHEDULES
+from visualizer.core import surfaces
+from visualizer.core.optimizers import OPTIMIZERS
+from visualizer.core.run import SETTINGS
+from visualizer.core.scene import MAX_RUNS
+from visualizer.core.schedules import SCHEDULES
+from visualizer.core.surfaces.formula import ALIASES, FUNCTIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -16,8 +16,9 @@ import time
 import numpy as np
 import pytest
 
-from visualizer import Scene, compile_worker, engine, explore, landmarks, simulate
-from visualizer.compile_worker import Worker
+from visualizer import Scene, explore, simulate
+from visualizer.core import compile_worker, landmarks, programs
+from visualizer.core.compile_worker import Worker
 
 FORMULA = "surface=custom&f=sin(3*x)*cos(2*y)%2B0.1*(x^2%2By^2)%2B0.0371*x*y&steps=120"
 RUNS = "&run=sgd:lr=0.05&run=adam:lr=0.1&run=momentum:lr=0.02,x0=1,y0=-1"
@@ -28,7 +29,7 @@ def worker(monkeypatch):
     """The engine's worker, switched on, with empty caches around it."""
     fresh = Worker(enabled=True)
     monkeypatch.setattr(compile_worker, "WORKER", fresh)
-    monkeypatch.setattr(engine, "PROGRAMS", engine._ProgramCache(engine.PROGRAM_CACHE_SIZE))
+    monkeypatch.setattr(programs, "PROGRAMS", programs.ProgramCache(programs.PROGRAM_CACHE_SIZE))
     landmarks._estimated.cache_clear()
     yield fresh
     fresh.stop()
@@ -37,7 +38,7 @@ def worker(monkeypatch):
 
 def _without_worker(monkeypatch, compute):
     monkeypatch.setattr(compile_worker.WORKER, "enabled", False)
-    monkeypatch.setattr(engine, "PROGRAMS", engine._ProgramCache(engine.PROGRAM_CACHE_SIZE))
+    monkeypatch.setattr(programs, "PROGRAMS", programs.ProgramCache(programs.PROGRAM_CACHE_SIZE))
     landmarks._estimated.cache_clear()
     return compute()
 
@@ -69,7 +70,7 @@ def test_a_formula_compiled_before_is_built_again_by_a_new_worker(worker):
     first = simulate(scene)
     for _ in range(2):
         worker.stop()
-        engine.PROGRAMS.clear()
+        programs.PROGRAMS.clear()
         again = simulate(scene)
         np.testing.assert_array_equal(first.runs[2].xy, again.runs[2].xy)
     assert worker.jobs_done == 3
@@ -96,7 +97,7 @@ def test_an_exploration_of_a_formula_is_built_by_the_worker(worker, monkeypatch)
 def test_a_network_trained_with_the_worker_equals_one_trained_without(worker, monkeypatch):
     """Its training group, the loss grid on its plane and its pretrained
     start come from the worker."""
-    from visualizer.model import training
+    from visualizer.core.model import training
 
     training.pretrained_weights.cache_clear()
     scene = Scene.from_query("surface=mlp:hidden=6,act=relu,pretrain=circles&steps=60"
@@ -178,7 +179,7 @@ def test_a_worker_on_other_code_than_the_servers_takes_no_job(worker, monkeypatc
     """A `git pull` under a running server: the worker it starts would
     compile the new code for the old server."""
     worker.code = "the code the server started with"
-    with caplog.at_level(logging.WARNING, logger="visualizer.compile_worker"):
+    with caplog.at_level(logging.WARNING, logger="visualizer.core.compile_worker"):
         assert worker.call(os.getpid) == os.getpid()
     assert "code on disk changed" in caplog.text
     assert not worker.enabled and worker.pid() is None
@@ -254,6 +255,6 @@ def test_the_memory_limit_is_read_from_the_cgroup(tmp_path, files, limit):
 
 def test_the_worker_imports_no_streamlit():
     """It holds JAX and the engine only: Streamlit would add ~100 MB."""
-    code = ("import sys, visualizer.compile_worker, visualizer.engine, visualizer.landmarks, "
-            "visualizer.exploration; assert 'streamlit' not in sys.modules, 'streamlit imported'")
+    code = ("import sys, visualizer.core.compile_worker, visualizer.core.engine, visualizer.core.landmarks, "
+            "visualizer.core.exploration; assert 'streamlit' not in sys.modules, 'streamlit imported'")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -11,10 +11,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from visualizer import Scene, engine, simulate
-from visualizer.optimizers import OPTIMIZERS
-from visualizer.run import CHOICE, NUMBER, SWITCH
-from visualizer.schedules import SCHEDULES
+from visualizer import Scene, simulate
+from visualizer.core import engine, programs
+from visualizer.core.optimizers import OPTIMIZERS
+from visualizer.core.run import CHOICE, NUMBER, SWITCH
+from visualizer.core.schedules import SCHEDULES
 
 STEPS = 40  # bucket 65: 1 to 64 steps share one program
 
@@ -112,15 +113,15 @@ def test_random_value_changes_compile_nothing(warm, compiles):
 
 
 def test_changing_steps_within_a_bucket_compiles_nothing(warm, compiles):
-    length = engine.bucket_length(STEPS)
-    low = min(s for s in range(1, length) if engine.bucket_length(s) == length)
+    length = programs.bucket_length(STEPS)
+    low = min(s for s in range(1, length) if programs.bucket_length(s) == length)
     rng = random.Random(7)
     scene = warm[0]
     kinds = list(SCHEDULES)
     with compiles.counting() as n:
         for i in range(20):
             steps = rng.randint(low, length - 1)
-            assert engine.bucket_length(steps) == length
+            assert programs.bucket_length(steps) == length
             runs = tuple(r.replace(schedule=kinds[(i + j) % len(kinds)]) for j, r in enumerate(scene.runs))
             result = simulate(scene.replace(steps=steps, runs=runs))
             assert all(len(r.xy) == steps + 1 or r.diverged_at is not None for r in result.runs)
@@ -152,7 +153,7 @@ def test_a_new_surface_compiles_its_optimizers_as_one_program(warm, compiles, mo
         return original(model, members, length)
 
     monkeypatch.setattr(engine, "_compile_group", recording)
-    monkeypatch.setattr(engine, "PROGRAMS", engine._ProgramCache(engine.PROGRAM_CACHE_SIZE))
+    monkeypatch.setattr(programs, "PROGRAMS", programs.ProgramCache(programs.PROGRAM_CACHE_SIZE))
     surface = "surface=custom&f=x^2%2B3.25*y^2%2B0.5*x*y"
     ids = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"]
     scene = Scene.from_query(f"{surface}&steps={STEPS}&" + "&".join(f"run={o}" for o in ids + ["adam"]))

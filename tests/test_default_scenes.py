@@ -4,9 +4,9 @@ run cleanly and show something worth discussing."""
 import numpy as np
 import pytest
 
-import surfaces
-from visualizer import Scene, landmarks, simulate
-from visualizer.results import summarize
+from visualizer import Scene, simulate
+from visualizer.core import landmarks, surfaces
+from visualizer.core.results import summarize
 
 
 @pytest.mark.parametrize("surface_id", list(surfaces.SURFACES))

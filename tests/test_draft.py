@@ -1,4 +1,4 @@
-"""The page's draft (visualizer/draft.py), without Streamlit: what every
+"""The page's draft (visualizer/page/draft.py), without Streamlit: what every
 control shows (`values`) and what each change does (`apply`, the run
 buttons, a start clicked on the plot).
 
@@ -22,14 +22,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import surfaces
-from visualizer import draft as drafts
-from visualizer.draft import TYPED, apply, values
-from visualizer.knobs import Choice, number_text
-from visualizer.optimizers import OPTIMIZERS
-from visualizer.run import SETTINGS, Run
-from visualizer.scene import MAX_RUNS, Scene
-from visualizer.schedules import SCHEDULES
+from visualizer.core import surfaces
+from visualizer.core.knobs import Choice, number_text
+from visualizer.core.optimizers import OPTIMIZERS
+from visualizer.core.run import SETTINGS, Run
+from visualizer.core.scene import MAX_RUNS, Scene
+from visualizer.core.schedules import SCHEDULES
+from visualizer.page import draft as drafts
+from visualizer.page.draft import TYPED, apply, values
 
 SURFACE_IDS = list(surfaces.SURFACES)
 WINDOW_EDGES = ("window.x0", "window.x1", "window.y0", "window.y1")

@@ -17,10 +17,10 @@ import numpy as np
 import optax
 import pytest
 
-import surfaces
-from visualizer import Scene, engine, simulate
-from visualizer.optimizers import OPTIMIZERS
-from visualizer.results import DIVERGENCE_LIMIT
+from visualizer import Scene, simulate
+from visualizer.core import engine, pipeline, programs, surfaces
+from visualizer.core.optimizers import OPTIMIZERS
+from visualizer.core.results import DIVERGENCE_LIMIT
 
 STEPS = 20
 
@@ -75,7 +75,7 @@ def reference(scene, run, chain=None, states=None):
     loss = loss_fn(scene)
     params = _surface_params(scene)
     grad = _value_and_grad(scene.surface, False)
-    chain = optax.with_extra_args_support(chain or engine.build_chain(run, scene.steps, loss))
+    chain = optax.with_extra_args_support(chain or pipeline.build_chain(run, scene.steps, loss))
     # Op by op unless Newton, whose exact Hessian takes seconds op by op.
     update = chain.update
     if run.optimizer == "newton":
@@ -195,17 +195,17 @@ def test_runs_that_share_compiled_groups_each_match_the_optax_loop(monkeypatch):
     """Optimizers compiled together in one program, another compiled later,
     and repeated optimizers taking extra calls: every run is still its own
     reference loop."""
-    monkeypatch.setattr(engine, "PROGRAMS", engine._ProgramCache(engine.PROGRAM_CACHE_SIZE))
+    monkeypatch.setattr(programs, "PROGRAMS", programs.ProgramCache(programs.PROGRAM_CACHE_SIZE))
     query, gd_lr = SURFACES["himmelblau"]
     simulate(Scene.from_query(f"{query}&steps={STEPS}&run=adam:lr=0.05&run=sgd:lr={gd_lr}"))
     runs = [f"momentum:lr={gd_lr},momentum=0.8", "adam:lr=0.1", f"sgd:lr={gd_lr}", "adam:lr=0.02,b1=0.8",
             f"momentum:lr={gd_lr / 2}", "rmsprop:lr=0.01", f"sgd:lr={gd_lr / 3},noise=0.5"]
     scene = Scene.from_query(f"{query}&steps={STEPS}&" + "&".join(f"run={r}" for r in runs))
-    members = engine._members(scene, scene.surface_model(), engine.bucket_length(STEPS))
+    members = engine._members(scene, scene.surface_model(), programs.bucket_length(STEPS))
     group = {m.optimizer: entry[0] for m, entry in members.items()}
     assert group["adam"] is group["sgd"]
     assert group["momentum"] is group["rmsprop"] is not group["adam"]
-    assert len(engine.PROGRAMS) == 4
+    assert len(programs.PROGRAMS) == 4
     for index in range(len(runs)):
         assert_matches_reference(scene, index)
 
@@ -291,7 +291,7 @@ def test_every_schedule_matches_the_optax_loop(schedule, surface, run):
 
 
 def test_schedules_are_all_covered():
-    from visualizer.schedules import SCHEDULES
+    from visualizer.core.schedules import SCHEDULES
 
     assert set(SCHEDULE_SPECS) == set(SCHEDULES)
 
@@ -333,7 +333,7 @@ def test_gradient_pipeline_order_by_hand(noise):
     scene = Scene.from_query(f"surface=cliff&start=1.6,0.8&steps={STEPS}"
                              f"&run=sgd:lr={lr},clip_value={clip_value},clip_norm={clip_norm},noise={noise},seed={seed}")
     result = simulate(scene).runs[0]
-    draws = engine.noise_table(noise, seed, engine.bucket_length(STEPS)).astype(np.float64)
+    draws = pipeline.noise_table(noise, seed, programs.bucket_length(STEPS)).astype(np.float64)
     grad = _value_and_grad("cliff", False)
     x = np.asarray(scene.start, np.float32)
     xs = [x]
@@ -380,10 +380,10 @@ def test_noise_table_is_optax_add_noise():
             if k < 8:
                 d, eager_state = stage.update(zeros, eager_state)
                 eager.append(np.asarray(d))
-        table = engine.noise_table(noise, seed, 65)
+        table = pipeline.noise_table(noise, seed, 65)
         np.testing.assert_array_equal(table, np.asarray(compiled), err_msg=f"noise={noise} seed={seed}")
         np.testing.assert_allclose(table[:8], np.asarray(eager), rtol=1e-6, atol=0)
-    np.testing.assert_array_equal(engine.noise_table(0.0, 7, 65), np.zeros((65, 2), np.float32))
+    np.testing.assert_array_equal(pipeline.noise_table(0.0, 7, 65), np.zeros((65, 2), np.float32))
 
 
 def test_noise_is_gaussian_with_the_given_std_and_reproducible():
@@ -500,12 +500,12 @@ def test_divergence_is_cut_where_spec_says(surface, run):
 def test_bucket_lengths():
     lengths = set()
     for steps in range(1, 10_001):
-        length = engine.bucket_length(steps)
+        length = programs.bucket_length(steps)
         assert length >= steps + 1
         lengths.add(length)
     assert len(lengths) <= 12
-    assert all(engine.bucket_length(s) <= engine.bucket_length(s + 1) for s in range(1, 10_000))
+    assert all(programs.bucket_length(s) <= programs.bucket_length(s + 1) for s in range(1, 10_000))
     # The waste stays bounded: at most about twice the points needed, past the smallest bucket.
-    assert all(engine.bucket_length(s) <= max(2 * (s + 1), min(lengths)) for s in range(1, 10_001))
+    assert all(programs.bucket_length(s) <= max(2 * (s + 1), min(lengths)) for s in range(1, 10_001))
     with pytest.raises(ValueError):
-        engine.bucket_length(10_001)
+        programs.bucket_length(10_001)

@@ -18,14 +18,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import surfaces
 import visualizer
-from visualizer import Scene, SceneError, landmarks, simulate
+from visualizer import Scene, SceneError, simulate
 from visualizer.cli import main
-from visualizer.exploration import SIZES, Exploration, _tables_at_once, explore, threshold
-from visualizer.scene import parse_lenient
-from visualizer.schedules import lr_table
-from visualizer.variants import Explore, resolve
+from visualizer.core import landmarks, surfaces
+from visualizer.core.exploration import (
+    SIZES,
+    Exploration,
+    _tables_at_once,
+    explore,
+    threshold,
+)
+from visualizer.core.scene import parse_lenient
+from visualizer.core.schedules import lr_table
+from visualizer.core.variants import Explore, resolve
 
 ROOT = Path(__file__).resolve().parents[1]
 

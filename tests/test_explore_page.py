@@ -1,4 +1,4 @@
-"""Explorations in the page: the browser form (visualizer/explore_payload.py),
+"""Explorations in the page: the browser form (visualizer/browser/explore_payload.py),
 the exact convergence rates against runs of the engine, the draft's
 exploration functions, the pick event, and the page under AppTest (the
 control opens each kind, a pick applies its value and the address follows,
@@ -17,10 +17,10 @@ import pytest
 from apptest_tools import payload, run_ok
 
 from visualizer import Scene, explore, simulate
-from visualizer import draft as drafts
-from visualizer import explore_payload as ep
-from visualizer.errors import SceneError
-from visualizer.events import PickEvent, pick_event, player_event
+from visualizer.browser import explore_payload as ep
+from visualizer.browser.events import PickEvent, pick_event, player_event
+from visualizer.core.errors import SceneError
+from visualizer.page import draft as drafts
 
 QUADRATIC = "surface=quadratic:cond=25,angle=30&steps=100"
 
@@ -410,7 +410,7 @@ class _Placeholder:
 def test_progress_shows_only_after_0_3_s():
     import time
 
-    from visualizer.explore_panel import PROGRESS_AFTER_S, progress
+    from visualizer.page.explore_panel import PROGRESS_AFTER_S, progress
 
     assert PROGRESS_AFTER_S == 0.3
     quick, slow = _Placeholder(), _Placeholder()

@@ -20,10 +20,17 @@ import pytest
 from PIL import Image, ImageSequence
 
 from visualizer import Scene, export, simulate
+from visualizer.browser.payload import PALETTE
 from visualizer.cli import main
-from visualizer.export import drawing, html, limits, pictures, scene_data, style
+from visualizer.export import (
+    drawing,
+    html,
+    limits,
+    pictures,
+    scene_data,
+    style,
+)
 from visualizer.export.limits import ExportError
-from visualizer.payload import PALETTE
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = "surface=rosenbrock&start=-1.5,2&steps=40&run=sgd:lr=0.001&run=adam:lr=0.05,label=a%2Cb"
@@ -158,7 +165,7 @@ def test_html_fetches_nothing():
 
 
 def test_html_modules_are_the_players_frontend_files():
-    from visualizer import player
+    from visualizer.page import player
 
     listed = {name for name in player._FRONTEND_FILES if name.endswith(".js") and "/" not in name}
     assert set(html.modules()) == listed  # a module the player lists but never imports would be dead

@@ -146,7 +146,7 @@ def test_an_unwritable_cache_folder_switches_the_disk_cache_off(tmp_path):
 
 
 def test_the_cache_folder_and_its_bound_come_from_the_environment(tmp_path, monkeypatch):
-    from visualizer import warmup
+    from visualizer.page import warmup
 
     monkeypatch.setenv(warmup.CACHE_DIR_ENV, str(tmp_path / "shared"))
     monkeypatch.setenv(warmup.CACHE_MAX_MB_ENV, "64")
@@ -159,7 +159,7 @@ def test_the_cache_folder_and_its_bound_come_from_the_environment(tmp_path, monk
 
 def test_entries_written_without_the_bound_get_the_access_time_jax_needs(tmp_path):
     filelock = pytest.importorskip("filelock", reason="JAX's cache bound needs filelock (requirements.txt)")
-    from visualizer import warmup
+    from visualizer.page import warmup
 
     (tmp_path / "jit_f-abc-cache").write_bytes(b"program")
     (tmp_path / "jit_g-def-cache").write_bytes(b"program")
@@ -170,7 +170,7 @@ def test_entries_written_without_the_bound_get_the_access_time_jax_needs(tmp_pat
 
 
 def test_without_filelock_the_cache_is_pruned_to_its_bound(tmp_path):
-    from visualizer import warmup
+    from visualizer.page import warmup
 
     for i in range(10):
         (tmp_path / f"entry-{i}").write_bytes(b"x" * 1000)

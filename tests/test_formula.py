@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from surfaces.errors import FormulaError
-from surfaces.formula import (
+from visualizer.core.surfaces.errors import FormulaError
+from visualizer.core.surfaces.formula import (
     FUNCTIONS,
     MAX_DEPTH,
     MAX_LENGTH,

@@ -26,8 +26,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from surfaces import formula as F
-from surfaces.errors import FormulaError
+from visualizer.core.surfaces import formula as F
+from visualizer.core.surfaces.errors import FormulaError
 
 SLOW = {
     "tan sum": "+".join(f"tan(x^{k}*y)" for k in range(70, 98)),
@@ -91,7 +91,8 @@ def test_the_slowest_formula_still_accepted_is_just_under_the_bound():
 def test_the_slowest_formula_still_accepted_runs_on_the_page_path():
     from urllib.parse import quote
 
-    from visualizer import Scene, landmarks, simulate
+    from visualizer import Scene, simulate
+    from visualizer.core import landmarks
 
     scene = Scene.from_query("surface=custom&f=" + quote(SLOWEST_ACCEPTED, safe="") + "&steps=60")
     landmarks.of(scene)

@@ -8,8 +8,9 @@ import threading
 import numpy as np
 import pytest
 
-from surfaces import formula as formula_module
-from visualizer import Scene, SceneError, engine, simulate
+from visualizer import Scene, SceneError, simulate
+from visualizer.core import engine, programs
+from visualizer.core.surfaces import formula as formula_module
 
 
 def test_formulas_no_longer_used_are_released():
@@ -40,7 +41,7 @@ def _negating(made: list):
 
 
 def test_program_cache_keeps_at_most_its_size():
-    cache = engine._ProgramCache(3)
+    cache = programs.ProgramCache(3)
     made = []
     make = _negating(made)
     for key in range(10):
@@ -52,7 +53,7 @@ def test_program_cache_keeps_at_most_its_size():
 
 
 def test_program_cache_makes_only_the_missing_keys_in_one_call():
-    cache = engine._ProgramCache(10)
+    cache = programs.ProgramCache(10)
     made = []
     make = _negating(made)
     assert cache.get_many([1, 2], make) == [-1, -2]
@@ -62,7 +63,7 @@ def test_program_cache_makes_only_the_missing_keys_in_one_call():
 
 
 def test_program_cache_remakes_entries_it_does_not_accept():
-    cache = engine._ProgramCache(10)
+    cache = programs.ProgramCache(10)
     cache.get_many([1, 2], lambda keys: [(k, "group") for k in keys])
     remade = cache.get_many([1, 2], lambda keys: [(k, "alone") for k in keys],
                             accept=lambda key, entry: key != 2)
@@ -97,7 +98,7 @@ def test_two_sessions_asking_for_the_same_new_formula_compile_it_once(monkeypatc
         t.join(timeout=120)
     assert not errors
     assert len(results) == 2
-    assert built == [(("momentum",), engine.bucket_length(40))]
+    assert built == [(("momentum",), programs.bucket_length(40))]
     np.testing.assert_array_equal(results[0].runs[0].xy, results[1].runs[0].xy)
 
 

@@ -22,13 +22,13 @@ import re
 import numpy as np
 import pytest
 
-from visualizer import landmarks, variants
 from visualizer.cli import main
-from visualizer.engine import simulate
-from visualizer.errors import SceneError
-from visualizer.lessons import LESSONS
-from visualizer.results import SimulationResult, summarize
-from visualizer.scene import Scene, parse_lenient
+from visualizer.core import landmarks, variants
+from visualizer.core.engine import simulate
+from visualizer.core.errors import SceneError
+from visualizer.core.lessons import LESSONS
+from visualizer.core.results import SimulationResult, summarize
+from visualizer.core.scene import Scene, parse_lenient
 
 IDS = ("learning-rate", "lr-sensitivity", "schedules", "momentum", "nesterov", "adaptive", "adamw",
        "normalization", "starts", "clipping", "noise", "newton", "initialization", "activations", "transfer",
@@ -1026,7 +1026,7 @@ def _network_gradient(network, w, x, y, weight=None):
     import jax
     import jax.numpy as jnp
 
-    from visualizer.model.network import loss
+    from visualizer.core.model.network import loss
 
     weight = jnp.ones_like(y) if weight is None else jnp.asarray(weight, jnp.float32)
     return np.asarray(jax.grad(lambda v: loss(network, v, x, y, weight)[0])(jnp.asarray(w)))
@@ -1045,8 +1045,8 @@ def _slope(fn, points) -> np.ndarray:
 
 
 def test_initialization():
-    from visualizer.model.data import dataset
-    from visualizer.model.network import Network, initial_weights
+    from visualizer.core.model.data import dataset
+    from visualizer.core.model.network import Network, initial_weights
 
     claim = Claims("initialization")
     result, everyone = trained("initialization")
@@ -1105,8 +1105,8 @@ def test_activations():
     import jax
     import jax.numpy as jnp
 
-    from visualizer.model.data import dataset
-    from visualizer.model.network import Network, initial_weights
+    from visualizer.core.model.data import dataset
+    from visualizer.core.model.network import Network, initial_weights
 
     claim = Claims("activations")
     result, (adam, sgd, momentum) = trained("activations")
@@ -1170,9 +1170,9 @@ def test_activations():
 def test_transfer():
     import jax.numpy as jnp
 
-    from visualizer.model import training
-    from visualizer.model.data import dataset
-    from visualizer.model.network import Network
+    from visualizer.core.model import training
+    from visualizer.core.model.data import dataset
+    from visualizer.core.model.network import Network
 
     claim = Claims("transfer")
     result, everyone = trained("transfer")
@@ -1219,7 +1219,7 @@ def test_transfer():
 
 
 def test_labels():
-    from visualizer.model.network import cross_entropy
+    from visualizer.core.model.network import cross_entropy
 
     claim = Claims("labels")
     result, (adam, sgd, momentum) = trained("labels")

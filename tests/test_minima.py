@@ -9,8 +9,8 @@ import time
 import numpy as np
 import pytest
 
-from surfaces.formula import compile_formula
-from surfaces.minima import estimate_minima
+from visualizer.core.surfaces.formula import compile_formula
+from visualizer.core.surfaces.minima import estimate_minima
 
 HIMMELBLAU = "(x^2+y-11)^2 + (x+y^2-7)^2"
 HIMMELBLAU_MINIMA = [(3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126)]

@@ -1,7 +1,7 @@
 """The model surface (docs/model.md) against its references.
 
 Training is checked against a plain optax loop over the same network and
-data (`engine.build_chain` stepped by hand); the plane against an SVD done
+data (`pipeline.build_chain` stepped by hand); the plane against an SVD done
 here; the behaviours a lesson will claim (zeros init, labels, pretraining,
 freezing, minibatches, badly scaled inputs, divergence) on the real thing.
 """
@@ -17,13 +17,13 @@ import numpy as np
 import optax
 import pytest
 
-import surfaces
-from visualizer import Scene, SceneError, engine, simulate
-from visualizer.model import network as nets
-from visualizer.model import training
-from visualizer.model.data import DATA_SETS, dataset
-from visualizer.model.simulate import ModelSettings, starting_weights
-from visualizer.optimizers import OPTIMIZERS
+from visualizer import Scene, SceneError, simulate
+from visualizer.core import pipeline, surfaces
+from visualizer.core.model import network as nets
+from visualizer.core.model import training
+from visualizer.core.model.data import DATA_SETS, dataset
+from visualizer.core.model.simulate import ModelSettings, starting_weights
+from visualizer.core.optimizers import OPTIMIZERS
 
 STEPS = 40  # bucket 65
 F32 = np.float32
@@ -54,7 +54,7 @@ def epochs(labelled: np.ndarray, size: int, seed: int, steps: int) -> list[np.nd
 
 def reference(scene: Scene, index: int = 0):
     """Run `index` of `scene` as a plain optax loop: the chain of
-    `engine.build_chain` on the flat weights, the gradient of the frozen
+    `pipeline.build_chain` on the flat weights, the gradient of the frozen
     weights zeroed before it and their update after it. Returns the weights
     at every point (steps + 1, P), the training loss and accuracies there."""
     s = ModelSettings.of(scene)
@@ -72,7 +72,7 @@ def reference(scene: Scene, index: int = 0):
     def batch_loss(w, rows):
         return nets.loss(net, w, train_x[rows], train_y[rows], jnp.ones(len(rows)))[0]
 
-    chain = optax.with_extra_args_support(engine.build_chain(run, scene.steps, full_loss, f_min=0.0))
+    chain = optax.with_extra_args_support(pipeline.build_chain(run, scene.steps, full_loss, f_min=0.0))
     batches = epochs(labelled, s.batch, run.seed, scene.steps) if s.batch else None
 
     @jax.jit

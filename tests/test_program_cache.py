@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from visualizer import engine
+from visualizer.core import programs
 
 WAIT = 60  # seconds before a deadlock is called a failure
 
@@ -29,7 +29,7 @@ def _run(target, *args):
 
 
 def test_two_different_programs_compile_at_the_same_time():
-    cache = engine._ProgramCache(10)
+    cache = programs.ProgramCache(10)
     a_started, b_started = threading.Event(), threading.Event()
 
     def make_a(keys):
@@ -52,7 +52,7 @@ def test_two_different_programs_compile_at_the_same_time():
 
 
 def test_a_session_needing_the_program_another_is_compiling_waits_and_reuses_it():
-    cache = engine._ProgramCache(10)
+    cache = programs.ProgramCache(10)
     started, release = threading.Event(), threading.Event()
     made = []
 
@@ -83,7 +83,7 @@ def test_a_session_needing_the_program_another_is_compiling_waits_and_reuses_it(
 
 
 def test_when_the_compile_a_session_waited_for_fails_it_compiles_itself():
-    cache = engine._ProgramCache(10)
+    cache = programs.ProgramCache(10)
     started, release = threading.Event(), threading.Event()
 
     def failing(keys):
@@ -104,7 +104,7 @@ def test_when_the_compile_a_session_waited_for_fails_it_compiles_itself():
 
 
 def test_a_failed_compile_leaves_no_entry_and_no_lock_behind():
-    cache = engine._ProgramCache(10)
+    cache = programs.ProgramCache(10)
     with pytest.raises(ValueError):
         cache.get_many(["k"], lambda keys: (_ for _ in ()).throw(ValueError("bad")))
     assert len(cache) == 0 and cache.compiling() == 0
@@ -112,7 +112,7 @@ def test_a_failed_compile_leaves_no_entry_and_no_lock_behind():
 
 
 def test_many_sessions_one_new_program_one_compile():
-    cache = engine._ProgramCache(10)
+    cache = programs.ProgramCache(10)
     made = []
     gate = threading.Barrier(8)
 

@@ -1,6 +1,6 @@
 """Every update rule on screen is what optax computes.
 
-`textbook` below is each optimizer's rule as `visualizer/optimizers.py`
+`textbook` below is each optimizer's rule as `visualizer/core/optimizers.py`
 shows it in LaTeX, written out by hand in NumPy float64; each is compared
 with the engine's trajectory (optax, float32) on two surfaces, with
 hyperparameters away from their defaults so that a misplaced epsilon or bias
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from visualizer import Scene, simulate
-from visualizer.optimizers import OPTIMIZERS
+from visualizer.core.optimizers import OPTIMIZERS
 
 STEPS = 40
 

@@ -10,14 +10,19 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-import surfaces
 import visualizer
 from visualizer import Scene, SceneError
-from visualizer.knobs import FLOAT32_TINY, Choice
-from visualizer.optimizers import LR, OPTIMIZERS
-from visualizer.run import SETTINGS, TEXT
-from visualizer.scene import COORD, SCENE_KEYS, WINDOW, parse_lenient
-from visualizer.schedules import SCHEDULES
+from visualizer.core import surfaces
+from visualizer.core.knobs import FLOAT32_TINY, Choice
+from visualizer.core.optimizers import LR, OPTIMIZERS
+from visualizer.core.run import SETTINGS, TEXT
+from visualizer.core.scene import (
+    COORD,
+    SCENE_KEYS,
+    WINDOW,
+    parse_lenient,
+)
+from visualizer.core.schedules import SCHEDULES
 
 SURFACE_IDS = list(surfaces.SURFACES)
 RUN_KEYS = ("lr", "schedule", *(k.name for k in SETTINGS))

@@ -18,9 +18,10 @@ import re
 import numpy as np
 import pytest
 
-from visualizer import Scene, simulate, step_rules
-from visualizer.optimizers import OPTIMIZERS
-from visualizer.payload import scene_payload
+from visualizer import Scene, simulate
+from visualizer.browser.payload import scene_payload
+from visualizer.core import step_rules
+from visualizer.core.optimizers import OPTIMIZERS
 
 STEPS = 40
 PLACEHOLDER = re.compile(r"@([A-Za-z][A-Za-z0-9_]*)")
@@ -208,7 +209,12 @@ def test_diverged_run_fills_only_complete_updates():
 
 
 def test_inside_event_is_validated():
-    from visualizer.events import InsideEvent, StartEvent, inside_event, player_event
+    from visualizer.browser.events import (
+        InsideEvent,
+        StartEvent,
+        inside_event,
+        player_event,
+    )
 
     assert inside_event({"event": "inside", "on": True, "nonce": 7}) == InsideEvent(True, 7)
     assert player_event({"event": "inside", "on": False, "nonce": 8}, 2) == InsideEvent(False, 8)

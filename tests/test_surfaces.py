@@ -14,8 +14,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import surfaces
 from visualizer import Scene, simulate
+from visualizer.core import surfaces
 
 # The ones whose facts are listed: not the formula, not the network (docs/model.md, tests/test_model.py).
 IDS = [sid for sid, s in surfaces.SURFACES.items() if not s.formula and not s.model]

@@ -7,14 +7,16 @@ import threading
 
 import jax
 
-from visualizer import Scene, engine, simulate, warmup
+from visualizer import Scene, simulate
+from visualizer.core import programs
+from visualizer.page import warmup
 
 
 def test_warm_up_compiles_everything_the_default_scene_needs(monkeypatch):
-    monkeypatch.setattr(engine, "PROGRAMS", engine._ProgramCache(engine.PROGRAM_CACHE_SIZE))
+    monkeypatch.setattr(programs, "PROGRAMS", programs.ProgramCache(programs.PROGRAM_CACHE_SIZE))
     monkeypatch.setattr(warmup, "persistent_compilation_cache", lambda: "")
     warmup.warm_up()
-    assert len(engine.PROGRAMS) == len({run.optimizer for run in Scene.default().runs})
+    assert len(programs.PROGRAMS) == len({run.optimizer for run in Scene.default().runs})
 
     compiled = []
 

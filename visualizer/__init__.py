@@ -7,38 +7,23 @@ engine, and the parts of the page.
     >>> result.to_dict()["runs"][0]["diverged_at"]
 
 The names below are imported on first use (PEP 562), so importing a light
-submodule such as `visualizer.warmup` does not import JAX.
+submodule such as `visualizer.page.warmup` does not import JAX.
 """
 
-import importlib
+from visualizer.core.lazy import lazy
 
 _HOMES = {
-    "simulate": "visualizer.engine",
-    "explore": "visualizer.exploration",
-    "Exploration": "visualizer.exploration",
-    "SceneError": "visualizer.errors",
-    "RunResult": "visualizer.results",
-    "SimulationResult": "visualizer.results",
-    "Run": "visualizer.scene",
-    "Scene": "visualizer.scene",
+    "simulate": "visualizer.core.engine",
+    "explore": "visualizer.core.exploration",
+    "Exploration": "visualizer.core.exploration",
+    "SceneError": "visualizer.core.errors",
+    "RunResult": "visualizer.core.results",
+    "SimulationResult": "visualizer.core.results",
+    "Run": "visualizer.core.scene",
+    "Scene": "visualizer.core.scene",
 }
 
 __all__ = sorted(_HOMES)
-
-
-def lazy(module: str, homes: dict[str, str]):
-    """`__getattr__` and `__dir__` for a package whose names in `homes`
-    (name -> module) are imported on first use."""
-
-    def getattr_(name: str):
-        if name in homes:
-            return getattr(importlib.import_module(homes[name]), name)
-        raise AttributeError(f"module {module!r} has no attribute {name!r}")
-
-    def dir_():
-        return sorted([*vars(importlib.import_module(module)), *homes])
-
-    return getattr_, dir_
 
 
 __getattr__, __dir__ = lazy(__name__, _HOMES)

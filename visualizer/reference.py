@@ -30,7 +30,7 @@ def _table(header: list[str], rows: list[list]) -> str:
 
 
 def _knob(k) -> str:
-    from visualizer.knobs import Choice, number_text
+    from visualizer.core.knobs import Choice, number_text
 
     if isinstance(k, Choice):
         return f"`{k.name}` = {k.default}, one of {', '.join(k.choices)}"
@@ -39,15 +39,21 @@ def _knob(k) -> str:
 
 
 def scene_keys() -> str:
-    from visualizer.scene import SCENE_KEYS
+    from visualizer.core.scene import SCENE_KEYS
 
     return _table(["key", "value", "default"],
                   [[f"`{k.name}`" + (" (repeatable)" if k.repeat else ""), k.help, k.default] for k in SCENE_KEYS])
 
 
 def run_keys() -> str:
-    from visualizer.knobs import number_text
-    from visualizer.run import CHOICE, LR_KEY, SCHEDULE_KEY, SETTINGS, TEXT
+    from visualizer.core.knobs import number_text
+    from visualizer.core.run import (
+        CHOICE,
+        LR_KEY,
+        SCHEDULE_KEY,
+        SETTINGS,
+        TEXT,
+    )
 
     rows = []
     for k in (LR_KEY, SCHEDULE_KEY, *SETTINGS):
@@ -68,8 +74,8 @@ def run_keys() -> str:
 
 
 def optimizers() -> str:
-    from visualizer.knobs import number_text
-    from visualizer.optimizers import OPTIMIZERS
+    from visualizer.core.knobs import number_text
+    from visualizer.core.optimizers import OPTIMIZERS
 
     return _table(["id", "name", "optax", "lr", "hyperparameters (default, allowed)"],
                   [[f"`{o.id}`", o.name, f"`{o.optax}`", number_text(o.lr),
@@ -77,7 +83,7 @@ def optimizers() -> str:
 
 
 def schedules() -> str:
-    from visualizer.schedules import SCHEDULES
+    from visualizer.core.schedules import SCHEDULES
 
     return _table(["id", "name", "optax", "parameters (default, allowed)"],
                   [[f"`{s.id}`", s.name, f"`{s.optax}`", "; ".join(_knob(p) for p in s.params) or "none"]
@@ -85,7 +91,7 @@ def schedules() -> str:
 
 
 def surfaces_table() -> str:
-    import surfaces
+    from visualizer.core import surfaces
 
     rows = []
     for s in surfaces.SURFACES.values():
@@ -107,8 +113,8 @@ def surfaces_table() -> str:
 
 def model_keys() -> str:
     """The parameters of the model surface (surface=mlp:...)."""
-    from visualizer.knobs import Choice, number_text
-    from visualizer.model.keys import COMPILES, PARAMS
+    from visualizer.core.knobs import Choice, number_text
+    from visualizer.core.model.keys import COMPILES, PARAMS
 
     rows = []
     for p in PARAMS:
@@ -121,7 +127,14 @@ def model_keys() -> str:
 
 
 def formula_words() -> str:
-    from surfaces.formula import MAX_COST, MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, MAX_NODES, vocabulary
+    from visualizer.core.surfaces.formula import (
+        MAX_COST,
+        MAX_DEPTH,
+        MAX_EXPONENT,
+        MAX_LENGTH,
+        MAX_NODES,
+        vocabulary,
+    )
 
     words = vocabulary()
     rows = [[kind, " ".join(f"`{w}`" for w in words[kind])] for kind in ("variables", "constants", "operators",
@@ -135,7 +148,7 @@ def formula_words() -> str:
 
 def lessons() -> str:
     """The lessons: a table, then each lesson's text, scene and steps."""
-    from visualizer.lessons import LESSONS
+    from visualizer.core.lessons import LESSONS
 
     out = [_table(["id", "title", "topic", "try this"],
                   [[f"[`{x.id}`](#{x.id})", x.title, x.topic, len(x.steps)] for x in LESSONS.values()])]
@@ -147,7 +160,14 @@ def lessons() -> str:
 
 
 def explore_kinds() -> str:
-    from visualizer.variants import KINDS, LIMITS, PARAMETERS, RUN, TOL, VARIES
+    from visualizer.core.variants import (
+        KINDS,
+        LIMITS,
+        PARAMETERS,
+        RUN,
+        TOL,
+        VARIES,
+    )
 
     rows = []
     for kind in KINDS:
@@ -161,11 +181,11 @@ def explore_kinds() -> str:
 
 def explore_axes() -> str:
     """What a map axis can be, from the registries (variants.axis_knobs decides per run)."""
-    import surfaces
-    from visualizer.optimizers import OPTIMIZERS
-    from visualizer.run import NUMBER, SETTINGS, SWITCH
-    from visualizer.schedules import SCHEDULES
-    from visualizer.variants import _NOT_AXES
+    from visualizer.core import surfaces
+    from visualizer.core.optimizers import OPTIMIZERS
+    from visualizer.core.run import NUMBER, SETTINGS, SWITCH
+    from visualizer.core.schedules import SCHEDULES
+    from visualizer.core.variants import _NOT_AXES
 
     def keys(knobs):
         return ", ".join(f"`{k.name}`" for k in knobs)

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from stclient import LocalServer  # noqa: E402
 
-PLAYER = 'iframe[title="visualizer.player.player"]'
+PLAYER = 'iframe[title="visualizer.page.player.player"]'
 IDLE = '[data-test-script-state="notRunning"]'  # the script has finished its run
 # The player has drawn: a render counted and the side chart (loss curves) drawn.
 PLAYER_DREW_JS = """() => !!(window.__playerStats && window.__playerStats.renders > 0 &&

@@ -13,7 +13,7 @@ edge case directly:
 - `zero`: a quadratic where one run lands exactly on the minimum (loss 0).
 - `starts`: the Rosenbrock runs, each from its own start.
 - `model`: a network scene made up (`payload["model"]`, the contract in
-  visualizer/player.py): the Rosenbrock runs as paths on "the plane", two
+  visualizer/page/player.py): the Rosenbrock runs as paths on "the plane", two
   moons (200 training points, a quarter of them without a label, 200 test
   points), each run's decision boundary turning towards the moons' at its
   own pace (40 frames a run, the diverging run's frames flagged after it
@@ -29,7 +29,7 @@ The viewer's keys travel in the payload's `viewer`, read from the URL like
 the real page does: `present=1`, `autoplay=1`, `loop=1` (also kept in the
 query), `step=k`, `speed=s`, `hide=2,5` (1-based), and `view=3d`; e.g.
 `?case=rosenbrock&present=1&autoplay=1&hide=2`. Colours come from the
-project's palette (`visualizer.payload.PALETTE`).
+project's palette (`visualizer.browser.payload.PALETTE`).
 
 The returned value of the component is shown under it; a "Set start" click
 moves the start (of all runs, or of the one run it names) and recomputes
@@ -47,8 +47,8 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from visualizer.payload import PALETTE  # noqa: E402
-from visualizer.player import encode_f32, player  # noqa: E402
+from visualizer.browser.payload import PALETTE  # noqa: E402
+from visualizer.page.player import encode_f32, player  # noqa: E402
 
 
 def rosenbrock(x, y):
@@ -196,8 +196,9 @@ def build(case: str, steps: int, start: tuple[float, float], run_starts: tuple =
 @st.cache_data(max_entries=8)
 def scene_build(query: str, inside: bool) -> dict:
     """A real scene's payload, as the page builds it."""
-    from visualizer import Scene, landmarks, simulate
-    from visualizer.payload import scene_payload, surface_payload
+    from visualizer import Scene, simulate
+    from visualizer.browser.payload import scene_payload, surface_payload
+    from visualizer.core import landmarks
 
     scene = Scene.from_query(query)
     surface = surface_payload(scene.surface_model(), scene.surface_values(), landmarks.of(scene))
@@ -218,7 +219,7 @@ def moons(n, rng, noise=0.2):
 def model_build(steps: int, n_runs: int, zeros: bool) -> dict:
     """A made-up network scene: the Rosenbrock runs on the plane, the data,
     boundaries and accuracies (see the module's docstring)."""
-    from visualizer.payload import encode_u8
+    from visualizer.browser.encode import encode_u8
 
     payload = build("rosenbrock", steps, (-1.5, 2.0))
     payload = dict(payload, runs=[dict(r) for r in payload["runs"][:n_runs]])
@@ -325,7 +326,7 @@ if lr_scale != 1:
 
 value = player(payload, key="player", height=640)
 if value and value.get("event") == "inside" and value.get("nonce") != st.session_state.get("inside_nonce"):
-    from visualizer.events import inside_event
+    from visualizer.browser.events import inside_event
 
     event = inside_event(value)
     if event is not None:

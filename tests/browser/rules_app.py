@@ -19,9 +19,9 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from visualizer import latex, style  # noqa: E402
-from visualizer.optimizers import OPTIMIZERS  # noqa: E402
-from visualizer.schedules import SCHEDULES  # noqa: E402
+from visualizer.core.optimizers import OPTIMIZERS  # noqa: E402
+from visualizer.core.schedules import SCHEDULES  # noqa: E402
+from visualizer.page import latex, style  # noqa: E402
 
 st.set_page_config(page_title="Update rules", layout="wide")
 style.apply()  # the page's own CSS (its sidebar's width sets the main block's)

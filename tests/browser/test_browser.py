@@ -8,7 +8,7 @@ buttons change the runs the player draws.
 Screenshots of the main states go to artifacts/screens/; measured figures
 (first load, warm load, fps) to artifacts/browser_timings.json.
 
-Widgets are found by their key (the draft's control keys, visualizer/draft.py):
+Widgets are found by their key (the draft's control keys, visualizer/page/draft.py):
 Streamlit puts `st-key-<key>` on each widget's container with every character
 other than [A-Za-z0-9_-] replaced by `-`, so `run.lr.typed` is
 `.st-key-run-lr-typed`; `key()` builds the selector. A numeric control is a
@@ -31,9 +31,9 @@ import pytest
 from pages import IDLE, address, load_factor, player_frame, player_stats, wait_until
 
 from visualizer import Scene, simulate
-from visualizer import draft as drafts
-from visualizer.controls import slider_stops
-from visualizer.knobs import number_text
+from visualizer.core.knobs import number_text
+from visualizer.page import draft as drafts
+from visualizer.page.controls import slider_stops
 
 pytestmark = pytest.mark.browser
 

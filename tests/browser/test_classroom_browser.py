@@ -21,7 +21,7 @@ At 1280 x 720 every lesson is loaded, and each one's screenshot saved as
 artifacts/screens/lessons/<id>.png (other sizes: <id>-<w>x<h>[-at-150%].png),
 to be looked at. Selectors: Streamlit puts `st-key-<key>` on a keyed
 element's container (`lesson-panel`, `lesson-text`, `lesson-steps`,
-`step0`..); the player is the iframe titled `visualizer.player.player`, whose
+`step0`..); the player is the iframe titled `visualizer.page.player.player`, whose
 test hooks are `window.__playerStats` and `window.__player`.
 """
 
@@ -32,7 +32,7 @@ import time
 import pytest
 from pages import IDLE, player_frame, player_stats, wait_address, wait_until
 
-from visualizer.lessons import LESSONS
+from visualizer.core.lessons import LESSONS
 
 pytestmark = pytest.mark.browser
 
@@ -80,7 +80,7 @@ PAGE_JS = """() => {
     title: box(title), titleText: title ? title.innerText : null, titleSize: size(title),
     text: box(text), textSize: size(text && text.querySelector('p')),
     steps: steps.map(b => Object.assign(box(b), {label: b.innerText.slice(0, 30), size: size(b.querySelector('p'))})),
-    player: box(document.querySelector('iframe[title="visualizer.player.player"]')),
+    player: box(document.querySelector('iframe[title="visualizer.page.player.player"]')),
     sidebarShown: !!sidebar && visible(sidebar),
     alerts: [...document.querySelectorAll('[data-testid="stAlert"]')].map(a => a.innerText.slice(0, 120)),
     small,
@@ -360,7 +360,7 @@ def test_the_players_type_is_at_least_18px(measured):
 
 def test_the_players_type_is_at_least_18px_on_a_network_that_cannot_move(measured):
     """A path that does not move gets a plane of +-1 around its start
-    (visualizer/model/plane.py), not a sliver of float noise ticked in
+    (visualizer/core/model/plane.py), not a sliver of float noise ticked in
     power notation."""
     found = per_lesson(measured, players_small_type)
     assert {k: v for k, v in found.items() if k in SMALL_TICKS} == {}

@@ -20,7 +20,7 @@ import pytest
 from pages import IDLE, address, load_factor, player_frame, wait_until
 
 from visualizer import Scene
-from visualizer.variants import resolve
+from visualizer.core.variants import resolve
 
 pytestmark = pytest.mark.browser
 

@@ -18,7 +18,7 @@ from urllib.parse import quote
 import pytest
 from pages import IDLE, open_demo
 
-from visualizer.optimizers import OPTIMIZERS
+from visualizer.core.optimizers import OPTIMIZERS
 
 pytestmark = pytest.mark.browser
 

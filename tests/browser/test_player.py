@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from pages import IDLE, PLAYER, address, open_demo, player_stats, wait_address, wait_until
 
-from visualizer import player as player_module
+from visualizer.page import player as player_module
 
 SUPERSCRIPTS = "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207b"
 
@@ -37,7 +37,7 @@ def state(frame, expr: str):
 
 
 def test_frontend_files_are_listed_and_imports_versioned():
-    source = Path(player_module.__file__).parent / "player_frontend"
+    source = Path(player_module.__file__).parents[1] / "browser" / "frontend"
     on_disk = {p.relative_to(source).as_posix() for p in source.rglob("*")
                if p.is_file() and p.suffix in (".js", ".css", ".html") and not p.name.startswith("LICENSE")}
     assert on_disk == set(player_module._FRONTEND_FILES), "player.py's _FRONTEND_FILES lists every file"

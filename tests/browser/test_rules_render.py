@@ -15,9 +15,9 @@ from __future__ import annotations
 import pytest
 from pages import IDLE, streamlit_server
 
-from visualizer import latex
-from visualizer.optimizers import OPTIMIZERS
-from visualizer.schedules import SCHEDULES
+from visualizer.core.optimizers import OPTIMIZERS
+from visualizer.core.schedules import SCHEDULES
+from visualizer.page import latex
 
 pytestmark = pytest.mark.browser
 

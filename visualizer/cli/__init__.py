@@ -18,9 +18,23 @@ import os
 import sys
 from collections.abc import Sequence
 
-from visualizer.cli import explore, export, lessons, listings, run
-from visualizer.cli.common import EXIT_INTERNAL, EXIT_USAGE, PROG, Parser, UsageError, add_command, scene_text
-from visualizer.errors import SceneError
+from visualizer.cli import (
+    explore,
+    export,
+    lessons,
+    listings,
+    run,
+)
+from visualizer.cli.common import (
+    EXIT_INTERNAL,
+    EXIT_USAGE,
+    PROG,
+    Parser,
+    UsageError,
+    add_command,
+    scene_text,
+)
+from visualizer.core.errors import SceneError
 
 COMMANDS = (run, explore, listings, lessons, export)
 

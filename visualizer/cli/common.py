@@ -89,7 +89,7 @@ def scene_text(text: str) -> str:
 
 def read_scene(arg: str):
     """The Scene an argument names ("-" reads it from stdin)."""
-    from visualizer.scene import Scene
+    from visualizer.core.scene import Scene
 
     if arg == "-":
         try:

@@ -34,6 +34,6 @@ def add_parser(sub) -> None:
 
 
 def _explore(scene):
-    from visualizer.exploration import explore
+    from visualizer.core.exploration import explore
 
     return explore(scene)

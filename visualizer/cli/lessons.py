@@ -4,7 +4,12 @@ with its line, its scene and the whole query that opens it)."""
 
 from __future__ import annotations
 
-from visualizer.cli.common import PROG, add_listing_command, print_json, table
+from visualizer.cli.common import (
+    PROG,
+    add_listing_command,
+    print_json,
+    table,
+)
 
 
 def add_parser(sub) -> None:
@@ -16,7 +21,7 @@ def add_parser(sub) -> None:
 
 
 def lessons_listing() -> list[dict]:
-    from visualizer.lessons import LESSONS
+    from visualizer.core.lessons import LESSONS
 
     out = []
     for lesson in LESSONS.values():

@@ -3,8 +3,15 @@ the key declarations (the same records the parser and the sidebar use)."""
 
 from __future__ import annotations
 
-import surfaces
-from visualizer.cli.common import PROG, add_listing_command, num, point, print_json, table
+from visualizer.cli.common import (
+    PROG,
+    add_listing_command,
+    num,
+    point,
+    print_json,
+    table,
+)
+from visualizer.core import surfaces
 
 
 def add_parser(sub) -> None:
@@ -27,7 +34,7 @@ def add_parser(sub) -> None:
 
 def surfaces_listing() -> list[dict]:
     """Every surface as plain values (`custom`, the formula, last)."""
-    from surfaces.formula import vocabulary
+    from visualizer.core.surfaces.formula import vocabulary
 
     rows = []
     for s in surfaces.SURFACES.values():
@@ -54,7 +61,7 @@ def surfaces_listing() -> list[dict]:
 
 
 def surfaces_command(args) -> int:
-    from surfaces.formula import help_text
+    from visualizer.core.surfaces.formula import help_text
 
     rows = surfaces_listing()
     if args.json:
@@ -95,21 +102,21 @@ def surfaces_command(args) -> int:
 
 def run_keys() -> list[dict]:
     """The keys every run takes besides its optimizer's own and its schedule's."""
-    from visualizer.run import LR_KEY, SCHEDULE_KEY, SETTINGS
+    from visualizer.core.run import LR_KEY, SCHEDULE_KEY, SETTINGS
 
     lr = {**LR_KEY.describe(), "default": "per optimizer (lr_default)"}
     return [lr, SCHEDULE_KEY.describe(), *(k.describe() for k in SETTINGS)]
 
 
 def scene_keys() -> list[dict]:
-    from visualizer.scene import SCENE_KEYS
+    from visualizer.core.scene import SCENE_KEYS
 
     return [{"name": k.name, "default": k.default, "help": k.help, "repeat": k.repeat} for k in SCENE_KEYS]
 
 
 def optimizers_listing() -> dict:
-    from visualizer.optimizers import OPTIMIZERS
-    from visualizer.schedules import SCHEDULES
+    from visualizer.core.optimizers import OPTIMIZERS
+    from visualizer.core.schedules import SCHEDULES
 
     return {
         "optimizers": [{

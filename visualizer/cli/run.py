@@ -28,6 +28,6 @@ def add_parser(sub) -> None:
 
 
 def _simulate(scene):
-    from visualizer.engine import simulate
+    from visualizer.core.engine import simulate
 
     return simulate(scene)

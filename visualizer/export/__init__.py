@@ -22,7 +22,12 @@ player's style table, read from its own files), `limits`.
 from __future__ import annotations
 
 from visualizer.export import limits
-from visualizer.export.limits import DEFAULT_FPS, DEFAULT_SECONDS, DEFAULT_WIDTH, ExportError
+from visualizer.export.limits import (
+    DEFAULT_FPS,
+    DEFAULT_SECONDS,
+    DEFAULT_WIDTH,
+    ExportError,
+)
 
 __all__ = ["MIME", "ExportError", "export_bytes", "file_name", "gif_bytes", "html_bytes", "limits", "png_bytes"]
 

@@ -31,9 +31,9 @@ import threading
 
 import numpy as np
 
+from visualizer.browser.payload import color_of
 from visualizer.export import style as player_style
 from visualizer.export.scene_data import SceneData
-from visualizer.payload import color_of
 
 # matplotlib's settings and caches are global: a server's threads draw one
 # picture at a time (a GIF takes about a second).

@@ -1,7 +1,7 @@
 """The offline page: one HTML file that plays a scene with no network at
 all, opened from a USB stick or an e-mail.
 
-It is the real player (visualizer/player_frontend/): its index.html with
+It is the real player (visualizer/browser/frontend/): its index.html with
 player.css in a <style>, the vendored plotly.js bundle in a classic
 <script>, the payload as JSON in <script type="application/json"
 id="player-payload"> (which puts component.js in its standalone mode: no

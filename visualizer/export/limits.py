@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import numbers
 
-from visualizer.errors import SceneError
+from visualizer.core.errors import SceneError
 
 FPS = (1, 30)  # frames per second
 SECONDS = (1, 30)  # the GIF's length

@@ -1,15 +1,15 @@
 """What every export starts from: the scene simulated, and the browser's
-payload built by the same functions as the page's (visualizer.payload), so
+payload built by the same functions as the page's (visualizer.browser.payload), so
 an export shows what the page shows."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from visualizer import landmarks
-from visualizer import payload as browser_payload
-from visualizer.results import SimulationResult
-from visualizer.scene import Scene
+from visualizer.browser import payload as browser_payload
+from visualizer.core import landmarks
+from visualizer.core.results import SimulationResult
+from visualizer.core.scene import Scene
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class SceneData:
     marks: landmarks.Landmarks
 
     def payload(self) -> dict:
-        """The player's payload (visualizer/player.py documents it), without
+        """The player's payload (visualizer/page/player.py documents it), without
         an address: an exported page has no app to link back to, so the
         player writes no address (its `query` is null)."""
         data = browser_payload.scene_payload(self.result, self.surface, "")
@@ -37,12 +37,12 @@ def load(scene: Scene, result: SimulationResult | None = None) -> SceneData:
     """`scene` simulated (or `result`, when the caller has it already: the
     page does) with its surface payload."""
     if result is None:
-        from visualizer.engine import simulate
+        from visualizer.core.engine import simulate
 
         result = simulate(scene)
     marks = landmarks.of(scene)
     if result.model is not None:  # a network: the plane of its runs is the surface
-        from visualizer.model import payload as model_payload
+        from visualizer.browser import model_payload as model_payload
 
         surface = model_payload.surface(result)
     else:

@@ -22,7 +22,7 @@ import functools
 import re
 from pathlib import Path
 
-FRONTEND = Path(__file__).resolve().parent.parent / "player_frontend"
+FRONTEND = Path(__file__).resolve().parents[1] / "browser" / "frontend"
 
 
 class StyleError(RuntimeError):

@@ -1,0 +1,366 @@
+// The trajectory player (the frontend of visualizer/page/player.py): wires the
+// modules together. Streamlit's render message -> payload.js -> state.js;
+// state changes -> the views (view2d.js, view3d.js), the side charts
+// (curves.js), the legend, the toolbar and the address (url.js).
+//
+// Test hooks: window.__playerStats (frames, lastFrameMs, renders,
+// lastRenderMs, phases, view, playing, step, layers, pathWidth, present)
+// and window.__player (S, prepare, render2d, render3d, renderSide, draw2d,
+// draw3d, drawSurface, figure2d, figure3d, toggleRun, setFront, solo,
+// style, styles, viewerQuery, lossScale, fmt).
+
+import { el, setStatus } from "./dom.js";
+import * as component from "./component.js";
+import * as state from "./state.js";
+import { S } from "./state.js";
+import * as payload from "./payload.js";
+import { setPresent, style, STYLES } from "./marks.js";
+import { applyHeight, positionLegend, watchViewport } from "./layout.js";
+import * as view2d from "./view2d.js";
+import * as view3d from "./view3d.js";
+import * as curves from "./curves.js";
+import { buildLegend, updateLegend } from "./legend.js";
+import * as url from "./url.js";
+import { installKeys } from "./keys.js";
+import { fmt } from "./numbers.js";
+import * as inside from "./inside.js";
+import * as rule from "./rule.js";
+import { stats as overlayStats } from "./overlays.js";
+import * as explore from "./explore.js";
+import * as model from "./model.js";
+
+const stats = (window.__playerStats = {
+  frames: 0, lastFrameMs: 0, renders: 0, lastRenderMs: 0, view: "2d", playing: false, step: 0,
+  layers: [], pathWidth: 0, present: false,
+});
+
+// ------------------------------------------------------------- drawing
+function drawOverlays() {
+  if (S.view === "2d") view2d.draw2d(); else view3d.draw3d();
+  const v = S.view === "2d" ? view2d.stats2d : view3d.stats3d;
+  stats.layers = v.layers;
+  stats.pathWidth = v.pathWidth;
+  curves.drawCursor();
+  rule.update();
+  model.update();
+}
+
+// ------------------------------------------------------- inside a step
+function updateInsideButton() {
+  const d = S.d, offered = !!(d && d.inside && d.inside.offered);
+  el.btnInside.hidden = !offered || S.present;
+  el.btnInside.setAttribute("aria-pressed", String(S.inside.on));
+}
+
+// The toolbar's button: on or off here at once (with the numbers the
+// payload already has), and tell the server, which sends the numbers (or
+// stops sending them).
+function toggleInside() {
+  const on = !S.inside.on;
+  if (on && !(S.d && S.d.inside && S.d.inside.data)) setStatus("loading the numbers of each step\u2026");
+  S.nonce = Math.max(S.nonce + 1, Date.now());
+  component.setValue({ event: "inside", on: on, nonce: S.nonce });
+  state.setInside(on);
+}
+
+// The payload's inside parts onto the prepared payload, and its switch.
+function loadInside(d, p) {
+  inside.attach(d, p);
+  state.loadInside(d.inside.offered ? d.inside.on : null);
+  rule.invalidate();
+  updateInsideButton();
+}
+
+function updateControls() {
+  const k = state.step();
+  stats.step = k;
+  stats.playing = S.playing;
+  // "step " in its own span: a narrow toolbar drops it (compact3)
+  if (!el.counter._n) {
+    const word = document.createElement("span"), n = document.createElement("span");
+    word.className = "w3";
+    word.textContent = "step ";
+    el.counter.replaceChildren(word, n);
+    el.counter._n = n;
+  }
+  const text = k + " / " + S.N;
+  if (el.counter._n.textContent !== text) el.counter._n.textContent = text;
+  if (+el.scrub.value !== k) el.scrub.value = String(k);
+  if (el.play._playing !== S.playing) {
+    el.play._playing = S.playing;
+    el.play.querySelector(".icon").textContent = S.playing ? "\u275A\u275A" : "\u25B6";
+    el.play.querySelector(".word").textContent = S.playing ? " Pause" : " Play";
+    el.play.setAttribute("aria-label", S.playing ? "Pause" : "Play");
+  }
+  if (+el.speed.value !== S.speed) el.speed.value = String(S.speed);
+}
+
+// ------------------------------------------------------------- playback
+let raf = 0, lastT = 0;
+function frame(t) {
+  raf = 0;
+  if (!S.playing) return;
+  const dt = Math.min(0.1, Math.max(0, (t - lastT) / 1000));
+  lastT = t;
+  const t0 = performance.now();
+  state.advance(dt);
+  stats.lastFrameMs = performance.now() - t0;
+  stats.frames++;
+  if (S.playing) raf = requestAnimationFrame(frame);
+}
+
+state.subscribe((what) => {
+  if (what.play || what.restart) {
+    cancelAnimationFrame(raf);
+    raf = 0;
+    if (S.playing) { lastT = performance.now(); raf = requestAnimationFrame(frame); }
+  }
+  if (what.step) { updateControls(); drawOverlays(); }
+  if (what.runs) {
+    updateLegend();
+    curves.applySideStyle();
+    drawOverlays();
+    if (S.setStart) armSetStart(true); // its message names the run in front
+  }
+  if (what.speed) updateControls();
+  if (what.inside) {
+    updateInsideButton();
+    const wasHidden = el.inside.hidden;
+    drawOverlays();
+    if (wasHidden !== el.inside.hidden) applyHeight(); // the panel takes room from the side charts
+  }
+  // the address follows the viewer, never an animation frame
+  if (what.play || what.runs || what.speed || (what.step && !what.frame && !S.playing)) url.scheduleUrl();
+});
+
+// ---------------------------------------------------------------- view
+function setView(v) {
+  if (v !== "2d" && v !== "3d") v = "2d";
+  const changed = v !== S.view;
+  S.view = v;
+  stats.view = v;
+  el.b2d.setAttribute("aria-pressed", String(v === "2d"));
+  el.b3d.setAttribute("aria-pressed", String(v === "3d"));
+  el.plot2d.hidden = v !== "2d";
+  el.paths2d.hidden = v !== "2d";
+  el.surf2d.hidden = v !== "2d";
+  el.readout.textContent = "";
+  el.plot3d.hidden = v !== "3d";
+  el.paths3d.hidden = v !== "3d";
+  positionLegend();
+  if (v === "3d" && S.setStart) armSetStart(false);
+  rule.refreshNote();
+  if (changed) url.scheduleUrl();
+  if (!S.d || !changed) return Promise.resolve();
+  // the hidden view was not kept up to date (payload, size): draw it now
+  return (v === "2d" ? view2d.render2d() : view3d.render3d()).then(drawOverlays);
+}
+
+// ------------------------------------------------------------ set start
+// For all runs, or for the run in front of the legend.
+function armSetStart(on) {
+  S.setStart = on && !S.present;
+  el.start.setAttribute("aria-pressed", String(S.setStart));
+  el.picker.hidden = !S.setStart;
+  if (S.setStart) {
+    if (S.view !== "2d") setView("2d");
+    const r = state.frontRun();
+    setStatus(r ? "click the contour to set the start of \u201c" + r.label + "\u201d (Esc cancels)"
+      : "click the contour to set the start of all runs (Esc cancels)");
+  } else if (/^click the contour/.test(el.status.textContent)) {
+    setStatus("");
+  }
+}
+
+function pickStart(ev) {
+  const xy = view2d.pickAt(ev.offsetX, ev.offsetY);
+  if (!xy || !S.d) return;
+  const r = state.frontRun();
+  const run = r && Number.isInteger(r.i) && r.i >= 0 && r.i < S.d.runs.length ? r.i : null;
+  S.nonce = Math.max(S.nonce + 1, Date.now());
+  S.pending = xy;
+  armSetStart(false);
+  setStatus(run === null ? "new start sent" : "new start of \u201c" + r.label + "\u201d sent");
+  component.setValue({ event: "start", xy: [xy[0], xy[1]], run: run, nonce: S.nonce });
+  drawOverlays();
+}
+
+// -------------------------------------------------------------- render
+function applyMode() {
+  setPresent(S.present);
+  stats.present = S.present;
+  document.documentElement.classList.toggle("present", S.present);
+  el.start.hidden = S.present || !!(S.d && S.d.model); // a network's runs all start at its initial weights
+  el.copy.hidden = S.present;
+  updateInsideButton();
+}
+
+function onRender(args) {
+  const t0 = performance.now();
+  const h = Math.round(+args.height);
+  if (h >= 200) S.height = h;
+  const p = args.payload && typeof args.payload === "object" ? args.payload : {};
+  const sig = JSON.stringify(p);
+  if (sig === S.sig) { applyHeight(); return null; }
+  S.sig = sig;
+  // Only the "Inside a step" parts changed (the button was pressed): keep
+  // everything the viewer has (step, view, zoom) and add or drop them.
+  const baseSig = p.inside ? JSON.stringify(p, (k, v) => (k === "inside" ? undefined : v)) : sig;
+  const onlyInside = S.d && baseSig === S.baseSig;
+  S.baseSig = baseSig;
+  if (onlyInside) {
+    loadInside(S.d, p);
+    if (/^loading the numbers/.test(el.status.textContent)) setStatus("");
+    applyHeight();
+    drawOverlays();
+    stats.renders++;
+    stats.lastRenderMs = performance.now() - t0;
+    return null;
+  }
+  cancelAnimationFrame(raf);
+  raf = 0;
+  const loaded = explore.load(p.explore); // decoded while the rest is prepared
+  const viewer = payload.viewer(p.viewer);
+  S.present = viewer.present; // the style depends on it before anything is prepared
+  applyMode();
+  const previous = S.d;
+  const d = payload.prepare(p);
+  d.model = model.load(p.model, d);
+  const { view, autoplay } = state.load(d, viewer);
+  loadInside(d, p);
+  applyMode();
+  if (S.setStart) armSetStart(false);
+  if (/ sent$/.test(el.status.textContent)) setStatus("");
+  el.scrub.max = String(S.N);
+  el.scrub.disabled = S.N === 0;
+  el.empty.hidden = !d.allNaN;
+  el.empty.textContent = d.allNaN ? "f is not finite anywhere in this window" : "";
+  buildLegend(d, { front: state.setFront, hide: state.toggleHidden, solo: state.solo });
+  model.showPanel(); // before the heights: it takes its share of the side column
+  applyHeight(); // the legend's height and the panel split follow the payload
+  // Same surface, same 2D figure (a slider moved a run): keep the figure and
+  // the contour, and only place and draw the new paths.
+  const quick = previous && d.grid && d.grid === previous.grid && view === "2d" && S.view === "2d" &&
+    !S.stale2d && !view2d.needsResize() && JSON.stringify(d.start) === JSON.stringify(previous.start);
+  S.stale3d = true;
+  updateControls();
+  const t1 = performance.now();
+  let t2 = 0;
+  const main = loaded.then((ex) => {
+    explore.showPanel(); // before the side charts: it takes its share of the column
+    applyHeight();
+    if (quick) {
+      view2d.refreshRuns();
+      if (ex.changed) view2d.drawSurface(); // new basins, or none
+      return null;
+    }
+    S.stale2d = true;
+    S.view = null; // make setView draw the visible view
+    return setView(view);
+  });
+  return main.then(() => {
+    t2 = performance.now();
+    return Promise.all([curves.renderSide(), explore.renderPanel()]);
+  }).then(() => {
+    const t3 = performance.now();
+    stats.renders++;
+    stats.lastRenderMs = t3 - t0;
+    stats.phases = { prepare: Math.round(t1 - t0), main: Math.round(t2 - t1), side: Math.round(t3 - t2) };
+    url.flushUrl();
+    if (autoplay) { S.stepF = 0; state.play(); }
+  });
+}
+
+// --------------------------------------------------------------- events
+el.play.addEventListener("click", state.togglePlay);
+el.restart.addEventListener("click", state.restart);
+el.back.addEventListener("click", () => state.stepBy(-1));
+el.fwd.addEventListener("click", () => state.stepBy(1));
+el.scrub.addEventListener("input", () => state.goto(+el.scrub.value));
+el.speed.addEventListener("change", () => state.setSpeed(+el.speed.value));
+el.b2d.addEventListener("click", () => setView("2d"));
+el.b3d.addEventListener("click", () => setView("3d"));
+el.start.addEventListener("click", () => armSetStart(!S.setStart));
+el.picker.addEventListener("click", pickStart);
+el.main.addEventListener("mousemove", view2d.onHover);
+el.main.addEventListener("mouseleave", () => { el.readout.textContent = ""; });
+// With starts explored, a click on the 2D plot (not a drag, not the mode
+// bar) starts the run there.
+// (The button goes up on the window: Plotly covers the page while a drag may start.)
+let down = null;
+el.main.addEventListener("pointerdown", (ev) => {
+  down = ev.target.closest && ev.target.closest(".modebar") ? null : [ev.clientX, ev.clientY, performance.now()];
+}, true);
+window.addEventListener("pointerup", (ev) => {
+  const a = down;
+  down = null;
+  if (!a || ev.button !== 0 || S.setStart || explore.kind() !== "starts") return;
+  if (Math.hypot(ev.clientX - a[0], ev.clientY - a[1]) > 4 || performance.now() - a[2] > 700) return;
+  const r = el.main.getBoundingClientRect();
+  const xy = view2d.dataAt(ev.clientX - r.left, ev.clientY - r.top);
+  const cell = xy && explore.pickStart(xy[0], xy[1]);
+  if (cell) { S.pending = cell; drawOverlays(); }
+}, true);
+el.btnInside.addEventListener("click", toggleInside);
+el.dataTest.addEventListener("click", model.toggleTest);
+rule.buildKey({ toggle: state.toggleOverlay });
+url.followPresentLink();
+el.copy.addEventListener("click", () => {
+  url.copyAddress().then((ok) => setStatus(ok ? "copied" : "copy failed: use the address bar", !ok));
+});
+
+installKeys((name) => {
+  if (name === "escape") { if (!S.setStart) return false; armSetStart(false); return true; }
+  if (!S.d) return false;
+  if (name === "toggle") state.togglePlay();
+  else if (name === "back") state.stepBy(-1);
+  else if (name === "forward") state.stepBy(1);
+  return true;
+});
+
+let resizeTimer = 0;
+function onResize() {
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(() => {
+    applyHeight();
+    if (!S.d) return;
+    if (S.view === "2d" && view2d.needsResize()) view2d.render2d().then(drawOverlays);
+    if (S.view === "3d" && view3d.needsResize()) view3d.render3d().then(drawOverlays);
+    curves.resizeSide();
+    explore.resizePanel();
+    model.update();
+  }, 80);
+}
+if (window.ResizeObserver) {
+  const ro = new ResizeObserver(onResize);
+  ro.observe(el.app);
+  ro.observe(el.charts);
+}
+window.addEventListener("resize", onResize);
+watchViewport(() => { if (S.present) onResize(); });
+
+component.onRender((args) => {
+  try {
+    const r = onRender(args);
+    if (r && r.catch) r.catch((e) => { setStatus("display error: " + e.message, true); throw e; });
+  } catch (e) {
+    setStatus("display error: " + e.message, true);
+    throw e;
+  }
+});
+
+window.__player = {
+  S: S, prepare: payload.prepare, render2d: view2d.render2d, render3d: view3d.render3d,
+  renderSide: curves.renderSide, draw2d: view2d.draw2d, draw3d: view3d.draw3d, drawSurface: view2d.drawSurface,
+  figure2d: view2d.figure2d, figure3d: view3d.figure3d,
+  toggleRun: (key) => state.toggleHidden(typeof key === "number" && S.d ? S.d.runs[key].key : key),
+  setFront: (key) => state.setFront(typeof key === "number" && S.d ? S.d.runs[key].key : key),
+  solo: (key) => state.solo(typeof key === "number" && S.d ? S.d.runs[key].key : key),
+  style: style, styles: STYLES, viewerQuery: url.viewerQuery, lossScale: curves.lossScale, fmt: fmt,
+  inside: { stats: overlayStats, rule: rule.stats, ruleTex: rule.ruleTex, run: inside.insideRun, vectors: inside.vectors,
+    valueAt: inside.valueAt, toggle: toggleInside },
+  explore: explore.stats,
+  model: model.stats,
+};
+component.ready();
+applyHeight();

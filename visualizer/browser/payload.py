@@ -1,0 +1,127 @@
+"""What the browser gets for a scene: the surface grid and every run's
+arrays, once, as base64 float32 (linear in steps; the player animates it),
+the palette every run colour comes from, and the viewer's choices; with the
+"Inside a step" overlays on, each run's gradients, optimizer state and the
+numbers of its update rule (visualizer/core/step_rules.py) too.
+visualizer/page/player.py documents the contract.
+"""
+
+from __future__ import annotations
+
+from visualizer.browser import model_payload
+from visualizer.browser.encode import encode_f32
+from visualizer.core import grid, step_rules
+from visualizer.core.landmarks import Landmarks
+from visualizer.core.optimizers import OPTIMIZERS
+from visualizer.core.results import RunResult, SimulationResult
+
+# THE palette of runs, on the page, in the player and in exported pictures:
+# Okabe-Ito, colour-blind safe, with black and brown in place of yellow
+# (unreadable on white under a projector).
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#8C564B")
+
+
+def color_of(index: int) -> str:
+    return PALETTE[index % len(PALETTE)]
+
+
+def surface_payload(surface, params: dict, marks: Landmarks) -> dict:
+    xs, ys, z = grid.sample(surface, params)
+    (x0, x1), (y0, y1) = surface.window
+    return {
+        "name": surface.name,
+        "x": encode_f32(xs),
+        "y": encode_f32(ys),
+        "z": encode_f32(z),
+        "log_scale": bool(surface.log_scale),
+        "window": [[float(x0), float(x1)], [float(y0), float(y1)]],
+        "minima": [[float(x), float(y)] for x, y in marks.minima],
+        "minima_estimated": bool(marks.estimated),
+        "saddles": [[float(x), float(y)] for x, y in marks.saddles],
+    }
+
+
+def runs_payload(result: SimulationResult) -> list[dict]:
+    """Each run's arrays; on a model surface also its accuracies, and its
+    start is where it is drawn to start (the plane's projection)."""
+
+    scene, on_model = result.scene, result.model is not None
+    runs = []
+    for i, r in enumerate(result.runs):
+        start = r.xy[0] if on_model else scene.start_of(r.run)
+        part = {
+            "label": r.label,
+            "color": color_of(i),
+            "xy": encode_f32(r.xy),
+            "loss": encode_f32(r.loss),
+            "lr": encode_f32(r.lr),
+            "grad_norm": encode_f32(r.grad_norm),
+            "diverged_at": r.diverged_at,
+            "clip_norm": r.run.clip_norm,
+            "start": [float(v) for v in start],
+        }
+        if on_model:
+            part.update(model_payload.accuracies(r))
+        runs.append(part)
+    return runs
+
+
+def inside_payload(scene, result: RunResult) -> dict:
+    """One run's part for the "Inside a step" overlays: its raw gradients,
+    its optimizer's state and the numbers of its update rule."""
+    rule = step_rules.build(scene, result)
+    values = {name: dict(encode_f32(v), dims=int(v.shape[1])) for name, v in rule["values"].items()}
+    return {
+        "grad": encode_f32(result.grad),
+        "state": {name: encode_f32(v) for name, v in result.state.items()},
+        "rule": {
+            "optimizer": OPTIMIZERS[result.run.optimizer].name,
+            "lines": rule["lines"],
+            "values": values,
+            "constants": rule["constants"],
+            "init": rule["init"],
+            "points": list(step_rules.POINT_NAMES),
+            "note": rule["note"],
+            "processed": rule["processed"],
+        },
+        "moment": rule["moment"],
+        "box": rule["box"],
+    }
+
+
+def viewer_payload(scene) -> dict:
+    v = scene.viewer
+    return {"step": v.step, "speed": v.speed, "hide": [n - 1 for n in v.hide], "autoplay": v.autoplay,
+            "loop": v.loop, "present": v.present}
+
+
+def scene_payload(result: SimulationResult, surface: dict, address: str, inside: bool | None = None) -> dict:
+    """Everything the player needs; `address` is the query the address bar
+    should hold (the player adds the viewer's own choices to it).
+
+    `inside`: None, the player has no "Inside a step" button (the payload is
+    exactly what it was before the overlays existed); False, the button is
+    there, off (`"inside": {"on": false}`, 20 bytes); True, it is on and
+    every run carries its `inside` part."""
+
+    scene = result.scene
+    if result.model is not None:
+        surface, inside = model_payload.surface(result), None  # the plane; overlays are for 2D surfaces
+    payload = {
+        "query": address,
+        "palette": list(PALETTE),
+        "surface": surface,
+        "start": [float(v) for v in (result.runs[0].xy[0] if result.model is not None else scene.start)],
+        "steps": scene.steps,
+        "runs": runs_payload(result),
+        "view": scene.viewer.view,
+        "viewer": viewer_payload(scene),
+    }
+    if result.model is not None:
+        payload["model"] = model_payload.model(result)
+    if inside is not None:
+        payload["inside"] = {"on": bool(inside)}
+        if inside:
+            for run, part in zip(result.runs, payload["runs"], strict=True):
+                part["inside"] = inside_payload(scene, run)
+    return payload

@@ -1,0 +1,539 @@
+"""Explorations: one run of a scene many times at once, as a curve or a map.
+
+    >>> from visualizer import Scene, explore
+    >>> result = explore(Scene.from_query("surface=rosenbrock&run=adam:lr=0.01&explore=lr"))
+    >>> result.final_loss.shape          # (256,): one per learning rate
+    >>> result.to_dict()["explore"]["diverged_at"][:3]
+
+`explore(scene)` runs the run the scene's `explore` key names once per
+variant (`visualizer.core.variants` says which values vary and how) and keeps,
+per variant, what docs/explore.md describes: the final loss, where it diverged,
+the first step within `tol` of the lowest value, the last point and the
+minimum it ended at. Each variant's outcome is what `simulate` gives for the
+scene with that one value set; docs/explore.md is the reference.
+
+How. A variant is the engine's own `Stepper` (the optax chain of `simulate`),
+driven by a `fori_loop` that keeps a few numbers instead of the path, and
+`vmap`ped over the variants. One compiled program serves a (surface,
+optimizer, length bucket, batching, stages switched on, number of variants
+per call, a power of two up to 1024): every value is an argument, so changing the
+learning rate, a hyperparameter, the start, the seed, the steps within a
+bucket, a range or a tolerance compiles nothing. The batching is what varies
+per variant: `lr` (a factor on the learning-rate table), `starts` (the
+start), `map` (every scalar of the run, so any pair of map axes shares one
+program) and `map+tables` (the same with a learning-rate table per variant,
+for a schedule parameter on an axis). Stages switched off (noise, clipping)
+are left out of the program rather than run with neutral values: clipping by
+norm alone tripled the time of a map. So switching a stage on or off
+compiles once, the first time.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import json
+import math
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from visualizer.core import landmarks
+from visualizer.core.engine import built_for, surface_key
+from visualizer.core.errors import SceneError
+from visualizer.core.optimizers import OPTIMIZERS
+from visualizer.core.pipeline import F32, STAGES, RunArguments, noise_table, stepper, surface_functions
+from visualizer.core.programs import Member, ProgramCache, bucket_length, member_of
+from visualizer.core.results import DIVERGENCE_LIMIT, json_numbers
+from visualizer.core.scene import Scene
+from visualizer.core.schedules import SCHEDULES, lr_table
+from visualizer.core.variants import Resolved, resolve
+
+MINIMUM_RADIUS = 0.01  # a final point this close to a minimum (times the window's diagonal) ended there
+PROGRAM_CACHE_SIZE = 48
+# Variants per program call: the count is rounded up to one of these (the
+# padding repeats the first variant), and more than the last are run in calls
+# of that many. Each size compiles once per (surface, optimizer, bucket, ...).
+# Why at most 1024: XLA's CPU compiler splits a loop's larger element-wise
+# steps across both cores (from 2048 variants on for SGD on Himmelblau), and
+# on a machine that runs anything else the two halves wait for each other at
+# every step. 128 x 128 starts of 500 SGD steps, load average 4-5: 14.8 ms of
+# CPU (and of wall time) split, 8.2 ms on one core, ~9 ms as 16 calls of 1024.
+SIZES = tuple(2**k for k in range(6, 11))  # 64 .. 1024
+# Learning-rate tables a schedule parameter on a map axis needs at most (one
+# per value on its axis), so the table-per-variant program has one shape.
+MAX_TABLES = 256
+
+# Batchings: what a program takes per variant (the rest is shared).
+LR, STARTS, MAP, MAP_TABLES = "lr", "starts", "map", "map+tables"
+
+# The loop keeps, per variant, the step it diverged at and the step it came
+# within tol, packed into one int32 (15 bits each, NOT_YET meaning neither):
+# one array instead of two saved ~30% of the loop on the CPU.
+_BITS = 15
+NOT_YET = (1 << _BITS) - 1  # above any step (10000)
+
+# Two XLA options, for these programs only, measured on the 128 x 128 starts
+# of SGD on Himmelblau: the CPU "YNN" fusion turns the two-term sum of a
+# vmapped gradient norm (optax.clip_by_global_norm) into a library call per
+# step, 5x slower than the loop it replaces; copy insertion with region
+# analysis drops four of the six copies of the loop's carry per step (-10%).
+_COMPILER_OPTIONS = {"xla_cpu_experimental_ynn_fusion_type": "",
+                     "xla_cpu_copy_insertion_use_region_analysis": True}
+
+
+# ---------------------------------------------------------------- result
+
+
+@dataclass(frozen=True, eq=False)
+class Exploration:
+    """What `explore` returns. Arrays have the exploration's shape, `(n,)`
+    for `lr` and `(ny, nx)` for `map` and `starts` (row j is the y axis's
+    value j), with -1 or NaN where the outcome is null:
+
+    - `final_loss` float32, NaN where the run diverged or its start is not finite;
+    - `diverged_at`, `steps_to_tol`, `minimum` int64, -1 for null;
+    - `final_xy` float32 `(..., 2)`, the last finite point (the start where
+      f is not finite there).
+
+    `to_dict()` is the JSON of docs/explore.md, `to_csv()` one row per variant."""
+
+    scene: Scene
+    resolved: Resolved
+    final_loss: np.ndarray
+    diverged_at: np.ndarray
+    steps_to_tol: np.ndarray
+    final_xy: np.ndarray
+    minimum: np.ndarray
+
+    @property
+    def kind(self) -> str:
+        return self.resolved.kind
+
+    @property
+    def axes(self):
+        return self.resolved.axes
+
+    @property
+    def start_not_finite(self) -> np.ndarray:
+        """Where f itself is not finite at the start (only `starts` can have
+        such variants: a formula's window may hold points outside its domain)."""
+        return np.isnan(self.final_loss) & (self.diverged_at < 0)
+
+    def to_dict(self) -> dict:
+        return {
+            "scene": self.scene.to_query(),
+            "explore": {
+                "kind": self.kind,
+                "run": self.resolved.run + 1,
+                "tol": self.resolved.tol,
+                "axes": [axis.describe() for axis in self.axes],
+                "final_loss": json_numbers(self.final_loss),
+                "diverged_at": _integers(self.diverged_at),
+                "steps_to_tol": _integers(self.steps_to_tol),
+                "final_xy": json_numbers(self.final_xy),
+                "minimum": _integers(self.minimum),
+            },
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), allow_nan=False)
+
+    def to_csv(self) -> str:
+        """One row per variant, in the order of the JSON's flattened lists
+        (for a map, y's values outer, x's inner): the axis values, then
+        final_loss, diverged_at, steps_to_tol, final_x, final_y, minimum;
+        an empty cell where the outcome is null."""
+        grids = np.meshgrid(*(a.values for a in self.axes))  # each (ny, nx), or (n,) for one axis
+        columns = [g.ravel().tolist() for g in grids]
+        outcomes = [
+            json_numbers(self.final_loss.ravel()), _integers(self.diverged_at.ravel()),
+            _integers(self.steps_to_tol.ravel()), json_numbers(self.final_xy[..., 0].ravel()),
+            json_numbers(self.final_xy[..., 1].ravel()), _integers(self.minimum.ravel()),
+        ]
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow([a.key for a in self.axes] + ["final_loss", "diverged_at", "steps_to_tol", "final_x",
+                                                       "final_y", "minimum"])
+        writer.writerows([_cell(v) for v in row] for row in zip(*columns, *outcomes, strict=True))
+        return out.getvalue()
+
+
+def _integers(a) -> list:
+    a = np.asarray(a)
+    if (a >= 0).all():
+        return a.tolist()
+    out = a.astype(object)
+    out[a < 0] = None
+    return out.tolist()
+
+
+def _cell(v) -> str:
+    """A CSV cell as results.py writes them: repr of a number, empty for null."""
+    return "" if v is None else repr(v)
+
+
+# ---------------------------------------------------------------- explore
+
+
+def explore(scene: Scene) -> Exploration:
+    """Every variant of the scene's exploration, computed at once; SceneError
+    if the scene has none or it does not fit the scene."""
+    if scene.explore is None:
+        raise SceneError("explore: this scene has no explore key; add one, e.g. explore=lr, "
+                         "explore=map:x=lr,y=momentum or explore=starts", "explore")
+    resolved = resolve(scene.explore, scene)
+    run = scene.runs[resolved.run]
+    model = scene.surface_model()
+    marks = landmarks.of(scene)
+    plan = _plan(scene, resolved, run, model)
+    length = bucket_length(scene.steps)
+    raw = _run_variants(scene, model, member_of(run), length, plan, marks, resolved.tol)
+    return _outcomes(scene, resolved, model, marks, plan, raw)
+
+
+class _Plan(NamedTuple):
+    """The host side of one exploration: what varies (`varied`, one column
+    per name, a row per variant) and what every variant shares."""
+
+    batching: str
+    stages: frozenset  # of pipeline.STAGES, switched on
+    varied: dict  # name -> (n_variants,) values
+    shared: dict  # name -> value
+    tables: np.ndarray  # (T, length) learning-rate tables
+    draws: np.ndarray  # (length, 2) noise draws (unit draws when noise is an axis)
+    n: int  # number of variants
+
+
+def _plan(scene: Scene, resolved: Resolved, run, model) -> _Plan:
+    length = bucket_length(scene.steps)
+    x0, y0 = scene.start_of(run)
+    shared = {
+        "x": x0, "y": y0, "lr": 1.0, **_hyper(run), "noise": 1.0,
+        "clip_value": math.inf if run.clip_value is None else run.clip_value,
+        "clip_norm": math.inf if run.clip_norm is None else run.clip_norm,
+        **scene.surface_values(), "table": 0.0,
+    }
+    stages = {name for name, on in zip(STAGES, (run.noise > 0, run.clip_value is not None,
+                                                run.clip_norm is not None), strict=True) if on}
+    params = run.schedule_params
+    kind = resolved.kind
+    if kind == "starts":
+        xs, ys = (a.values for a in resolved.axes)
+        gx, gy = np.meshgrid(xs, ys)
+        varied = {"x": gx.ravel(), "y": gy.ravel()}
+        tables = lr_table(run.schedule, run.lr, scene.steps, params, length)[None]
+        return _Plan(STARTS, frozenset(stages), varied, shared, tables, noise_table(run.noise, run.seed, length),
+                     len(varied["x"]))
+    if kind == "lr":
+        (axis,) = resolved.axes
+        # Every schedule is linear in lr: table(lr) = lr * table(1), exactly
+        # so for a constant rate and for step, exponential and cosine decay
+        # (optax multiplies lr by a factor), to float32 rounding otherwise.
+        tables = lr_table(run.schedule, 1.0, scene.steps, params, length)[None]
+        return _Plan(LR, frozenset(stages), {"lr": axis.values}, shared, tables,
+                     noise_table(run.noise, run.seed, length), len(axis.values))
+    # map: two of the run's values on a grid, row j = y value j
+    x_axis, y_axis = resolved.axes
+    gx, gy = np.meshgrid(x_axis.values, y_axis.values)
+    grid = {x_axis.key: gx.ravel(), y_axis.key: gy.ravel()}
+    n = gx.size
+    varied = {name: np.full(n, value) for name, value in shared.items()}
+    varied.update({key: values for key, values in grid.items() if key in varied})
+    schedule_axis = next((a for a in resolved.axes if a.key in {p.name for p in SCHEDULES[run.schedule].params}),
+                         None)
+    # The run's own table where neither lr nor a schedule parameter varies
+    # (what simulate uses, bit for bit); else tables at rate 1 times each
+    # variant's rate, as for `lr`.
+    lr_in_table = "lr" not in grid and schedule_axis is None
+    varied["lr"] = grid["lr"] if "lr" in grid else np.full(n, 1.0 if lr_in_table else run.lr)
+    table_lr = run.lr if lr_in_table else 1.0
+    batching = MAP
+    tables = lr_table(run.schedule, table_lr, scene.steps, params, length)[None]
+    if schedule_axis is not None:
+        batching = MAP_TABLES
+        tables = _schedule_tables(run, schedule_axis.key, schedule_axis.values, table_lr, scene.steps, length)
+        varied["table"] = np.searchsorted(schedule_axis.values, grid[schedule_axis.key]).astype(np.float64)
+    draws = noise_table(run.noise, run.seed, length)
+    if "noise" in grid:
+        # optax.add_noise draws sqrt(eta) * normal with eta = noise^2 in
+        # float32: the seed's standard draws times that, bit for bit.
+        draws = noise_table(1.0, run.seed, length)
+        varied["noise"] = np.sqrt((grid["noise"] * grid["noise"]).astype(np.float32))
+    stages |= {key for key in ("noise", "clip_value", "clip_norm") if key in grid}
+    return _Plan(batching, frozenset(stages), varied, shared, tables, draws, n)
+
+
+def _hyper(run) -> dict:
+    static = OPTIMIZERS[run.optimizer].static
+    return {name: value for name, value in run.hyper.items() if name not in static}
+
+
+def _schedule_tables(run, key: str, values: np.ndarray, lr: float, steps: int, length: int) -> np.ndarray:
+    """(MAX_TABLES, length): the learning-rate table for each value of a
+    schedule parameter (padded with the last), at learning rate `lr`."""
+    params = run.schedule_params
+    tables = _tables_at_once(run.schedule, key, tuple(values.tolist()), lr, steps,
+                             tuple(sorted((k, v) for k, v in params.items() if k != key)), length)
+    out = np.empty((MAX_TABLES, length), F32)
+    out[: len(tables)] = tables
+    out[len(tables):] = tables[-1]
+    return out
+
+
+@functools.lru_cache(maxsize=32)
+def _tables_at_once(schedule_id, key, values, lr, steps, params, length) -> np.ndarray:
+    """One table per value, evaluated as one vmap over the values where the
+    schedule accepts a traced parameter (a millisecond or two for all of
+    them). optax's decay schedules check `decay_rate` in Python, so a
+    `gamma` axis takes one evaluation per value instead."""
+    schedule = SCHEDULES[schedule_id]
+    counts = jnp.arange(length, dtype=jnp.int32)
+
+    def table(value):
+        return jax.vmap(schedule.build(lr, steps, {**dict(params), key: value}))(counts)
+
+    try:
+        tables = jax.vmap(table)(jnp.asarray(values, F32))
+        return np.broadcast_to(np.asarray(tables, F32), (len(values), length)).copy()
+    except jax.errors.ConcretizationTypeError:
+        return np.stack([lr_table(schedule_id, lr, steps, {**dict(params), key: v}, length) for v in values])
+
+
+# ---------------------------------------------------------------- programs
+
+
+PROGRAMS = ProgramCache(PROGRAM_CACHE_SIZE)
+
+
+class ExploreKey(NamedTuple):
+    """A compiled exploration program's place in the cache."""
+
+    surface: tuple
+    member: Member
+    length: int
+    batching: str
+    stages: frozenset
+    size: int  # variants per call
+
+
+def columns_of(model, member: Member) -> tuple[str, ...]:
+    """The scalars a variant of `member` on `model` is made of, in the order
+    programs take them: the start, the learning-rate factor, the
+    hyperparameters that are values (not sizes), the noise scale, the clip
+    thresholds, the surface's knobs, and the index of its learning-rate table."""
+    opt = OPTIMIZERS[member.optimizer]
+    return ("x", "y", "lr", *(h.name for h in opt.hypers if h.name not in opt.static), "noise",
+            "clip_value", "clip_norm", *(p.name for p in model.knobs), "table")
+
+
+def _varied_columns(batching: str, columns: tuple[str, ...]) -> tuple[str, ...]:
+    if batching == LR:
+        return ("lr",)
+    if batching == STARTS:
+        return ("x", "y")
+    if batching == MAP:
+        return tuple(c for c in columns if c != "table")
+    return columns
+
+
+class _Scaled(NamedTuple):
+    """Row `row` of `table` times `scale`, read by count: the learning rate
+    and the noise draws a variant's chain reads as `args.lr[count]` and
+    `args.noise[count]`."""
+
+    scale: jax.Array
+    table: jax.Array
+    row: object = None  # None: `table` is the row
+
+    def __getitem__(self, count):
+        if self.row is None:
+            return self.scale * self.table[count]
+        return self.scale * self.table[self.row, count]
+
+
+def _compile(model, member: Member, length: int, batching: str, stages: frozenset, size: int):
+    value_and_grad, hessian = surface_functions(model.fn)
+    run = stepper(value_and_grad, hessian, member, omit=frozenset(STAGES) - stages)
+    columns = columns_of(model, member)
+    varied = _varied_columns(batching, columns)
+    opt = OPTIMIZERS[member.optimizer]
+    hypers = [h.name for h in opt.hypers if h.name not in opt.static]
+    surface_names = [p.name for p in model.knobs]
+
+    def one(row, shared, tables, draws, steps, threshold, f_min):
+        value = {name: shared[i] for i, name in enumerate(columns)}
+        value.update({name: row[i] for i, name in enumerate(varied)})
+        if batching == MAP_TABLES:
+            lr = _Scaled(value["lr"], tables, value["table"].astype(jnp.int32))
+        else:
+            lr = _Scaled(value["lr"], tables[0])
+        start = jnp.stack([value["x"], value["y"]])
+        args = RunArguments(
+            hyper={h: value[h] for h in hypers}, lr=lr, start=start, noise=_Scaled(value["noise"], draws),
+            clip_value=value["clip_value"], clip_norm=value["clip_norm"],
+            surface={p: value[p] for p in surface_names}, f_min=f_min)
+        return _outcome_loop(run, value_and_grad, args, start, steps, threshold)
+
+    program = jax.jit(jax.vmap(one, in_axes=(0, None, None, None, None, None, None)))
+    scalar = jax.ShapeDtypeStruct((), F32)
+    shapes = (
+        jax.ShapeDtypeStruct((size, len(varied)), F32),
+        jax.ShapeDtypeStruct((len(columns),), F32),
+        jax.ShapeDtypeStruct((MAX_TABLES if batching == MAP_TABLES else 1, length), F32),
+        jax.ShapeDtypeStruct((length, 2), F32),
+        jax.ShapeDtypeStruct((), np.int32),
+        scalar,
+        scalar,
+    )
+    return _lower_and_compile(program, shapes)
+
+
+def _lower_and_compile(program, shapes):
+    lowered = program.lower(*shapes)
+    try:
+        return lowered.compile(compiler_options=_COMPILER_OPTIONS)
+    except Exception as exc:  # noqa: BLE001 - an XLA without that option: compile without it
+        if "compile option" not in str(exc) and "xla_cpu_" not in str(exc):
+            raise
+        return lowered.compile()
+
+
+def _outcome_loop(run, value_and_grad, args: RunArguments, start, steps, threshold):
+    """Step one variant `steps` times, keeping its outcome instead of its
+    path: [x, y, loss, counter] where (x, y) is the last finite point, loss f
+    there (meaningful where the run did not diverge), counter the packed
+    (diverged, arrived) steps.
+
+    Update k moves point k to point k + 1; point k is checked, as
+    `results.truncate_divergence` does, when f is evaluated there (update
+    k's first act), so `diverged` is the first point that is not finite, or
+    beyond DIVERGENCE_LIMIT, and the run diverged at update `diverged - 1`."""
+
+    def body(k, state):
+        carry, counter, kept = state
+        carry, path = run.step(args, carry)
+        x, loss = path.xy, path.loss  # point k and f there
+        finite = ((jnp.abs(x[0]) <= DIVERGENCE_LIMIT) & (jnp.abs(x[1]) <= DIVERGENCE_LIMIT)
+                  & (jnp.abs(loss) < jnp.inf))
+        diverged, arrived = counter >> _BITS, counter & NOT_YET
+        diverged = jnp.where((diverged == NOT_YET) & ~finite, k, diverged)
+        arrived = jnp.where((arrived == NOT_YET) & (diverged == NOT_YET) & (loss <= threshold), k, arrived)
+        # The counter once, in memory: otherwise XLA computes f again, inside
+        # the loop that keeps the point. The point is kept coordinate by
+        # coordinate, which XLA's CPU loops do faster than (2,) points.
+        counter = jax.lax.optimization_barrier((diverged << _BITS) | arrived)
+        alive = (counter >> _BITS) == NOT_YET  # points 0 .. k all finite
+        kept = (jnp.where(alive, x[0], kept[0]), jnp.where(alive, x[1], kept[1]))
+        return carry, counter, kept
+
+    initial = (run.init(args), jnp.int32((NOT_YET << _BITS) | NOT_YET), (start[0], start[1]))
+    _, counter, kept = jax.lax.fori_loop(0, steps + 1, body, initial)
+    xy = jnp.stack(kept)
+    loss = value_and_grad(xy, args.surface)[0]
+    return jnp.concatenate([xy, loss[None], jax.lax.bitcast_convert_type(counter, F32)[None]])
+
+
+def _size(n: int) -> int:
+    return next((s for s in SIZES if s >= n), SIZES[-1])
+
+
+def _run_variants(scene, model, member, length, plan: _Plan, marks, tol) -> np.ndarray:
+    """(n, 4) float32: the outcome loop's result for every variant."""
+    program, calls = _calls(scene, model, member, length, plan, marks, tol)
+    if len(calls) > 1:  # the shared arguments on the device once, not once per call
+        fixed = jax.device_put(calls[0][1:])
+        calls = [(args[0], *fixed) for args in calls]
+    outputs = [program(*args) for args in calls]  # dispatched before the first is read
+    out = np.concatenate([np.asarray(o) for o in outputs]) if len(outputs) > 1 else np.asarray(outputs[0])
+    return out[: plan.n]
+
+
+def _calls(scene, model, member, length, plan: _Plan, marks, tol) -> tuple:
+    """The compiled program and the arguments of each of its calls (one per
+    SIZES[-1] variants; the last padded with copies of the first variant)."""
+    size = _size(plan.n)
+    key = ExploreKey(surface_key(scene), member, length, plan.batching, plan.stages, size)
+    (program,) = PROGRAMS.get_many([key], lambda keys: [
+        built_for(scene, model, _compile, k.member, k.length, k.batching, k.stages, k.size) for k in keys])
+    columns = columns_of(model, member)
+    varied = _varied_columns(plan.batching, columns)
+    shared = np.array([plan.shared[c] for c in columns], F32)
+    rows = np.empty((plan.n, len(varied)), F32)
+    for i, name in enumerate(varied):
+        rows[:, i] = plan.varied[name]
+    fixed = (shared, plan.tables, plan.draws, np.int32(scene.steps), F32(threshold(marks.lowest, tol)),
+             F32(landmarks_f_min(member, marks)))
+    calls = []
+    for begin in range(0, plan.n, size):
+        chunk = rows[begin:begin + size]
+        if len(chunk) < size:  # real values, thrown away
+            chunk = np.concatenate([chunk, np.broadcast_to(chunk[:1], (size - len(chunk), len(varied)))])
+        calls.append((chunk, *fixed))
+    return program, calls
+
+
+def prepared(scene: Scene) -> tuple:
+    """The compiled program of `scene`'s exploration and the arguments of its
+    calls, for a benchmark to time the kernel alone."""
+    resolved = resolve(scene.explore, scene)
+    run = scene.runs[resolved.run]
+    model = scene.surface_model()
+    plan = _plan(scene, resolved, run, model)
+    return _calls(scene, model, member_of(run), bucket_length(scene.steps), plan, landmarks.of(scene), resolved.tol)
+
+
+def landmarks_f_min(member: Member, marks) -> float:
+    """f* for Polyak's step size, as `simulate` passes it (0 for the others)."""
+    return marks.lowest if OPTIMIZERS[member.optimizer].needs_f_min else 0.0
+
+
+def threshold(f_star: float, tol: float) -> float:
+    """The largest float32 loss v with v - f* <= tol (in float64): "within
+    tol" as one float32 comparison in the loop, exactly."""
+    v = np.float32(min(f_star + tol, float(np.finfo(np.float32).max)))
+    while float(v) - f_star > tol:
+        v = np.nextafter(v, np.float32(-np.inf))
+    while math.isfinite(float(np.nextafter(v, np.float32(np.inf)))) \
+            and float(np.nextafter(v, np.float32(np.inf))) - f_star <= tol:
+        v = np.nextafter(v, np.float32(np.inf))
+    return float(v)
+
+
+def _outcomes(scene, resolved: Resolved, model, marks, plan: _Plan, raw: np.ndarray) -> Exploration:
+    xy = raw[:, :2]
+    counter = raw[:, 3].copy().view(np.int32)
+    diverged, arrived = counter >> _BITS, counter & NOT_YET
+    alive = diverged == NOT_YET
+    bad_start = diverged == 0
+    if bad_start.any() and resolved.kind != "starts":
+        x, y = (float(v) for v in xy[np.argmax(bad_start)])
+        raise SceneError(f"start: the surface is not finite at ({x:g}, {y:g}); choose another start", "start")
+    final_loss = np.where(alive, raw[:, 2], np.float32(np.nan))
+    diverged_at = np.where(alive | bad_start, -1, diverged.astype(np.int64) - 1)
+    steps_to_tol = np.where(arrived == NOT_YET, -1, arrived.astype(np.int64))
+    minimum = _nearest_minimum(xy, marks.minima, model.window)
+    minimum[bad_start] = -1
+    shape = resolved.shape
+    return Exploration(scene, resolved, final_loss.reshape(shape), diverged_at.reshape(shape),
+                       steps_to_tol.reshape(shape), xy.reshape(shape + (2,)), minimum.reshape(shape))
+
+
+def _nearest_minimum(xy: np.ndarray, minima, window) -> np.ndarray:
+    """Index of the minimum within MINIMUM_RADIUS of the window's diagonal of
+    each point (the nearest, if several), else -1."""
+    (x0, x1), (y0, y1) = window
+    radius = MINIMUM_RADIUS * math.hypot(x1 - x0, y1 - y0)
+    x, y = xy[:, 0].astype(np.float64), xy[:, 1].astype(np.float64)
+    best = np.full(len(xy), radius * radius)
+    index = np.full(len(xy), -1, np.int64)
+    for i, (mx, my) in enumerate(minima):  # a few minima: a loop over them, vectorised over the points
+        d2 = (x - mx) ** 2 + (y - my) ** 2
+        closer = d2 <= best
+        best = np.where(closer, d2, best)
+        index = np.where(closer, i, index)
+    return index

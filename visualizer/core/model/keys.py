@@ -1,0 +1,46 @@
+"""The model surface's parameters, declared once: what `surface=mlp:...`
+takes (docs/model.md). Light on purpose (no JAX): the surface registry,
+the parser, the sidebar and the reference all read these records.
+
+Which of them compile: a new shape compiles once (`hidden`, `layers`,
+`batch`) and so does a new activation (`act`); everything else enters the
+compiled program as data (the data set's points, the labelled mask, the
+initial weights, the freeze mask, the scaled inputs), so changing `data`,
+`init`, `labels`, `pretrain`, `freeze` or `scale` compiles nothing.
+"""
+
+from __future__ import annotations
+
+from visualizer.core.knobs import Choice, Knob
+
+DATA_SETS = ("moons", "circles", "spirals", "blobs", "xor")
+ACTIVATIONS = ("tanh", "relu", "sigmoid", "gelu")
+INITS = ("zeros", "normal", "xavier", "he", "large")
+# `batch` is a Choice, not an integer Knob: a batch size is an array's shape,
+# so every value compiles a program of its own; a few sizes keep the programs
+# few and the control a picker, and "all" (full batch, the default) is not a
+# number. In a link it reads the same either way: batch=32.
+BATCHES = ("all", "1", "8", "16", "32", "64", "128")
+
+DATA = Choice("data", "moons", DATA_SETS, "the labelled 2D data set the network learns", title="Data set")
+HIDDEN = Knob("hidden", 16, 1, 64, "h", "units in each hidden layer", title="Hidden units", integer=True)
+LAYERS = Knob("layers", 1, 1, 2, "L", "hidden layers", title="Hidden layers", integer=True)
+ACT = Choice("act", "tanh", ACTIVATIONS, "the hidden units' activation", title="Activation")
+INIT = Choice("init", "xavier", INITS,
+              "initial weights: zeros (every weight and bias 0), normal (std 1), xavier, he, large (std 5); "
+              "biases start at 0", title="Initialisation")
+LABELS = Knob("labels", 1.0, 0.01, 1.0, "", "fraction of the training points whose labels are kept",
+              title="Labelled fraction")
+PRETRAIN = Choice("pretrain", "none", ("none", *DATA_SETS),
+                  "a data set to train on first (Adam, fixed recipe); every run then starts from those weights",
+                  title="Pretrain on")
+FREEZE = Choice("freeze", "0", ("0", "1"), "1: only the last layer trains", title="Freeze all but the last layer")
+BATCH = Choice("batch", "all", BATCHES, "minibatch size, drawn from the run's seed; all: full batch",
+               title="Batch size")
+SCALE = Knob("scale", 1.0, 0.01, 100.0, "s", "the first input feature multiplied by this: badly scaled inputs "
+             "make an ill-conditioned landscape", title="Scale of feature 1", log=True)
+
+PARAMS = (DATA, HIDDEN, LAYERS, ACT, INIT, LABELS, PRETRAIN, FREEZE, BATCH, SCALE)
+# The parameters whose every new value compiles a program (once): shapes
+# and code. The rest are data of the compiled programs.
+COMPILES = ("hidden", "layers", "act", "batch")

@@ -1,0 +1,257 @@
+"""`simulate_model(scene)`: every run of a model scene (surface=mlp) trained,
+projected on the plane and drawn over the loss there.
+
+    train run 1 (plane unknown) -> its weights' PCA: the plane ->
+    train every run, projecting each point -> the loss on the plane
+
+Every run starts from the same weights (the init's, or those pretraining
+left) and has its own optax chain, learning-rate table, noise, clipping and
+minibatches (its `seed` draws both). Run 1 is trained twice: the plane needs
+its whole path first, and keeping every step's weights of every run would
+cost (steps + 1) x weights floats a run, up to 177 MB; a run of the
+default network takes about 10 ms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from visualizer.core import compile_worker, programs, surfaces
+from visualizer.core.errors import SceneError
+from visualizer.core.model import plane as planes
+from visualizer.core.model import training
+from visualizer.core.model.data import Dataset, dataset
+from visualizer.core.model.network import Network, initial_weights
+from visualizer.core.model.training import F32, ModelArguments, NetworkProblem
+from visualizer.core.optimizers import OPTIMIZERS
+from visualizer.core.programs import ProgramKey, bucket_length, member_of
+from visualizer.core.results import RunResult, SimulationResult
+from visualizer.core.run import display_labels
+from visualizer.core.schedules import lr_table
+
+# Newton solves with the exact Hessian of every weight, each step: allowed
+# on networks of at most this many weights (every one-hidden-layer network,
+# hidden <= 64; two layers up to hidden = 13).
+NEWTON_MAX_WEIGHTS = 260
+F_MIN = 0.0  # the cross-entropy's infimum: Polyak's f*
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """A model scene's surface parameters, typed."""
+
+    data: str
+    network: Network
+    init: str
+    labels: float
+    pretrain: str  # "none" or a data set
+    freeze: bool
+    batch: int  # 0: the full batch
+    scale: float
+
+    @classmethod
+    def of(cls, scene) -> ModelSettings:
+        model = surfaces.SURFACES[scene.surface]
+        p = {**model.defaults, **scene.surface_params}
+        return cls(
+            data=p["data"],
+            network=Network(int(p["hidden"]), int(p["layers"]), p["act"]),
+            init=p["init"],
+            labels=float(p["labels"]),
+            pretrain=p["pretrain"],
+            freeze=p["freeze"] == "1",
+            batch=0 if p["batch"] == "all" else int(p["batch"]),
+            scale=float(p["scale"]),
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class Boundary:
+    """The network's P(class 1) on a grid over the data window, at a few
+    steps of each run: `probability[r, f, j, i]` is run r's at step
+    `steps[f]` and input (xs[i], ys[j]) (data coordinates: the network
+    sees xs[i] * scale). NaN after a run diverged."""
+
+    steps: np.ndarray  # (F,) ascending, 0 and the last step included
+    xs: np.ndarray  # (G,)
+    ys: np.ndarray  # (G,)
+    probability: np.ndarray  # (runs, F, G, G) float32
+
+    def at(self, run: int, step: int) -> np.ndarray:
+        """Run `run`'s (0-based) boundary at the last frame at or before `step`."""
+        frame = max(int(np.searchsorted(self.steps, step, side="right")) - 1, 0)
+        return self.probability[run, frame]
+
+
+@dataclass(frozen=True, eq=False)
+class ModelView:
+    """What a model scene shows besides the runs: the plane with the loss on
+    it (the contours), the data (`labelled` marks the training points whose
+    labels are kept; the page draws the others grey) and the decision
+    boundaries; `weights0` is where every run starts."""
+
+    settings: ModelSettings
+    data: Dataset
+    labelled: np.ndarray
+    plane: planes.Plane
+    boundary: Boundary
+    weights0: np.ndarray
+
+
+def check(scene, settings: ModelSettings | None = None) -> None:
+    """The SceneError a model scene raises before training, if any: an
+    exploration, a run's own start, Newton on a network too big for its
+    exact Hessian."""
+    settings = settings or ModelSettings.of(scene)
+    if scene.explore is not None:
+        raise SceneError(f"explore: explorations run on the 2D surfaces; surface {scene.surface} trains a "
+                         "network per run", "explore")
+    for i, run in enumerate(scene.runs, 1):
+        if run.values.get("x0") is not None or run.values.get("y0") is not None:
+            raise SceneError(f"run {i}: x0/y0 (a run's own start) do not apply on surface {scene.surface}: every "
+                             "run starts from the same initial weights", "run")
+        size = settings.network.size
+        if run.optimizer == "newton" and size > NEWTON_MAX_WEIGHTS:
+            raise SceneError(f"run {i}: newton needs the exact Hessian of all {size} weights, each step; allowed "
+                             f"on networks of at most {NEWTON_MAX_WEIGHTS} weights (hidden <= 64 with layers=1, "
+                             "hidden <= 13 with layers=2)", "run")
+
+
+def starting_weights(settings: ModelSettings) -> np.ndarray:
+    if settings.pretrain == "none":
+        return initial_weights(settings.network, settings.init)
+    return training.pretrained_weights(settings.pretrain, settings.network, settings.init)
+
+
+def simulate_model(scene) -> SimulationResult:
+    """Train every run of a model scene; docs/model.md says what comes back."""
+    settings = ModelSettings.of(scene)
+    check(scene, settings)
+    net, n = settings.network, scene.steps
+    length = bucket_length(n)
+    data = dataset(settings.data)
+    labelled = data.labelled(settings.labels)
+    train_x, test_x = data.scaled(settings.scale)
+    w0 = starting_weights(settings)
+
+    problem = NetworkProblem(net, settings.batch, len(data.train_y), len(data.test_y))
+    keys = [ProgramKey(problem, member_of(run), length) for run in scene.runs]
+    distinct = list(dict.fromkeys(keys))
+
+    def make(missing):
+        # A network's programs come from the compile worker, like a formula's:
+        # tracing them holds the interpreter's lock for a second or two.
+        group = compile_worker.WORKER.call(training.compile_group, tuple(missing))
+        return [(group, index) for index in range(len(missing))]
+
+    compiled = dict(zip(distinct, programs.PROGRAMS.get_many(distinct, make), strict=True))
+
+    bxs, bys, grid = _boundary_grid(data, settings.scale)
+    n_frames, n_snapshots = training.frames_of(length), training.snapshots_of(length)
+    frame_steps = training.spread(n, n_frames)
+    shared = dict(
+        f_min=F32(F_MIN), w0=w0,
+        freeze=net.last_layer() if settings.freeze else np.ones(net.size, F32),
+        train_x=train_x, train_y=data.train_y, labelled=labelled.astype(F32), test_x=test_x, test_y=data.test_y,
+        centre=np.zeros(net.size, F32), axes=np.zeros((net.size, 2), F32),
+        frame_slot=training.slots(frame_steps, length, n_frames),
+        snapshot_slot=np.full(length, n_snapshots, np.int32), grid=grid,
+    )
+    arguments = [_arguments(run, n, length, settings.batch, labelled, shared) for run in scene.runs]
+
+    # Pass 1: run 1 alone, keeping its weights for the PCA.
+    def run_one(steps):
+        args = arguments[0]._replace(snapshot_slot=training.slots(steps, length, n_snapshots))
+        return training.train([(compiled[keys[0]], args)])[0]
+
+    chosen = training.spread(n, n_snapshots)
+    first = run_one(chosen)
+    last = _last_good(first.records, n)
+    if last < n and last not in set(chosen.tolist()):
+        chosen = training.spread(last, n_snapshots)
+        first = run_one(chosen)
+    path = np.asarray(first.snapshots)[: len(chosen)][chosen <= last]
+    centre, axes, ratios = planes.directions(path)
+
+    # Pass 2: every run, projected.
+    outputs = training.train([(compiled[key], args._replace(centre=centre, axes=axes))
+                              for key, args in zip(keys, arguments, strict=True)])
+    results, boundaries = [], []
+    for run, label, args, out in zip(scene.runs, display_labels(scene.runs), arguments, outputs, strict=True):
+        result = _run_result(run, label, out.records, args.lr, n)
+        results.append(result)
+        probability = np.asarray(out.boundary, F32).reshape(n_frames, len(bys), len(bxs))[: len(frame_steps)]
+        probability = np.where((frame_steps < len(result.xy))[:, None, None], probability, np.nan)
+        boundaries.append(probability.astype(F32))
+
+    window = scene.surface_params.get("window") or planes.window([r.xy for r in results])
+    xs, ys, z = planes.loss_grid(net, centre, axes, window, train_x, data.train_y, labelled.astype(F32))
+    plane = planes.Plane(centre, axes, ratios, window, xs, ys, z)
+    view = ModelView(settings, data, labelled, plane, Boundary(frame_steps, bxs, bys, np.stack(boundaries)), w0)
+    surface = replace(surfaces.SURFACES[scene.surface], window=window)
+    return SimulationResult(scene=scene, surface=surface, runs=results, model=view)
+
+
+def _boundary_grid(data: Dataset, scale: float):
+    (x0, x1), (y0, y1) = data.window
+    g = training.BOUNDARY_POINTS
+    xs = np.linspace(x0, x1, g, dtype=F32)
+    ys = np.linspace(y0, y1, g, dtype=F32)
+    gx, gy = np.meshgrid(xs, ys)  # [j, i]: y index j, x index i
+    grid = np.stack([gx.ravel() * np.float32(scale), gy.ravel()], 1).astype(F32)
+    return xs, ys, grid
+
+
+def _arguments(run, steps, length, batch, labelled, shared) -> ModelArguments:
+    """Host values for one run, each of the dtype the program was compiled for."""
+    inf = np.inf
+    opt = OPTIMIZERS[run.optimizer]
+    if batch:
+        index, weight = training.batch_table(labelled, batch, run.seed, length)
+    else:
+        index, weight = np.zeros((length, 0), np.int32), np.zeros((length, 0), F32)
+    return ModelArguments(
+        hyper={name: F32(value) for name, value in run.hyper.items() if name not in opt.static},
+        lr=lr_table(run.schedule, run.lr, steps, run.schedule_params, length),
+        # optax.add_noise's variance, squared in float64 as `pipeline.noise_stage` squares it.
+        noise_eta=F32(run.noise * run.noise),
+        noise_seed=np.int32(run.seed),
+        clip_value=F32(inf if run.clip_value is None else run.clip_value),
+        clip_norm=F32(inf if run.clip_norm is None else run.clip_norm),
+        batch_index=index, batch_weight=weight, **shared)
+
+
+def _good(records, n: int) -> np.ndarray:
+    """Per point 0..n: the weights finite and within the limit, the loss finite."""
+    return np.asarray(records.ok[: n + 1]) & np.isfinite(np.asarray(records.loss[: n + 1]))
+
+
+def _last_good(records, n: int) -> int:
+    """The last point before the first bad one (n when none is bad)."""
+    good = _good(records, n)
+    if good.all():
+        return n
+    bad = int(np.argmin(good))
+    if bad == 0:
+        raise SceneError("surface: the network's loss is not finite at its initial weights; choose another init "
+                         "or scale", "surface")
+    return bad - 1
+
+
+def _run_result(run, label, records, lr, n: int) -> RunResult:
+    """One run's arrays cut at its divergence: update k diverges when it
+    gives a weight that is not finite or beyond 1e6 in size, or a loss that
+    is not finite (the 2D rule with every weight in place of the point)."""
+    r = {name: np.asarray(values) for name, values in records._asdict().items()}
+    last = _last_good(records, n)
+    points, updates = last + 1, (n if last == n else last + 1)
+    return RunResult(
+        run=run, label=label,
+        xy=r["xy"][:points], loss=r["loss"][:points],
+        lr=lr[:updates], grad=r["grad"][:updates], clipped=r["clipped"][:updates],
+        diverged_at=None if last == n else last,
+        train_accuracy=r["train_accuracy"][:points], test_accuracy=r["test_accuracy"][:points],
+        weight_grad_norm=r["grad_norm"][:updates],
+    )

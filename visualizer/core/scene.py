@@ -1,0 +1,442 @@
+"""The scene language: one query string for the URL, the CLI and the API.
+
+    surface=quadratic:cond=25,angle=30&start=-1.5,2&steps=400&run=sgd:lr=0.001
+
+A query is split on `&`, `=`, `:` and `,` first and only then is each atom
+percent-decoded, so a label or formula may contain any of those characters
+when they travel encoded (`label=a%2Cb`). `Scene.from_query` is strict (the
+first problem raises `SceneError`); `parse_lenient` keeps every good key and
+reports each bad one with what it fell back to, which is what the app needs.
+
+Every top-level key is one entry of `SCENE_KEYS` (its parser and writer),
+every run key one entry of `visualizer.core.run`; docs/scene-language.md is
+generated from both. The full reference is there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from urllib.parse import unquote_plus
+
+from visualizer.core import surfaces
+from visualizer.core.errors import SceneError
+from visualizer.core.knobs import Choice, Knob, show_text
+from visualizer.core.run import (
+    COORD_LIMIT,
+    Run,
+    atom,
+    pairs,
+    parse_run,
+    text_atom,
+)
+from visualizer.core.variants import Explore
+
+MAX_RUNS = 8
+MAX_STEPS = 10_000
+MAX_QUERY_LENGTH = 8_000
+WINDOW_LIMIT = 1e4
+DEFAULT_SURFACE = "rosenbrock"
+
+STEPS = Knob("steps", 200, 1, MAX_STEPS, "T", "number of updates", title="Steps", integer=True)
+COORD = Knob("start", 0.0, -COORD_LIMIT, COORD_LIMIT, "x_0", "start point")
+WINDOW = Knob("window", 0.0, -WINDOW_LIMIT, WINDOW_LIMIT, "", "plot window")
+SPEED = Knob("speed", 1.0, 0.25, 8.0, "", "playback speed: 1 plays a whole run in about 6 s", title="Speed")
+VIEWS = ("2d", "3d")
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """What the viewer chose to see: never changes the results."""
+
+    view: str = "2d"
+    step: int | None = None  # the step shown; None: the last
+    speed: float = 1.0
+    hide: tuple[int, ...] = ()  # run numbers hidden from the plot, 1-based
+    present: bool = False  # presentation mode: the player and the lesson only, large type
+    autoplay: bool = False
+    loop: bool = False
+
+
+@dataclass(frozen=True)
+class Scene:
+    """A whole scene. Parse one with `Scene.from_query`; `to_query()` gives
+    the canonical form, and `Scene.from_query(s.to_query()) == s`."""
+
+    surface: str = DEFAULT_SURFACE
+    surface_params: Mapping[str, object] = field(default_factory=dict)
+    formula: str | None = None
+    start: tuple[float, float] = (0.0, 0.0)
+    steps: int = 200
+    runs: tuple[Run, ...] = ()
+    explore: Explore | None = None
+    lesson: str | None = None
+    viewer: Viewer = Viewer()
+
+    @classmethod
+    def from_query(cls, query: str) -> Scene:
+        return _parse(query, report=_raise)
+
+    @classmethod
+    def default(cls, surface_id: str = DEFAULT_SURFACE) -> Scene:
+        return _parse("surface=" + surface_id, report=_raise)
+
+    def to_query(self) -> str:
+        return "&".join(part for key in SCENE_KEYS for part in key.write(self))
+
+    def surface_spec(self) -> str:
+        items = []
+        for name, value in self.surface_params.items():
+            if name == "window":
+                (x0, x1), (y0, y1) = value
+                items.append("window=" + ",".join(atom(v) for v in (x0, x1, y0, y1)))
+            else:
+                items.append(f"{name}={atom(value)}")
+        return self.surface + (":" + ",".join(items) if items else "")
+
+    def surface_query(self) -> str:
+        """The scene's surface alone (`surface` and `f`), in canonical form."""
+        return "&".join(part for key in SCENE_KEYS if key.name in ("surface", "f") for part in key.write(self))
+
+    def replace(self, **changes) -> Scene:
+        return replace(self, **changes)
+
+    def surface_model(self) -> surfaces.Surface:
+        """The `Surface` this scene runs on (a compiled formula for custom)."""
+        return resolve_surface(self.surface, self.formula, self.surface_params.get("window"))
+
+    def surface_values(self) -> dict[str, float]:
+        """The surface's own knobs (cond, angle) with defaults filled in."""
+        model = surfaces.SURFACES[self.surface]
+        return {p.name: float(self.surface_params.get(p.name, p.default)) for p in model.knobs}
+
+    def start_of(self, run: Run) -> tuple[float, float]:
+        """Where `run` starts: its own x0/y0 where given, else the scene's start."""
+        x0, y0 = run.values.get("x0"), run.values.get("y0")
+        return (self.start[0] if x0 is None else x0, self.start[1] if y0 is None else y0)
+
+
+def resolve_surface(surface_id: str, formula: str | None, window=None) -> surfaces.Surface:
+    base = surfaces.SURFACES[surface_id]
+    if base.formula:
+        from visualizer.core.surfaces.errors import FormulaError
+        from visualizer.core.surfaces.formula import compile_formula
+
+        try:
+            compiled = compile_formula(formula if formula is not None else surfaces.CUSTOM_DEFAULT_FORMULA)
+        except FormulaError as exc:
+            raise SceneError(f"f: {exc} (a + in a link travels as %2B)", "f") from None
+        return surfaces.custom_surface(compiled, window or base.window)
+    return replace(base, window=window) if window else base
+
+
+# ---------------------------------------------------------------- the keys
+
+
+@dataclass(frozen=True)
+class SceneKey:
+    """A top-level key. `parse(raw values, fields so far, report)` returns
+    the Scene fields it sets; `write(scene)` its canonical query parts (none
+    when it is at its default). Keys are parsed in this table's order, so a
+    key may depend on those before it (runs on the surface, `hide` on runs)."""
+
+    name: str
+    help: str
+    default: str  # as the reference describes it
+    parse: Callable[[list[str], dict, Callable], dict]
+    write: Callable[[Scene], list[str]]
+    repeat: bool = False
+
+
+def _raise(exc: SceneError, fallback: str = "") -> None:
+    raise exc
+
+
+def _parse_surface(raw: list[str], fields: dict, report) -> dict:
+    head, _, rest = raw[0].partition(":")
+    surface_id = unquote_plus(head)
+    if surface_id not in surfaces.SURFACES:
+        raise SceneError(f"surface: unknown surface {show_text(surface_id)}; allowed: "
+                         f"{', '.join(surfaces.SURFACES)}", "surface")
+    model = surfaces.SURFACES[surface_id]
+    params: dict[str, object] = {p.name: _default(p) for p in model.params}
+    allowed = [p.name for p in model.params] + ["window"]
+    where = f"surface {surface_id}"
+    seen = set()
+    for name, values in pairs(rest, where):
+        try:
+            if name in seen:
+                raise SceneError(f"{where}: {show_text(name)} given twice; give it once", "surface")
+            seen.add(name)
+            if name == "window":
+                params["window"] = _parse_window(values, where)
+            elif name in allowed:
+                params[name] = model.param(name).parse(_one(values, where, name), where, "surface")
+            else:
+                raise SceneError(f"{where}: unknown parameter {show_text(name)}; allowed: {', '.join(allowed)}",
+                                 "surface")
+        except SceneError as exc:
+            report(exc, "its default is used")
+    if "window" in params:  # last, so the canonical form is stable whatever order came in
+        params["window"] = params.pop("window")
+    return {"surface": surface_id, "surface_params": params}
+
+
+def _default(param):
+    return param.default if isinstance(param, Choice) else param.coerce(param.default)
+
+
+def _parse_window(values: list[str], where: str):
+    if len(values) != 4:
+        raise SceneError(f"{where}: window needs 4 numbers xmin,xmax,ymin,ymax; got {len(values)}", "surface")
+    x0, x1, y0, y1 = (WINDOW.parse(v, where, "surface") for v in values)
+    if not (x0 < x1 and y0 < y1):
+        raise SceneError(f"{where}: window needs xmin < xmax and ymin < ymax; got {x0:g},{x1:g},{y0:g},{y1:g}",
+                         "surface")
+    return ((x0, x1), (y0, y1))
+
+
+def _parse_formula(raw: list[str], fields: dict, report) -> dict:
+    surface_id = fields.get("surface", DEFAULT_SURFACE)
+    if not surfaces.SURFACES[surface_id].formula:
+        raise SceneError(f"f: a formula needs surface=custom (surface is {surface_id!r})", "f")
+    text = unquote_plus(raw[0])
+    resolve_surface(surface_id, text)  # raises the formula's SceneError
+    return {"formula": text}
+
+
+def _parse_start(raw: list[str], fields: dict, report) -> dict:
+    values = [unquote_plus(v) for v in raw[0].split(",")]
+    if len(values) != 2:
+        raise SceneError(f"start: {show_text(unquote_plus(raw[0]))} is not x,y; give two numbers like start=-1.5,2",
+                         "start")
+    return {"start": tuple(COORD.parse(v, "start") for v in values)}
+
+
+def _parse_steps(raw: list[str], fields: dict, report) -> dict:
+    return {"steps": STEPS.parse(unquote_plus(raw[0]), "steps")}
+
+
+def _parse_runs(raw: list[str], fields: dict, report) -> dict:
+    if len(raw) > MAX_RUNS:
+        report(SceneError(f"run: {len(raw)} runs given; at most {MAX_RUNS} are allowed", "run"),
+               f"the first {MAX_RUNS} are kept")
+        raw = raw[:MAX_RUNS]
+    runs = []
+    for i, spec in enumerate(raw, start=1):
+        try:
+            runs.append(parse_run(spec, i, lambda exc: report(exc, "its default is used")))
+        except SceneError as exc:
+            report(exc, f"run {i} is left out")
+    return {"runs": tuple(runs)} if runs else {}
+
+
+def _parse_explore(raw, fields, report):
+    from visualizer.core import variants
+
+    explore = variants.parse(raw[0])
+    # Checked against the runs now, so a scene never holds one that cannot run.
+    variants.resolve(explore, Scene(**{k: v for k, v in fields.items() if k != "lesson"}))
+    return {"explore": explore}
+
+
+def _parse_lesson(raw, fields, report):
+    from visualizer.core.lessons import LESSONS
+
+    lesson = unquote_plus(raw[0])
+    if lesson not in LESSONS:
+        raise SceneError(f"lesson: unknown lesson {show_text(lesson)}; lessons: {', '.join(LESSONS) or 'none yet'}",
+                         "lesson")
+    return {"lesson": lesson}
+
+
+def _parse_view(raw, fields, report):
+    view = unquote_plus(raw[0])
+    if view not in VIEWS:
+        raise SceneError(f"view: {show_text(view)} is not a view; allowed: {', '.join(VIEWS)}", "view")
+    return {"view": view}
+
+
+def _parse_step(raw, fields, report):
+    steps = fields.get("steps", 0)
+    step = Knob("step", 0, 0, steps, integer=True).parse(unquote_plus(raw[0]), "step")
+    return {"step": step}
+
+
+def _parse_speed(raw, fields, report):
+    return {"speed": SPEED.parse(unquote_plus(raw[0]), "speed")}
+
+
+def _parse_hide(raw, fields, report):
+    number = Knob("hide", 1, 1, len(fields["runs"]), integer=True)  # runs are parsed before
+    hidden = []
+    for text in raw[0].split(","):
+        try:
+            hidden.append(number.parse(unquote_plus(text), "hide"))
+        except SceneError as exc:
+            report(exc, "that run stays shown")
+    return {"hide": tuple(sorted(set(hidden)))}
+
+
+def _flag(name: str):
+    def parse(raw, fields, report):
+        text = unquote_plus(raw[0])
+        if text not in ("0", "1"):
+            raise SceneError(f"{name}: {show_text(text)} is not 0 or 1", name)
+        return {name: text == "1"}
+
+    return parse
+
+
+def _write_viewer(name: str, text: Callable[[object], str] = str):
+    def write(scene: Scene) -> list[str]:
+        value = getattr(scene.viewer, name)
+        if value == getattr(Viewer(), name):
+            return []
+        return [f"{name}={text(value)}"]
+
+    return write
+
+
+SCENE_KEYS: tuple[SceneKey, ...] = (
+    SceneKey("lesson", "a lesson's id: its text, scene and steps; keys beside it override its scene", "none",
+             _parse_lesson, lambda s: [] if s.lesson is None else ["lesson=" + s.lesson]),
+    SceneKey("surface", "a surface id, optionally with its parameters: quadratic:cond=25,angle=30; every "
+             "surface also takes window=xmin,xmax,ymin,ymax", DEFAULT_SURFACE,
+             _parse_surface, lambda s: ["surface=" + s.surface_spec()]),
+    SceneKey("f", "the formula, with surface=custom", "x^2 + 3*y^2 + sin(3*x)*sin(3*y)",
+             _parse_formula, lambda s: [] if s.formula is None else ["f=" + text_atom(s.formula)]),
+    SceneKey("start", "where every run starts: x,y", "the surface's default start",
+             _parse_start, lambda s: ["start=" + ",".join(atom(v) for v in s.start)]),
+    SceneKey("steps", f"number of updates, 1 to {MAX_STEPS}", "per surface",
+             _parse_steps, lambda s: [f"steps={s.steps}"]),
+    SceneKey("run", f"1 to {MAX_RUNS} runs, one key each: optimizer[:key=value,...]",
+             "the surface's default comparison", _parse_runs,
+             lambda s: ["run=" + run.to_spec() for run in s.runs], repeat=True),
+    SceneKey("explore", "many variants of one run at once: lr[:...], map:x=K1,y=K2[,...] or starts[:...] "
+             "(docs/explore.md)", "none", _parse_explore,
+             lambda s: [] if s.explore is None else ["explore=" + s.explore.spec()]),
+    SceneKey("view", "the player's view: 2d or 3d", "2d", _parse_view, _write_viewer("view")),
+    SceneKey("step", "the step shown, 0 to steps", "the last", _parse_step,
+             _write_viewer("step")),
+    SceneKey("speed", f"playback speed, {SPEED.low:g} to {SPEED.high:g}", "1", _parse_speed,
+             _write_viewer("speed", atom)),
+    SceneKey("hide", "runs hidden from the plot, by number: hide=2,5", "none", _parse_hide,
+             _write_viewer("hide", lambda v: ",".join(map(str, v)))),
+    SceneKey("present", "1: presentation mode (the player and the lesson only, large type)", "0",
+             _flag("present"), _write_viewer("present", lambda v: "1")),
+    SceneKey("autoplay", "1: start playing when the page opens", "0", _flag("autoplay"),
+             _write_viewer("autoplay", lambda v: "1")),
+    SceneKey("loop", "1: play again from the start at the end", "0", _flag("loop"),
+             _write_viewer("loop", lambda v: "1")),
+)
+_BY_NAME = {k.name: k for k in SCENE_KEYS}
+_VIEWER_FIELDS = set(Viewer.__dataclass_fields__)
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def parse_lenient(query: str) -> tuple[Scene, list[SceneError]]:
+    """Parse what can be parsed; every bad key falls back to its default and
+    its SceneError is returned, its `fallback` saying what was done instead
+    (`explained()` gives both in one line). Never raises SceneError."""
+    problems: list[SceneError] = []
+
+    def report(exc: SceneError, fallback: str = "") -> None:
+        exc.fallback = fallback
+        problems.append(exc)
+
+    return _parse(query, report=report), problems
+
+
+def _parse(query, report) -> Scene:
+    if not isinstance(query, str):
+        raise SceneError(f"scene: expected a query string, got {type(query).__name__}")
+    if len(query) > MAX_QUERY_LENGTH:
+        report(SceneError(f"scene: the query is {len(query)} characters long; the limit is {MAX_QUERY_LENGTH}"),
+               "the default scene is shown")
+        query = ""
+    raw: dict[str, list[str]] = {}
+    for part in query.lstrip("?").split("&"):
+        if not part:
+            continue
+        raw_key, eq, raw_value = part.partition("=")
+        key = unquote_plus(raw_key)
+        try:
+            if not eq:
+                raise SceneError(f"scene: {show_text(key)} is not key=value; keys: {', '.join(_BY_NAME)}")
+            if key not in _BY_NAME:
+                raise SceneError(f"{show_text(key)}: unknown key; allowed: {', '.join(_BY_NAME)}", key)
+            if not _BY_NAME[key].repeat and key in raw:
+                raise SceneError(f"{key}: given twice; give it once", key)
+        except SceneError as exc:
+            report(exc, "ignored")
+            continue
+        raw.setdefault(key, []).append(raw_value)
+    lesson = _lesson_keys(raw)
+    raw = {**lesson, **raw}
+
+    fields: dict = {}
+    for key in SCENE_KEYS:
+        if key.name in raw:
+            try:
+                fields.update(key.parse(raw[key.name], fields, report))
+            except SceneError as exc:
+                # A bad key given beside a lesson falls back to the lesson's own.
+                fallback = lesson.get(key.name)
+                if fallback is None or fallback == raw[key.name]:
+                    report(exc, "its default is used")
+                else:
+                    report(exc, "the lesson's value is used")
+                    fields.update(key.parse(fallback, fields, _raise))
+        _fill_defaults(key.name, fields)
+
+    viewer = Viewer(**{k: fields.pop(k) for k in list(fields) if k in _VIEWER_FIELDS})
+    return Scene(**fields, viewer=viewer)
+
+
+def _lesson_keys(raw: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The raw keys of the lesson named in `raw` (none without one): the
+    base every key given beside it overrides; runs given in the link
+    replace all of the lesson's runs, and a surface given in the link
+    that takes no formula drops the lesson's `f` (which would otherwise be
+    an error beside it, on every reload of the page's own address)."""
+    from visualizer.core.lessons import LESSONS
+
+    lesson = unquote_plus(raw["lesson"][0]) if "lesson" in raw else None
+    if lesson not in LESSONS:
+        return {}
+    keys: dict[str, list[str]] = {}
+    for part in LESSONS[lesson].scene.split("&"):
+        key, _, value = part.partition("=")
+        keys.setdefault(key, []).append(value)
+    if "surface" in raw:
+        given = surfaces.SURFACES.get(unquote_plus(raw["surface"][0]).partition(":")[0])
+        if given is not None and not given.formula:
+            keys.pop("f", None)
+    return keys
+
+
+def _fill_defaults(name: str, fields: dict) -> None:
+    """The defaults that depend on keys parsed before: a surface's own
+    window, start, steps and runs."""
+    if name == "surface":
+        fields.setdefault("surface", DEFAULT_SURFACE)
+        fields.setdefault("surface_params", {p.name: _default(p) for p in surfaces.SURFACES[fields["surface"]].params})
+    elif name == "f" and surfaces.SURFACES[fields["surface"]].formula:
+        fields.setdefault("formula", surfaces.CUSTOM_DEFAULT_FORMULA)
+    elif name in ("start", "steps", "run"):
+        model = resolve_surface(fields["surface"], fields.get("formula"), fields["surface_params"].get("window"))
+        if name == "start":
+            fields.setdefault("start", tuple(float(v) for v in model.start))
+        elif name == "steps":
+            fields.setdefault("steps", model.steps)
+        else:
+            fields.setdefault("runs", tuple(parse_run(spec, i, _raise) for i, spec in enumerate(model.runs, 1)))
+
+
+def _one(values: list[str], where: str, name: str) -> str:
+    if len(values) != 1:
+        raise SceneError(f"{where}: {name} takes one value, got {show_text(','.join(values))}", where.split()[0])
+    return values[0]

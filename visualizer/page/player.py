@@ -1,0 +1,283 @@
+"""The trajectory player: a Streamlit (v1) custom component that animates
+optimizer paths over a 2D loss surface entirely in the browser.
+
+The frontend (``browser/frontend/``) is plain ES modules on top of plotly.js,
+no build step: ``index.html`` loads plotly's official "gl3d" partial bundle
+(vendored in ``browser/frontend/vendor/``, see the README there; 1.8 MB
+instead of the full bundle's 4.8 MB) with a classic script, then
+``main.js`` as a module, which imports the rest (one job each: ``state.js``,
+``payload.js``, ``layout.js``, ``view2d.js``, ``view3d.js``, ``curves.js``,
+``legend.js``, ``marks.js`` - the one style table -, ``plotly_internals.js``
+- the only module that reads plotly.js internals -, ``url.js``, ...). The
+files are assembled into a cache folder that Streamlit serves; every URL
+carries the frontend's version (``?v=``), imports between modules included,
+so a new frontend is never mixed with a cached old one. Playing, pausing,
+scrubbing and switching 2D/3D never reach the server; only "Set start"
+clicks, the "Inside a step" switch and clicks on an exploration come back,
+as the component's value.
+
+Payload contract (built by the caller; float arrays via :func:`encode_f32`;
+every key optional, every value validated by the browser)::
+
+    {"query": "<canonical scene query>",   # the address's base (below)
+     "surface": {"name", "x", "y", "z" (ny*nx row-major, NaN = not finite),
+                 "log_scale", "window", "minima", "minima_estimated", "saddles",
+                 "min_value" (optional: f at the lowest minimum)},
+     "start": [x, y], "steps": N,
+     "palette": ["#0072B2", ...],          # THE palette (visualizer.browser.payload.PALETTE)
+     "runs": [{"label", "color", "xy" (interleaved), "loss", "lr", "grad_norm",
+               "diverged_at", "clip_norm", "start": [x, y]}, ...],
+     "view": "2d" | "3d",
+     "viewer": {"step": int | None, "speed": float, "hide": [int, ...],
+                "autoplay": bool, "loop": bool, "present": bool},
+     "inside": {"on": bool},                # optional: "Inside a step" (below)
+     "explore": {...},                      # optional: an exploration (below)
+     "model": {...}}                        # optional: a network scene (below)
+
+- Run i is drawn in ``runs[i]["color"]`` if that is a valid CSS colour, else
+  ``palette[i % len(palette)]``. Each run's start is its first point
+  (``start`` if it has none): the scene's common ``start`` is marked when
+  every run starts there, else each run gets a ring in its colour.
+- ``viewer`` (all keys optional; absent = the defaults in brackets):
+  ``step`` the step shown on load [None: the last]; ``speed`` snapped to
+  the nearest of 0.25, 0.5, 1, 2, 4, 8 [1]; ``hide`` 0-based indices of runs
+  hidden from the plot and the charts [none]; ``autoplay`` play from step 0
+  on load [False]; ``loop`` play again from 0 at the end [False];
+  ``present`` presentation mode: type of at least 18 px, thicker paths,
+  toolbar reduced to playback and 2D/3D, the frame sized to the visible
+  viewport [False]. A viewer key applies on the first payload and whenever
+  its value changes; a rerun that repeats it keeps what the viewer chose
+  since. ``view`` follows the same rule.
+- "Inside a step" (``visualizer.browser.payload.scene_payload(..., inside=)``):
+  without ``inside`` the player has no such button and the payload is as
+  above. With ``{"on": false}`` the toolbar shows the button, off. With
+  ``{"on": true}`` it is on and every run also carries ``"inside"``::
+
+      {"grad": f4 (update k: [gx, gy], raw, at xy[k]),
+       "state": {name: f4 [x, y] per update, optax's state after it},
+       "rule": {"optimizer": "Adam",
+                "lines": [{"lhs", "rhs", "num", "result", "when"}, ...],
+                "values": {name: f4 + "dims": 1 | 2 | 4 (per update)},
+                "constants": {name: number}, "init": {name: [x, y]},
+                "points": [names shown with the digits a step needs],
+                "note": str, "processed": bool},
+       "moment": None | {"label", "factors": [names], "adds_to_gradient"},
+       "box": None | {"label", "factors": [names]}}
+
+  ``visualizer/core/step_rules.py`` defines the lines and the names (``@name``
+  placeholders, ``name_prev``, the player's own ``x``, ``xn``, ``lr``,
+  ``g``, ...). The player draws, for the run in front of the legend (else
+  the first visible one), at the update leaving the step shown: the
+  negative gradient step ``-lr * grad``, the update ``xy[k+1] - xy[k]``,
+  the moment ``-product(factors)`` and the box of half-widths
+  ``product(factors)``, all at one scale noted on the plot; beside the plot
+  the rule with that update's numbers, typeset by the vendored KaTeX
+  (loaded on first use). The payload's ``on`` applies like a viewer key:
+  on the first payload and whenever it changes; a payload that differs
+  only in its ``inside`` parts keeps the step, view and zoom.
+- An exploration (``visualizer.page.explore_panel.attach``, built by
+  ``visualizer.browser.explore_payload``): one run many times at once::
+
+      {"kind": "lr" | "map" | "starts", "id": str, "run": R (0-based),
+       "label", "optimizer", "tol", "f_star", "steps", "ms",
+       "axes": [{"key", "title", "scale": "log" | "linear", "n", "lo", "hi",
+                 "edges": [a, b]}],        # x then y; values evenly spaced
+                                           # (in log for "log") from lo to hi;
+                                           # cells tile [a, b]
+       "own": [value | None per axis],     # the run's own values (its start)
+       "minima": [[x, y], ...],
+       "cls": u1, "steps_at": u2, "final_loss": f4,   # per variant, y outer
+       "limit": {"lr", "formula", "L"},    # lr on a quadratic: exact only
+       "rate": {"exact": f4, "measured": f4, "optimizer"}}  # map, where exact
+
+  Arrays are ``{"dtype": "u1" | "u2" | "f4", "deflate": true, "bdata"}``
+  (zlib, then base64). ``cls``: the index of the minimum reached, 250 none,
+  251 diverged, 252 f not finite at the start; ``steps_at``: where it
+  diverged, else the first step within ``tol`` (65535: never). The player
+  draws ``lr`` and ``map`` in a panel of the side column and ``starts`` as
+  basins over the 2D contour (with their key in that panel); a click there
+  sends a pick (below).
+- A network scene (``surface=mlp``, built by ``visualizer.browser.model_payload``):
+  the surface is the plane of run 1's path, each run also carries
+  ``train_accuracy`` and ``test_accuracy`` (f4, per point like ``loss``),
+  and the payload a ``model`` part::
+
+      {"explained_variance": [r1, r2],     # of run 1's path, by the plane's axes
+       "data": {"window": [[x0, x1], [y0, y1]], "scale": float,
+                "train_x": f4 (n*2), "train_y": u1, "labelled": u1 (0: no label),
+                "test_x": f4, "test_y": u1},
+       "boundary": {"steps": [int, ...] (ascending, one per frame),
+                    "xs": f4 (nx), "ys": f4 (ny),
+                    "shape": [runs, frames, ny, nx],
+                    "p": u1 (P(class 1) * 255, runs x frames x ny x nx),
+                    "diverged": u1 (runs x frames)}}
+
+  (``u1``: ``{"dtype": "u1", "bdata"}``, not deflated.) The player adds a
+  data panel: the training points in their class colour, unlabelled ones
+  grey, the test points as rings on request, and the decision boundary of
+  the run in front of the legend (else the first visible one) at the last
+  frame at or before the step shown, drawn in the browser as the scrubber
+  moves; under it that run's accuracies at the step and how much of run 1's
+  path the plane explains. The side charts gain an accuracy panel (train
+  solid, test dashed). Without ``model`` nothing of this is shown.
+- The address bar: ``query`` (where the server also puts ``present``,
+  ``autoplay``, ``loop``, ``lesson`` if wanted), then the viewer's own
+  choices when they differ from the defaults, in this order: ``view=3d``,
+  ``step=k`` (paused elsewhere than the last step), ``speed=s`` (not 1),
+  ``hide=2,5`` (1-based run numbers). Written with ``history.replaceState``,
+  throttled; "Copy link" copies exactly that address.
+
+The component's value: None until a "Set start" click, then
+``{"event": "start", "xy": [x, y], "run": None | i, "nonce": n}``: ``run``
+None sets the start of all runs, an index (the run picked in the legend)
+that run's only; or, from the "Inside a step" button,
+``{"event": "inside", "on": true | false, "nonce": n}``; or, from a click
+on an exploration, ``{"event": "pick", "on": id, "i": int, "j": int | None,
+"nonce": n}`` (indices of the variant: x then y; the server looks the
+values up). All validated by ``visualizer.browser.events.player_event``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import streamlit.components.v1 as components
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from visualizer.browser.encode import encode_f32  # noqa: F401  (re-exported: the payload's array form)
+
+__all__ = ["encode_f32", "player"]
+
+_SOURCE_DIR = Path(__file__).resolve().parents[1] / "browser" / "frontend"
+_FRONTEND_FILES = (
+    "index.html",
+    "player.css",
+    "main.js",
+    "component.js",
+    "dom.js",
+    "state.js",
+    "payload.js",
+    "numbers.js",
+    "marks.js",
+    "figure.js",
+    "layout.js",
+    "contour.js",
+    "paths.js",
+    "view2d.js",
+    "view3d.js",
+    "curves.js",
+    "legend.js",
+    "url.js",
+    "keys.js",
+    "plotly_internals.js",
+    "inside.js",
+    "overlays.js",
+    "rule.js",
+    "explore.js",
+    "model.js",
+    "vendor/plotly-gl3d.min.js",
+    "vendor/katex.min.js",
+    "vendor/katex.min.css",
+)
+# KaTeX's fonts (woff2 only: every browser the player runs in reads it),
+# fetched by katex.min.css when the "Inside a step" panel first typesets.
+_FONT_FILES = tuple(sorted(f"vendor/fonts/{p.name}" for p in (_SOURCE_DIR / "vendor" / "fonts").glob("*.woff2")))
+# `from "./x.js"` / `import "./x.js"` between the frontend's own modules
+_IMPORT = re.compile(rb"""(\b(?:from|import)\s*)(["'])(\./[\w./-]+\.js)\2""")
+# Module scripts only run when served with a JavaScript type; the system's
+# table (the Windows registry, on Windows) has been known to say text/plain.
+mimetypes.add_type("text/javascript", ".js")
+_COMPONENT_NAME = "player"
+
+
+def _write_atomic(dest: Path, write) -> None:
+    """Write through `write(file)` into a temporary file, then rename, so a
+    concurrent reader never sees a half-written file (rename is atomic on one
+    filesystem)."""
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, dest)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _assemble_frontend() -> Path:
+    """Build (once per frontend version) the folder that
+    Streamlit serves, and return it. Safe to run from several processes."""
+    sources = {name: (_SOURCE_DIR / name).read_bytes() for name in _FRONTEND_FILES + _FONT_FILES}
+    digest = hashlib.sha256()
+    for name, data in sources.items():
+        digest.update(name.encode() + b"\0" + data + b"\0")
+    version = digest.hexdigest()[:16]
+    # index.html is served with no-cache; the other files are not, so they
+    # are referenced with the version to make a new frontend bust the cache:
+    # index.html's references, and every import between modules.
+    sources["index.html"] = sources["index.html"].replace(b"__VERSION__", version.encode())
+    tag = b"?v=" + version.encode()
+    # the folder is flat: KaTeX's stylesheet finds its fonts beside it
+    sources["vendor/katex.min.css"] = sources["vendor/katex.min.css"].replace(b"url(fonts/", b"url(")
+    for name, data in sources.items():
+        if name.endswith(".js") and not name.startswith("vendor/"):
+            sources[name] = _IMPORT.sub(lambda m: m.group(1) + m.group(2) + m.group(3) + tag + m.group(2), data)
+
+    folder_name = f"optviz-player-{version}"
+    candidates = [Path(tempfile.gettempdir()), Path.home() / ".cache"]
+    last_error: OSError | None = None
+    for base in candidates:
+        folder = base / folder_name
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            for name, data in sources.items():
+                target = folder / Path(name).name
+                if not target.is_file() or target.read_bytes() != data:
+                    _write_atomic(target, lambda fh, data=data: fh.write(data))
+            return folder
+        except OSError as exc:  # e.g. a folder another user owns: try the next base
+            last_error = exc
+    raise RuntimeError(f"cannot assemble the player frontend: {last_error}")
+
+
+_FRONTEND_DIR = _assemble_frontend()
+
+
+def _declare():
+    return components.declare_component(_COMPONENT_NAME, path=str(_FRONTEND_DIR))
+
+
+# Registration needs a running Streamlit script; imported elsewhere (CLI,
+# tests) it would only log a warning, and player() declares it anyway.
+if get_script_run_ctx(suppress_warning=True) is not None:
+    _declare()
+
+
+def player(payload: dict, *, key: str, height: int = 640) -> dict | None:
+    """Show the trajectory player and return its value.
+
+    The value is None until the user acts; after a click on the 2D contour in
+    "Set start" mode it is ``{"event": "start", "xy": [x, y], "run": None |
+    int, "nonce": int}`` (``run``: None for all runs, else the 0-based index
+    of the one run); after the "Inside a step" button, ``{"event": "inside",
+    "on": bool, "nonce": int}``. The nonce increases with every click (use it
+    to act once per click).
+    The value persists across reruns, like any widget value.
+    """
+    if not isinstance(payload, dict):
+        raise TypeError(f"payload must be a dict, got {type(payload).__name__}")
+    height = int(height)
+    if height < 240:
+        raise ValueError(f"height must be at least 240 px, got {height=}")
+    # Declared on every call (cheap): registration is per Streamlit runtime,
+    # and this module may have been imported outside a script run.
+    return _declare()(payload=payload, height=height, key=key, default=None)
