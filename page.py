@@ -48,7 +48,7 @@ def surface_payload(query: str) -> dict:
     """The surface grid and its marks for the browser, keyed by the scene's
     surface part alone (plain text, so the cache key is cheap)."""
     scene = Scene.from_query(query)
-    model = scene.surface_model()
+    model = scene.resolved_surface()
     return browser_payload.surface_payload(model, scene.surface_values(), landmarks.of(scene))
 
 

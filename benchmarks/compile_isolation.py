@@ -132,7 +132,7 @@ def rerun_work(i: int) -> None:
 
     scene = Scene.from_query(f"surface=rosenbrock&run=sgd:lr={0.001 + i * 1e-5:g}&run=momentum:lr=0.001"
                              "&run=adam:lr=0.05")
-    surface = surface_payload(scene.surface_model(), scene.surface_values(), landmarks.of(scene))
+    surface = surface_payload(scene.resolved_surface(), scene.surface_values(), landmarks.of(scene))
     scene_payload(simulate(scene), surface, scene.to_query())
 
 
@@ -148,7 +148,7 @@ def formula_work(first: int, count: int) -> None:
         scene = Scene.from_query(f"surface=custom&f={quote(costliest(k), safe='')}"
                                  "&run=sgd:lr=0.01&run=adam:lr=0.1&run=momentum:lr=0.01")
         simulate(scene)
-        surface_payload(scene.surface_model(), scene.surface_values(), landmarks.of(scene))
+        surface_payload(scene.resolved_surface(), scene.surface_values(), landmarks.of(scene))
 
 
 def where_it_waits(where: str, formulas: int) -> dict:

@@ -167,7 +167,7 @@ def numpy_case(scene, explored, outcomes=True):
     else:
         f, grad, update, state = himmelblau, himmelblau_grad, sgd_update, None
     return lambda: numpy_explore(starts, lrs, scene.steps, f, grad, update, state, marks.lowest, res.tol,
-                                 marks.minima, scene.surface_model().window, outcomes)
+                                 marks.minima, scene.resolved_surface().window, outcomes)
 
 
 def agreement(explored, reference) -> str:

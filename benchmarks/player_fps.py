@@ -227,7 +227,7 @@ def payload_bytes(steps: int) -> dict:
 
     scene = Scene.from_query(inside_scene(steps))
     result = simulate(scene)
-    surface = surface_payload(scene.surface_model(), scene.surface_values(), landmarks.of(scene))
+    surface = surface_payload(scene.resolved_surface(), scene.surface_values(), landmarks.of(scene))
     size = lambda inside: len(json.dumps(scene_payload(result, surface, "q", inside=inside)))  # noqa: E731
     return {"payload_bytes": size(None), "payload_bytes_inside_off": size(False), "payload_bytes_inside_on": size(True)}
 

@@ -74,7 +74,7 @@ def _change(rng, scene: Scene) -> Scene:
     if what == "start":
         return scene.replace(start=(rng.uniform(-3, 3), rng.uniform(-3, 3)))
     if what == "surface":
-        knob = rng.choice(scene.surface_model().params)
+        knob = rng.choice(scene.resolved_surface().params)
         return scene.replace(surface_params={**scene.surface_params, knob.name: _value(rng, knob)})
     i = rng.randrange(len(scene.runs))
     run = scene.runs[i]

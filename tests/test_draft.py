@@ -28,6 +28,7 @@ from visualizer.core.optimizers import OPTIMIZERS
 from visualizer.core.run import SETTINGS, Run
 from visualizer.core.scene import MAX_RUNS, Scene
 from visualizer.core.schedules import SCHEDULES
+from visualizer.core.surfaces import FORMULA
 from visualizer.page import draft as drafts
 from visualizer.page.draft import TYPED, apply, values
 
@@ -146,7 +147,7 @@ def _switched_off(shown: dict) -> set[str]:
     """Controls not drawn: a switched-off setting's value, the window's
     edges while the window is off, the formula of a built-in surface."""
     off = set() if shown["window.on"] else set(WINDOW_EDGES)
-    if not surfaces.SURFACES[shown["surface"]].formula:
+    if surfaces.SURFACES[shown["surface"]].kind != FORMULA:
         off.add("f")
     for key in SETTINGS:
         switch = drafts.switch_key(key.name)
@@ -595,7 +596,7 @@ def test_set_start_of_one_run():
        run=st.none() | st.integers(0, 2))
 def test_set_start_lands_within_a_thousandth_of_the_window(surface_id, fx, fy, run):
     d = draft_of(f"surface={surface_id}")
-    (x0, x1), (y0, y1) = d.scene.surface_model().window
+    (x0, x1), (y0, y1) = d.scene.resolved_surface().window
     x, y = x0 + fx * (x1 - x0), y0 + fy * (y1 - y0)
     after = drafts.set_start(d, x, y, run)
     assert_valid(after)
@@ -698,7 +699,7 @@ def test_any_sequence_of_changes_leaves_a_valid_draft(start, data):
             after = apply(d, control, value)
             check_one_change(d, after, control, value)
         elif action == "start":
-            (x0, x1), (y0, y1) = d.scene.surface_model().window
+            (x0, x1), (y0, y1) = d.scene.resolved_surface().window
             x = data.draw(st.floats(x0, x1), label="x")
             y = data.draw(st.floats(y0, y1), label="y")
             run = data.draw(st.none() | st.integers(0, len(d.scene.runs) - 1), label="run")

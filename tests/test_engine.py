@@ -48,13 +48,13 @@ HYPER_VALUES = {
 
 
 def loss_fn(scene):
-    model = scene.surface_model()
+    model = scene.resolved_surface()
     params = _surface_params(scene)
     return lambda p: model.fn(p[0], p[1], **params)
 
 
 def _surface_params(scene):
-    return {p.name: np.float32(scene.surface_params.get(p.name, p.default)) for p in scene.surface_model().params}
+    return {p.name: np.float32(scene.surface_params.get(p.name, p.default)) for p in scene.resolved_surface().params}
 
 
 @functools.cache
@@ -201,7 +201,7 @@ def test_runs_that_share_compiled_groups_each_match_the_optax_loop(monkeypatch):
     runs = [f"momentum:lr={gd_lr},momentum=0.8", "adam:lr=0.1", f"sgd:lr={gd_lr}", "adam:lr=0.02,b1=0.8",
             f"momentum:lr={gd_lr / 2}", "rmsprop:lr=0.01", f"sgd:lr={gd_lr / 3},noise=0.5"]
     scene = Scene.from_query(f"{query}&steps={STEPS}&" + "&".join(f"run={r}" for r in runs))
-    members = engine._members(scene, scene.surface_model(), programs.bucket_length(STEPS))
+    members = engine._members(scene, scene.resolved_surface(), programs.bucket_length(STEPS))
     group = {m.optimizer: entry[0] for m, entry in members.items()}
     assert group["adam"] is group["sgd"]
     assert group["momentum"] is group["rmsprop"] is not group["adam"]

@@ -69,7 +69,7 @@ def reference(scene: Scene, run_index: int, tol: float) -> dict:
     marks = landmarks.of(scene)
     within = np.nonzero(r.loss.astype(np.float64) - marks.lowest <= tol)[0]
     final = r.xy[-1].astype(np.float64)
-    (x0, x1), (y0, y1) = scene.surface_model().window
+    (x0, x1), (y0, y1) = scene.resolved_surface().window
     radius = 0.01 * math.hypot(x1 - x0, y1 - y0)
     distances = [math.hypot(final[0] - mx, final[1] - my) for mx, my in marks.minima]
     near = [d for d in distances if d <= radius]

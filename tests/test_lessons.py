@@ -126,7 +126,7 @@ class Facts:
         return float(np.max(self.distances()))
 
     def outside(self) -> np.ndarray:
-        (x0, x1), (y0, y1) = self.scene.surface_model().window
+        (x0, x1), (y0, y1) = self.scene.resolved_surface().window
         x, y = self.xy[:, 0], self.xy[:, 1]
         return (x < x0) | (x > x1) | (y < y0) | (y > y1)
 
@@ -156,7 +156,7 @@ class Facts:
     def minimum_index(self) -> int | None:
         """The minimum it ends at (within 1% of the window's diagonal), as
         explorations count it."""
-        (x0, x1), (y0, y1) = self.scene.surface_model().window
+        (x0, x1), (y0, y1) = self.scene.resolved_surface().window
         d = np.linalg.norm(self.minima - self.xy[-1], axis=1)
         return int(np.argmin(d)) if len(d) and d.min() <= 0.01 * math.hypot(x1 - x0, y1 - y0) else None
 
@@ -679,7 +679,7 @@ def test_adaptive():
 def test_adamw():
     claim = Claims("adamw")
     adamw, adam = runs("adamw")
-    surface = scene_of("adamw").surface_model()
+    surface = scene_of("adamw").resolved_surface()
     claim("the loss ignores y: every point of the line x = 2 is a minimum",
           all(float(surface.fn(2.0, y)) == 0 for y in (-1.0, 0.0, 2.5, 4.0)) and float(surface.fn(1.0, 2.5)) > 0)
     claim("Adam without decay walks to x = 2", abs(adam.xy[-1, 0] - 2) < 0.01, adam.xy[-1, 0])
@@ -772,7 +772,7 @@ def test_starts():
     claim = Claims("starts")
     scene = scene_of("starts")
     sgd = runs("starts")
-    surface = scene.surface_model()
+    surface = scene.resolved_surface()
     claim("Himmelblau has four minima, all at f = 0", len(surface.minima) == 4 and surface.min_value == 0)
     starts = np.array([scene.start_of(r.spec) for r in sgd])
     spread = max(np.linalg.norm(a - b) for a in starts for b in starts)
@@ -816,8 +816,8 @@ def test_starts():
     claim("step 2: the optimizer moves the borders too (Adam's map differs from SGD's)",
           0.02 < float(np.mean(adapted != basins)), float(np.mean(adapted != basins)))
     xs, ys, halves = start_map(step_query("starts", 2))
-    top, bottom = (int(np.argmax(scene_of("starts", 2).surface_model().minima, axis=0)[1]),
-                   int(np.argmin(scene_of("starts", 2).surface_model().minima, axis=0)[1]))
+    top, bottom = (int(np.argmax(scene_of("starts", 2).resolved_surface().minima, axis=0)[1]),
+                   int(np.argmin(scene_of("starts", 2).resolved_surface().minima, axis=0)[1]))
     claim("step 3: on the saddle surface, starts above y = 0 end in the top minimum", np.all(halves[ys > 0] == top))
     claim("step 3: those below in the bottom", np.all(halves[ys < 0] == bottom))
     on, off = runs("starts", 3)
@@ -830,7 +830,7 @@ def test_starts():
 def test_clipping():
     claim = Claims("clipping")
     plain, by_norm, by_value = runs("clipping")
-    fn = scene_of("clipping").surface_model().fn
+    fn = scene_of("clipping").resolved_surface().fn
     claim("the wall is 50 high", round(float(fn(2.0, 0.0)) - float(fn(1.0, 0.0))) == 50)
     steepest = max(float(np.max(np.linalg.norm(r.grad, axis=1))) for r in (plain, by_norm, by_value))
     claim("the gradient reaches about 250", 225 <= steepest <= 275, steepest)
@@ -946,7 +946,7 @@ def test_newton():
           min(sgd.distance(), adam.distance()) > 1 and sgd.arrived is None and adam.arrived is None,
           (sgd.distance(), adam.distance()))
     newton, sgd = runs("newton", 2)
-    saddle = np.asarray(scene_of("newton", 2).surface_model().saddles[0])
+    saddle = np.asarray(scene_of("newton", 2).resolved_surface().saddles[0])
     claim("step 3: Newton jumps onto the saddle point (in one step) and stays",
           np.all(np.linalg.norm(newton.xy[1:] - saddle, axis=1) < 1e-3), newton.xy[1])
     claim("step 3: SGD rolls off to a minimum", sgd.minimum_index() is not None)
@@ -969,7 +969,7 @@ def jax_hessian(scene: Scene, point) -> np.ndarray:
     import jax
     import jax.numpy as jnp
 
-    fn = scene.surface_model().fn
+    fn = scene.resolved_surface().fn
     return np.asarray(jax.hessian(lambda p: fn(p[0], p[1]))(jnp.asarray(point, dtype=jnp.float32)))
 
 

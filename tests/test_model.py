@@ -24,6 +24,7 @@ from visualizer.core.model import training
 from visualizer.core.model.data import DATA_SETS, dataset
 from visualizer.core.model.simulate import ModelSettings, starting_weights
 from visualizer.core.optimizers import OPTIMIZERS
+from visualizer.core.surfaces import NETWORK
 
 STEPS = 40  # bucket 65
 F32 = np.float32
@@ -442,12 +443,12 @@ def test_the_json_adds_the_plane_and_the_accuracies_only_on_a_model_scene():
 
 def test_the_surface_entry_is_not_a_function_of_xy():
     mlp = surfaces.SURFACES["mlp"]
-    assert mlp.model and not mlp.formula
+    assert mlp.kind == NETWORK
     assert {p.name for p in mlp.params} == {"data", "hidden", "layers", "act", "init", "labels", "pretrain",
                                             "freeze", "batch", "scale"}
     with pytest.raises(TypeError, match="weights"):
         mlp.fn(0.0, 0.0)
-    assert not any(s.model for s in surfaces.SURFACES.values() if s.id != "mlp")
+    assert not any(s.kind == NETWORK for s in surfaces.SURFACES.values() if s.id != "mlp")
 
 
 def test_the_default_scene_fits_the_moons():

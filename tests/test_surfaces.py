@@ -16,9 +16,10 @@ import pytest
 
 from visualizer import Scene, simulate
 from visualizer.core import surfaces
+from visualizer.core.surfaces import BUILTIN, FORMULA
 
 # The ones whose facts are listed: not the formula, not the network (docs/model.md, tests/test_model.py).
-IDS = [sid for sid, s in surfaces.SURFACES.items() if not s.formula and not s.model]
+IDS = [sid for sid, s in surfaces.SURFACES.items() if s.kind == BUILTIN]
 PI = math.pi
 
 
@@ -122,7 +123,7 @@ def _f32_program(fn):
 
 def test_registry_has_every_spec_surface():
     assert set(REFERENCE_FORMULAS) | {"cliff", "custom", "mlp"} == set(surfaces.SURFACES)
-    assert [sid for sid, s in surfaces.SURFACES.items() if s.formula] == ["custom"]
+    assert [sid for sid, s in surfaces.SURFACES.items() if s.kind == FORMULA] == ["custom"]
     for sid in IDS:
         surface = surfaces.SURFACES[sid]
         assert surface.id == sid

@@ -15,6 +15,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from visualizer.core.surfaces import FORMULA, NETWORK
+
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 _BLOCK = re.compile(r"(<!-- generated: (?P<name>[a-z_-]+) -->\n)(?P<body>.*?)(<!-- end generated -->)", re.S)
 
@@ -95,7 +97,7 @@ def surfaces_table() -> str:
 
     rows = []
     for s in surfaces.SURFACES.values():
-        if s.model:  # a network's loss: its window is the plane's, per result (docs/model.md)
+        if s.kind == NETWORK:  # a network's loss: its window is the plane's, per result (docs/model.md)
             rows.append([f"`{s.id}`", s.name, "the plane's, from the runs", "none listed (a network's loss)",
                          "unknown", f"the network's initial weights, {s.steps} steps",
                          "see [model.md](model.md): " + ", ".join(f"`{p.name}`" for p in s.params)])
@@ -105,7 +107,7 @@ def surfaces_table() -> str:
         if s.saddles:
             minima += "; saddles " + ", ".join(f"({x:.6g}, {y:.6g})" for x, y in s.saddles)
         value = "unknown" if s.min_value is None else f"{s.min_value:.7g}"
-        params = "; ".join(_knob(p) for p in s.params) or ("`f`: the formula" if s.formula else "none")
+        params = "; ".join(_knob(p) for p in s.params) or ("`f`: the formula" if s.kind == FORMULA else "none")
         rows.append([f"`{s.id}`", s.name, f"[{x0:g}, {x1:g}] x [{y0:g}, {y1:g}]", minima, value,
                      f"({s.start[0]:g}, {s.start[1]:g}), {s.steps} steps", params])
     return _table(["id", "name", "window", "global minima", "f there", "default start", "parameters"], rows)

@@ -201,7 +201,7 @@ def scene_build(query: str, inside: bool) -> dict:
     from visualizer.core import landmarks
 
     scene = Scene.from_query(query)
-    surface = surface_payload(scene.surface_model(), scene.surface_values(), landmarks.of(scene))
+    surface = surface_payload(scene.resolved_surface(), scene.surface_values(), landmarks.of(scene))
     return scene_payload(simulate(scene), surface, scene.to_query(), inside=inside)
 
 

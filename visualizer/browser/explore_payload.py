@@ -126,11 +126,11 @@ def rate_planes(exploration: Exploration) -> dict | None:
     exact = np.broadcast_to(exact, gx.shape)
     f_star = landmarks.of(scene).lowest
     x0, y0 = scene.start_of(run)
-    model = scene.surface_model()
+    surface = scene.resolved_surface()
     # f at the start, once per (cond, angle) the map holds (one pair unless one of them is an axis)
     pairs = np.stack(np.broadcast_arrays(values["cond"], values["angle"], gx), -1)[..., :2].reshape(-1, 2)
     unique, where = np.unique(pairs, axis=0, return_inverse=True)
-    f0 = np.array([float(model.fn(x0, y0, cond=float(c), angle=float(a))) for c, a in unique])
+    f0 = np.array([float(surface.fn(x0, y0, cond=float(c), angle=float(a))) for c, a in unique])
     gap0 = f0[where.ravel()].reshape(gx.shape) - f_star
     gap = exploration.final_loss.astype(np.float64) - f_star
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -166,7 +166,7 @@ def cache_key(scene: Scene) -> str:
         run = run.replace(x0=None, y0=None)
         start = (0.0, 0.0)
     spec.update(n=len(resolved.axes[0].values), tol=resolved.tol, run=1)
-    surface_knobs = {p.name for p in scene.surface_model().knobs}
+    surface_knobs = {p.name for p in scene.resolved_surface().knobs}
     plain = Scene(surface=scene.surface, surface_params=params, formula=scene.formula, start=start,
                   steps=scene.steps, runs=(run,), explore=Explore(kind, spec))
     fixed = plain.replace(
@@ -216,7 +216,7 @@ def _axis(axis, scene: Scene, run, kind: str) -> dict:
     values = axis.values
     n = len(values)
     if kind == "starts":
-        (x0, x1), (y0, y1) = scene.surface_model().window
+        (x0, x1), (y0, y1) = scene.resolved_surface().window
         edges = (x0, x1) if axis.key == "x" else (y0, y1)
         title = axis.key
     else:

@@ -12,6 +12,7 @@ from visualizer.cli.common import (
     table,
 )
 from visualizer.core import surfaces
+from visualizer.core.surfaces import FORMULA
 
 
 def add_parser(sub) -> None:
@@ -53,7 +54,7 @@ def surfaces_listing() -> list[dict]:
             "log_scale": s.log_scale,
             "note": s.note,
         }
-        if s.formula:
+        if s.kind == FORMULA:
             row["formula"] = {"key": "f", "default": surfaces.CUSTOM_DEFAULT_FORMULA, **vocabulary(),
                               "encoding": "a + in the formula travels as %2B in a query"}
         rows.append(row)

@@ -34,6 +34,7 @@ from visualizer.core.results import SimulationResult, truncate_divergence
 from visualizer.core.run import Run, display_labels
 from visualizer.core.scene import Scene
 from visualizer.core.schedules import lr_table
+from visualizer.core.surfaces import FORMULA, NETWORK
 
 # Idle member runs (see `_Group`) a scene may cost before an optimizer that
 # many of its runs share is compiled on its own: 8 x 1000 idle steps ~ 1 ms.
@@ -62,18 +63,18 @@ class _Group:
     idle: tuple
 
 
-def _compile_group(model: surfaces.Surface, members: tuple[Member, ...], length: int) -> _Group:
+def _compile_group(surface: surfaces.Surface, members: tuple[Member, ...], length: int) -> _Group:
     """Compile the optimizers a scene needs and the cache lacks as one
     program. XLA's cost per program is mostly fixed (module set-up, lowering,
     code generation), so eight members compile in about 40% of the time of
     eight programs: a new (surface, eight optimizers) in ~0.4 s, not ~1 s."""
-    value_and_grad, hessian = surface_functions(model.fn)
+    value_and_grad, hessian = surface_functions(surface.fn)
     runs = tuple(_trajectory_fn(value_and_grad, hessian, member, length) for member in members)
 
     def group(argsets):
         return tuple(run(args) for run, args in zip(runs, argsets, strict=True))
 
-    shapes = tuple(_argument_shapes(model, member.optimizer, length) for member in members)
+    shapes = tuple(_argument_shapes(surface, member.optimizer, length) for member in members)
     program = jax.jit(group).lower(shapes).compile()
     idle = tuple(jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), shape)._replace(
         clip_value=F32(np.inf), clip_norm=F32(np.inf)) for shape in shapes)
@@ -90,23 +91,23 @@ def on_formula(build: Callable, surface_id: str, formula: str, *args):
     return build(resolve_surface(surface_id, formula), *args)
 
 
-def built_for(scene: Scene, model: surfaces.Surface, build: Callable, *args):
-    """`build(model, *args)`, a program (or a record of one) for the scene's
+def built_for(scene: Scene, surface: surfaces.Surface, build: Callable, *args):
+    """`build(surface, *args)`, a program (or a record of one) for the scene's
     surface. A formula's is built by the compile worker, so its tracing does
     not hold up every other visitor's rerun (`visualizer.core.compile_worker`);
     the built-in surfaces are few, warmed up at start and on disk after."""
-    if surfaces.SURFACES[scene.surface].formula:
+    if surfaces.SURFACES[scene.surface].kind == FORMULA:
         return compile_worker.WORKER.call(on_formula, build, scene.surface, scene.formula, *args)
-    return build(model, *args)
+    return build(surface, *args)
 
 
 def surface_key(scene: Scene) -> tuple:
-    if surfaces.SURFACES[scene.surface].formula:
+    if surfaces.SURFACES[scene.surface].kind == FORMULA:
         return (scene.surface, scene.formula)
     return (scene.surface,)
 
 
-def _members(scene: Scene, model: surfaces.Surface, length: int) -> dict[Member, tuple[_Group, int]]:
+def _members(scene: Scene, surface: surfaces.Surface, length: int) -> dict[Member, tuple[_Group, int]]:
     """For each member of the scene, the compiled group that runs it and its
     place there. An entry is kept per (surface, member, length), so a later
     scene reuses whatever was compiled for earlier ones.
@@ -123,10 +124,10 @@ def _members(scene: Scene, model: surfaces.Surface, length: int) -> dict[Member,
         together = tuple(k.member for k in missing_keys if k not in alone)
         made = {}
         if together:
-            group = built_for(scene, model, _compile_group, together, length)
+            group = built_for(scene, surface, _compile_group, together, length)
             made.update({member: (group, index) for index, member in enumerate(together)})
         for key in alone:
-            made[key.member] = (built_for(scene, model, _compile_group, (key.member,), length), 0)
+            made[key.member] = (built_for(scene, surface, _compile_group, (key.member,), length), 0)
         return [made[key.member] for key in missing_keys]
 
     def few_idle(key, entry):
@@ -152,7 +153,7 @@ def _run_groups(runs: Sequence[Run], members: dict, arguments: Sequence[tuple]) 
     return outputs
 
 
-def _argument_shapes(model, optimizer_id, length) -> RunArguments:
+def _argument_shapes(surface, optimizer_id, length) -> RunArguments:
     scalar = jax.ShapeDtypeStruct((), F32)
     opt = OPTIMIZERS[optimizer_id]
     return RunArguments(
@@ -162,7 +163,7 @@ def _argument_shapes(model, optimizer_id, length) -> RunArguments:
         noise=jax.ShapeDtypeStruct((length, 2), F32),
         clip_value=scalar,
         clip_norm=scalar,
-        surface={p.name: scalar for p in model.knobs},
+        surface={p.name: scalar for p in surface.knobs},
         f_min=scalar,
     )
 
@@ -187,17 +188,17 @@ def _arguments(scene: Scene, run: Run, length: int, f_min: float) -> RunArgument
 def simulate(scene: Scene) -> SimulationResult:
     """Run every run of `scene`; docs/scene-language.md says what comes back
     (docs/model.md for a model surface, which `visualizer.core.model` trains)."""
-    if surfaces.SURFACES[scene.surface].model:
+    if surfaces.SURFACES[scene.surface].kind == NETWORK:
         from visualizer.core.model.simulate import simulate_model
 
         return simulate_model(scene)
-    model = scene.surface_model()
+    surface = scene.resolved_surface()
     length = bucket_length(scene.steps)
     n = scene.steps
     needs_f_min = any(OPTIMIZERS[run.optimizer].needs_f_min for run in scene.runs)
     f_min = landmarks.of(scene).lowest if needs_f_min else 0.0
     arguments = [_arguments(scene, run, length, f_min) for run in scene.runs]
-    outputs = _run_groups(scene.runs, _members(scene, model, length), arguments)
+    outputs = _run_groups(scene.runs, _members(scene, surface, length), arguments)
     results = []
     for run, label, args, output in zip(scene.runs, display_labels(scene.runs), arguments, outputs, strict=True):
         path = jax.tree.map(np.asarray, output)
@@ -211,4 +212,4 @@ def simulate(scene: Scene) -> SimulationResult:
             clipped=path.clipped[:n],
             state={name: values[:n] for name, values in path.state.items()},
         ))
-    return SimulationResult(scene=scene, surface=model, runs=results)
+    return SimulationResult(scene=scene, surface=surface, runs=results)

@@ -188,12 +188,12 @@ def explore(scene: Scene) -> Exploration:
                          "explore=map:x=lr,y=momentum or explore=starts", "explore")
     resolved = resolve(scene.explore, scene)
     run = scene.runs[resolved.run]
-    model = scene.surface_model()
+    surface = scene.resolved_surface()
     marks = landmarks.of(scene)
-    plan = _plan(scene, resolved, run, model)
+    plan = _plan(scene, resolved, run, surface)
     length = bucket_length(scene.steps)
-    raw = _run_variants(scene, model, member_of(run), length, plan, marks, resolved.tol)
-    return _outcomes(scene, resolved, model, marks, plan, raw)
+    raw = _run_variants(scene, surface, member_of(run), length, plan, marks, resolved.tol)
+    return _outcomes(scene, resolved, surface, marks, plan, raw)
 
 
 class _Plan(NamedTuple):
@@ -209,7 +209,7 @@ class _Plan(NamedTuple):
     n: int  # number of variants
 
 
-def _plan(scene: Scene, resolved: Resolved, run, model) -> _Plan:
+def _plan(scene: Scene, resolved: Resolved, run, surface) -> _Plan:
     length = bucket_length(scene.steps)
     x0, y0 = scene.start_of(run)
     shared = {
@@ -321,14 +321,14 @@ class ExploreKey(NamedTuple):
     size: int  # variants per call
 
 
-def columns_of(model, member: Member) -> tuple[str, ...]:
-    """The scalars a variant of `member` on `model` is made of, in the order
+def columns_of(surface, member: Member) -> tuple[str, ...]:
+    """The scalars a variant of `member` on `surface` is made of, in the order
     programs take them: the start, the learning-rate factor, the
     hyperparameters that are values (not sizes), the noise scale, the clip
     thresholds, the surface's knobs, and the index of its learning-rate table."""
     opt = OPTIMIZERS[member.optimizer]
     return ("x", "y", "lr", *(h.name for h in opt.hypers if h.name not in opt.static), "noise",
-            "clip_value", "clip_norm", *(p.name for p in model.knobs), "table")
+            "clip_value", "clip_norm", *(p.name for p in surface.knobs), "table")
 
 
 def _varied_columns(batching: str, columns: tuple[str, ...]) -> tuple[str, ...]:
@@ -356,14 +356,14 @@ class _Scaled(NamedTuple):
         return self.scale * self.table[self.row, count]
 
 
-def _compile(model, member: Member, length: int, batching: str, stages: frozenset, size: int):
-    value_and_grad, hessian = surface_functions(model.fn)
+def _compile(surface, member: Member, length: int, batching: str, stages: frozenset, size: int):
+    value_and_grad, hessian = surface_functions(surface.fn)
     run = stepper(value_and_grad, hessian, member, omit=frozenset(STAGES) - stages)
-    columns = columns_of(model, member)
+    columns = columns_of(surface, member)
     varied = _varied_columns(batching, columns)
     opt = OPTIMIZERS[member.optimizer]
     hypers = [h.name for h in opt.hypers if h.name not in opt.static]
-    surface_names = [p.name for p in model.knobs]
+    surface_names = [p.name for p in surface.knobs]
 
     def one(row, shared, tables, draws, steps, threshold, f_min):
         value = {name: shared[i] for i, name in enumerate(columns)}
@@ -442,9 +442,9 @@ def _size(n: int) -> int:
     return next((s for s in SIZES if s >= n), SIZES[-1])
 
 
-def _run_variants(scene, model, member, length, plan: _Plan, marks, tol) -> np.ndarray:
+def _run_variants(scene, surface, member, length, plan: _Plan, marks, tol) -> np.ndarray:
     """(n, 4) float32: the outcome loop's result for every variant."""
-    program, calls = _calls(scene, model, member, length, plan, marks, tol)
+    program, calls = _calls(scene, surface, member, length, plan, marks, tol)
     if len(calls) > 1:  # the shared arguments on the device once, not once per call
         fixed = jax.device_put(calls[0][1:])
         calls = [(args[0], *fixed) for args in calls]
@@ -453,14 +453,14 @@ def _run_variants(scene, model, member, length, plan: _Plan, marks, tol) -> np.n
     return out[: plan.n]
 
 
-def _calls(scene, model, member, length, plan: _Plan, marks, tol) -> tuple:
+def _calls(scene, surface, member, length, plan: _Plan, marks, tol) -> tuple:
     """The compiled program and the arguments of each of its calls (one per
     SIZES[-1] variants; the last padded with copies of the first variant)."""
     size = _size(plan.n)
     key = ExploreKey(surface_key(scene), member, length, plan.batching, plan.stages, size)
     (program,) = PROGRAMS.get_many([key], lambda keys: [
-        built_for(scene, model, _compile, k.member, k.length, k.batching, k.stages, k.size) for k in keys])
-    columns = columns_of(model, member)
+        built_for(scene, surface, _compile, k.member, k.length, k.batching, k.stages, k.size) for k in keys])
+    columns = columns_of(surface, member)
     varied = _varied_columns(plan.batching, columns)
     shared = np.array([plan.shared[c] for c in columns], F32)
     rows = np.empty((plan.n, len(varied)), F32)
@@ -482,9 +482,9 @@ def prepared(scene: Scene) -> tuple:
     calls, for a benchmark to time the kernel alone."""
     resolved = resolve(scene.explore, scene)
     run = scene.runs[resolved.run]
-    model = scene.surface_model()
-    plan = _plan(scene, resolved, run, model)
-    return _calls(scene, model, member_of(run), bucket_length(scene.steps), plan, landmarks.of(scene), resolved.tol)
+    surface = scene.resolved_surface()
+    plan = _plan(scene, resolved, run, surface)
+    return _calls(scene, surface, member_of(run), bucket_length(scene.steps), plan, landmarks.of(scene), resolved.tol)
 
 
 def landmarks_f_min(member: Member, marks) -> float:
@@ -504,7 +504,7 @@ def threshold(f_star: float, tol: float) -> float:
     return float(v)
 
 
-def _outcomes(scene, resolved: Resolved, model, marks, plan: _Plan, raw: np.ndarray) -> Exploration:
+def _outcomes(scene, resolved: Resolved, surface, marks, plan: _Plan, raw: np.ndarray) -> Exploration:
     xy = raw[:, :2]
     counter = raw[:, 3].copy().view(np.int32)
     diverged, arrived = counter >> _BITS, counter & NOT_YET
@@ -516,7 +516,7 @@ def _outcomes(scene, resolved: Resolved, model, marks, plan: _Plan, raw: np.ndar
     final_loss = np.where(alive, raw[:, 2], np.float32(np.nan))
     diverged_at = np.where(alive | bad_start, -1, diverged.astype(np.int64) - 1)
     steps_to_tol = np.where(arrived == NOT_YET, -1, arrived.astype(np.int64))
-    minimum = _nearest_minimum(xy, marks.minima, model.window)
+    minimum = _nearest_minimum(xy, marks.minima, surface.window)
     minimum[bad_start] = -1
     shape = resolved.shape
     return Exploration(scene, resolved, final_loss.reshape(shape), diverged_at.reshape(shape),

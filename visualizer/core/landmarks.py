@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from visualizer.core.surfaces import Point
+from visualizer.core.surfaces import FORMULA, NETWORK, Point
 
 
 @dataclass(frozen=True)
@@ -32,12 +32,12 @@ class Landmarks:
 def of(scene) -> Landmarks:
     """The landmarks of `scene`'s surface (estimates are cached per formula
     and window)."""
-    model = scene.surface_model()
-    if model.model:  # a network's loss: no listed minima; f* is the cross-entropy's infimum, 0
+    surface = scene.resolved_surface()
+    if surface.kind == NETWORK:  # a network's loss: no listed minima; f* is the cross-entropy's infimum, 0
         return Landmarks((), (), None, False, 0.0)
-    window = tuple(map(tuple, model.window))
+    window = tuple(map(tuple, surface.window))
     params = tuple(sorted(scene.surface_values().items()))
-    if model.formula:
+    if surface.kind == FORMULA:
         return _estimated(scene.surface, scene.formula, window)
     return _listed(scene.surface, window, params)
 
@@ -46,9 +46,9 @@ def of(scene) -> Landmarks:
 def _listed(surface_id: str, window, params) -> Landmarks:
     from visualizer.core import surfaces
 
-    model = surfaces.SURFACES[surface_id]
-    grid_min = model.min_value if model.min_value is not None else _grid_min(model, dict(params), window)
-    return Landmarks(model.minima, model.saddles, model.min_value, False, grid_min)
+    surface = surfaces.SURFACES[surface_id]
+    grid_min = surface.min_value if surface.min_value is not None else _grid_min(surface, dict(params), window)
+    return Landmarks(surface.minima, surface.saddles, surface.min_value, False, grid_min)
 
 
 @functools.lru_cache(maxsize=64)
@@ -63,14 +63,14 @@ def _estimate(surface_id: str, formula: str, window) -> Landmarks:
     from visualizer.core.scene import resolve_surface
     from visualizer.core.surfaces.minima import estimate_minima
 
-    model = resolve_surface(surface_id, formula, window)
-    found = estimate_minima(model.fn, model.window)
+    surface = resolve_surface(surface_id, formula, window)
+    found = estimate_minima(surface.fn, surface.window)
     min_value = min((f for _, _, f in found), default=None)
-    return Landmarks(tuple((x, y) for x, y, _ in found), (), min_value, True, _grid_min(model, {}, window))
+    return Landmarks(tuple((x, y) for x, y, _ in found), (), min_value, True, _grid_min(surface, {}, window))
 
 
-def _grid_min(model, params: dict, window) -> float:
+def _grid_min(surface, params: dict, window) -> float:
     from visualizer.core import grid
 
-    z = grid.sample(model, params, window)[2]
+    z = grid.sample(surface, params, window)[2]
     return float(np.nanmin(z)) if np.isfinite(z).any() else 0.0

@@ -30,6 +30,7 @@ from visualizer.core.run import (
     parse_run,
     text_atom,
 )
+from visualizer.core.surfaces import FORMULA
 from visualizer.core.variants import Explore
 
 MAX_RUNS = 8
@@ -101,7 +102,7 @@ class Scene:
     def replace(self, **changes) -> Scene:
         return replace(self, **changes)
 
-    def surface_model(self) -> surfaces.Surface:
+    def resolved_surface(self) -> surfaces.Surface:
         """The `Surface` this scene runs on (a compiled formula for custom)."""
         return resolve_surface(self.surface, self.formula, self.surface_params.get("window"))
 
@@ -118,7 +119,7 @@ class Scene:
 
 def resolve_surface(surface_id: str, formula: str | None, window=None) -> surfaces.Surface:
     base = surfaces.SURFACES[surface_id]
-    if base.formula:
+    if base.kind == FORMULA:
         from visualizer.core.surfaces.errors import FormulaError
         from visualizer.core.surfaces.formula import compile_formula
 
@@ -198,7 +199,7 @@ def _parse_window(values: list[str], where: str):
 
 def _parse_formula(raw: list[str], fields: dict, report) -> dict:
     surface_id = fields.get("surface", DEFAULT_SURFACE)
-    if not surfaces.SURFACES[surface_id].formula:
+    if surfaces.SURFACES[surface_id].kind != FORMULA:
         raise SceneError(f"f: a formula needs surface=custom (surface is {surface_id!r})", "f")
     text = unquote_plus(raw[0])
     resolve_surface(surface_id, text)  # raises the formula's SceneError
@@ -413,7 +414,7 @@ def _lesson_keys(raw: dict[str, list[str]]) -> dict[str, list[str]]:
         keys.setdefault(key, []).append(value)
     if "surface" in raw:
         given = surfaces.SURFACES.get(unquote_plus(raw["surface"][0]).partition(":")[0])
-        if given is not None and not given.formula:
+        if given is not None and given.kind != FORMULA:
             keys.pop("f", None)
     return keys
 
@@ -424,7 +425,7 @@ def _fill_defaults(name: str, fields: dict) -> None:
     if name == "surface":
         fields.setdefault("surface", DEFAULT_SURFACE)
         fields.setdefault("surface_params", {p.name: _default(p) for p in surfaces.SURFACES[fields["surface"]].params})
-    elif name == "f" and surfaces.SURFACES[fields["surface"]].formula:
+    elif name == "f" and surfaces.SURFACES[fields["surface"]].kind == FORMULA:
         fields.setdefault("formula", surfaces.CUSTOM_DEFAULT_FORMULA)
     elif name in ("start", "steps", "run"):
         model = resolve_surface(fields["surface"], fields.get("formula"), fields["surface_params"].get("window"))

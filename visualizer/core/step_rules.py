@@ -659,11 +659,11 @@ def optimizer_gradient(scene, run, raw: np.ndarray) -> np.ndarray | None:
 
 
 @functools.lru_cache(maxsize=16)
-def _hessian_program(model, names: tuple):
+def _hessian_program(surface, names: tuple):
     import jax
 
     def loss(p, values):
-        return model.fn(p[0], p[1], **dict(zip(names, values, strict=True)))
+        return surface.fn(p[0], p[1], **dict(zip(names, values, strict=True)))
 
     return jax.jit(jax.vmap(jax.hessian(loss), in_axes=(0, None)))
 
@@ -673,14 +673,14 @@ def hessians(scene, points: np.ndarray) -> np.ndarray:
     the engine computes it)."""
     from visualizer.core.programs import bucket_length
 
-    model = scene.surface_model()
+    surface = scene.resolved_surface()
     values = scene.surface_values()
     names = tuple(sorted(values))
     length = bucket_length(max(len(points) - 1, 0))  # padded: one program per length bucket
     padded = np.zeros((length, 2), np.float32)
     padded[: len(points)] = points
     args = tuple(np.float32(values[k]) for k in names)
-    return np.asarray(_hessian_program(model, names)(padded, args), np.float64)[: len(points)].reshape(-1, 4)
+    return np.asarray(_hessian_program(surface, names)(padded, args), np.float64)[: len(points)].reshape(-1, 4)
 
 
 def context(scene, result) -> Context:

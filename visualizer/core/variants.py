@@ -28,6 +28,7 @@ from visualizer.core.run import (
     atom,
     pairs,
 )
+from visualizer.core.surfaces import NETWORK
 
 KINDS = ("lr", "map", "starts")
 LIMITS = {"lr": (2, 4096, 256), "map": (2, 256, 64), "starts": (2, 512, 128)}  # n: low, high, default
@@ -143,7 +144,7 @@ def resolve(explore: Explore, scene) -> Resolved:
     run = scene.runs[number - 1]
     n = p.get("n", LIMITS[kind][2])
     tol = p.get("tol", TOL.default)
-    if getattr(surfaces.SURFACES[scene.surface], "model", False):
+    if surfaces.SURFACES[scene.surface].kind == NETWORK:
         raise SceneError(f"{where}: not available on surface={scene.surface} (a network's loss, not a function "
                          "of x and y); explore a surface of the catalog or a formula", "explore")
     if kind == "lr":
@@ -168,7 +169,7 @@ def resolve(explore: Explore, scene) -> Resolved:
             axes.append(Axis(key, _spaced(lo, hi, n, knob.log), "log" if knob.log else "linear"))
         axes = tuple(axes)
     else:
-        (x0, x1), (y0, y1) = scene.surface_model().window
+        (x0, x1), (y0, y1) = scene.resolved_surface().window
         axes = (Axis("x", _cells(x0, x1, n), "linear"), Axis("y", _cells(y0, y1, n), "linear"))
     return Resolved(kind, number - 1, axes, float(tol))
 

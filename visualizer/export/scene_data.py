@@ -46,5 +46,5 @@ def load(scene: Scene, result: SimulationResult | None = None) -> SceneData:
 
         surface = model_payload.surface(result)
     else:
-        surface = browser_payload.surface_payload(scene.surface_model(), scene.surface_values(), marks)
+        surface = browser_payload.surface_payload(scene.resolved_surface(), scene.surface_values(), marks)
     return SceneData(scene, result, surface, marks)

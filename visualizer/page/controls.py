@@ -24,6 +24,7 @@ from visualizer.core.run import (
 )
 from visualizer.core.scene import MAX_RUNS
 from visualizer.core.schedules import SCHEDULES
+from visualizer.core.surfaces import FORMULA, NETWORK
 from visualizer.page import classroom, explore_panel
 from visualizer.page import draft as drafts
 from visualizer.page.session import changed as _changed
@@ -67,10 +68,10 @@ def sidebar() -> None:
     d = current()
     sb = st.sidebar
     classroom.picker(sb)
-    model = surfaces.SURFACES[d.scene.surface]
+    surface = surfaces.SURFACES[d.scene.surface]
     keys = ["surface", "f", "window.on", "window.x0", "window.x1", "window.y0", "window.y1",
             "start.x", "start.y", "steps", "pick", "run.optimizer"]
-    keys += [f"surface.{p.name}" for p in model.params]
+    keys += [f"surface.{p.name}" for p in surface.params]
     keys += [k for run_key in d.run.keys() for k in (f"run.{run_key.name}", drafts.switch_key(run_key.name))]
     _sync([*keys, *(k + drafts.TYPED for k in keys)])
 
@@ -78,18 +79,18 @@ def sidebar() -> None:
     sb.selectbox("Surface", list(surfaces.SURFACES), key="surface", on_change=_changed, args=("surface",),
                  format_func=lambda i: surfaces.SURFACES[i].name,
                  help="Another surface keeps the runs; the start, steps and window become its own.")
-    for param in model.params:
+    for param in surface.params:
         if isinstance(param, Choice):
             _problem(sb, f"surface.{param.name}")
             sb.selectbox(param.label, list(param.choices), key=f"surface.{param.name}", on_change=_changed,
                          args=(f"surface.{param.name}",), help=param.help)
         else:
             _knob(sb, f"surface.{param.name}", param)
-    if model.formula:
+    if surface.kind == FORMULA:
         _formula_box(sb)
     _runs_box(sb, d)
-    with sb.expander("Steps and plot window" if model.model else "Start, steps and plot window", expanded=False):
-        if not model.model:  # a network's runs all start from its initial weights
+    with sb.expander("Steps and plot window" if surface.kind == NETWORK else "Start, steps and plot window", expanded=False):
+        if surface.kind != NETWORK:  # a network's runs all start from its initial weights
             _start_box(st)
         _problem(st, "steps")
         st.number_input("Steps", 1, int(drafts.STEPS.high), step=50, key="steps", on_change=_changed,
@@ -197,7 +198,7 @@ def _runs_box(sb, d: drafts.Draft) -> None:
 
 def _run_box(sb, d: drafts.Draft) -> None:
     run = d.run
-    on_model = surfaces.SURFACES[d.scene.surface].model
+    on_model = surfaces.SURFACES[d.scene.surface].kind == NETWORK
     opt = OPTIMIZERS[run.optimizer]
     box = sb.container(border=True)
     box.markdown(f"**{d.selected + 1} · {plain(display_labels(d.scene.runs)[d.selected])}**")

@@ -91,8 +91,8 @@ def values(draft: Draft) -> dict[str, object]:
     """The value every control of the draft shows (the rejected input where
     there is one). Numeric values are floats or ints as their knob says."""
     scene, run = draft.scene, draft.run
-    model = scene.surface_model()
-    window = scene.surface_params.get("window") or model.window
+    surface = scene.resolved_surface()
+    window = scene.surface_params.get("window") or surface.window
     out: dict[str, object] = {
         "surface": scene.surface,
         "f": scene.formula if scene.formula is not None else "",
@@ -140,9 +140,9 @@ def knob_of(draft: Draft, control: str) -> Knob | None:
     """The knob behind a numeric control (None for the others)."""
     control = control.removesuffix(TYPED)
     if control.startswith("surface."):
-        model = surfaces.SURFACES[draft.scene.surface]
+        surface = surfaces.SURFACES[draft.scene.surface]
         name = control.removeprefix("surface.")
-        return next((p for p in model.knobs if p.name == name), None)
+        return next((p for p in surface.knobs if p.name == name), None)
     if control.startswith("run."):
         name = control.removeprefix("run.")
         key = next((k for k in draft.run.keys() if k.name == name), None)
@@ -207,7 +207,7 @@ def _apply(draft: Draft, key: str, value) -> Draft:
         params = dict(scene.surface_params)
         params.pop("window", None)
         if value:
-            params["window"] = scene.surface_model().window
+            params["window"] = scene.resolved_surface().window
         return _with_scene(draft, scene.replace(surface_params=params))
     if key.startswith("window."):
         return _change_window(draft, key, value)
@@ -389,7 +389,7 @@ def set_start(draft: Draft, x: float, y: float, run: int | None = None) -> Draft
     """A start clicked on the plot, rounded to a thousandth of the window so
     the controls and the link stay readable: every run's start (the scene's;
     runs drop their own), or one run's own start."""
-    (x0, x1), (y0, y1) = draft.scene.surface_model().window
+    (x0, x1), (y0, y1) = draft.scene.resolved_surface().window
     x = _round_to(float(x), (x1 - x0) / 1000)
     y = _round_to(float(y), (y1 - y0) / 1000)
     x, y = (max(COORD.low, min(COORD.high, v)) for v in (x, y))
@@ -455,7 +455,7 @@ def explore_values(draft: Draft) -> dict[str, object]:
     y = ex.params.get("y") if mine and kind == "map" else None
     x = x or "lr"
     hypers = [h.name for h in OPTIMIZERS[draft.run.optimizer].hypers]
-    surface_knobs = [p.name for p in draft.scene.surface_model().knobs]
+    surface_knobs = [p.name for p in draft.scene.resolved_surface().knobs]
     preferred = sorted(axes, key=lambda k: (k not in hypers, k not in surface_knobs))
     y = y or next((k for k in preferred if k != x), x)
     n = ex.params.get("n", LIMITS[kind][2]) if mine else None
@@ -536,7 +536,7 @@ def pick_variant(draft: Draft, i: int, j: int | None = None) -> Draft:
         params = {**scene.explore.params, "lo": float(resolved.axes[0].values[0]),
                   "hi": float(resolved.axes[0].values[-1])}
         scene = scene.replace(explore=Explore("lr", params))
-    knobs = {p.name for p in scene.surface_model().knobs}
+    knobs = {p.name for p in scene.resolved_surface().knobs}
     surface = {k: v for k, v in values.items() if k in knobs}
     runs = list(scene.runs)
     runs[resolved.run] = run.replace(**{k: v for k, v in values.items() if k not in knobs})

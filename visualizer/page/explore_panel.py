@@ -25,6 +25,7 @@ from visualizer.browser.events import PickEvent
 from visualizer.core.errors import SceneError
 from visualizer.core.exploration import explore
 from visualizer.core.scene import Scene
+from visualizer.core.surfaces import NETWORK
 from visualizer.core.variants import axis_knobs, resolve
 from visualizer.page import draft as drafts
 from visualizer.page import session
@@ -123,7 +124,7 @@ def run_controls(box) -> None:
     """In the run's box: explore nothing, its learning rate, two of its
     values or its starting points, and how many points."""
     d = session.current()
-    if getattr(d.scene.surface_model(), "model", False):
+    if d.scene.resolved_surface().kind == NETWORK:
         return  # a network's loss: nothing to explore (docs/explore.md)
     ss = st.session_state
     shown = drafts.explore_values(d)

@@ -229,7 +229,7 @@ def warm_up() -> float:
 
     scene = Scene.default()
     simulate(scene)
-    payload.surface_payload(scene.surface_model(), scene.surface_values(), landmarks.of(scene))
+    payload.surface_payload(scene.resolved_surface(), scene.surface_values(), landmarks.of(scene))
     return time.perf_counter() - t0
 
 

@@ -3,7 +3,7 @@
 `SURFACES` maps each id to its `Surface`, `custom` (a formula the user types)
 among them; `custom_surface` gives the `Surface` of one compiled formula
 (see `visualizer.core.surfaces.formula`), so the engine, the page and the CLI treat every
-surface alike. `mlp` (`model=True`) is the one that is not a function of
+surface alike. `mlp` (kind `network`) is the one that is not a function of
 (x, y): a network trained by `visualizer.core.model` (docs/model.md).
 """
 
@@ -15,7 +15,7 @@ from visualizer.core.knobs import registry
 from visualizer.core.model.keys import PARAMS as MODEL_PARAMS
 from visualizer.core.surfaces.catalog import SURFACES as _CATALOG
 from visualizer.core.surfaces.formula import compile_formula
-from visualizer.core.surfaces.surface import Point, Surface, Window
+from visualizer.core.surfaces.surface import BUILTIN, FORMULA, KINDS, NETWORK, Point, Surface, Window
 
 CUSTOM_ID = "custom"
 CUSTOM_DEFAULT_FORMULA = "x^2 + 3*y^2 + sin(3*x)*sin(3*y)"
@@ -45,7 +45,7 @@ CUSTOM = Surface(
         "adam:lr=0.1,label=Adam",
     ),
     log_scale=False,
-    formula=True,
+    kind=FORMULA,
     note="A surface you typed. Its minima are estimated numerically.",
 )
 
@@ -76,7 +76,7 @@ MLP = Surface(
     ),
     params=MODEL_PARAMS,
     log_scale=True,
-    model=True,
+    kind=NETWORK,
     note="A real network: a small MLP trained on a 2D data set, every run from the same initial weights. "
     "The paths are the weights projected on the plane of run 1's two main directions of travel, centred "
     "on where run 1 ends; the contours are the training loss on that plane.",
@@ -92,6 +92,10 @@ def custom_surface(formula, window: Window = CUSTOM_DEFAULT_WINDOW) -> Surface:
 
 
 __all__ = [
+    "BUILTIN",
+    "FORMULA",
+    "KINDS",
+    "NETWORK",
     "CUSTOM_DEFAULT_FORMULA",
     "CUSTOM_DEFAULT_WINDOW",
     "CUSTOM_ID",

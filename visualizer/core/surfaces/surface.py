@@ -11,6 +11,12 @@ from visualizer.core.knobs import Choice, Knob
 Point = tuple[float, float]
 Window = tuple[tuple[float, float], tuple[float, float]]
 
+# What a surface is, which decides how everything treats it:
+BUILTIN = "builtin"  # a function of (x, y) written here, with its minima known
+FORMULA = "formula"  # the function of the scene's `f`: compiled from a user's text, its minima estimated
+NETWORK = "network"  # a network's loss, seen on the plane of its runs: not a function of (x, y)
+KINDS = (BUILTIN, FORMULA, NETWORK)
+
 
 @dataclass(frozen=True)
 class Surface:
@@ -27,10 +33,10 @@ class Surface:
     right-hand side of f(x, y) = ...; a long one has LaTeX line breaks where
     it may break (display it inside an `aligned` environment).
 
-    A surface with `formula=True` (`custom`) takes its function from the
+    A surface of kind FORMULA (`custom`) takes its function from the
     scene's `f`: its minima are unknown here and estimated numerically.
 
-    A surface with `model=True` (`mlp`) is a network's loss: not a function
+    A surface of kind NETWORK (`mlp`) is a network's loss: not a function
     of (x, y), so nothing may call its `fn`, sample it on a grid or look for
     its minima. `simulate` trains it (`visualizer.core.model`), and its result
     carries the plane's window and the loss on it (`result.model.plane`).
@@ -52,11 +58,12 @@ class Surface:
     # Colour and contour levels on a log scale: for surfaces whose values
     # span decades (Rosenbrock's valley is invisible on a linear scale).
     log_scale: bool = True
-    formula: bool = False
-    model: bool = False
+    kind: str = BUILTIN  # one of KINDS
     defaults: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"surface {self.id}: {self.kind=} is not one of {KINDS}")
         object.__setattr__(self, "defaults", {p.name: p.default for p in self.params})
 
     def param(self, name: str) -> Knob | Choice:
