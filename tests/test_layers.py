@@ -145,3 +145,20 @@ def test_no_import_cycles(graph):
             visit(v)
     # A package's __init__ that names its modules lazily is not an import of them.
     assert not cycles, "\n".join(" <-> ".join(c) for c in cycles)
+
+
+def test_no_module_imports_another_modules_private_names():
+    """A module that needs another's underscore name asks it for a public one."""
+    wrong = []
+    for name, path in modules().items():
+        tree = ast.parse(path.read_text(), str(path))
+        imported = {alias.asname or alias.name.rpartition(".")[2]
+                    for node in ast.walk(tree) if isinstance(node, ast.ImportFrom | ast.Import)
+                    for alias in node.names if (getattr(node, "module", "") or alias.name).startswith("visualizer")}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("visualizer"):
+                wrong += [f"{name} imports {node.module}.{a.name}" for a in node.names if a.name.startswith("_")]
+            elif (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
+                  and isinstance(node.value, ast.Name) and node.value.id in imported):
+                wrong.append(f"{name} reads {node.value.id}.{node.attr}")
+    assert not wrong, "\n".join(sorted(wrong))

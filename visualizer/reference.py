@@ -187,7 +187,7 @@ def explore_axes() -> str:
     from visualizer.core.optimizers import OPTIMIZERS
     from visualizer.core.run import NUMBER, SETTINGS, SWITCH
     from visualizer.core.schedules import SCHEDULES
-    from visualizer.core.variants import _NOT_AXES
+    from visualizer.core.variants import NOT_AXES
 
     def keys(knobs):
         return ", ".join(f"`{k.name}`" for k in knobs)
@@ -195,7 +195,7 @@ def explore_axes() -> str:
     fixed = sorted({h.name for o in OPTIMIZERS.values() for h in o.hypers if h.integer or h.name in o.static})
     schedule = {p.name: [s.id for s in SCHEDULES.values() if p.name in {q.name for q in s.params}]
                 for s in SCHEDULES.values() for p in s.params if not p.integer}
-    settings = [k for k in SETTINGS if k.kind in (NUMBER, SWITCH) and k.name not in _NOT_AXES and not k.knob.integer]
+    settings = [k for k in SETTINGS if k.kind in (NUMBER, SWITCH) and k.name not in NOT_AXES and not k.knob.integer]
     rows = [
         ["the learning rate", "`lr`", ""],
         ["the optimizer's hyperparameters", "each one the run's optimizer has",

@@ -28,12 +28,19 @@ import numpy as np
 
 from visualizer.core import compile_worker, landmarks, programs, surfaces
 from visualizer.core.optimizers import OPTIMIZERS
-from visualizer.core.pipeline import F32, Path, RunArguments, noise_table, stepper, surface_functions
+from visualizer.core.pipeline import (
+    F32,
+    Path,
+    RunArguments,
+    noise_table,
+    run_arguments,
+    stepper,
+    surface_functions,
+)
 from visualizer.core.programs import Member, ProgramKey, bucket_length, member_of, pack_calls
 from visualizer.core.results import SimulationResult, truncate_divergence
 from visualizer.core.run import Run, display_labels
 from visualizer.core.scene import Scene
-from visualizer.core.schedules import lr_table
 from visualizer.core.surfaces import FORMULA, NETWORK
 
 # Idle member runs (see `_Group`) a scene may cost before an optimizer that
@@ -163,26 +170,15 @@ def _argument_shapes(surface, optimizer_id, length) -> RunArguments:
         noise=jax.ShapeDtypeStruct((length, 2), F32),
         clip_value=scalar,
         clip_norm=scalar,
-        surface={p.name: scalar for p in surface.knobs},
+        problem={p.name: scalar for p in surface.knobs},
         f_min=scalar,
     )
 
 
 def _arguments(scene: Scene, run: Run, length: int, f_min: float) -> RunArguments:
-    """Host values for one run, every one float32 so the compiled program's
-    signature always matches."""
-    inf = np.inf
-    return RunArguments(
-        hyper={name: F32(value) for name, value in run.hyper.items()
-               if name not in OPTIMIZERS[run.optimizer].static},
-        lr=lr_table(run.schedule, run.lr, scene.steps, run.schedule_params, length),
-        start=np.asarray(scene.start_of(run), F32),
-        noise=noise_table(run.noise, run.seed, length),
-        clip_value=F32(inf if run.clip_value is None else run.clip_value),
-        clip_norm=F32(inf if run.clip_norm is None else run.clip_norm),
-        surface={name: F32(value) for name, value in scene.surface_values().items()},
-        f_min=F32(f_min),
-    )
+    return run_arguments(run, scene.steps, length, noise=noise_table(run.noise, run.seed, length), f_min=f_min,
+                         start=np.asarray(scene.start_of(run), F32),
+                         problem={name: F32(value) for name, value in scene.surface_values().items()})
 
 
 def simulate(scene: Scene) -> SimulationResult:

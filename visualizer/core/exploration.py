@@ -376,7 +376,7 @@ def _compile(surface, member: Member, length: int, batching: str, stages: frozen
         args = RunArguments(
             hyper={h: value[h] for h in hypers}, lr=lr, start=start, noise=_Scaled(value["noise"], draws),
             clip_value=value["clip_value"], clip_norm=value["clip_norm"],
-            surface={p: value[p] for p in surface_names}, f_min=f_min)
+            problem={p: value[p] for p in surface_names}, f_min=f_min)
         return _outcome_loop(run, value_and_grad, args, start, steps, threshold)
 
     program = jax.jit(jax.vmap(one, in_axes=(0, None, None, None, None, None, None)))
@@ -434,7 +434,7 @@ def _outcome_loop(run, value_and_grad, args: RunArguments, start, steps, thresho
     initial = (run.init(args), jnp.int32((NOT_YET << _BITS) | NOT_YET), (start[0], start[1]))
     _, counter, kept = jax.lax.fori_loop(0, steps + 1, body, initial)
     xy = jnp.stack(kept)
-    loss = value_and_grad(xy, args.surface)[0]
+    loss = value_and_grad(xy, args.problem)[0]
     return jnp.concatenate([xy, loss[None], jax.lax.bitcast_convert_type(counter, F32)[None]])
 
 

@@ -23,7 +23,7 @@ import optax
 from visualizer.core.optimizers import OPTIMIZERS, Landscape
 from visualizer.core.programs import LENGTH_BUCKETS, Member
 from visualizer.core.run import Run
-from visualizer.core.schedules import SCHEDULES
+from visualizer.core.schedules import SCHEDULES, lr_table
 
 F32 = np.float32
 
@@ -109,18 +109,112 @@ def surface_functions(surface_fn: Callable) -> tuple[Callable, Callable]:
     return jax.jit(jax.value_and_grad(loss)), jax.jit(jax.hessian(loss))
 
 
-class RunArguments(NamedTuple):
-    """Everything one run's program takes, each a float32 array, so changing
-    any value calls the same compiled program."""
+class NoiseKey(NamedTuple):
+    """Gradient noise drawn in the scan by optax.add_noise itself, of
+    variance `eta` (the std squared, in float64 as `noise_stage` squares
+    it) from `seed`."""
 
-    hyper: dict  # the optimizer's hyperparameters by name
-    lr: np.ndarray  # (length,): the schedule's learning rate of each update
-    start: np.ndarray  # (2,)
-    noise: np.ndarray  # (length, 2): the draws optax.add_noise adds
+    eta: np.float32
+    seed: np.int32
+
+
+def noise_stage_of(noise) -> optax.GradientTransformation:
+    """The noise stage of a run's `RunArguments.noise`: optax.add_noise's
+    draws either way, precomputed (a table read by update count: on a
+    surface the path is two numbers wide, and the random-number code in the
+    scan tripled each optimizer's compile time) or drawn in the scan (a
+    `NoiseKey`: on a network a table of length x weights would not fit in
+    memory)."""
+    if isinstance(noise, NoiseKey):
+        return optax.add_noise(noise.eta, 0.0, jax.random.key(noise.seed))
+    return add_noise_table(noise)
+
+
+class RunArguments(NamedTuple):
+    """Everything one run's program takes, on a surface or a network, each a
+    float32 array (or a record of them), so changing any value calls the
+    same compiled program."""
+
+    hyper: dict  # the optimizer's hyperparameters by name (its static ones excluded)
+    lr: object  # the schedule's learning rate of each update, read by count: a (length,) table
+    noise: object  # a (length, P) table of optax.add_noise's draws, or a NoiseKey (`noise_stage_of`)
     clip_value: np.float32  # inf when off
     clip_norm: np.float32  # inf when off
-    surface: dict  # the surface's own knobs (cond, angle)
-    f_min: np.float32  # the surface's lowest value (Polyak's step size needs it)
+    f_min: np.float32  # the problem's lowest value (Polyak's step size needs it)
+    start: np.ndarray  # (P,): the point, or the network's weights, every run starts from
+    problem: object  # what the loss needs besides the parameters: a surface's knobs, a network's data
+
+
+def run_arguments(run: Run, steps: int, length: int, *, noise, f_min: float, start, problem) -> RunArguments:
+    """A run's `RunArguments` on any problem: its own values (hyperparameters,
+    the schedule as a table of `length` rates, clipping; each float32 so the
+    compiled program's signature always matches) beside what the problem
+    gives (`noise`, `f_min`, `start`, `problem`)."""
+    inf = np.inf
+    return RunArguments(
+        hyper={name: F32(value) for name, value in run.hyper.items()
+               if name not in OPTIMIZERS[run.optimizer].static},
+        lr=lr_table(run.schedule, run.lr, steps, run.schedule_params, length),
+        noise=noise,
+        clip_value=F32(inf if run.clip_value is None else run.clip_value),
+        clip_norm=F32(inf if run.clip_norm is None else run.clip_norm),
+        f_min=F32(f_min),
+        start=start,
+        problem=problem,
+    )
+
+
+class Update(NamedTuple):
+    """One pass through the pipeline: the update to apply, the stages'
+    states after it, and whether clipping changed the gradient."""
+
+    update: jax.Array
+    states: tuple
+    clipped: jax.Array
+
+
+class Pipeline(NamedTuple):
+    """One run's pipeline, built from its `RunArguments`: the stages before
+    the optimizer in STAGES' order (optax.identity where left out) and the
+    optimizer, whose learning rate is the run's table."""
+
+    stages: tuple
+    optimizer: optax.GradientTransformation
+
+    def init(self, params) -> tuple:
+        return tuple(stage.init(params) for stage in (*self.stages, self.optimizer))
+
+    def update(self, states: tuple, params, raw, value, value_fn: Callable) -> Update:
+        """The raw gradient `raw` (of f = `value` at `params`) through the
+        stages and the optimizer. Stage by stage, not as one optax.chain,
+        so the gradient between noise and clipping can be compared: was this
+        update clipped? `value_fn` is for line searches (L-BFGS)."""
+        noise, clip_value, clip_norm = self.stages
+        noise_s, clip_value_s, clip_norm_s, opt_s = states
+        noisy, noise_s = noise.update(raw, noise_s)
+        g, clip_value_s = clip_value.update(noisy, clip_value_s)
+        g, clip_norm_s = clip_norm.update(g, clip_norm_s)
+        update, opt_s = self.optimizer.update(g, opt_s, params, value=value, grad=raw, value_fn=value_fn)
+        return Update(update, (noise_s, clip_value_s, clip_norm_s, opt_s), jnp.any(g != noisy))
+
+
+# The stages before the optimizer, in the pipeline's order (`omit` names them).
+STAGES = ("noise", "clip_value", "clip_norm")
+
+
+def pipeline(member: Member, args: RunArguments, hessian: Callable, omit: frozenset = frozenset()) -> Pipeline:
+    """The pipeline of a run of `member` with `args`; `hessian(params)` is
+    the loss's Hessian (Newton's method asks for it). `omit`: stages (of
+    STAGES) to leave out, for a caller that knows they are switched off for
+    every run it steps. Left in with neutral values they change nothing but
+    cost time: clipping by norm vmapped over many runs tripled an
+    exploration's program."""
+    optimizer = OPTIMIZERS[member.optimizer]
+    stages = (noise_stage_of(args.noise), *clip_stages(args.clip_value, args.clip_norm))
+    stages = tuple(optax.identity() if name in omit else stage for name, stage in zip(STAGES, stages, strict=True))
+    landscape = Landscape(hessian, args.f_min)
+    return Pipeline(stages, optimizer.build(lambda count: args.lr[count], {**args.hyper, **dict(member.static)},
+                                            landscape))
 
 
 class Path(NamedTuple):
@@ -137,51 +231,35 @@ class Path(NamedTuple):
 
 
 class Stepper(NamedTuple):
-    """One run as two pure functions, for any scan to drive: `init(args)`
-    gives the carry at the start, `step(args, carry)` does one update and
-    returns the new carry and the `Path` record of the point it left.
-    `simulate` keeps every record; an exploration keeps only what it needs."""
+    """One run on a surface as two pure functions, for any scan to drive:
+    `init(args)` gives the carry at the start, `step(args, carry)` does one
+    update and returns the new carry and the `Path` record of the point it
+    left. `simulate` keeps every record; an exploration keeps only what it
+    needs."""
 
     init: Callable
     step: Callable
 
 
-# The stages before the optimizer, in chain order (`stepper`'s `omit` names them).
-STAGES = ("noise", "clip_value", "clip_norm")
-
-
 def stepper(value_and_grad: Callable, hessian: Callable, member: Member, omit: frozenset = frozenset()) -> Stepper:
-    """`omit`: stages (of STAGES) to leave out of the chain, for a caller
-    that knows they are switched off for every run it steps. Left in with
-    neutral values they change nothing but cost time: clipping by norm
-    vmapped over many runs tripled an exploration's program."""
+    """A run of `member` on the surface whose `value_and_grad(point,
+    knobs)` and `hessian(point, knobs)` are given (`surface_functions`);
+    `omit` as for `pipeline`."""
     optimizer = OPTIMIZERS[member.optimizer]
-    static = dict(member.static)
 
-    def chain(args: RunArguments):
-        stages = (add_noise_table(args.noise), *clip_stages(args.clip_value, args.clip_norm))
-        stages = tuple(optax.identity() if name in omit else stage for name, stage in zip(STAGES, stages, strict=True))
-        landscape = Landscape(lambda p: hessian(p, args.surface), args.f_min)
-        return stages, optimizer.build(lambda count: args.lr[count], {**args.hyper, **static}, landscape)
+    def built(args: RunArguments) -> Pipeline:
+        return pipeline(member, args, lambda p: hessian(p, args.problem), omit)
 
     def init(args: RunArguments):
-        stages, opt = chain(args)
-        return args.start, tuple(s.init(args.start) for s in stages) + (opt.init(args.start),)
+        return args.start, built(args).init(args.start)
 
     def step(args: RunArguments, carry):
-        # The chain of `build_chain`, stage by stage, so the gradient
-        # between noise and clipping can be compared: was this step clipped?
-        (noise_stage, clip_value_stage, clip_norm_stage), opt = chain(args)
-        x, (noise_s, clip_value_s, clip_norm_s, opt_s) = carry
-        value, raw = value_and_grad(x, args.surface)
-        noisy, noise_s = noise_stage.update(raw, noise_s)
-        g, clip_value_s = clip_value_stage.update(noisy, clip_value_s)
-        g, clip_norm_s = clip_norm_stage.update(g, clip_norm_s)
-        update, opt_s = opt.update(g, opt_s, x, value=value, grad=raw,
-                                   value_fn=lambda p: value_and_grad(p, args.surface)[0])
-        new_x = optax.apply_updates(x, update)
-        state = {name: jnp.broadcast_to(read(opt_s, new_x), (2,)).astype(F32) for name, read in optimizer.state}
-        carry = (new_x, (noise_s, clip_value_s, clip_norm_s, opt_s))
-        return carry, Path(x, value, raw, jnp.any(g != noisy), state)
+        x, states = carry
+        value, raw = value_and_grad(x, args.problem)
+        out = built(args).update(states, x, raw, value, lambda p: value_and_grad(p, args.problem)[0])
+        new_x = optax.apply_updates(x, out.update)
+        state = {name: jnp.broadcast_to(read(out.states[-1], new_x), (2,)).astype(F32)
+                 for name, read in optimizer.state}
+        return (new_x, out.states), Path(x, value, raw, out.clipped, state)
 
     return Stepper(init, step)

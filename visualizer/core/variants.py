@@ -52,7 +52,7 @@ PARAMETERS = {
 # Log-scaled knobs whose range starts at 0 start here instead, as a
 # fraction of the top of the range (noise: 1e-5 .. 1e4).
 _LOG_FLOOR = 1e-9
-_NOT_AXES = ("seed", "x0", "y0")  # values of a run that are not an axis: a seed is not continuous; starts vary the start
+NOT_AXES = ("seed", "x0", "y0")  # values of a run that are not an axis: a seed is not continuous; starts vary the start
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,7 @@ def axis_knobs(scene, run) -> dict[str, Knob]:
     static = OPTIMIZERS[run.optimizer].static
     out = {}
     for key in run.keys():
-        if key.knob is None or key.name in _NOT_AXES or key.name in static or key.knob.integer:
+        if key.knob is None or key.name in NOT_AXES or key.name in static or key.knob.integer:
             continue
         if key.kind == SWITCH and run.values[key.name] is None:
             continue

@@ -24,12 +24,11 @@ from visualizer.core.model import plane as planes
 from visualizer.core.model import training
 from visualizer.core.model.data import Dataset, dataset
 from visualizer.core.model.network import Network, initial_weights
-from visualizer.core.model.training import F32, ModelArguments, NetworkProblem
-from visualizer.core.optimizers import OPTIMIZERS
+from visualizer.core.model.training import F32, NetworkArguments, NetworkProblem
+from visualizer.core.pipeline import NoiseKey, RunArguments, run_arguments
 from visualizer.core.programs import ProgramKey, bucket_length, member_of
 from visualizer.core.results import RunResult, SimulationResult
 from visualizer.core.run import display_labels
-from visualizer.core.schedules import lr_table
 
 # Newton solves with the exact Hessian of every weight, each step: allowed
 # on networks of at most this many weights (every one-hidden-layer network,
@@ -152,18 +151,18 @@ def simulate_model(scene) -> SimulationResult:
     n_frames, n_snapshots = training.frames_of(length), training.snapshots_of(length)
     frame_steps = training.spread(n, n_frames)
     shared = dict(
-        f_min=F32(F_MIN), w0=w0,
         freeze=net.last_layer() if settings.freeze else np.ones(net.size, F32),
         train_x=train_x, train_y=data.train_y, labelled=labelled.astype(F32), test_x=test_x, test_y=data.test_y,
         centre=np.zeros(net.size, F32), axes=np.zeros((net.size, 2), F32),
         frame_slot=training.slots(frame_steps, length, n_frames),
         snapshot_slot=np.full(length, n_snapshots, np.int32), grid=grid,
     )
-    arguments = [_arguments(run, n, length, settings.batch, labelled, shared) for run in scene.runs]
+    arguments = [_arguments(run, n, length, settings.batch, labelled, w0, shared) for run in scene.runs]
 
     # Pass 1: run 1 alone, keeping its weights for the PCA.
     def run_one(steps):
-        args = arguments[0]._replace(snapshot_slot=training.slots(steps, length, n_snapshots))
+        args = arguments[0]
+        args = args._replace(problem=args.problem._replace(snapshot_slot=training.slots(steps, length, n_snapshots)))
         return training.train([(compiled[keys[0]], args)])[0]
 
     chosen = training.spread(n, n_snapshots)
@@ -176,7 +175,7 @@ def simulate_model(scene) -> SimulationResult:
     centre, axes, ratios = planes.directions(path)
 
     # Pass 2: every run, projected.
-    outputs = training.train([(compiled[key], args._replace(centre=centre, axes=axes))
+    outputs = training.train([(compiled[key], args._replace(problem=args.problem._replace(centre=centre, axes=axes)))
                               for key, args in zip(keys, arguments, strict=True)])
     results, boundaries = [], []
     for run, label, args, out in zip(scene.runs, display_labels(scene.runs), arguments, outputs, strict=True):
@@ -204,23 +203,16 @@ def _boundary_grid(data: Dataset, scale: float):
     return xs, ys, grid
 
 
-def _arguments(run, steps, length, batch, labelled, shared) -> ModelArguments:
+def _arguments(run, steps, length, batch, labelled, w0, shared) -> RunArguments:
     """Host values for one run, each of the dtype the program was compiled for."""
-    inf = np.inf
-    opt = OPTIMIZERS[run.optimizer]
     if batch:
         index, weight = training.batch_table(labelled, batch, run.seed, length)
     else:
         index, weight = np.zeros((length, 0), np.int32), np.zeros((length, 0), F32)
-    return ModelArguments(
-        hyper={name: F32(value) for name, value in run.hyper.items() if name not in opt.static},
-        lr=lr_table(run.schedule, run.lr, steps, run.schedule_params, length),
-        # optax.add_noise's variance, squared in float64 as `pipeline.noise_stage` squares it.
-        noise_eta=F32(run.noise * run.noise),
-        noise_seed=np.int32(run.seed),
-        clip_value=F32(inf if run.clip_value is None else run.clip_value),
-        clip_norm=F32(inf if run.clip_norm is None else run.clip_norm),
-        batch_index=index, batch_weight=weight, **shared)
+    # optax.add_noise's variance, squared in float64 as `pipeline.noise_stage` squares it.
+    noise = NoiseKey(F32(run.noise * run.noise), np.int32(run.seed))
+    return run_arguments(run, steps, length, noise=noise, f_min=F_MIN, start=w0,
+                         problem=NetworkArguments(batch_index=index, batch_weight=weight, **shared))
 
 
 def _good(records, n: int) -> np.ndarray:

@@ -1,5 +1,6 @@
 """Training: one run of the network as one compiled `lax.scan` over its
-steps, the 2D engine's chain on the flat weight vector,
+steps, the gradient pipeline of every run (`visualizer.core.pipeline`) on the
+flat weight vector, between the freeze mask's two applications:
 
     freeze mask -> add_noise -> clip (by value) -> clip_by_global_norm -> optimizer(lr table) -> freeze mask
 
@@ -34,8 +35,8 @@ import optax
 
 from visualizer.core.model import network as nets
 from visualizer.core.model.data import dataset
-from visualizer.core.optimizers import OPTIMIZERS, Landscape
-from visualizer.core.pipeline import F32, clip_stages
+from visualizer.core.optimizers import OPTIMIZERS
+from visualizer.core.pipeline import F32, NoiseKey, RunArguments, pipeline
 from visualizer.core.programs import ProgramKey, pack_calls
 
 WEIGHT_LIMIT = 1e6  # a weight beyond this in size counts as diverged, like a 2D coordinate
@@ -46,18 +47,12 @@ PRETRAIN_STEPS = 500
 PRETRAIN_LR = 0.01
 
 
-class ModelArguments(NamedTuple):
-    """Everything one run's program takes; `batch_*`, `frame_slot` and
-    `snapshot_slot` have a row per update (scanned over)."""
+class NetworkArguments(NamedTuple):
+    """What a network's loss and records need besides its weights (the
+    `problem` of its `pipeline.RunArguments`, whose `start` is the initial
+    weights and whose `noise` a `pipeline.NoiseKey`); `batch_*`,
+    `frame_slot` and `snapshot_slot` have a row per update (scanned over)."""
 
-    hyper: dict  # the optimizer's non-static hyperparameters by name
-    lr: np.ndarray  # (length,)
-    noise_eta: np.float32  # variance of the gradient noise (optax.add_noise's eta): noise ** 2
-    noise_seed: np.int32
-    clip_value: np.float32  # inf when off
-    clip_norm: np.float32
-    f_min: np.float32  # Polyak's f*: 0, the infimum of the cross-entropy
-    w0: np.ndarray  # (P,) initial weights
     freeze: np.ndarray  # (P,) 1 where a weight trains, 0 where it is frozen
     train_x: np.ndarray  # (n, 2), scaled
     train_y: np.ndarray  # (n,)
@@ -111,7 +106,7 @@ def snapshots_of(length: int) -> int:
     return min(SNAPSHOTS, length)
 
 
-def _argument_shapes(key: ProgramKey) -> ModelArguments:
+def _argument_shapes(key: ProgramKey) -> RunArguments:
     scalar = jax.ShapeDtypeStruct((), F32)
     opt = OPTIMIZERS[key.member.optimizer]
     problem = key.problem
@@ -123,20 +118,20 @@ def _argument_shapes(key: ProgramKey) -> ModelArguments:
     def i32(*shape):
         return jax.ShapeDtypeStruct(shape, np.int32)
 
-    return ModelArguments(
+    return RunArguments(
         hyper={h.name: scalar for h in opt.hypers if h.name not in opt.static},
-        lr=f32(length), noise_eta=scalar, noise_seed=i32(), clip_value=scalar, clip_norm=scalar, f_min=scalar,
-        w0=f32(p), freeze=f32(p), train_x=f32(n, 2), train_y=f32(n), labelled=f32(n), test_x=f32(m, 2),
-        test_y=f32(m), batch_index=i32(length, problem.batch), batch_weight=f32(length, problem.batch), centre=f32(p),
-        axes=f32(p, 2), frame_slot=i32(length), snapshot_slot=i32(length),
-        grid=f32(BOUNDARY_POINTS * BOUNDARY_POINTS, 2))
+        lr=f32(length), noise=NoiseKey(scalar, i32()), clip_value=scalar, clip_norm=scalar, f_min=scalar,
+        start=f32(p),
+        problem=NetworkArguments(
+            freeze=f32(p), train_x=f32(n, 2), train_y=f32(n), labelled=f32(n), test_x=f32(m, 2), test_y=f32(m),
+            batch_index=i32(length, problem.batch), batch_weight=f32(length, problem.batch), centre=f32(p),
+            axes=f32(p, 2), frame_slot=i32(length), snapshot_slot=i32(length),
+            grid=f32(BOUNDARY_POINTS * BOUNDARY_POINTS, 2)))
 
 
 def _train_fn(key: ProgramKey):
     """The function compiled for `key`: one run, `length` points."""
     network, length, batch = key.problem.network, key.length, key.problem.batch
-    optimizer = OPTIMIZERS[key.member.optimizer]
-    static = dict(key.member.static)
     n_frames, n_snapshots = frames_of(length), snapshots_of(length)
 
     def loss_on(w, x, y, weight):
@@ -144,58 +139,51 @@ def _train_fn(key: ProgramKey):
 
     value_and_grad = jax.value_and_grad(loss_on, has_aux=True)
 
-    def train(args: ModelArguments) -> Output:
+    def train(args: RunArguments) -> Output:
+        data: NetworkArguments = args.problem
+
         def batch_of(index, weight):
             if batch == 0:
-                return args.train_x, args.train_y, args.labelled
-            return args.train_x[index], args.train_y[index], weight
+                return data.train_x, data.train_y, data.labelled
+            return data.train_x[index], data.train_y[index], weight
 
-        def chain(x, y, weight):
-            stages = (optax.add_noise(args.noise_eta, 0.0, jax.random.key(args.noise_seed)),
-                      *clip_stages(args.clip_value, args.clip_norm))
-            landscape = Landscape(jax.hessian(lambda w: loss_on(w, x, y, weight)[0]), args.f_min)
-            return stages, optimizer.build(lambda count: args.lr[count], {**args.hyper, **static}, landscape)
+        def built(x, y, weight):
+            return pipeline(key.member, args, jax.hessian(lambda w: loss_on(w, x, y, weight)[0]))
 
         # The stages' states do not depend on the batch: built once from any.
-        stages0, opt0 = chain(*batch_of(args.batch_index[0], args.batch_weight[0]))
-        w0 = args.w0
-        carry0 = (w0, tuple(s.init(w0) for s in stages0) + (opt0.init(w0),),
+        w0 = args.start
+        carry0 = (w0, built(*batch_of(data.batch_index[0], data.batch_weight[0])).init(w0),
                   jnp.zeros((n_frames + 1, w0.size), F32), jnp.zeros((n_snapshots + 1, w0.size), F32))
 
         def step(carry, row):
-            w, (noise_s, clip_value_s, clip_norm_s, opt_s), frames, snapshots = carry
+            w, states, frames, snapshots = carry
             index, weight, frame_slot, snapshot_slot = row
             x, y, weight = batch_of(index, weight)
-            (noise_stage, clip_value_stage, clip_norm_stage), opt = chain(x, y, weight)
             (value, logits), raw = value_and_grad(w, x, y, weight)
-            raw = raw * args.freeze  # frozen weights have no gradient
-            noisy, noise_s = noise_stage.update(raw, noise_s)
-            g, clip_value_s = clip_value_stage.update(noisy, clip_value_s)
-            g, clip_norm_s = clip_norm_stage.update(g, clip_norm_s)
-            update, opt_s = opt.update(g, opt_s, w, value=value, grad=raw,
-                                       value_fn=lambda p: loss_on(p, x, y, weight)[0])
-            new_w = optax.apply_updates(w, update * args.freeze)
+            raw = raw * data.freeze  # frozen weights have no gradient
+            out = built(x, y, weight).update(states, w, raw, value, lambda p: loss_on(p, x, y, weight)[0])
+            new_w = optax.apply_updates(w, out.update * data.freeze)
             if batch == 0:
                 train_loss, train_logits = value, logits
             else:
-                train_loss, train_logits = loss_on(w, args.train_x, args.train_y, args.labelled)
+                train_loss, train_logits = loss_on(w, data.train_x, data.train_y, data.labelled)
             record = Record(
-                xy=(w - args.centre) @ args.axes,
+                xy=(w - data.centre) @ data.axes,
                 loss=train_loss,
-                train_accuracy=nets.accuracy(train_logits, args.train_y, args.labelled),
-                test_accuracy=nets.accuracy(network.logits(w, args.test_x), args.test_y, jnp.ones_like(args.test_y)),
-                grad=raw @ args.axes,
+                train_accuracy=nets.accuracy(train_logits, data.train_y, data.labelled),
+                test_accuracy=nets.accuracy(network.logits(w, data.test_x), data.test_y, jnp.ones_like(data.test_y)),
+                grad=raw @ data.axes,
                 grad_norm=jnp.sqrt(jnp.sum(raw * raw)),
-                clipped=jnp.any(g != noisy),
+                clipped=out.clipped,
                 ok=jnp.all(jnp.isfinite(w)) & (jnp.max(jnp.abs(w)) <= WEIGHT_LIMIT),
             )
             frames = frames.at[frame_slot].set(w)
             snapshots = snapshots.at[snapshot_slot].set(w)
-            return (new_w, (noise_s, clip_value_s, clip_norm_s, opt_s), frames, snapshots), record
+            return (new_w, out.states, frames, snapshots), record
 
-        rows = (args.batch_index, args.batch_weight, args.frame_slot, args.snapshot_slot)
+        rows = (data.batch_index, data.batch_weight, data.frame_slot, data.snapshot_slot)
         (_, _, frames, snapshots), records = jax.lax.scan(step, carry0, rows, length=length)
-        boundary = jax.nn.sigmoid(jax.vmap(lambda w: network.logits(w, args.grid))(frames[:n_frames]))
+        boundary = jax.nn.sigmoid(jax.vmap(lambda w: network.logits(w, data.grid))(frames[:n_frames]))
         return Output(records, boundary, snapshots[:n_snapshots])
 
     return train
@@ -209,9 +197,9 @@ class Group:
     nothing. XLA's cost per program is largely fixed: three optimizers
     compile together in about half the time of three programs."""
 
-    program: Callable  # (active: tuple of bool, argsets: tuple of ModelArguments) -> tuple of Output
+    program: Callable  # (active: tuple of bool, argsets: tuple of RunArguments) -> tuple of Output
     keys: tuple[ProgramKey, ...]
-    idle: tuple[ModelArguments, ...]  # arguments of a member switched off (zeros)
+    idle: tuple[RunArguments, ...]  # arguments of a member switched off (zeros)
 
 
 def compile_group(keys: tuple[ProgramKey, ...]) -> Group:
@@ -234,7 +222,7 @@ def compile_group(keys: tuple[ProgramKey, ...]) -> Group:
     return Group(program, tuple(keys), idle)
 
 
-def train(jobs: list[tuple[tuple[Group, int], ModelArguments]]) -> list[Output]:
+def train(jobs: list[tuple[tuple[Group, int], RunArguments]]) -> list[Output]:
     """Each job's run, (group, member index) with its arguments, in as few
     calls as possible: a call trains one run per member of a group."""
     outputs: list = [None] * len(jobs)
