@@ -205,7 +205,7 @@ def explore_axes() -> str:
         ["the run's settings", keys(k.knob for k in settings),
          "a clip threshold only where the run has it switched on"],
         ["the surface's knobs", ", ".join(f"{keys(s.knobs)} ({s.id})" for s in surfaces.SURFACES.values()
-                                          if s.knobs and not getattr(s, "model", False)), ""],
+                                          if s.knobs and s.kind != NETWORK), ""],
     ]
     return _table(["what", "keys", "note"], rows)
 
