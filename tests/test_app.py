@@ -599,6 +599,8 @@ FORGED = {
     "nonce-text": {"event": "start", "xy": [0.5, 0.5], "nonce": "5"},
     "no-nonce": {"event": "start", "xy": [0.5, 0.5]},
     "other-event": {"event": "click", "xy": [0.5, 0.5], "nonce": 5},
+    "event-object": {"event": {"$gt": 1}, "xy": [0.5, 0.5], "nonce": 5},
+    "event-list": {"event": [], "nonce": 5},
     "list": [0.5, 0.5],
     "text": "start",
     "number": 42,

@@ -92,7 +92,7 @@ def _checked(value, run_count: int, kind: str | None = None):
         return None
     try:
         said = value.get("event") if isinstance(value, dict) else None
-        if said not in _READERS or (kind is not None and said != kind):
+        if not isinstance(said, str) or said not in _READERS or (kind is not None and said != kind):
             raise ValueError(f"not {'an event' if kind is None else 'a ' + kind + ' event'}: {str(said)[:40]}")
         return _READERS[said](value, run_count)
     except ValueError as exc:
