@@ -1,5 +1,5 @@
 """How fast and how big are the exports? Eight runs of 1000 steps on
-Rosenbrock (the issue's case), with the defaults (15 fps x 6 s, 640 px).
+Rosenbrock, with the defaults (15 fps x 6 s, 640 px).
 
     python benchmarks/export_speed.py            # 3 cold processes, then the parts
     python benchmarks/export_speed.py --quick    # 1 cold process
@@ -10,7 +10,7 @@ Measures, with time.perf_counter:
    a fresh interpreter, as a user runs it: start-up, imports (JAX,
    matplotlib), the simulation (programs compiled, or read from JAX's
    persistent cache where one is configured), drawing, encoding, writing.
-   The issue's budget: under 10 s. Then the same for the HTML and a PNG.
+   The budget: under 10 s. Then the same for the HTML and a PNG.
 2. warm, in this process, by part: simulate, the surface payload, the
    background (figure, contour, legend), one frame, the whole GIF; the
    GIF at other widths; the PNG.

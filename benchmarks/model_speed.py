@@ -1,5 +1,5 @@
 """How fast is the model surface? `simulate` of a network scene, warm and
-in a fresh interpreter, against the targets of the issue:
+in a fresh interpreter, against these targets:
 
     3 runs x 1000 steps, 200 training points, 16 hidden units: warm under
     0.5 s including the plane and the loss grid; the first call under 5 s;

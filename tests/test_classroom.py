@@ -1,4 +1,4 @@
-"""The classroom in the page (SPEC 8, the issue's points 2 and 3), with
+"""The classroom in the page, with
 Streamlit's AppTest: the lesson picker, the lesson's title, text and steps
 beside the player (each step a button and a link), the "Present" link,
 presentation mode, and links that are wrong in one key.

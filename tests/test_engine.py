@@ -465,7 +465,7 @@ DIVERGING = [
 
 
 @pytest.mark.parametrize("surface, run", DIVERGING)
-def test_divergence_is_cut_where_spec_says(surface, run):
+def test_divergence_is_cut_where_the_results_say(surface, run):
     good = ["adam:lr=0.01", "rmsprop:lr=0.005"]
     scene = Scene.from_query(f"{SURFACES.get(surface, (f'surface={surface}',))[0]}&steps=50"
                              f"&run={good[0]}&run={run}&run={good[1]}")

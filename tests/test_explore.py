@@ -21,7 +21,7 @@ import pytest
 import visualizer
 from visualizer import Scene, SceneError, simulate
 from visualizer.cli import main
-from visualizer.core import landmarks, surfaces
+from visualizer.core import landmarks
 from visualizer.core.exploration import (
     SIZES,
     Exploration,
@@ -331,11 +331,11 @@ def test_a_new_kind_compiles_once_and_quickly(compiles):
     each kind in a fresh interpreter.)"""
     scene = Scene.from_query("surface=matyas&steps=50&run=adagrad:lr=0.3&explore=map:x=lr,y=eps,n=10")
     before = len(compiles.names)
-    t = time.perf_counter()
+    cpu = time.process_time()  # this process's CPU time, every thread: what another process's load leaves alone
     explore(scene)
-    first = time.perf_counter() - t
+    first = time.process_time() - cpu
     assert len(compiles.names) > before
-    assert first < 10.0, f"first call {first:.2f} s"  # about 0.3-0.6 s on a quiet 2-core machine
+    assert first < 10.0, f"first call {first:.2f} s of CPU"  # about 0.3-0.6 s
     before = len(compiles.names)
     explore(scene.replace(runs=(scene.runs[0].replace(lr=0.05, eps=1e-4),)))
     assert len(compiles.names) == before
@@ -374,21 +374,19 @@ BAD_EXPLORE = {
 @pytest.mark.parametrize("name", list(BAD_EXPLORE))
 def test_bad_explore_is_a_scene_error_naming_the_key_in_under_50_ms(name):
     query, words = BAD_EXPLORE[name]
-    if "surface=mlp" in query and "mlp" not in surfaces.SURFACES:
-        pytest.skip("no model surface here")
     Scene.from_query("run=sgd")  # nothing first-time in the timing
     times = []
     for _ in range(3):
-        t = time.perf_counter()
+        cpu = time.thread_time()  # CPU time of this thread: parsing is plain Python
         with pytest.raises(SceneError) as info:
             Scene.from_query(query)
-        times.append(time.perf_counter() - t)
+        times.append(time.thread_time() - cpu)
     message = str(info.value)
     assert info.value.key == "explore", message
     assert "\n" not in message
     for word in words:
         assert word in message, f"{word!r} not in {message!r}"
-    assert min(times) < 0.050, f"{min(times) * 1e3:.1f} ms"  # measured: 0.1-0.5 ms
+    assert min(times) < 0.050, f"{min(times) * 1e3:.1f} ms of CPU"  # measured: 0.1-0.5 ms
     # The page parses leniently: it reports the key and keeps the rest.
     scene, problems = parse_lenient(query)
     assert scene.explore is None

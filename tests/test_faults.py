@@ -158,7 +158,8 @@ def test_the_cache_folder_and_its_bound_come_from_the_environment(tmp_path, monk
 
 
 def test_entries_written_without_the_bound_get_the_access_time_jax_needs(tmp_path):
-    filelock = pytest.importorskip("filelock", reason="JAX's cache bound needs filelock (requirements.txt)")
+    import filelock  # JAX's cache bound needs it (requirements.txt)
+
     from visualizer.page import warmup
 
     (tmp_path / "jit_f-abc-cache").write_bytes(b"program")

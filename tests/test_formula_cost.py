@@ -14,8 +14,8 @@ cache:
 | sqrt nested 29 deep | refused, 889 | 802 | 1.87 s | 8.43 s |
 | tan(x^70*y) + ... + tan(x^77*y): the slowest accepted | 432 | 436 | 1.75 s | 3.36 s |
 
-(The issue's 18-36 s were these formulas compiled while other sessions
-loaded the server; alone they cost the seconds above.)
+(Compiled while other sessions load the server, these formulas took 18-36 s
+before the compile worker; alone they cost the seconds above.)
 """
 
 from __future__ import annotations

@@ -433,7 +433,7 @@ def _curve_claims(claim, where: str, values, finals, start_loss: float, limit: f
 
 def _sweeps(query: str):
     """The sweep of `query` by simulate, and by visualizer.explore where it
-    exists (section 7 promises they agree)."""
+    exists (docs/explore.md promises they agree)."""
     values, finals, diverged = lr_sweep(query)
     yield "", values, finals
     explore = explore_function()

@@ -97,9 +97,9 @@ def test_fast_when_warm():
     fn = compile_formula(HIMMELBLAU).fn
     window = ((-5.0, 5.0), (-5.0, 5.0))
     estimate_minima(fn, window)
-    start = time.perf_counter()
+    cpu = time.process_time()
     estimate_minima(fn, window)
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - cpu < 1.0, "seconds of CPU, every thread of this process"
 
 
 def test_fast_when_cold():

@@ -68,7 +68,7 @@ def styblinski_grad(x, y):
 
 
 def descend(f, grad, start, steps, lr, momentum=0.0, clip_norm=None, decay=1.0):
-    """Heavy-ball gradient descent following the spec's result layout."""
+    """Heavy-ball gradient descent in the results' layout (docs/results.md)."""
     p = np.array(start, dtype=float)
     v = np.zeros(2)
     xy, loss, lrs, gns = [p.copy()], [f(*p)], [], []

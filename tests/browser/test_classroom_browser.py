@@ -1,5 +1,4 @@
-"""Lessons in presentation mode in a real browser (the issue's points 3 and
-4): what a class at the back of the room sees when a teacher projects
+"""Lessons in presentation mode in a real browser: what a class at the back of the room sees when a teacher projects
 `?lesson=<id>&present=1`.
 
 One server (conftest's `app_server`) and one browser for the module. Each

@@ -118,7 +118,7 @@ def _sqrt(v):
 def _sqrt_jvp(primals, tangents):
     # The slope at 0 is taken as 0 instead of inf, so that a cone such as
     # sqrt(x^2 + y^2) (Ackley typed as a formula) has a finite gradient at
-    # its minimum, as the spec asks of every surface. Negative v stays nan.
+    # its minimum, as every surface must have. Negative v stays nan.
     (v,), (dv,) = primals, tangents
     positive = v > 0
     slope = 0.5 / jnp.sqrt(jnp.where(positive, v, 1.0))  # where-trick: no nan in grad
