@@ -17,6 +17,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from visualizer.page.text import JOINER
+
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "page.py")
 # The first run of a session imports JAX and compiles (tens of seconds on a
@@ -52,8 +54,10 @@ def query(at: AppTest) -> str:
 
 
 def unescape_md(text: str) -> str:
-    """Markdown backslash escapes removed: the text a reader sees."""
-    return re.sub(r"\\(.)", r"\1", text)
+    """Markdown backslash escapes and the invisible word joiners that keep
+    autolinks apart removed (visualizer.page.text.plain): the text a reader
+    sees."""
+    return re.sub(r"\\(.)", r"\1", text).replace(JOINER, "")
 
 
 def errors(at: AppTest) -> list[str]:

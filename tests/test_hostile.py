@@ -21,6 +21,8 @@ from urllib.parse import quote
 import pytest
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
+from visualizer.page.text import JOINER  # plain() keeps autolinks apart with it: invisible
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from stclient import LocalServer, Session, page_texts, run_async  # noqa: E402
@@ -223,7 +225,6 @@ PLACES = {
     "an optimizer id": lambda t: "run=" + quote(t, safe=""),
 }
 _ESCAPE = re.compile(r"\\(.)")
-JOINER = "\u2060"  # plain() keeps autolinks apart with it: invisible, so not part of what is read
 
 
 @pytest.mark.parametrize("text", HOSTILE_TEXT)

@@ -282,12 +282,14 @@ def test_the_lessons_in_the_spec_order():
 def test_a_lesson_is_a_title_a_few_sentences_a_scene_and_steps(lesson_id):
     lesson = LESSONS[lesson_id]
     assert lesson.title and lesson.topic and "\n" not in lesson.title
-    sentences = re.findall(r"[^.]+?(?:\.(?=\s|$))", re.sub(r"(\d)\.(\d)", r"\1,\2", lesson.text))
-    assert 3 <= len(sentences) <= 6, f"{lesson_id}: {len(sentences)} sentences"
+    both = lesson.text + " " + lesson.after
+    sentences = re.findall(r"[^.?]+?(?:[.?](?=\s|$))", re.sub(r"(\d)\.(\d)", r"\1,\2", both))
+    assert 3 <= len(sentences) <= 7, f"{lesson_id}: {len(sentences)} sentences"
     assert 3 <= len(lesson.steps) <= 5, f"{lesson_id}: {len(lesson.steps)} steps"
-    assert words(lesson.text) <= TEXT_WORDS, f"{lesson_id}: {words(lesson.text)} words; it must fit beside the player"
+    assert words(both) <= TEXT_WORDS, f"{lesson_id}: {words(both)} words; it must fit beside the player"
     for step in lesson.steps:
-        assert "\n" not in step.line and words(step.line) <= LINE_WORDS, f"{lesson_id}: step line too long: {step.line}"
+        for line in (step.line, step.after):
+            assert "\n" not in line and words(line) <= LINE_WORDS, f"{lesson_id}: step line too long: {line}"
         assert step.scene and not step.scene.startswith("?")
 
 
@@ -371,6 +373,7 @@ def test_cli_lists_the_lessons_as_json(capsys):
         assert {"id", "title", "topic", "scene", "steps"} <= set(entry)
         assert entry["title"] == lesson.title and entry["scene"] == lesson.scene
         assert [s["line"] for s in entry["steps"]] == [s.line for s in lesson.steps]
+        assert entry["after"] == lesson.after and [s["after"] for s in entry["steps"]] == [s.after for s in lesson.steps]
         assert [s["scene"] for s in entry["steps"]] == [s.scene for s in lesson.steps]
         assert [s["query"] for s in entry["steps"]] == [lesson.step_query(i) for i in range(len(lesson.steps))]
 

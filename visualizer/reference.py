@@ -149,16 +149,43 @@ def formula_words() -> str:
 
 
 def lessons() -> str:
-    """The lessons: a table, then each lesson's text, scene and steps."""
+    """The lessons: a table, then each lesson's words, its question with the
+    answer the engine gives, its scene and steps (each with its own)."""
     from visualizer.core.lessons import LESSONS
+    from visualizer.core.quiz import lesson_question
+
+    def asks(lesson_id: str, index: int | None) -> str:
+        q = lesson_question(lesson_id, index)
+        return f"*Asks ({q.kind}):* {q.prompt} *Answer:* {answer_text(q)}. {q.why}"
 
     out = [_table(["id", "title", "topic", "try this"],
                   [[f"[`{x.id}`](#{x.id})", x.title, x.topic, len(x.steps)] for x in LESSONS.values()])]
     for x in LESSONS.values():
-        out += [f'<a id="{x.id}"></a>\n### {x.title} (`lesson={x.id}`)\n', x.text + "\n",
-                f"Scene: `{x.scene}`\n", "Try this:\n"]
-        out += [f"{i}. {step.line}: `{step.scene}`" for i, step in enumerate(x.steps, start=1)] + [""]
+        out += [f'<a id="{x.id}"></a>\n### {x.title} (`lesson={x.id}`)\n', x.text + "\n", asks(x.id, None) + "\n"]
+        if x.after:
+            out.append(f"*After:* {x.after}\n")
+        out += [f"Scene: `{x.scene}`\n", "Try this:\n"]
+        for i, step in enumerate(x.steps):
+            line = f"{i + 1}. {step.line}: `{step.scene}`"
+            if step.question is not None:
+                line += f"<br>{asks(x.id, i)}" + (f" *After:* {step.after}." if step.after else "")
+            out.append(line)
+        out.append("")
     return "\n".join(out)
+
+
+def answer_text(question) -> str:
+    """A question's answer as words: the choice, the point, the runs in
+    order, the number."""
+    from visualizer.core.questions import coordinate
+
+    if question.kind == "choice":
+        return question.choices[question.answer]
+    if question.kind == "point":
+        return "(" + ", ".join(coordinate(v, question.diagonal) for v in question.answer) + ")"
+    if question.kind == "order":
+        return ", then ".join(question.choices[run - 1] for run in question.answer)
+    return f"{question.answer:.3g}"
 
 
 def explore_kinds() -> str:

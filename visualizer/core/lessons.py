@@ -1,8 +1,14 @@
 """Lessons: a title, a few sentences on what to look at, a scene, and three
 to five "try this" steps, each a scene of its own with one line on what it
-shows. Lessons are data: the page, the CLI (`python -m visualizer lessons`)
+changes. Lessons are data: the page, the CLI (`python -m visualizer lessons`)
 and the address (`lesson=<id>`) render any entry, and tests/test_lessons.py
 checks every claim a lesson makes against the engine.
+
+A lesson asks before it shows: the lesson and each of its steps carry a
+question (`visualizer.core.questions`: what is asked; the engine answers
+it), and the words split in two: `text` and `line` set the scene without
+giving the outcome away, `after` says what happened, once the question is
+answered.
 
 A scene is a query as in a link (labels percent-encoded: `+` is a space,
 `%2C` a comma, `%2B` a plus). A step's scene holds the keys given beside
@@ -16,12 +22,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from visualizer.core.knobs import registry
+from visualizer.core.questions import Ask, number, order, outcome, where, which
 
 
 @dataclass(frozen=True)
 class Step:
-    line: str  # what it changes and what to expect, one line
+    line: str  # what it changes, one line, not what comes of it
     scene: str  # the scene it opens (a query; keys beside `lesson=` override the lesson's scene)
+    question: Ask | None = None  # None only for a step that opens another lesson (which asks its own)
+    after: str = ""  # what comes of it, one line: shown once the question is answered
+
+    def __post_init__(self):
+        if (self.question is None) != self.scene.startswith("lesson="):
+            raise ValueError(f"step {self.line!r}: a question, unless it opens another lesson")
 
 
 @dataclass(frozen=True)
@@ -29,9 +42,11 @@ class Lesson:
     id: str
     title: str
     topic: str
-    text: str  # three to six sentences on what to look at
+    text: str  # a few sentences on what to look at, not what comes of it
     scene: str  # the lesson's own scene (a query)
     steps: tuple[Step, ...]
+    question: Ask
+    after: str = ""  # what comes of it: shown once the question is answered
 
     def step_query(self, index: int) -> str:
         """The whole query that opens step `index`: its keys beside this
@@ -40,8 +55,9 @@ class Lesson:
         return query if query.startswith("lesson=") else f"lesson={self.id}&{query}"
 
     def describe(self) -> dict:
-        return {"id": self.id, "title": self.title, "topic": self.topic, "text": self.text, "scene": self.scene,
-                "steps": [{"line": s.line, "scene": s.scene} for s in self.steps]}
+        return {"id": self.id, "title": self.title, "topic": self.topic, "text": self.text, "after": self.after,
+                "scene": self.scene,
+                "steps": [{"line": s.line, "after": s.after, "scene": s.scene} for s in self.steps]}
 
 
 # The bowl most lessons share: surface=quadratic, curvature 1 along the
@@ -51,266 +67,378 @@ _ENTRIES: tuple[Lesson, ...] = (
     Lesson(
         "learning-rate", "The learning rate", "step size",
         "Four SGD runs on a bowl whose steep axis has curvature L = 10: gradient descent is stable only for "
-        "lr < 2/L = 0.2. lr 0.01 crawls, still 0.6 from the minimum after 100 steps. lr 0.1 = 1/L removes the "
-        "steep direction in one step and arrives within 1e-3 by step 35. lr 0.19 zig-zags, each swing 10% "
-        "smaller, and arrives by step 49. lr 0.22 swings 20% wider each step and diverges at step 71.",
-        "surface=quadratic:cond=10&steps=100&run=sgd:lr=0.01,label=lr+0.01+(too+low)"
-        "&run=sgd:lr=0.1,label=lr+0.1+(1/L)&run=sgd:lr=0.19,label=lr+0.19+(just+below+2/L)"
-        "&run=sgd:lr=0.22,label=lr+0.22+(just+above+2/L)",
+        "lr < 2/L = 0.2. lr 0.01 crawls, still 0.6 from the minimum after 100 steps. lr 0.1 = 1/L removes "
+        "the steep direction in one step and arrives within 1e-3 by step 35. lr 0.19 zig-zags, each swing "
+        "10% smaller, and arrives by step 49. lr 0.22 swings 20% wider each step and diverges at step 71.",
+        "surface=quadratic:cond=10&steps=100&run=sgd:lr=0.01,label=lr+0.01+(too+low)&"
+        "run=sgd:lr=0.1,label=lr+0.1+(1/L)&run=sgd:lr=0.19,label=lr+0.19+(just+below+2/L)&"
+        "run=sgd:lr=0.22,label=lr+0.22+(just+above+2/L)",
         (
             Step("lr 0.19 and 0.21, either side of 2/L: one zig-zag shrinks, the other grows",
-                 "run=sgd:lr=0.19,label=lr+0.19&run=sgd:lr=0.21,label=lr+0.21"),
+                 "run=sgd:lr=0.19,label=lr+0.19&run=sgd:lr=0.21,label=lr+0.21",
+                 question=which("final_loss", "lr 0.19 or 0.21: which one comes back?")),
             Step("cond=1, so L = 1: lr 1 lands on the minimum in one step; even lr 1.9 converges",
-                 "surface=quadratic:cond=1&run=sgd:lr=1,label=lr+1+(1/L)&run=sgd:lr=1.9,label=lr+1.9"),
+                 "surface=quadratic:cond=1&run=sgd:lr=1,label=lr+1+(1/L)&run=sgd:lr=1.9,label=lr+1.9",
+                 question=where(1, 1, "Tap where lr 1 will be after one step.")),
             Step("cond=100, so 2/L = 0.02: lr 0.019 is still 0.24 away after 100 steps; 0.022 diverges",
-                 "surface=quadratic:cond=100&run=sgd:lr=0.019,label=lr+0.019&run=sgd:lr=0.022,label=lr+0.022"),
-            Step("Every rate from 0.001 to 1 at once: the next lesson", "lesson=lr-sensitivity"),
+                 "surface=quadratic:cond=100&run=sgd:lr=0.019,label=lr+0.019&run=sgd:lr=0.022,label=lr+0.022",
+                 question=outcome(2)),
+            Step("Every rate from 0.001 to 1 at once: the next lesson",
+                 "lesson=lr-sensitivity"),
         ),
+        question=number("largest_stable_lr", 3, "What is the largest rate at which SGD still lowers the loss here?"),
     ),
     Lesson(
         "lr-sensitivity", "Final loss against the learning rate", "step size",
-        "The curve: the loss after 100 SGD steps on the cond=10 bowl (from 28.7) for 128 rates from 0.001 to 1. "
-        "It falls to a floor near lr 0.18 = 2/(L + 1), where both axes shrink equally fast. Then the cliff: from "
-        "2/L = 0.2 on, every rate ends above its start; the best rate is less than 20% below the first that blows "
-        "up. Paths: 0.01 on the slope, 0.18 the floor, 0.25 over the cliff.",
-        "surface=quadratic:cond=10&steps=100&run=sgd:lr=0.18,label=lr+0.18+(the+floor)"
-        "&run=sgd:lr=0.01,label=lr+0.01+(the+slope)&run=sgd:lr=0.25,label=lr+0.25+(over+the+cliff)"
-        "&explore=lr:lo=0.001,hi=1,n=128",
+        "The curve is the loss after 100 SGD steps on the cond=10 bowl (from 28.7), for 128 rates from 0.001 "
+        "to 1; three of those runs are drawn. Where does the curve reach its floor, and where is its cliff?",
+        "surface=quadratic:cond=10&steps=100&run=sgd:lr=0.18,label=lr+0.18+(the+floor)&"
+        "run=sgd:lr=0.01,label=lr+0.01+(the+slope)&run=sgd:lr=0.25,label=lr+0.25+(over+the+cliff)&"
+        "explore=lr:lo=0.001,hi=1,n=128",
         (
-            Step("Momentum 0.9: the cliff moves out to 2(1 + 0.9)/L = 0.38; the floor is far shallower",
-                 "run=momentum:lr=0.1,momentum=0.9,label=Momentum+0.9"),
-            Step("cond=100: the cliff moves in to 2/L = 0.02, and no rate gets within 1e-3",
-                 "surface=quadratic:cond=100&run=sgd:lr=0.019,label=SGD"),
-            Step("Adam: steps about lr long, so no cliff up to lr 1, but a shallower floor",
-                 "run=adam:lr=0.1,label=Adam"),
-            Step("300 steps instead of 100: the floor deepens, the cliff stays at 2/L = 0.2", "steps=300"),
+            Step("Momentum 0.9 at lr 0.1: where is the cliff now?",
+                 "run=momentum:lr=0.1,momentum=0.9,label=Momentum+0.9",
+                 question=number("largest_stable_lr", 1),
+                 after="The cliff moves out to 2(1 + 0.9)/L = 0.38; the floor is far shallower"),
+            Step("cond=100: a hundred times steeper across the valley",
+                 "surface=quadratic:cond=100&run=sgd:lr=0.019,label=SGD",
+                 question=number("largest_stable_lr", 1),
+                 after="The cliff moves in to 2/L = 0.02, and no rate gets within 1e-3"),
+            Step("Adam at lr 0.1 instead of SGD",
+                 "run=adam:lr=0.1,label=Adam",
+                 question=outcome(1),
+                 after="Adam's steps are about lr long: no cliff up to lr 1, but a shallower floor"),
+            Step("300 steps instead of 100",
+                 "steps=300",
+                 question=number("largest_stable_lr", 1),
+                 after="The floor deepens; the cliff stays at 2/L = 0.2"),
         ),
+        question=number("largest_stable_lr", 1, "Up to which rate does the loss still fall: where is the cliff?"),
+        after="It falls to a floor near lr 0.18 = 2/(L + 1), where both axes shrink equally fast. From 2/L = 0.2 "
+        "on, every rate ends above its start: the best rate is less than 20% below the first that blows up.",
     ),
     Lesson(
         "schedules", "Schedules: a rate too high, tamed", "step size",
-        "Four SGD runs at lr 0.22 on the cond=10 bowl, just above 2/L = 0.2, with different schedules. Constant, "
-        "the zig-zag grows 20% a step: it diverges at step 71. Step decay halves the rate every 10 steps: 14 units "
-        "out, then arrived by step 20. Cosine is below 0.2 only from step 20: 28 units out, arrived by 42. "
-        "Warm-up + cosine settles the steep axis before passing 0.2: it stays in the window, arriving by step 26.",
-        "surface=quadratic:cond=10&steps=100&run=sgd:lr=0.22,label=constant"
-        "&run=sgd:lr=0.22,schedule=step,step_size=10,gamma=0.5,label=step+decay"
-        "&run=sgd:lr=0.22,schedule=cosine,label=cosine"
-        "&run=sgd:lr=0.22,schedule=warmup_cosine,warmup=20,label=warm-up+%2B+cosine",
+        "Four SGD runs at lr 0.22 on the cond=10 bowl, just above 2/L = 0.2: constant, step decay (halving "
+        "every 10 steps), cosine, and 20 warm-up steps then cosine.",
+        "surface=quadratic:cond=10&steps=100&run=sgd:lr=0.22,label=constant&"
+        "run=sgd:lr=0.22,schedule=step,step_size=10,gamma=0.5,label=step+decay&"
+        "run=sgd:lr=0.22,schedule=cosine,label=cosine&"
+        "run=sgd:lr=0.22,schedule=warmup_cosine,warmup=20,label=warm-up+%2B+cosine",
         (
-            Step("Cosine to 95% (min_ratio=0.95): the rate stays above 0.209, over 2/L; it diverges too",
-                 "run=sgd:lr=0.22,label=constant&run=sgd:lr=0.22,schedule=cosine,min_ratio=0.95,"
-                 "label=cosine+to+95%25"),
-            Step("Warm-up without decay (min_ratio=1): it comes within 1e-3, then the zig-zag grows back",
-                 "steps=150&run=sgd:lr=0.22,schedule=warmup_cosine,warmup=20,label=warm-up+%2B+cosine"
-                 "&run=sgd:lr=0.22,schedule=warmup_cosine,warmup=20,min_ratio=1,label=warm-up+only"),
-            Step("lr 0.3: constant and cosine diverge; step decay and warm-up + cosine arrive, after flying far",
-                 "run=sgd:lr=0.3,label=constant&run=sgd:lr=0.3,schedule=step,step_size=10,gamma=0.5,"
-                 "label=step+decay&run=sgd:lr=0.3,schedule=cosine,label=cosine"
-                 "&run=sgd:lr=0.3,schedule=warmup_cosine,warmup=20,label=warm-up+%2B+cosine"),
-            Step("Exponential decay (gamma 0.97): below 2/L from step 4 on, it arrives by step 20",
-                 "run=sgd:lr=0.22,label=constant&run=sgd:lr=0.22,schedule=exponential,gamma=0.97,"
-                 "label=exponential+0.97"),
+            Step("Cosine to 95% (min_ratio=0.95): the rate never falls below 0.209",
+                 "run=sgd:lr=0.22,label=constant&"
+                 "run=sgd:lr=0.22,schedule=cosine,min_ratio=0.95,label=cosine+to+95%25",
+                 question=outcome(2),
+                 after="0.209 is still over 2/L: it diverges too"),
+            Step("Warm-up without decay (min_ratio=1), beside warm-up + cosine, 150 steps",
+                 "steps=150&run=sgd:lr=0.22,schedule=warmup_cosine,warmup=20,label=warm-up+%2B+cosine&"
+                 "run=sgd:lr=0.22,schedule=warmup_cosine,warmup=20,min_ratio=1,label=warm-up+only",
+                 question=which("final_loss"),
+                 after="Without decay it comes within 1e-3, then the zig-zag grows back"),
+            Step("lr 0.3, further above 2/L, with the same four schedules",
+                 "run=sgd:lr=0.3,label=constant&"
+                 "run=sgd:lr=0.3,schedule=step,step_size=10,gamma=0.5,label=step+decay&"
+                 "run=sgd:lr=0.3,schedule=cosine,label=cosine&"
+                 "run=sgd:lr=0.3,schedule=warmup_cosine,warmup=20,label=warm-up+%2B+cosine",
+                 question=outcome(3),
+                 after="Constant and cosine diverge; step decay and warm-up + cosine arrive, after flying far"),
+            Step("Exponential decay (gamma 0.97) beside the constant rate",
+                 "run=sgd:lr=0.22,label=constant&"
+                 "run=sgd:lr=0.22,schedule=exponential,gamma=0.97,label=exponential+0.97",
+                 question=outcome(2),
+                 after="It is below 2/L from step 4 on, and arrives by step 20"),
         ),
+        question=order("arrival", "Order the four schedules by when they arrive, first first."),
+        after="Constant, the zig-zag grows 20% a step: it diverges at step 71. Step decay flies 14 units out, then "
+        "arrives by step 20. Cosine is below 0.2 only from step 20: 28 units out, arrived by 42. Warm-up + "
+        "cosine settles the steep axis before passing 0.2, arriving by step 26.",
     ),
     Lesson(
         "momentum", "Momentum through a ravine", "momentum",
-        "At cond=100 the bowl is a ravine, 100 times steeper across than along, so SGD needs lr < 2/L = 0.02. At "
-        "lr 0.019 it crosses the floor every step, while each step along covers 1.9% of the way: it ends at loss "
-        "0.004. Momentum 0.9 keeps 90% of its last step: swings across cancel, the push along builds up, and it "
-        "ends at 4e-5. The price: it overshoots the minimum six times before settling.",
-        "surface=quadratic:cond=100&steps=150&run=momentum:lr=0.019,momentum=0.9,label=Momentum+0.9%2C+lr+0.019"
-        "&run=sgd:lr=0.019,label=SGD%2C+lr+0.019",
+        "At cond=100 the bowl is a ravine, 100 times steeper across than along, so SGD needs lr < 2/L = "
+        "0.02. Both runs take lr 0.019; momentum 0.9 also keeps 90% of its last step.",
+        "surface=quadratic:cond=100&steps=150&"
+        "run=momentum:lr=0.019,momentum=0.9,label=Momentum+0.9%2C+lr+0.019&"
+        "run=sgd:lr=0.019,label=SGD%2C+lr+0.019",
         (
-            Step("Momentum 0.99: too much memory; it swings all run long and ends worse than SGD",
-                 "run=momentum:lr=0.019,momentum=0.99,label=Momentum+0.99&run=sgd:lr=0.019,label=SGD"),
-            Step("Momentum 0.5: no overshoot along the floor, and it arrives first, by step 91",
-                 "run=momentum:lr=0.019,momentum=0.5,label=Momentum+0.5"
-                 "&run=momentum:lr=0.019,momentum=0.9,label=Momentum+0.9&run=sgd:lr=0.019,label=SGD"),
-            Step("Theory's best pair for cond=100, lr 0.033 with momentum 0.67: it arrives by step 72",
-                 "run=momentum:lr=0.0331,momentum=0.669,label=Momentum+0.67%2C+lr+0.033"
-                 "&run=momentum:lr=0.019,momentum=0.9,label=Momentum+0.9%2C+lr+0.019"),
-            Step("cond=10, lr 0.18: SGD arrives by step 24, momentum 0.9 only by step 102",
-                 "surface=quadratic:cond=10&run=momentum:lr=0.18,momentum=0.9,label=Momentum+0.9"
-                 "&run=sgd:lr=0.18,label=SGD"),
+            Step("Momentum 0.99 against SGD",
+                 "run=momentum:lr=0.019,momentum=0.99,label=Momentum+0.99&run=sgd:lr=0.019,label=SGD",
+                 question=which("final_loss"),
+                 after="Too much memory: it swings all run long and ends worse than SGD"),
+            Step("Momentum 0.5, momentum 0.9 and SGD",
+                 "run=momentum:lr=0.019,momentum=0.5,label=Momentum+0.5&"
+                 "run=momentum:lr=0.019,momentum=0.9,label=Momentum+0.9&run=sgd:lr=0.019,label=SGD",
+                 question=order("arrival"),
+                 after="Momentum 0.5 does not overshoot along the floor, and arrives first, by step 91"),
+            Step("Theory's best pair for cond=100: lr 0.033 with momentum 0.67",
+                 "run=momentum:lr=0.0331,momentum=0.669,label=Momentum+0.67%2C+lr+0.033&"
+                 "run=momentum:lr=0.019,momentum=0.9,label=Momentum+0.9%2C+lr+0.019",
+                 question=number("arrival_step", 1),
+                 after="It arrives by step 72"),
+            Step("cond=10 at lr 0.18: momentum 0.9 against SGD",
+                 "surface=quadratic:cond=10&run=momentum:lr=0.18,momentum=0.9,label=Momentum+0.9&"
+                 "run=sgd:lr=0.18,label=SGD",
+                 question=which("arrival"),
+                 after="SGD arrives by step 24, momentum 0.9 only by step 102"),
         ),
+        question=which("final_loss", "After 150 steps, which ends lower: momentum 0.9 or SGD?"),
+        after="SGD crosses the floor every step, while each step along covers 1.9% of the way: it ends at loss "
+        "0.004. Momentum's swings across cancel, its push along builds up, and it ends at 4e-5. The price: "
+        "it overshoots the minimum six times before settling.",
     ),
     Lesson(
         "nesterov", "Nesterov's look-ahead", "momentum",
         "Momentum and Nesterov, both lr 0.1 and momentum 0.9, on the cond=10 bowl. Nesterov steps along the "
-        "gradient plus momentum times its new velocity: it looks ahead, and brakes sooner when the slope turns. "
-        "After its first dip momentum's loss climbs back to 23; Nesterov's never rises above 0.21. Momentum runs "
-        "1.0 past the minimum along the valley, Nesterov 0.65. Nesterov arrives by step 32, momentum only by "
-        "step 100.",
-        "surface=quadratic:cond=10&steps=150&run=nesterov:lr=0.1,momentum=0.9,label=Nesterov"
-        "&run=momentum:lr=0.1,momentum=0.9,label=Momentum",
+        "gradient plus momentum times its new velocity: it looks ahead, and brakes sooner when the slope "
+        "turns.",
+        "surface=quadratic:cond=10&steps=150&run=nesterov:lr=0.1,momentum=0.9,label=Nesterov&"
+        "run=momentum:lr=0.1,momentum=0.9,label=Momentum",
         (
-            Step("Momentum 0.99 for both: momentum still swings at step 150, Nesterov arrives by step 60",
-                 "run=nesterov:lr=0.1,momentum=0.99,label=Nesterov+0.99&run=momentum:lr=0.1,momentum=0.99,"
-                 "label=Momentum+0.99"),
-            Step("lr 0.15, past Nesterov's limit 2(1 + μ)/((1 + 2μ)L) = 0.136: it diverges, momentum arrives",
-                 "run=nesterov:lr=0.15,momentum=0.9,label=Nesterov&run=momentum:lr=0.15,momentum=0.9,"
-                 "label=Momentum"),
-            Step("Rosenbrock at lr 0.001: after 500 steps Nesterov is 0.09 from (1, 1), momentum 0.15",
-                 "surface=rosenbrock&steps=500&run=nesterov:lr=0.001,momentum=0.9,label=Nesterov"
-                 "&run=momentum:lr=0.001,momentum=0.9,label=Momentum"),
-            Step("The ravine (cond=100, lr 0.019) is past Nesterov's limit 0.0136: it diverges, momentum arrives",
-                 "surface=quadratic:cond=100&run=nesterov:lr=0.019,momentum=0.9,label=Nesterov"
-                 "&run=momentum:lr=0.019,momentum=0.9,label=Momentum"),
+            Step("Momentum 0.99 for both",
+                 "run=nesterov:lr=0.1,momentum=0.99,label=Nesterov+0.99&"
+                 "run=momentum:lr=0.1,momentum=0.99,label=Momentum+0.99",
+                 question=which("arrival"),
+                 after="Momentum still swings at step 150; Nesterov arrives by step 60"),
+            Step("lr 0.15 for both: Nesterov's limit is 2(1 + μ)/((1 + 2μ)L) = 0.136",
+                 "run=nesterov:lr=0.15,momentum=0.9,label=Nesterov&"
+                 "run=momentum:lr=0.15,momentum=0.9,label=Momentum",
+                 question=outcome(1),
+                 after="Past its limit Nesterov diverges; momentum arrives"),
+            Step("Rosenbrock at lr 0.001, 500 steps",
+                 "surface=rosenbrock&steps=500&run=nesterov:lr=0.001,momentum=0.9,label=Nesterov&"
+                 "run=momentum:lr=0.001,momentum=0.9,label=Momentum",
+                 question=which("distance"),
+                 after="Nesterov ends 0.09 from (1, 1), momentum 0.15"),
+            Step("The ravine, cond=100 at lr 0.019: Nesterov's limit there is 0.0136",
+                 "surface=quadratic:cond=100&run=nesterov:lr=0.019,momentum=0.9,label=Nesterov&"
+                 "run=momentum:lr=0.019,momentum=0.9,label=Momentum",
+                 question=outcome(1),
+                 after="Nesterov diverges; momentum arrives"),
         ),
+        question=which("arrival", "Which arrives first: Nesterov or momentum?"),
+        after="After its first dip momentum's loss climbs back to 23; Nesterov's never rises above 0.21. Momentum "
+        "runs 1.0 past the minimum along the valley, Nesterov 0.65. Nesterov arrives by step 32, momentum "
+        "only by step 100.",
     ),
     Lesson(
         "adaptive", "AdaGrad, RMSProp, Adam", "adaptive methods",
-        "AdaGrad, RMSProp and Adam, all at lr 0.1, on Beale towards the minimum at (3, 0.5). AdaGrad divides by "
-        "the root of all past squared gradients: that sum only grows, its steps shrink from 0.14 to 0.001, and it "
-        "stalls 0.8 short. RMSProp averages recent squares instead: its steps stay about 0.14 long, and it hops "
-        "0.16 to 0.23 from the minimum. Adam adds momentum and corrects the averages' start at 0: it settles by "
-        "step 276.",
-        "surface=beale&steps=400&run=adagrad:lr=0.1,label=AdaGrad&run=rmsprop:lr=0.1,label=RMSProp"
-        "&run=adam:lr=0.1,label=Adam",
+        "AdaGrad, RMSProp and Adam, all at lr 0.1, on Beale towards the minimum at (3, 0.5). AdaGrad divides "
+        "by the root of all past squared gradients, RMSProp by a running average of recent ones; Adam adds "
+        "momentum and corrects the averages' start at 0.",
+        "surface=beale&steps=400&run=adagrad:lr=0.1,label=AdaGrad&run=rmsprop:lr=0.1,label=RMSProp&"
+        "run=adam:lr=0.1,label=Adam",
         (
-            Step("AdaGrad at lr 0.5: the stall comes later; within 1e-3 by step 519 of 600",
-                 "steps=600&run=adagrad:lr=0.5,label=AdaGrad%2C+lr+0.5&run=adagrad:lr=0.1,label=AdaGrad%2C+lr+0.1"),
-            Step("RMSProp at lr 0.01: hops ten times smaller, and it settles by step 377",
-                 "run=rmsprop:lr=0.01,label=RMSProp%2C+lr+0.01&run=rmsprop:lr=0.1,label=RMSProp%2C+lr+0.1"),
-            Step("Adam with RMSProp's short memory (b2=0.9): momentum alone lets it settle, by step 130",
-                 "run=adam:lr=0.1,b2=0.9,label=Adam%2C+b2+0.9&run=rmsprop:lr=0.1,label=RMSProp"),
-            Step("Adam without momentum (b1=0) settles too, by step 284: its long memory shrinks its steps",
-                 "run=adam:lr=0.1,b1=0,label=Adam%2C+b1+0&run=rmsprop:lr=0.1,label=RMSProp"),
+            Step("AdaGrad at lr 0.5 against lr 0.1, 600 steps",
+                 "steps=600&run=adagrad:lr=0.5,label=AdaGrad%2C+lr+0.5&"
+                 "run=adagrad:lr=0.1,label=AdaGrad%2C+lr+0.1",
+                 question=outcome(1),
+                 after="The stall comes later: within 1e-3 by step 519 of 600"),
+            Step("RMSProp at lr 0.01 against lr 0.1",
+                 "run=rmsprop:lr=0.01,label=RMSProp%2C+lr+0.01&run=rmsprop:lr=0.1,label=RMSProp%2C+lr+0.1",
+                 question=which("final_loss"),
+                 after="Hops ten times smaller, and it settles by step 377"),
+            Step("Adam with RMSProp's short memory (b2=0.9)",
+                 "run=adam:lr=0.1,b2=0.9,label=Adam%2C+b2+0.9&run=rmsprop:lr=0.1,label=RMSProp",
+                 question=outcome(1),
+                 after="Momentum alone lets it settle, by step 130"),
+            Step("Adam without momentum (b1=0), against RMSProp",
+                 "run=adam:lr=0.1,b1=0,label=Adam%2C+b1+0&run=rmsprop:lr=0.1,label=RMSProp",
+                 question=outcome(1),
+                 after="It settles too, by step 284: its long memory shrinks its steps"),
         ),
+        question=order("final_loss", "Order them by their loss after 400 steps, lowest first."),
+        after="AdaGrad's sum only grows: its steps shrink from 0.14 to 0.001, and it stalls 0.8 short. RMSProp's "
+        "steps stay about 0.14 long: it hops 0.16 to 0.23 from the minimum. Adam settles by step 276.",
     ),
     Lesson(
         "adamw", "AdamW: decay decoupled from the step", "adaptive methods",
-        "The loss 0.5(x - 2)^2 ignores y: every point of the line x = 2 is a minimum. Adam without decay walks to "
-        "x = 2 and leaves y at 2.5 for good. AdamW takes the same step and, apart from it, shrinks both weights by "
-        "lr times the decay, 0.5% a step: y falls steadily from 2.5 to 0.92, while x still ends at 1.93. Step 1 "
-        "puts the decay into the loss as an L2 penalty instead.",
-        "surface=custom:window=-1,4,-1,4&f=0.5*(x-2)^2&start=0.5,2.5&steps=200"
-        "&run=adamw:lr=0.05,weight_decay=0.1,label=AdamW%2C+decay+0.1&run=adam:lr=0.05,label=Adam%2C+no+decay",
+        "The loss 0.5(x - 2)^2 ignores y: every point of the line x = 2 is a minimum. Adam without decay "
+        "walks to x = 2 and leaves y at 2.5 for good. AdamW takes the same step and, apart from it, shrinks "
+        "both weights by lr times the decay, 0.5% a step: y falls steadily from 2.5 to 0.92, while x still "
+        "ends at 1.93. Step 1 puts the decay into the loss as an L2 penalty instead.",
+        "surface=custom:window=-1,4,-1,4&f=0.5*(x-2)^2&start=0.5,2.5&steps=200&"
+        "run=adamw:lr=0.05,weight_decay=0.1,label=AdamW%2C+decay+0.1&run=adam:lr=0.05,label=Adam%2C+no+decay",
         (
             Step("Adam with L2: y is 0.45 at step 50 (AdamW's 1.95), and x settles at 1.82",
-                 "f=0.5*(x-2)^2%2B0.05*(x^2%2By^2)&run=adam:lr=0.05,label=Adam+%2B+L2+0.1"),
-            Step("Ten times the loss: AdamW's path is unchanged; neither its step nor the decay sees the scale",
-                 "f=5*(x-2)^2&run=adamw:lr=0.05,weight_decay=0.1,label=AdamW%2C+decay+0.1"
-                 "&run=adam:lr=0.05,label=Adam%2C+no+decay"),
+                 "f=0.5*(x-2)^2%2B0.05*(x^2%2By^2)&run=adam:lr=0.05,label=Adam+%2B+L2+0.1",
+                 question=where(1, 50)),
+            Step("Ten times the loss: AdamW's path is unchanged; neither its step nor the decay sees the "
+                 "scale",
+                 "f=5*(x-2)^2&run=adamw:lr=0.05,weight_decay=0.1,label=AdamW%2C+decay+0.1&"
+                 "run=adam:lr=0.05,label=Adam%2C+no+decay",
+                 question=where(1)),
             Step("Ten times the loss, same L2: the loss now outweighs it; x settles at 1.98",
-                 "f=5*(x-2)^2%2B0.05*(x^2%2By^2)&run=adam:lr=0.05,label=Adam+%2B+L2+0.1"),
+                 "f=5*(x-2)^2%2B0.05*(x^2%2By^2)&run=adam:lr=0.05,label=Adam+%2B+L2+0.1",
+                 question=where(1)),
             Step("AdamW, decay 1: x stays below 1, where the decay beats Adam's step; y falls to 0",
-                 "run=adamw:lr=0.05,weight_decay=1,label=AdamW%2C+decay+1&run=adamw:lr=0.05,weight_decay=0.1,"
-                 "label=AdamW%2C+decay+0.1"),
+                 "run=adamw:lr=0.05,weight_decay=1,label=AdamW%2C+decay+1&"
+                 "run=adamw:lr=0.05,weight_decay=0.1,label=AdamW%2C+decay+0.1",
+                 question=where(1)),
         ),
+        question=where(1),
     ),
     Lesson(
         "normalization", "Why normalising helps", "conditioning",
-        "Momentum 0.5 on the cond=100 bowl: curvature 100 across the valley, 1 along it. The steep axis caps the "
-        "rate at 2(1 + μ)/L = 0.03: lr 0.5 diverges at step 3, and lr 0.02 is slow along the shallow axis, "
-        "arriving only by step 86. Normalising inputs aims to curve every direction alike. Step 1 shows the bowl "
-        "at cond=1, the shape stretching the steep axis tenfold gives (same start, not a stretched one).",
-        "surface=quadratic:cond=100&steps=120&run=momentum:lr=0.02,momentum=0.5,label=Momentum+0.5%2C+lr+0.02"
-        "&run=momentum:lr=0.5,momentum=0.5,label=Momentum+0.5%2C+lr+0.5",
+        "Momentum 0.5 on the cond=100 bowl: curvature 100 across the valley, 1 along it. The steep axis caps "
+        "the rate at 2(1 + μ)/L = 0.03: lr 0.5 diverges at step 3, and lr 0.02 is slow along the shallow "
+        "axis, arriving only by step 86. Normalising inputs aims to curve every direction alike. Step 1 "
+        "shows the bowl at cond=1, the shape stretching the steep axis tenfold gives (same start, not a "
+        "stretched one).",
+        "surface=quadratic:cond=100&steps=120&"
+        "run=momentum:lr=0.02,momentum=0.5,label=Momentum+0.5%2C+lr+0.02&"
+        "run=momentum:lr=0.5,momentum=0.5,label=Momentum+0.5%2C+lr+0.5",
         (
             Step("cond=1: lr 0.5 is stable and arrives by step 13; lr 0.02 is no faster (step 99)",
-                 "surface=quadratic:cond=1"),
+                 "surface=quadratic:cond=1",
+                 question=which("arrival")),
             Step("cond=1 with plain SGD at lr 1 = 1/L: a single step lands on the minimum",
-                 "surface=quadratic:cond=1&run=sgd:lr=1,label=SGD%2C+lr+1"),
+                 "surface=quadratic:cond=1&run=sgd:lr=1,label=SGD%2C+lr+1",
+                 question=where(1, 1)),
             Step("Halfway, cond=10: the limit is 0.3, and lr 0.2 arrives by step 15",
-                 "surface=quadratic:cond=10&run=momentum:lr=0.2,momentum=0.5,label=Momentum+0.5%2C+lr+0.2"
-                 "&run=momentum:lr=0.02,momentum=0.5,label=Momentum+0.5%2C+lr+0.02"),
+                 "surface=quadratic:cond=10&run=momentum:lr=0.2,momentum=0.5,label=Momentum+0.5%2C+lr+0.2&"
+                 "run=momentum:lr=0.02,momentum=0.5,label=Momentum+0.5%2C+lr+0.02",
+                 question=which("arrival")),
             Step("cond=1000: the limit falls to 0.003; lr 0.002 is still 1.0 away after 120 steps",
-                 "surface=quadratic:cond=1000&run=momentum:lr=0.002,momentum=0.5,label=Momentum+0.5%2C+lr+0.002"),
+                 "surface=quadratic:cond=1000&"
+                 "run=momentum:lr=0.002,momentum=0.5,label=Momentum+0.5%2C+lr+0.002",
+                 question=outcome(1)),
         ),
+        question=outcome(2),
     ),
     Lesson(
         "starts", "Where a run starts", "the landscape",
-        "Himmelblau has four minima, all at f = 0. Four SGD runs (lr 0.01) start within 0.6 of each other, around "
-        "the peak near (-0.27, -0.92), and end in four different minima. The map beside the paths (explore=starts) "
-        "colours every start in the window by the minimum its run ends in: four basins, whose borders meet at "
-        "the peak and pass through the four saddles.",
-        "surface=himmelblau&steps=300&run=sgd:lr=0.01,x0=-0.2,y0=-0.6,label=from+(-0.2%2C+-0.6)"
-        "&run=sgd:lr=0.01,x0=-0.4,y0=-0.6,label=from+(-0.4%2C+-0.6)"
-        "&run=sgd:lr=0.01,x0=-0.5,y0=-1,label=from+(-0.5%2C+-1)&run=sgd:lr=0.01,x0=0,y0=-1,label=from+(0%2C+-1)"
-        "&explore=starts:n=64",
+        "Himmelblau has four minima, all at f = 0. Four SGD runs (lr 0.01) start within 0.6 of each other, "
+        "around the peak near (-0.27, -0.92). The map beside the paths (explore=starts) colours every start "
+        "in the window by the minimum its run ends in.",
+        "surface=himmelblau&steps=300&run=sgd:lr=0.01,x0=-0.2,y0=-0.6,label=from+(-0.2%2C+-0.6)&"
+        "run=sgd:lr=0.01,x0=-0.4,y0=-0.6,label=from+(-0.4%2C+-0.6)&"
+        "run=sgd:lr=0.01,x0=-0.5,y0=-1,label=from+(-0.5%2C+-1)&"
+        "run=sgd:lr=0.01,x0=0,y0=-1,label=from+(0%2C+-1)&explore=starts:n=64",
         (
-            Step("Momentum 0.9 (lr 0.005): the same four ends, but nearly a quarter of all starts end elsewhere",
-                 "run=momentum:lr=0.005,momentum=0.9,x0=-0.2,y0=-0.6,label=from+(-0.2%2C+-0.6)"
-                 "&run=momentum:lr=0.005,momentum=0.9,x0=-0.4,y0=-0.6,label=from+(-0.4%2C+-0.6)"
-                 "&run=momentum:lr=0.005,momentum=0.9,x0=-0.5,y0=-1,label=from+(-0.5%2C+-1)"
-                 "&run=momentum:lr=0.005,momentum=0.9,x0=0,y0=-1,label=from+(0%2C+-1)"),
-            Step("Adam (lr 0.1): (0, -1) now ends in (3, 2); the optimizer moves the borders too",
-                 "run=adam:lr=0.1,x0=-0.2,y0=-0.6,label=from+(-0.2%2C+-0.6)"
-                 "&run=adam:lr=0.1,x0=-0.4,y0=-0.6,label=from+(-0.4%2C+-0.6)"
-                 "&run=adam:lr=0.1,x0=-0.5,y0=-1,label=from+(-0.5%2C+-1)&run=adam:lr=0.1,x0=0,y0=-1,"
-                 "label=from+(0%2C+-1)"),
-            Step("The saddle surface: starts above y = 0 end in the top minimum, those below in the bottom",
-                 "surface=saddle&steps=200&run=sgd:lr=0.05,label=SGD"),
-            Step("Start on the border y = 0 itself: nothing pushes SGD off, and it stops on the saddle",
-                 "surface=saddle&steps=200&run=sgd:lr=0.05,y0=0,label=from+(1.8%2C+0)"
-                 "&run=sgd:lr=0.05,label=from+(1.8%2C+0.001)"),
+            Step("Momentum 0.9 (lr 0.005) from the same four starts",
+                 "run=momentum:lr=0.005,momentum=0.9,x0=-0.2,y0=-0.6,label=from+(-0.2%2C+-0.6)&"
+                 "run=momentum:lr=0.005,momentum=0.9,x0=-0.4,y0=-0.6,label=from+(-0.4%2C+-0.6)&"
+                 "run=momentum:lr=0.005,momentum=0.9,x0=-0.5,y0=-1,label=from+(-0.5%2C+-1)&"
+                 "run=momentum:lr=0.005,momentum=0.9,x0=0,y0=-1,label=from+(0%2C+-1)",
+                 question=where(4),
+                 after="The same four ends, but nearly a quarter of all starts end elsewhere"),
+            Step("Adam (lr 0.1) from the same four starts",
+                 "run=adam:lr=0.1,x0=-0.2,y0=-0.6,label=from+(-0.2%2C+-0.6)&"
+                 "run=adam:lr=0.1,x0=-0.4,y0=-0.6,label=from+(-0.4%2C+-0.6)&"
+                 "run=adam:lr=0.1,x0=-0.5,y0=-1,label=from+(-0.5%2C+-1)&"
+                 "run=adam:lr=0.1,x0=0,y0=-1,label=from+(0%2C+-1)",
+                 question=where(4),
+                 after="From (0, -1) it now ends in (3, 2): the optimizer moves the borders too"),
+            Step("The saddle surface, with a minimum above y = 0 and one below",
+                 "surface=saddle&steps=200&run=sgd:lr=0.05,label=SGD",
+                 question=where(1),
+                 after="Starts above y = 0 end in the top minimum, those below in the bottom"),
+            Step("Start on the border y = 0 itself, and 0.001 above it",
+                 "surface=saddle&steps=200&run=sgd:lr=0.05,y0=0,label=from+(1.8%2C+0)&"
+                 "run=sgd:lr=0.05,label=from+(1.8%2C+0.001)",
+                 question=where(1),
+                 after="Nothing pushes SGD off the border: it stops on the saddle"),
         ),
+        question=where(4, None, "Tap where the run from (0, -1) ends."),
+        after="They end in four different minima. The map has four basins, whose borders meet at the peak and pass "
+        "through the four saddles.",
     ),
     Lesson(
         "clipping", "Clipping at the cliff", "exploding gradients",
-        "A wall 50 high ends a plateau; its gradient reaches about 250. Three SGD runs (lr 0.1) start on the "
-        "plateau. Unclipped, one 24-unit step on the wall throws the run off the map at step 10; it arrives only "
-        "by step 279. Clipping to norm 1 caps steps at 0.1: it walks down the wall, arriving by step 132. Clipping "
-        "by value cuts x's gradient to 1, keeps y's, and turns toward the valley, arriving by step 131.",
-        "surface=cliff&steps=300&run=sgd:lr=0.1,label=no+clipping&run=sgd:lr=0.1,clip_norm=1,label=clip+norm+1"
-        "&run=sgd:lr=0.1,clip_value=1,label=clip+value+1",
+        "A wall 50 high, whose gradient reaches about 250, ends a plateau. Three SGD runs (lr 0.1) start "
+        "there: unclipped, clipped to norm 1, clipped by value to 1.",
+        "surface=cliff&steps=300&run=sgd:lr=0.1,label=no+clipping&"
+        "run=sgd:lr=0.1,clip_norm=1,label=clip+norm+1&run=sgd:lr=0.1,clip_value=1,label=clip+value+1",
         (
-            Step("Clip norm 10: only the step on the face is clipped; it arrives sooner, by step 92",
-                 "run=sgd:lr=0.1,clip_norm=10,label=clip+norm+10&run=sgd:lr=0.1,clip_norm=1,label=clip+norm+1"),
-            Step("lr 0.01, unclipped: the wall no longer throws it out, but 300 steps are not enough",
-                 "run=sgd:lr=0.01,label=lr+0.01%2C+no+clipping&run=sgd:lr=0.1,clip_norm=1,label=clip+norm+1"),
-            Step("Adam, unclipped: its steps ignore the gradient's size, so it stays in the window, but slow",
-                 "run=adam:lr=0.1,label=Adam&run=sgd:lr=0.1,clip_norm=1,label=SGD%2C+clip+norm+1"),
-            Step("The same three runs in 3D: the plateau, the wall and the valley below it", "view=3d"),
+            Step("Clip norm 10 against clip norm 1",
+                 "run=sgd:lr=0.1,clip_norm=10,label=clip+norm+10&run=sgd:lr=0.1,clip_norm=1,label=clip+norm+1",
+                 question=which("arrival"),
+                 after="Only the step on the face is clipped: it arrives sooner, by step 92"),
+            Step("lr 0.01, unclipped, against clip norm 1 at lr 0.1",
+                 "run=sgd:lr=0.01,label=lr+0.01%2C+no+clipping&run=sgd:lr=0.1,clip_norm=1,label=clip+norm+1",
+                 question=outcome(1),
+                 after="The wall no longer throws it out, but 300 steps are not enough"),
+            Step("Adam (lr 0.1), unclipped, against SGD clipped to norm 1",
+                 "run=adam:lr=0.1,label=Adam&run=sgd:lr=0.1,clip_norm=1,label=SGD%2C+clip+norm+1",
+                 question=which("arrival"),
+                 after="Adam's steps ignore the gradient's size: it stays in the window, but slow"),
+            Step("The same three runs in 3D: the plateau, the wall and the valley below it",
+                 "view=3d",
+                 question=where(3, 60)),
         ),
+        question=outcome(1, "The unclipped run hits the wall: what will it do in 300 steps?"),
+        after="Unclipped, one 24-unit step throws it off the map at step 10; it arrives only by step 279. Norm 1 "
+        "caps steps at 0.1: it walks down the wall, arriving by step 132. By value, x's gradient is cut to 1 "
+        "and y's kept: it turns toward the valley, arriving by step 131.",
     ),
     Lesson(
         "noise", "Noise, and a rate that settles it", "noise",
-        "Gradient noise stands in for minibatches: each step sees the true gradient plus Gaussian noise of std 3. "
-        "Without noise, SGD at lr 0.05 arrives by step 71 and stays. With noise it wanders around the minimum, its "
-        "loss averaging about 0.3 over the last 100 steps: every step adds a random move of lr times the noise. "
-        "The cosine run sees exactly the same noise, but its rate falls to 0: its loss averages 0.01.",
-        "surface=quadratic:cond=10&steps=300&run=sgd:lr=0.05,noise=3,label=noise+3"
-        "&run=sgd:lr=0.05,schedule=cosine,noise=3,label=noise+3%2C+cosine+decay&run=sgd:lr=0.05,label=no+noise"
-        "&autoplay=1",
+        "Gradient noise stands in for minibatches: each step sees the true gradient plus Gaussian noise of "
+        "std 3. Without noise, SGD at lr 0.05 arrives by step 71 and stays. With noise it wanders around the "
+        "minimum, its loss averaging about 0.3 over the last 100 steps: every step adds a random move of lr "
+        "times the noise. The cosine run sees exactly the same noise, but its rate falls to 0: its loss "
+        "averages 0.01.",
+        "surface=quadratic:cond=10&steps=300&run=sgd:lr=0.05,noise=3,label=noise+3&"
+        "run=sgd:lr=0.05,schedule=cosine,noise=3,label=noise+3%2C+cosine+decay&"
+        "run=sgd:lr=0.05,label=no+noise&autoplay=1",
         (
             Step("Seeds 1 and 2: other noise, other paths, about the same wandering loss (0.2 to 0.4)",
-                 "run=sgd:lr=0.05,noise=3,label=seed+0&run=sgd:lr=0.05,noise=3,seed=1,label=seed+1"
-                 "&run=sgd:lr=0.05,noise=3,seed=2,label=seed+2"),
+                 "run=sgd:lr=0.05,noise=3,label=seed+0&run=sgd:lr=0.05,noise=3,seed=1,label=seed+1&"
+                 "run=sgd:lr=0.05,noise=3,seed=2,label=seed+2",
+                 question=where(1)),
             Step("Half the rate (lr 0.025): about half the wandering loss",
-                 "run=sgd:lr=0.05,noise=3,label=lr+0.05&run=sgd:lr=0.025,noise=3,label=lr+0.025"),
+                 "run=sgd:lr=0.05,noise=3,label=lr+0.05&run=sgd:lr=0.025,noise=3,label=lr+0.025",
+                 question=which("final_loss")),
             Step("Half the noise (std 1.5): a quarter of the wandering loss",
-                 "run=sgd:lr=0.05,noise=3,label=noise+3&run=sgd:lr=0.05,noise=1.5,label=noise+1.5"),
+                 "run=sgd:lr=0.05,noise=3,label=noise+3&run=sgd:lr=0.05,noise=1.5,label=noise+1.5",
+                 question=which("final_loss")),
             Step("Momentum 0.9 adds up the noise like the gradients, and wanders several times higher",
-                 "run=sgd:lr=0.05,noise=3,label=SGD&run=momentum:lr=0.05,momentum=0.9,noise=3,label=Momentum+0.9"),
+                 "run=sgd:lr=0.05,noise=3,label=SGD&"
+                 "run=momentum:lr=0.05,momentum=0.9,noise=3,label=Momentum+0.9",
+                 question=where(2)),
             Step("Exponential decay (gamma 0.99): the rate ends at 5% of 0.05; it settles like cosine",
-                 "run=sgd:lr=0.05,schedule=exponential,gamma=0.99,noise=3,label=exponential+decay"
-                 "&run=sgd:lr=0.05,schedule=cosine,noise=3,label=cosine+decay"),
+                 "run=sgd:lr=0.05,schedule=exponential,gamma=0.99,noise=3,label=exponential+decay&"
+                 "run=sgd:lr=0.05,schedule=cosine,noise=3,label=cosine+decay",
+                 question=which("final_loss")),
         ),
+        question=which("final_loss"),
     ),
     Lesson(
         "newton", "Newton: curvature", "curvature",
-        "Newton's method divides the gradient by the curvature, the exact Hessian: on this cond=50 bowl one step "
-        "of lr 1 lands on the minimum. SGD and momentum see only the slope: SGD at its best rate, "
-        "2/(L + 1) = 0.039, arrives by step 117, momentum tuned for cond=50 by step 35. The price is the Hessian, "
-        "n x n for n weights. And Newton heads for any point where the gradient vanishes (steps 3 and 5).",
-        "surface=quadratic:cond=50&steps=150&run=newton:lr=1,label=Newton"
-        "&run=momentum:lr=0.0614,momentum=0.566,label=Momentum%2C+tuned&run=sgd:lr=0.039,label=SGD%2C+lr+0.039",
+        "Newton divides the gradient by the curvature, the exact Hessian; SGD and momentum see only the "
+        "slope. On this cond=50 bowl: Newton at lr 1, SGD at its best rate 2/(L + 1) = 0.039, momentum tuned "
+        "for cond=50.",
+        "surface=quadratic:cond=50&steps=150&run=newton:lr=1,label=Newton&"
+        "run=momentum:lr=0.0614,momentum=0.566,label=Momentum%2C+tuned&run=sgd:lr=0.039,label=SGD%2C+lr+0.039",
         (
-            Step("Half a Newton step (lr 0.5): the distance to the minimum halves with every step",
-                 "run=newton:lr=0.5,label=Newton%2C+lr+0.5&run=newton:lr=1,label=Newton%2C+lr+1"),
-            Step("Rosenbrock: Newton reaches (1, 1) in 5 steps, after a jump uphill; SGD and Adam do not",
-                 "surface=rosenbrock&steps=100&run=newton:lr=1,label=Newton&run=sgd:lr=0.001,label=SGD"
-                 "&run=adam:lr=0.05,label=Adam"),
-            Step("The saddle: Newton jumps onto the saddle point and stays; SGD rolls off to a minimum",
-                 "surface=saddle&steps=150&run=newton:lr=1,label=Newton&run=sgd:lr=0.05,label=SGD"),
-            Step("Damping 3 outweighs the saddle's curvature of -2: steps go downhill, arriving by step 11",
-                 "surface=saddle&steps=150&run=newton:lr=1,damping=3,label=Newton%2C+damping+3"
-                 "&run=newton:lr=1,label=Newton"),
-            Step("Himmelblau: Newton climbs to the local maximum (-0.27, -0.92) and stays; SGD rolls down",
-                 "surface=himmelblau&steps=150&run=newton:lr=1,label=Newton&run=sgd:lr=0.01,label=SGD"),
+            Step("Half a Newton step (lr 0.5) against a full one",
+                 "run=newton:lr=0.5,label=Newton%2C+lr+0.5&run=newton:lr=1,label=Newton%2C+lr+1",
+                 question=where(1, 1, "Tap where half a Newton step lands."),
+                 after="The distance to the minimum halves with every step"),
+            Step("Rosenbrock: Newton, SGD and Adam, 100 steps",
+                 "surface=rosenbrock&steps=100&run=newton:lr=1,label=Newton&run=sgd:lr=0.001,label=SGD&"
+                 "run=adam:lr=0.05,label=Adam",
+                 question=which("distance"),
+                 after="Newton reaches (1, 1) in 5 steps, after a jump uphill; SGD and Adam do not"),
+            Step("The saddle surface: Newton against SGD",
+                 "surface=saddle&steps=150&run=newton:lr=1,label=Newton&run=sgd:lr=0.05,label=SGD",
+                 question=where(1),
+                 after="Newton jumps onto the saddle point and stays; SGD rolls off to a minimum"),
+            Step("Newton with damping 3 on the saddle, whose curvature there is -2",
+                 "surface=saddle&steps=150&run=newton:lr=1,damping=3,label=Newton%2C+damping+3&"
+                 "run=newton:lr=1,label=Newton",
+                 question=outcome(1),
+                 after="Damping outweighs the curvature: steps go downhill, arriving by step 11"),
+            Step("Himmelblau: Newton against SGD",
+                 "surface=himmelblau&steps=150&run=newton:lr=1,label=Newton&run=sgd:lr=0.01,label=SGD",
+                 question=where(1),
+                 after="Newton climbs to the local maximum (-0.27, -0.92) and stays; SGD rolls down"),
         ),
+        question=order("arrival"),
+        after="One Newton step of lr 1 lands on the minimum. SGD arrives by step 117, momentum by step 35. The "
+        "price: an n x n Hessian for n weights. And Newton heads for any point where the gradient vanishes "
+        "(steps 3 and 5).",
     ),
 )
 
@@ -325,72 +453,92 @@ _MODEL_ENTRIES: tuple[Lesson, ...] = (
     Lesson(
         "initialization", "Initialization: breaking the symmetry", "the real model",
         "Every weight starts at 0: each of the 16 hidden units computes tanh(0) = 0 and reaches the output "
-        "through a weight of 0, so every gradient is exactly 0 (the output bias's too: the classes are balanced). "
-        "Nothing moves: the loss stays at ln 2 = 0.693, both accuracies at 50%, the network says 0.5 everywhere, "
-        "and every path is one point. Identical units get identical updates, so no optimizer can break the tie; "
-        "random weights must.",
+        "through a weight of 0, so every gradient is exactly 0 (the output bias's too: the classes are "
+        "balanced). Nothing moves: the loss stays at ln 2 = 0.693, both accuracies at 50%, the network says "
+        "0.5 everywhere, and every path is one point. Identical units get identical updates, so no optimizer "
+        "can break the tie; random weights must.",
         "surface=mlp:data=circles,init=zeros&steps=250" + _TRIO,
         (
             Step("Xavier, std √(2/(fan_in + fan_out)): the tie is broken; Adam passes 95% test by step 38",
-                 "surface=mlp:data=circles,init=xavier"),
+                 "surface=mlp:data=circles,init=xavier",
+                 question=which("final_loss")),
             Step("Std 5: most tanh units start saturated; loss starts at 9.2; all end below 95% test",
-                 "surface=mlp:data=circles,init=large"),
+                 "surface=mlp:data=circles,init=large",
+                 question=which("test_accuracy")),
             Step("He, std √(2/fan_in), made for ReLU: SGD passes 95% test by step 32 (Xavier, tanh: 152)",
-                 "surface=mlp:data=circles,init=he,act=relu"),
+                 "surface=mlp:data=circles,init=he,act=relu",
+                 question=which("final_loss")),
         ),
+        question=outcome(1),
     ),
     Lesson(
         "activations", "Activations: sigmoid's vanishing gradient", "the real model",
-        "Sigmoid's slope is at most 1/4, tanh's 1, so less gradient reaches the hidden units. SGD and momentum "
-        "reach loss ln 2 = 0.69 within 30 steps and stall: their gradient norm drops below 0.01, their steps "
-        "(lr × gradient) with it, and test accuracy never passes 65%. Adam divides each step by the gradient's "
-        "recent size and escapes: 95% test by step 161. On the plane of Adam's path, the others barely move.",
+        "Sigmoid's slope is at most 1/4, tanh's 1, so less gradient reaches the hidden units. SGD and "
+        "momentum reach loss ln 2 = 0.69 within 30 steps and stall: their gradient norm drops below 0.01, "
+        "their steps (lr × gradient) with it, and test accuracy never passes 65%. Adam divides each step by "
+        "the gradient's recent size and escapes: 95% test by step 161. On the plane of Adam's path, the "
+        "others barely move.",
         "surface=mlp:data=circles,act=sigmoid&steps=250" + _TRIO,
         (
             Step("Tanh: no plateau; SGD passes 95% test by step 152, Adam by 38",
-                 "surface=mlp:data=circles,act=tanh"),
+                 "surface=mlp:data=circles,act=tanh",
+                 question=which("final_loss")),
             Step("ReLU (slope 1 where on): SGD passes 95% test by step 48, three times sooner",
-                 "surface=mlp:data=circles,act=relu"),
+                 "surface=mlp:data=circles,act=relu",
+                 question=which("final_loss")),
             Step("SGD at ten times the rate, lr 5: it escapes, 95% test by step 85",
-                 "run=sgd:lr=5,label=SGD%2C+lr+5&run=sgd:lr=0.5,label=SGD%2C+lr+0.5"),
+                 "run=sgd:lr=5,label=SGD%2C+lr+5&run=sgd:lr=0.5,label=SGD%2C+lr+0.5",
+                 question=which("test_accuracy")),
             Step("Two sigmoid layers: SGD's gradient norm is 0.0017 by step 5, and its path stops",
-                 "surface=mlp:data=circles,act=sigmoid,layers=2"),
+                 "surface=mlp:data=circles,act=sigmoid,layers=2",
+                 question=which("test_accuracy")),
         ),
+        question=which("test_accuracy"),
     ),
     Lesson(
         "transfer", "Transfer: a pretrained start", "the real model",
         "Every run starts from a network first trained on xor (500 Adam steps, all 200 labels), and only its "
-        "output layer, 17 of 65 weights, trains here, on the labels lesson's 10 labels. That layer still answers "
-        "xor, so the loss starts at 2.5. But the frozen hidden units are features xor's labels paid for: every run "
-        "ends at 84% to 88% test, where from scratch all end at 74.5% (step 2).",
+        "output layer, 17 of 65 weights, trains here, on the labels lesson's 10 labels. That layer still "
+        "answers xor, so the loss starts at 2.5. But the frozen hidden units are features xor's labels paid "
+        "for: every run ends at 84% to 88% test, where from scratch all end at 74.5% (step 2).",
         "surface=mlp:data=circles,labels=0.05,pretrain=xor,freeze=1&steps=250" + _TRIO,
         (
             Step("Fine-tuning every weight: the 10 labels fit sooner, but test ends at 70% to 71.5%",
-                 "surface=mlp:data=circles,labels=0.05,pretrain=xor"),
+                 "surface=mlp:data=circles,labels=0.05,pretrain=xor",
+                 question=which("final_loss")),
             Step("From scratch, the labels lesson's scene: 100% training, 74.5% test for every run",
-                 "surface=mlp:data=circles,labels=0.05"),
+                 "surface=mlp:data=circles,labels=0.05",
+                 question=which("final_loss")),
             Step("All 200 labels, every weight trained: SGD passes 95% test by step 71; from scratch, 152",
-                 "surface=mlp:data=circles,pretrain=xor"),
+                 "surface=mlp:data=circles,pretrain=xor",
+                 question=which("final_loss")),
             Step("All 200 labels, frozen: every run ends below 93% test; xor's features are the limit",
-                 "surface=mlp:data=circles,pretrain=xor,freeze=1"),
+                 "surface=mlp:data=circles,pretrain=xor,freeze=1",
+                 question=which("final_loss")),
         ),
+        question=which("test_accuracy"),
     ),
     Lesson(
         "labels", "Few labels: the price on the test split", "the real model",
-        "Only 10 of the 200 training points keep their labels; grey points are not in the loss. Every run fits "
-        "those 10, Adam by step 26, SGD by 68, momentum by 90, yet each ends at 74.5% on the 200 test points: 10 "
-        "points do not pin the ring down, and no optimizer adds labels. On the plane of Adam's path, the others "
-        "end 6 to 7 units away: other weights fit the same 10.",
+        "Only 10 of the 200 training points keep their labels; grey points are not in the loss. Every run "
+        "fits those 10, Adam by step 26, SGD by 68, momentum by 90, yet each ends at 74.5% on the 200 test "
+        "points: 10 points do not pin the ring down, and no optimizer adds labels. On the plane of Adam's "
+        "path, the others end 6 to 7 units away: other weights fit the same 10.",
         "surface=mlp:data=circles,labels=0.05&steps=250" + _TRIO,
         (
             Step("20 labels (10 per class): every run ends at 97% test accuracy",
-                 "surface=mlp:data=circles,labels=0.1"),
+                 "surface=mlp:data=circles,labels=0.1",
+                 question=which("final_loss")),
             Step("All 200 labels: 97.5% to 99% test, little more than 20 labels gave",
-                 "surface=mlp:data=circles"),
+                 "surface=mlp:data=circles",
+                 question=which("final_loss")),
             Step("Spirals, 20 labels: Adam fits them by step 68; test peaks at 79%, ends at 72.5%",
-                 "surface=mlp:data=spirals,labels=0.1"),
-            Step("The same 10 labels from a network pretrained on xor: the transfer lesson", "lesson=transfer"),
+                 "surface=mlp:data=spirals,labels=0.1",
+                 question=which("final_loss")),
+            Step("The same 10 labels from a network pretrained on xor: the transfer lesson",
+                 "lesson=transfer"),
         ),
+        question=which("final_loss"),
     ),
 )
 

@@ -17,14 +17,14 @@ _MARKDOWN = set("\\`*_{}[]()#+-.!|<>~$&:=/@")
 # as typed, but `www`, a scheme's `:` and an address's `@` no longer start
 # or join an autolink.
 JOINER = "\u2060"
-_AUTOLINK = re.compile(r"(?i)(?<=ww)(?=w)|(?<=[a-z0-9])(?=:)|(?=@)")
+_AUTOLINK = re.compile(r"(?i)(?<=ww)(?=w)|(?<=[a-z0-9])(?=://)|(?<=mailto)(?=:)|(?<=xmpp)(?=:)|(?=@)")
 
 
 def plain(text: str) -> str:
     """`text` escaped for Streamlit markdown: every markdown, HTML and
     autolink character gets a backslash, and a word joiner goes inside every
-    `www`, before every `:` that follows a letter or digit (a scheme) and
-    before every `@`, so `www.evil.example`, `https://...`, `a@b.example` and
+    `www`, before a scheme's `://` (and `mailto:`'s colon) and before every
+    `@`, so `www.evil.example`, `https://...`, `a@b.example` and
     `:material/home:` stay text."""
     text = _AUTOLINK.sub(JOINER, str(text))
     return "".join("\\" + ch if ch in _MARKDOWN else ch for ch in text)
