@@ -17,7 +17,8 @@ from visualizer.cli import main
 from visualizer.core import questions, quiz
 from visualizer.core.errors import SceneError
 from visualizer.core.lessons import LESSONS
-from visualizer.core.questions import GRADING, OUTCOMES, TOL, Question, ask, ordered_pairs
+from visualizer.core.questions import GRADING, OUTCOMES, TOL, Question, ordered_pairs
+from visualizer.core.quiz import ask
 from visualizer.core.scene import Scene
 
 PLACES = [(lesson.id, index) for lesson in LESSONS.values()
@@ -101,7 +102,7 @@ def test_the_largest_stable_rate_on_a_quadratic_is_two_over_l():
     for cond, momentum in ((10, None), (100, None), (10, 0.9)):
         run = "sgd:lr=0.01" if momentum is None else f"momentum:lr=0.01,momentum={momentum}"
         scene = Scene.from_query(f"surface=quadratic:cond={cond}&steps=200&run={run}")
-        value, resolution = questions.largest_stable_lr(scene, 1)
+        value, resolution = quiz.largest_stable_lr(scene, 1)
         limit = 2 / cond if momentum is None else 2 * (1 + momentum) / cond
         assert limit / resolution ** 2 <= value <= limit, (cond, momentum, value, limit)
 
@@ -199,3 +200,7 @@ def test_cli_lessons_json_carries_every_question_answered(capsys):
             if step["question"] is not None:
                 assert step["question"] == quiz.lesson_question(entry["id"], index).describe()
             assert {"kind", "prompt", "answer", "why"} <= set(entry["question"])
+
+
+def test_every_quantity_a_question_may_ask_is_computed():
+    assert tuple(quiz.QUANTITIES) == questions.QUANTITIES

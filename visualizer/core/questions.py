@@ -1,10 +1,12 @@
 """Questions asked before a scene plays: predict, then watch.
 
 A lesson declares what it asks as an `Ask` (which kind of question, about
-which runs, in its own words); the engine answers it: `ask(spec, scene,
-result)` reads the answer off the scene's simulated result (and, for the
-largest stable learning rate, off an exploration of it), never off a
-number typed by hand, and returns a `Question` with the answer and why.
+which runs, in its own words); the engine answers it: `quiz.ask(spec,
+scene, result, marks)` reads the answer off the scene's simulated result
+(and, for the largest stable learning rate, off an exploration of it),
+never off a number typed by hand, and returns a `Question` with the answer
+and why. This module is the vocabulary and the grading, pure data: lessons
+import it.
 `Question.grade(response)` says how close a response is, by the table
 `GRADING`, which the player receives too (it grades offline, in the HTML
 export).
@@ -34,8 +36,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-
-from visualizer.core.errors import SceneError
 
 TOL = 1e-3  # within this of f*: arrived (explorations' default tol)
 KINDS = ("choice", "point", "order", "number")
@@ -97,7 +97,7 @@ def _arrival(f: Facts) -> float | None:
     return None if f.arrival is None else float(f.arrival)
 
 
-def _show_arrival(f: Facts) -> str:
+def show_arrival(f: Facts) -> str:
     if f.diverged_at is not None:
         return f"diverges at step {f.diverged_at}"
     return "never arrives" if f.arrival is None else f"arrives at step {f.arrival}"
@@ -107,21 +107,24 @@ def _final_loss(f: Facts) -> float | None:
     return None if f.diverged_at is not None else float(f.loss[-1])
 
 
-def _show_loss(f: Facts) -> str:
+def show_loss(f: Facts) -> str:
     return f"diverges at step {f.diverged_at}" if f.diverged_at is not None else f"ends at loss {f.loss[-1]:.3g}"
 
 
 MEASURES: dict[str, Measure] = {
     "arrival": Measure("arrives first (within 0.001 of the lowest value)", "when they arrive", _arrival,
-                       _show_arrival),
-    "final_loss": Measure("ends lowest", "their final loss", _final_loss, _show_loss),
+                       show_arrival),
+    "final_loss": Measure("ends lowest", "their final loss", _final_loss, show_loss),
     "distance": Measure("ends closest to a minimum", "how close they end to a minimum",
                         lambda f: None if f.diverged_at is not None else f.distance,
-                        lambda f: _show_loss(f) if f.diverged_at is not None else f"ends {f.distance:.3g} away"),
+                        lambda f: show_loss(f) if f.diverged_at is not None else f"ends {f.distance:.3g} away"),
     "test_accuracy": Measure("ends with the best test accuracy", "their final test accuracy",
                              lambda f: None if f.test_accuracy is None else -f.test_accuracy,
                              lambda f: f"ends at {100 * f.test_accuracy:.1f}% test accuracy"),
 }
+
+# What a `number` question may ask (visualizer.core.quiz computes each).
+QUANTITIES = ("arrival_step", "largest_stable_lr")
 
 # What a run does in its steps: the choices of an `outcome` question.
 OUTCOMES = ("it arrives (within 0.001 of the lowest value)", "it stays in the window but never arrives",
@@ -157,7 +160,7 @@ class Ask:
         if self.measure and self.measure not in MEASURES:
             raise ValueError(f"{self.measure=} is not one of {tuple(MEASURES)}")
         if self.quantity and self.quantity not in QUANTITIES:
-            raise ValueError(f"{self.quantity=} is not one of {tuple(QUANTITIES)}")
+            raise ValueError(f"{self.quantity=} is not one of {QUANTITIES}")
 
 
 def which(measure: str, prompt: str = "", choices: tuple[str, ...] = ()) -> Ask:
@@ -293,156 +296,9 @@ def _finite(v) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def ask(spec: Ask, scene, result, marks) -> Question:
-    """`spec` answered from `result` (the simulation of `scene`; `marks` its
-    `landmarks.Landmarks`). A spec that does not fit the scene (a run it
-    does not have, a tie where one answer is asked for) is a SceneError."""
-    facts = facts_of(result, marks.lowest, marks.minima)
-    if spec.form not in ("which", "order") and not 1 <= spec.run <= len(facts):
-        raise SceneError(f"question: run {spec.run} is not one of the scene's {len(facts)} runs", "lesson")
-    return _ANSWER[spec.form](spec, scene, result, facts)
-
-
-def _labels(spec: Ask, facts: list[Facts]) -> tuple[str, ...]:
-    return spec.choices or tuple(f.label for f in facts)
-
-
-def _ranked(measure: Measure, facts: list[Facts], whole: bool) -> list[int]:
-    """Run indices best first. A tie is a SceneError where it would leave
-    two answers: at the top, or anywhere in an order (`whole`)."""
-    keys = [measure.value(f) for f in facts]
-    order = sorted(range(len(facts)), key=lambda i: (keys[i] is None, keys[i] if keys[i] is not None else 0))
-    pairs = list(zip(order, order[1:], strict=False))
-    for a, b in pairs if whole else pairs[:1]:
-        if keys[a] == keys[b]:
-            raise SceneError(f"question: {facts[a].label} and {facts[b].label} tie ({measure.show(facts[a])})",
-                             "lesson")
-    return order
-
-
-def _why(measure: Measure, facts: list[Facts], order: list[int]) -> str:
-    return "; ".join(f"{facts[i].label} {measure.show(facts[i])}" for i in order) + "."
-
-
-def _which(spec, scene, result, facts) -> Question:
-    measure = MEASURES[spec.measure]
-    ranked = _ranked(measure, facts, whole=False)
-    choices = _labels(spec, facts)
-    prompt = spec.prompt or f"Which run {measure.best}?"
-    return Question("choice", prompt, ranked[0], _why(measure, facts, ranked), choices, by=spec.measure,
-                    extra={"values": [measure.value(f) for f in facts]})
-
-
-def _outcome(spec, scene, result, facts) -> Question:
-    f = facts[spec.run - 1]
-    prompt = spec.prompt or f"What will {f.label} do in {scene.steps} steps?"
-    return Question("choice", prompt, outcome_of(f), f"{f.label} {_show_arrival(f)}.", OUTCOMES, run=spec.run)
-
-
-def _diverges(spec, scene, result, facts) -> Question:
-    f = facts[spec.run - 1]
-    prompt = spec.prompt or f"Will {f.label} diverge in {scene.steps} steps?"
-    why = f"{f.label} {_show_arrival(f)}." if f.diverged_at is not None else f"{f.label} {_show_loss(f)}."
-    return Question("choice", prompt, 0 if f.diverged_at is not None else 1, why,
-                    ("yes, it diverges", "no, it stays finite"), run=spec.run)
-
-
-def _where(spec, scene, result, facts) -> Question:
-    f = facts[spec.run - 1]
-    last = len(f.xy) - 1
-    step = last if spec.step is None else spec.step
-    if step > last:
-        raise SceneError(f"question: {f.label} has no step {step} (it diverges at step {f.diverged_at})", "lesson")
-    (x0, x1), (y0, y1) = result.surface.window
-    at = "ends" if step == scene.steps else f"is at step {step}"
-    prompt = spec.prompt or (f"Tap where {f.label} ends." if step == scene.steps
-                             else f"Tap where {f.label} will be at step {step}.")
-    x, y = (float(v) for v in f.xy[step])
-    diagonal = float(math.hypot(x1 - x0, y1 - y0))
-    return Question("point", prompt, [x, y], f"{f.label} {at} at ({coordinate(x, diagonal)}, "
-                    f"{coordinate(y, diagonal)}).", run=spec.run, step=step, diagonal=diagonal)
-
-
 def coordinate(v: float, diagonal: float) -> str:
     """A coordinate to a thousandth of the window's size: (0, 1.41), not
     (1.27e-09, 1.41)."""
     digits = max(0, 3 - math.ceil(math.log10(diagonal)))
     text = f"{round(v, digits):.{digits}f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
-
-
-def _order(spec, scene, result, facts) -> Question:
-    measure = MEASURES[spec.measure]
-    ranked = _ranked(measure, facts, whole=True)
-    prompt = spec.prompt or f"Order the runs by {measure.order}, best first."
-    return Question("order", prompt, [i + 1 for i in ranked], _why(measure, facts, ranked), _labels(spec, facts),
-                    by=spec.measure, runs=len(facts), extra={"values": [measure.value(f) for f in facts]})
-
-
-def _number(spec, scene, result, facts) -> Question:
-    value, why, prompt, extra = QUANTITIES[spec.quantity](scene, facts[spec.run - 1], spec.run)
-    return Question("number", spec.prompt or prompt, value, why, run=spec.run, quantity=spec.quantity, extra=extra)
-
-
-_ANSWER = {"which": _which, "outcome": _outcome, "diverges": _diverges, "where": _where, "order": _order,
-           "number": _number}
-
-
-# ---------------------------------------------------------------- quantities
-
-
-def _arrival_step(scene, f: Facts, run: int):
-    if f.arrival is None:
-        raise SceneError(f"question: {f.label} never arrives, so it has no arrival step", "lesson")
-    return (float(f.arrival), f"{f.label} {_show_arrival(f)}.",
-            f"At which step will {f.label} first come within 0.001 of the lowest value?", {})
-
-
-# The learning rates tried for the largest stable one: this many, log-spaced
-# from 1/1000 of the run's rate to 1000 times it (within lr's range).
-STABLE_LR_SAMPLES = 1024
-
-
-def largest_stable_lr(scene, run: int) -> tuple[float, float]:
-    """The largest learning rate at which run `run` of `scene` (everything
-    else as given) still ends lower than it starts, every smaller rate of
-    the sweep doing so too; and the sweep's ratio between neighbours (its
-    resolution). From an exploration: `explore=lr` of that run."""
-    from visualizer.core.exploration import explore
-    from visualizer.core.variants import parse
-
-    spec = parse(f"lr:run={run},n={STABLE_LR_SAMPLES}")
-    explored = explore(scene.replace(explore=spec))
-    (axis,) = explored.axes
-    values = np.asarray(axis.values, np.float64)
-    start = float(np.asarray(simulated_start_loss(scene, run)))
-    falls = np.isfinite(explored.final_loss) & (explored.final_loss < start)
-    if not falls[0]:
-        raise SceneError("question: even the smallest rate tried does not lower the loss", "lesson")
-    if falls.all():
-        raise SceneError(f"question: every rate tried, up to {values[-1]:.3g}, lowers the loss: no largest one",
-                         "lesson")
-    return float(values[int(np.argmin(falls)) - 1]), float(values[1] / values[0])
-
-
-def simulated_start_loss(scene, run: int) -> float:
-    """f at run `run`'s start (on a 2D surface)."""
-    surface = scene.resolved_surface()
-    x, y = scene.start_of(scene.runs[run - 1])
-    return float(surface.fn(np.float32(x), np.float32(y), **{k: np.float32(v) for k, v in
-                                                               scene.surface_values().items()}))
-
-
-def _largest_stable_lr(scene, f: Facts, run: int):
-    from visualizer.core.optimizers import OPTIMIZERS
-
-    value, step = largest_stable_lr(scene, run)
-    name = OPTIMIZERS[scene.runs[run - 1].optimizer].name
-    return (value, f"Up to lr {value:.3g} the loss still falls in {scene.steps} steps; above it, it grows.",
-            f"What is the largest learning rate at which {name} still lowers the loss here?", {"resolution": step})
-
-
-QUANTITIES: dict[str, Callable] = {
-    "arrival_step": _arrival_step,
-    "largest_stable_lr": _largest_stable_lr,
-}
