@@ -147,6 +147,18 @@ def test_box_half_widths_are_positive_where_drawn(opt_id):
         np.testing.assert_allclose(np.abs(q.xn - q.x), half, rtol=1e-4, atol=1e-7)
 
 
+@pytest.mark.parametrize("opt_id", [o.id for o in OPTIMIZERS.values() if o.step_rule.box])
+def test_every_box_is_drawn_with_positive_half_widths(opt_id):
+    """The player draws the box at the updates where its half-widths are
+    finite (RAdam leaves it out at its plain momentum steps, ADOPT at its
+    first update, which does not move)."""
+    payload, _ = inside_run(f"surface=rosenbrock&steps=30&run={opt_id}:lr={OPTIMIZERS[opt_id].checks.lr[0] / 10}")
+    q = numbers(payload)
+    half = q.product(payload["inside"]["box"]["factors"]) * np.ones((1, 2))
+    drawn = np.isfinite(half).all(axis=1)
+    assert drawn.mean() > 0.5 and (half[drawn] >= 0).all() and (half[drawn] > 0).any()
+
+
 def test_payload_without_overlays_is_unchanged():
     result = simulate(Scene.from_query("surface=rosenbrock&steps=50&run=adam:lr=0.05&run=momentum:lr=1e-4"))
     plain = scene_payload(result, {}, "q")
