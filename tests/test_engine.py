@@ -1,9 +1,10 @@
 """The engine against its references (docs/scene-language.md, docs/results.md).
 
 Every trajectory `simulate` returns must be the one a plain optax training
-loop gets: `build_chain(...)` stepped by hand, update by update, in float32.
-The seven core optimizers are also checked against their textbook updates
-written out in NumPy (float64), with optax's conventions.
+loop gets: `build_chain(...)` stepped by hand, update by update, in float32,
+and the loop of the optax call each optimizer names, written apart from its
+`build` (`Optimizer.checks`). tests/test_rules.py checks every optimizer
+against its textbook update in NumPy (float64).
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ import pytest
 from visualizer import Scene, simulate
 from visualizer.core import engine, pipeline, programs, surfaces
 from visualizer.core.optimizers import OPTIMIZERS
+from visualizer.core.optimizers.checks import SURFACE_RATE
 from visualizer.core.results import DIVERGENCE_LIMIT
 
 STEPS = 20
 
 # Surfaces the trajectories are crossed over, and a stable plain-SGD learning
-# rate on each (the adaptive optimizers use their own default lr).
+# rate on each (for the optimizers whose test vectors ask for it; the others
+# use their own default lr or the rate their test vectors give).
 SURFACES = {
     "quadratic": ("surface=quadratic:cond=25,angle=30", 0.03),
     "rosenbrock": ("surface=rosenbrock", 0.001),
@@ -34,14 +37,12 @@ SURFACES = {
     "cliff": ("surface=cliff&start=1.6,0.8", 0.02),
     "beale": ("surface=beale", 0.01),
 }
-GRADIENT_SCALED = ("sgd", "momentum", "nesterov")
 
-# Non-default hyperparameters, so a value that got lost or swapped shows.
-HYPER_VALUES = {
-    "momentum": 0.8, "b1": 0.85, "b2": 0.99, "eps": 1e-6, "weight_decay": 0.1, "initial_accumulator": 0.2,
-    "decay": 0.8, "threshold": 4.5, "rho": 0.8, "damping": 1.0, "b3": 0.95, "alpha": 3.0, "warmup_steps": 5,
-    "eta_minus": 0.4, "eta_plus": 1.3, "memory_size": 5,
-}
+
+def loop_lr(opt, surface: str) -> float:
+    """The learning rate of `opt`'s runs against the optax loop on `surface`."""
+    lr = opt.checks.loop_lr
+    return SURFACES[surface][1] if lr == SURFACE_RATE else opt.lr if lr is None else lr
 
 
 # ------------------------------------------------------------ references
@@ -179,12 +180,10 @@ def _optimizer_cases():
 
 @pytest.mark.parametrize("opt_id, surface", list(_optimizer_cases()))
 def test_every_optimizer_matches_the_optax_loop(opt_id, surface):
-    query, gd_lr = SURFACES[surface]
     opt = OPTIMIZERS[opt_id]
-    lr = gd_lr if opt_id in (*GRADIENT_SCALED, "radam") else 0.5 if opt_id == "newton" else opt.lr
-    spec = ",".join([f"lr={lr}", *(f"{h.name}={HYPER_VALUES[h.name]}" for h in opt.hypers)])
-    scene = Scene.from_query(f"{query}&steps={STEPS}&run={opt_id}:{spec}")
-    assert dict(scene.runs[0].hyper) == {h.name: HYPER_VALUES[h.name] for h in opt.hypers}
+    spec = ",".join(filter(None, [f"lr={loop_lr(opt, surface)}", opt.checks.values]))
+    scene = Scene.from_query(f"{SURFACES[surface][0]}&steps={STEPS}&run={opt_id}:{spec}")
+    assert dict(scene.runs[0].hyper) == opt.checks.hyper, "the test vectors set every hyperparameter"
     # L-BFGS's line search branches on float32 comparisons, so the compiled
     # program and the op-by-op reference may pick different step lengths
     # after a few steps; both are optax's L-BFGS.
@@ -216,53 +215,15 @@ def test_every_optimizer_is_crossed_with_three_surfaces():
     assert all(len({s for o2, s in cases if o2 == o}) == 3 for o in OPTIMIZERS)
 
 
-def spec_optimizer(opt_id, lr, h, hessian, f_min=0.0):
-    """The optax equivalent of each optimizer the reference names, written from the
-    table (independently of `optimizers.py`)."""
-    if opt_id == "newton":
-        def update(g, state, x):
-            return -lr * jnp.linalg.solve(hessian(x) + h["damping"] * jnp.eye(2), g), state
-
-        return optax.GradientTransformation(lambda x: optax.EmptyState(), update)
-    return {
-        "sgd": lambda: optax.sgd(lr),
-        "momentum": lambda: optax.sgd(lr, momentum=h["momentum"]),
-        "nesterov": lambda: optax.sgd(lr, momentum=h["momentum"], nesterov=True),
-        "adagrad": lambda: optax.adagrad(lr, initial_accumulator_value=h["initial_accumulator"], eps=h["eps"]),
-        "rmsprop": lambda: optax.rmsprop(lr, decay=h["decay"], eps=h["eps"]),
-        "adam": lambda: optax.adam(lr, b1=h["b1"], b2=h["b2"], eps=h["eps"]),
-        "adamw": lambda: optax.adamw(lr, b1=h["b1"], b2=h["b2"], eps=h["eps"], weight_decay=h["weight_decay"]),
-        "nadam": lambda: optax.nadam(lr, b1=h["b1"], b2=h["b2"], eps=h["eps"]),
-        "amsgrad": lambda: optax.amsgrad(lr, b1=h["b1"], b2=h["b2"], eps=h["eps"]),
-        "adabelief": lambda: optax.adabelief(lr, b1=h["b1"], b2=h["b2"], eps=h["eps"]),
-        "adamax": lambda: optax.adamax(lr, b1=h["b1"], b2=h["b2"], eps=h["eps"]),
-        "radam": lambda: optax.radam(lr, b1=h["b1"], b2=h["b2"], eps=h["eps"], threshold=h["threshold"]),
-        "yogi": lambda: optax.yogi(lr, b1=h["b1"], b2=h["b2"], eps=h["eps"]),
-        "lion": lambda: optax.lion(lr, b1=h["b1"], b2=h["b2"], weight_decay=h["weight_decay"]),
-        "sign_sgd": lambda: optax.sign_sgd(lr),
-        "adadelta": lambda: optax.adadelta(lr, rho=h["rho"], eps=h["eps"]),
-        "adan": lambda: optax.adan(lr, h["b1"], h["b2"], h["b3"], h["eps"], weight_decay=h["weight_decay"]),
-        "adopt": lambda: optax.contrib.adopt(lr, h["b1"], h["b2"], h["eps"]),
-        "ademamix": lambda: optax.contrib.ademamix(lr, h["b1"], h["b2"], h["b3"], h["alpha"], h["eps"]),
-        "prodigy": lambda: optax.contrib.prodigy(lr, betas=(h["b1"], h["b2"]), eps=h["eps"],
-                                                 weight_decay=h["weight_decay"]),
-        "schedule_free_adamw": lambda: optax.contrib.schedule_free_adamw(
-            lr, h["warmup_steps"], h["b1"], h["b2"], h["eps"], h["weight_decay"]),
-        "rprop": lambda: optax.rprop(lr, h["eta_minus"], h["eta_plus"]),
-        "polyak_sgd": lambda: optax.polyak_sgd(max_learning_rate=lr, f_min=f_min),
-        "lbfgs": lambda: optax.lbfgs(lr, memory_size=h["memory_size"]),
-    }[opt_id]()
-
-
 @pytest.mark.parametrize("opt_id", list(OPTIMIZERS))
-def test_every_optimizer_is_the_optax_optimizer_spec_names(opt_id):
+def test_every_optimizer_is_the_optax_call_it_names(opt_id):
     opt = OPTIMIZERS[opt_id]
-    lr = 0.01 if opt_id in (*GRADIENT_SCALED, "radam") else 0.5 if opt_id == "newton" else opt.lr
-    spec = ",".join([f"lr={lr}", *(f"{h.name}={HYPER_VALUES[h.name]}" for h in opt.hypers)])
+    lr = loop_lr(opt, "himmelblau")
+    spec = ",".join(filter(None, [f"lr={lr}", opt.checks.values]))
     scene = Scene.from_query(f"surface=himmelblau&steps=10&run={opt_id}:{spec}")
     run = scene.runs[0]
     result = simulate(scene).runs[0]
-    chain = spec_optimizer(opt_id, lr, HYPER_VALUES, jax.hessian(loss_fn(scene)))
+    chain = opt.checks.optax_call(lr, dict(run.values), hessian=jax.hessian(loss_fn(scene)), f_min=0.0)
     xs = reference(scene, run, chain)[0]
     np.testing.assert_allclose(result.xy, xs, rtol=3e-5, atol=3e-5 * (1 + np.abs(xs).max()), err_msg=run.to_spec())
 

@@ -3,8 +3,9 @@ holds, on exactly the numbers the browser gets.
 
 For each optimizer, a run with hyperparameters away from their defaults is
 simulated, its payload built with `inside=True`, the float32 arrays decoded
-as the player decodes them (`step_rules.Numbers`), and every line of the
-rule checked at every update: `result = rhs(numbers)`. The last line lands
+as the player decodes them (`player_numbers.Numbers`), and every line of the
+rule checked at every update: `result = rhs(numbers)`. The runs are each
+optimizer's test vectors (`Optimizer.checks`). The last line lands
 on the engine's next point, so e.g. for Adam lr * m-hat / (sqrt(v-hat) + eps)
 from the panel's numbers is the step xy[k] - xy[k+1] the engine took.
 """
@@ -17,62 +18,32 @@ import re
 
 import numpy as np
 import pytest
+from player_numbers import Numbers
 
 from visualizer import Scene, simulate
 from visualizer.browser.payload import scene_payload
-from visualizer.core import step_rules
 from visualizer.core.optimizers import OPTIMIZERS
+from visualizer.core.optimizers.checks import CHECK_SURFACES
 
 STEPS = 40
 PLACEHOLDER = re.compile(r"@([A-Za-z][A-Za-z0-9_]*)")
 BUILTINS = {"x", "xn", "lr", "f", "fn", "graw", "g", "t", "gnorm"}
 
-SURFACES = {
-    "quadratic": "surface=quadratic:cond=25,angle=30",
-    "himmelblau": "surface=himmelblau&start=-0.5,-1",
-}
-# Non-default hyperparameters; a learning rate per surface that keeps 40 steps moving.
-RUNS = {
-    "sgd": ("", 0.03, 0.01),
-    "momentum": ("momentum=0.8", 0.02, 0.005),
-    "nesterov": ("momentum=0.7", 0.02, 0.005),
-    "adagrad": ("initial_accumulator=0.3,eps=0.5", 0.5, 0.5),
-    "rmsprop": ("decay=0.8,eps=0.3", 0.05, 0.05),
-    "adam": ("b1=0.8,b2=0.95,eps=0.05", 0.1, 0.1),
-    "adamw": ("b1=0.85,b2=0.99,eps=0.1,weight_decay=0.5", 0.1, 0.1),
-    "nadam": ("b1=0.8,b2=0.95,eps=0.05", 0.1, 0.1),
-    "amsgrad": ("b1=0.8,b2=0.95,eps=0.05", 0.1, 0.1),
-    "adabelief": ("b1=0.8,b2=0.95,eps=0.05", 0.1, 0.1),
-    "adamax": ("b1=0.8,b2=0.95,eps=0.05", 0.1, 0.1),
-    "radam": ("b1=0.8,b2=0.95,eps=0.05,threshold=4.5", 0.02, 0.002),
-    "yogi": ("b1=0.8,b2=0.95,eps=0.05", 0.1, 0.1),
-    "lion": ("b1=0.8,b2=0.95,weight_decay=0.3", 0.05, 0.05),
-    "sign_sgd": ("", 0.05, 0.05),
-    "adadelta": ("rho=0.8,eps=0.05", 0.5, 1.0),
-    "newton": ("damping=2", 0.5, 0.5),
-    "adan": ("b1=0.9,b2=0.8,b3=0.95,eps=0.05,weight_decay=0.2", 0.1, 0.1),
-    "adopt": ("b1=0.8,b2=0.95,eps=0.05", 0.3, 0.3),
-    "ademamix": ("b1=0.8,b2=0.95,b3=0.99,alpha=3,eps=0.05", 0.05, 0.05),
-    "prodigy": ("b1=0.8,b2=0.95,eps=1e-08,weight_decay=0.1", 1.0, 1.0),
-    "schedule_free_adamw": ("warmup_steps=5,b1=0.8,b2=0.95,eps=0.05,weight_decay=0.1", 0.3, 0.3),
-    "rprop": ("eta_minus=0.4,eta_plus=1.3", 0.03, 0.03),
-    "polyak_sgd": ("", 0.3, 0.05),
-    "lbfgs": ("memory_size=4", 1.0, 1.0),
-}
+SURFACES = dict(CHECK_SURFACES)
 
 
 def decode(spec) -> np.ndarray:
     return np.frombuffer(base64.b64decode(spec["bdata"]), dtype="<f4").astype(np.float64)
 
 
-def numbers(run_payload: dict) -> step_rules.Numbers:
+def numbers(run_payload: dict) -> Numbers:
     """What the player reads for one run: its payload arrays, float32."""
     inside = run_payload["inside"]
     rule = inside["rule"]
     values = {k: decode(v).reshape(-1, v["dims"]) for k, v in rule["values"].items()}
-    return step_rules.Numbers(decode(run_payload["xy"]), decode(run_payload["lr"]), decode(inside["grad"]),
-                              decode(run_payload["loss"]), {k: decode(v) for k, v in inside["state"].items()},
-                              dict(rule, values=values))
+    return Numbers(decode(run_payload["xy"]), decode(run_payload["lr"]), decode(inside["grad"]),
+                   decode(run_payload["loss"]), {k: decode(v) for k, v in inside["state"].items()},
+                   dict(rule, values=values))
 
 
 def inside_run(query: str) -> tuple[dict, object]:
@@ -82,14 +53,9 @@ def inside_run(query: str) -> tuple[dict, object]:
     return payload["runs"][0], result.runs[0]
 
 
-def test_every_optimizer_has_a_step_rule_and_a_run_here():
-    assert set(step_rules.RULES) == set(OPTIMIZERS)
-    assert set(RUNS) == set(OPTIMIZERS)
-
-
 @pytest.mark.parametrize("opt_id", list(OPTIMIZERS))
 def test_placeholders_name_numbers_the_player_has(opt_id):
-    payload, result = inside_run(f"{SURFACES['quadratic']}&steps=5&run={opt_id}:lr={RUNS[opt_id][1]}")
+    payload, result = inside_run(f"{SURFACES['quadratic']}&steps=5&run={opt_id}:lr={OPTIMIZERS[opt_id].checks.lr[0]}")
     rule = payload["inside"]["rule"]
     known = BUILTINS | set(result.state) | set(rule["values"]) | set(rule["constants"])
     known |= {n + "_prev" for n in known}
@@ -111,9 +77,7 @@ def test_placeholders_name_numbers_the_player_has(opt_id):
 @pytest.mark.parametrize("surface", list(SURFACES))
 @pytest.mark.parametrize("opt_id", list(OPTIMIZERS))
 def test_every_line_holds_on_the_numbers_shown(opt_id, surface):
-    extra, lr_quadratic, lr_himmelblau = RUNS[opt_id]
-    lr = lr_quadratic if surface == "quadratic" else lr_himmelblau
-    spec = ",".join(filter(None, [f"lr={lr}", extra]))
+    spec = OPTIMIZERS[opt_id].checks.spec(surface)
     payload, result = inside_run(f"{SURFACES[surface]}&steps={STEPS}&run={opt_id}:{spec}")
     assert result.diverged_at is None
     check_lines(opt_id, payload)
@@ -121,7 +85,7 @@ def test_every_line_holds_on_the_numbers_shown(opt_id, surface):
 
 def check_lines(opt_id: str, payload: dict) -> None:
     q = numbers(payload)
-    rule = step_rules.RULES[opt_id]
+    rule = OPTIMIZERS[opt_id].step_rule
     step = np.abs(q.xn - q.x).max(axis=1, keepdims=True)
     moved = 5 if opt_id == "lbfgs" else 10  # L-BFGS arrives within a few steps
     assert (step > 1e-6).sum() >= moved, "the run barely moved; the test would show little"
@@ -175,12 +139,24 @@ def test_momentum_arrow_and_gradient_step_add_up_to_the_update():
 
 @pytest.mark.parametrize("opt_id", ["adam", "rmsprop", "adagrad", "sign_sgd", "rprop", "adadelta"])
 def test_box_half_widths_are_positive_where_drawn(opt_id):
-    payload, _ = inside_run(f"surface=rosenbrock&steps=30&run={opt_id}:lr={RUNS[opt_id][1] / 10}")
+    payload, _ = inside_run(f"surface=rosenbrock&steps=30&run={opt_id}:lr={OPTIMIZERS[opt_id].checks.lr[0] / 10}")
     q = numbers(payload)
     half = q.product(payload["inside"]["box"]["factors"]) * np.ones((1, 2))
     assert np.isfinite(half).all() and (half >= 0).all() and (half > 0).any()
     if opt_id == "sign_sgd":  # each coordinate moves exactly lr: the step lands on the box's corner
         np.testing.assert_allclose(np.abs(q.xn - q.x), half, rtol=1e-4, atol=1e-7)
+
+
+@pytest.mark.parametrize("opt_id", [o.id for o in OPTIMIZERS.values() if o.step_rule.box])
+def test_every_box_is_drawn_with_positive_half_widths(opt_id):
+    """The player draws the box at the updates where its half-widths are
+    finite (RAdam leaves it out at its plain momentum steps, ADOPT at its
+    first update, which does not move)."""
+    payload, _ = inside_run(f"surface=rosenbrock&steps=30&run={opt_id}:lr={OPTIMIZERS[opt_id].checks.lr[0] / 10}")
+    q = numbers(payload)
+    half = q.product(payload["inside"]["box"]["factors"]) * np.ones((1, 2))
+    drawn = np.isfinite(half).all(axis=1)
+    assert drawn.mean() > 0.5 and (half[drawn] >= 0).all() and (half[drawn] > 0).any()
 
 
 def test_payload_without_overlays_is_unchanged():
