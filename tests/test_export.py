@@ -1,18 +1,23 @@
 """Exports (visualizer.export, `python -m visualizer export`): the offline
 HTML page's contents and size, the GIF's frames, size and timing, the PNG's
-size and colours, the player's style read from its own files, and every
-mistake a user can make: one line, exit 2, nothing written.
+size and colours, the player's style table (style.json) holding what the
+pictures draw with, and every mistake a user can make: one line, exit 2,
+nothing written.
 
-The HTML page is seen to play in Chromium in tests/browser/test_export_offline.py.
+The HTML page is seen to play in Chromium in tests/browser/test_export_offline.py;
+what the pictures port from the player is checked against it in
+tests/browser/test_ported_functions.py.
 """
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
 import re
 import time
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +25,8 @@ import pytest
 from PIL import Image, ImageSequence
 
 from visualizer import Scene, export, simulate
+from visualizer.browser import player_files
+from visualizer.browser import style as player_style
 from visualizer.browser.payload import PALETTE
 from visualizer.cli import main
 from visualizer.export import (
@@ -53,32 +60,32 @@ def big_scene():
 
 
 # ------------------------------------------------------------------- style
-def test_the_style_table_is_read_from_marks_js():
+def test_the_style_table_holds_what_the_pictures_draw_with():
     for mode in ("normal", "present"):
-        style.require(style.style(mode == "present"), *drawing.NEEDED)
-    normal, present = style.style(False), style.style(True)
-    text = (style.FRONTEND / "marks.js").read_text()
+        style.require(player_style.marks(mode == "present"), *drawing.NEEDED)
+    normal, present = player_style.marks(False), player_style.marks(True)
     # spot checks against the file's own text
-    assert re.search(rf"\bhead: {{ r: {normal['head']['r']}\b", text)
+    assert f'"head": {{ "r": {normal["head"]["r"]},' in (player_files.FRONTEND / "style.json").read_text()
     assert present["font"]["tick"] >= 18 and present["run"]["width"] > normal["run"]["width"]
     assert present["minimum"]["stroke"] == normal["minimum"]["stroke"]  # merged, not replaced
     assert len(normal["run"]["dashes"]) == len(present["run"]["dashes"]) >= len(PALETTE)
 
 
-def test_contour_colours_are_read_from_the_player():
-    stops, mask, levels = style.surface_colors()
+def test_contour_colours_are_the_style_tables():
+    contour = player_style.contour()
+    stops, mask, levels = contour["scale"], contour["mask"], contour["bands"]
     assert stops[0][0] == 0 and stops[-1][0] == 1 and all(c.startswith("#") for _, c in stops)
     assert len(mask) == 3 and levels >= 8
+    assert style.band_colors(2) == [style.scale_color(stops, 0.25), style.scale_color(stops, 0.75)]
 
 
-def test_the_reader_takes_comments_trailing_commas_and_skips_expressions():
-    text = """const T = { // a comment
-      a: 1, b: -2.5e-1, /* block */ c: "x,}y", d: [[], [1, 2,],], e: Math.PI * 2, f: { g: 'h' }, i: true,
-    };"""
-    value = style._literal_after(text, r"const\s+T\s*=\s*", "test")
-    assert value == {"a": 1, "b": -0.25, "c": "x,}y", "d": [[], [1, 2]], "e": None, "f": {"g": "h"}, "i": True}
+def test_require_names_a_missing_value():
+    value = {"a": 1, "e": None, "f": {"g": "h"}}
+    style.require(value, "a", "f.g")
     with pytest.raises(style.StyleError, match="e is missing"):
         style.require(value, "a", "e")
+    with pytest.raises(style.StyleError, match="f is missing or not a plain value"):
+        style.require(value, "f")
 
 
 # ------------------------------------------------------------------ limits
@@ -148,6 +155,12 @@ def test_html_holds_the_pages_payload_without_an_address():
     assert f'content="{scene.to_query().replace("&", "&amp;")}"' in page
 
 
+def inflated(page: str) -> dict[str, bytes]:
+    """The classic scripts the page carries deflated, by name."""
+    blocks = re.findall(rf'<script type="{re.escape(html.DEFLATED)}" data-name="([^"]+)">([^<]*)</script>', page)
+    return {name: zlib.decompress(base64.b64decode(data)) for name, data in blocks}
+
+
 def test_html_fetches_nothing():
     page = export.html_bytes(Scene.from_query(SMALL)).decode()
     # no element loads anything from an address: every src is a data: URL, no <link>
@@ -160,15 +173,35 @@ def test_html_fetches_nothing():
     assert set(imports) == {"player/" + name for name in modules}
     for source in modules.values():
         assert not re.search(r"""\b(?:from|import)\s*\(?\s*["']\./""", source)
-    assert 'import "player/main.js"' in page
-    assert "Plotly" in page and "plotly.js" in page.lower()
+    assert 'await import("player/main.js")' in page
+    # the classic scripts inside, deflated: plotly.js and KaTeX, whole
+    scripts = inflated(page)
+    plotly = scripts["vendor/plotly-gl3d.min.js"]
+    assert b"Plotly" in plotly and b"plotly.js" in plotly.lower()
+    assert scripts == {name: player_files.read_bytes(name) for name in player_files.manifest().scripts}
+    # the stylesheets' only addresses are data: URLs, every KaTeX font among them
+    urls = re.findall(r"url\(([^)]*)\)", page)
+    assert urls and all(url.startswith("data:font/woff2;base64,") for url in urls)
+    assert len(set(urls)) == len(player_files.manifest().fonts)
 
 
 def test_html_modules_are_the_players_frontend_files():
-    from visualizer.page import player
+    assert list(html.modules()) == list(player_files.manifest().modules)
 
-    listed = {name for name in player._FRONTEND_FILES if name.endswith(".js") and "/" not in name}
-    assert set(html.modules()) == listed  # a module the player lists but never imports would be dead
+
+def test_html_offers_inside_a_step_with_every_steps_numbers():
+    scene = Scene.from_query(SMALL)
+    payload = payload_of(export.html_bytes(scene).decode())
+    assert payload["inside"] == {"on": False}  # offered, off until the viewer turns it on
+    assert all(run["inside"]["rule"]["lines"] for run in payload["runs"])  # no server to send them later
+    network = payload_of(export.html_bytes(Scene.from_query("surface=mlp&steps=5")).decode())
+    assert "inside" not in network and all("inside" not in run for run in network["runs"])
+
+
+def test_html_carries_the_style_table():
+    page = export.html_bytes(Scene.from_query(SMALL)).decode()
+    table = re.search(r'<script type="application/json" id="player-style">(.*?)</script>', page, re.S).group(1)
+    assert json.loads(table) == player_style.table()
 
 
 def test_html_keeps_a_label_from_closing_its_script():
@@ -182,7 +215,7 @@ def test_html_of_eight_runs_of_1000_steps_is_under_10_mb(big_scene):
     scene, result = big_scene
     size = len(export.html_bytes(scene, result=result))
     assert size < 10_000_000, size
-    assert size < 3_000_000, size  # today ~2.2 MB: plotly.js 1.75 MB, the data ~0.3 MB
+    assert size < 3_000_000, size  # today ~2.2 MB: plotly.js 0.7 MB deflated, KaTeX 0.5 MB, the data ~0.6 MB
 
 
 # --------------------------------------------------------------------- gif

@@ -104,6 +104,22 @@ def context(browser):
 
 
 @pytest.fixture
+def offline_page(browser):
+    """A page in its own context for an exported HTML file: `page.requests`
+    lists every request it made (pages.open_offline aborts all but the
+    file's), `page.problems` the console errors."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800}, service_workers="block")
+    page = ctx.new_page()
+    page.set_default_timeout(30_000)
+    page.requests, page.problems = [], []
+    page.on("request", lambda r: page.requests.append(r.url))
+    page.on("pageerror", lambda exc: page.problems.append(f"pageerror: {exc}"))
+    page.on("console", lambda m: page.problems.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
+    yield page
+    ctx.close()
+
+
+@pytest.fixture
 def page(context):
     p = context.new_page()
     p.set_default_timeout(30_000)

@@ -89,6 +89,33 @@ def open_demo(page, server, query: str, timeout_ms: int = 90_000):
                         message=lambda: f"?{query}: the player did not draw\n{server.log()[-1500:]}")
 
 
+def open_offline(page, path: Path) -> None:
+    """Open an exported HTML file from its file:// address with every other
+    request aborted (a page made by the `offline_page` fixture records them
+    in `page.requests`) and wait until the player has drawn."""
+    url = path.as_uri()
+    page.route("**/*", lambda route: route.continue_() if route.request.url == url else route.abort())
+    page.goto(url)
+    page.wait_for_function(PLAYER_DREW_JS, timeout=30_000)
+
+
+def show_inside_rule(frame) -> None:
+    """Turn "Inside a step" on and wait until KaTeX has typeset the rule
+    and every font the page asked for has loaded (or failed)."""
+    frame.locator("#btn-inside").click()
+    frame.wait_for_function("() => window.__player.inside.rule.renders > 0 && "
+                            "!!document.querySelector('#inside-rule .katex')", timeout=30_000)
+    frame.evaluate("() => document.fonts.ready.then(() => true)")
+
+
+def katex_faces(frame) -> dict[str, str]:
+    """KaTeX's font faces the page has used: "KaTeX_Main normal 400" ->
+    its status ("loaded", or "error" for a font that could not be read)."""
+    return frame.evaluate("""() => Object.fromEntries([...document.fonts]
+      .filter((f) => f.family.replace(/"/g, "").startsWith("KaTeX") && f.status !== "unloaded")
+      .map((f) => [f.family.replace(/"/g, "") + " " + f.style + " " + f.weight, f.status]))""")
+
+
 # ---------------------------------------------------------------- reading
 
 

@@ -1,7 +1,8 @@
 """The HTML export in a real browser with no network: the file opened from a
 file:// address, every other request refused (page.route aborts it, and
 the test fails if one is even tried), and the player seen to draw, play,
-pause and switch to 3D with a clean console, for eight runs of 1000 steps.
+pause and switch to 3D with a clean console, for eight runs of 1000 steps;
+"Inside a step" typesets its rule with KaTeX's own fonts from the file.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from pages import player_stats
+from pages import katex_faces, open_offline, player_stats, show_inside_rule
 
 from visualizer import Scene, export
 
@@ -25,22 +26,6 @@ def exported(tmp_path_factory):
     data = export.html_bytes(Scene.from_query(BIG))
     path.write_bytes(data)
     return path, len(data)
-
-
-@pytest.fixture
-def offline_page(browser):
-    """A page in its own context whose every request but the exported file
-    is aborted; `page.requests` lists what was asked for, `page.problems`
-    the console errors."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, service_workers="block")
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.requests, page.problems = [], []
-    page.on("request", lambda r: page.requests.append(r.url))
-    page.on("pageerror", lambda exc: page.problems.append(f"pageerror: {exc}"))
-    page.on("console", lambda m: page.problems.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
-    yield page
-    context.close()
 
 
 def wait_for(page, predicate_js: str, timeout_s: float = 20) -> None:
@@ -102,3 +87,22 @@ def test_exported_html_follows_the_window_height(offline_page, exported):
     wait_for(page, "() => document.getElementById('app').offsetHeight < 650")
     assert page.evaluate("() => window.__playerStats.renders") == 1  # a new height is not a new payload
     assert page.problems == []
+
+
+def test_inside_a_step_typesets_its_rule_offline_with_katex_fonts(offline_page, tmp_path):
+    path = tmp_path / "adam.html"
+    path.write_bytes(export.html_bytes(Scene.from_query("surface=rosenbrock&steps=30&run=adam:lr=0.05")))
+    page = offline_page
+    open_offline(page, path)
+    show_inside_rule(page)
+    faces = katex_faces(page)
+    assert faces.get("KaTeX_Main normal 400") == "loaded" and faces.get("KaTeX_Math italic 400") == "loaded", faces
+    assert set(faces.values()) == {"loaded"}, faces
+    laid_out = page.evaluate("""() => {
+      const box = document.querySelector('#inside-rule .katex').getBoundingClientRect();
+      const variable = document.querySelector('#inside-rule .katex .mathnormal');
+      return {width: box.width, height: box.height, font: getComputedStyle(variable).fontFamily};
+    }""")
+    assert laid_out["width"] > 100 and laid_out["height"] > 20 and "KaTeX_Math" in laid_out["font"], laid_out
+    assert page.requests == [path.as_uri()], page.requests
+    assert page.problems == [], page.problems

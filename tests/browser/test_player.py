@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from pages import IDLE, PLAYER, address, open_demo, player_stats, wait_address, wait_until
 
+from visualizer.browser import player_files
 from visualizer.page import player as player_module
 
 SUPERSCRIPTS = "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207b"
@@ -37,17 +38,19 @@ def state(frame, expr: str):
 
 
 def test_frontend_files_are_listed_and_imports_versioned():
-    source = Path(player_module.__file__).parents[1] / "browser" / "frontend"
+    source = player_files.FRONTEND
     on_disk = {p.relative_to(source).as_posix() for p in source.rglob("*")
                if p.is_file() and p.suffix in (".js", ".css", ".html") and not p.name.startswith("LICENSE")}
-    assert on_disk == set(player_module._FRONTEND_FILES), "player.py's _FRONTEND_FILES lists every file"
+    manifest = player_files.manifest()
+    assert on_disk == {name for name in manifest.served() if not name.endswith(".woff2")}, \
+        "the manifest lists every file"
     served = player_module._FRONTEND_DIR
+    assert {p.name for p in served.iterdir()} == {Path(name).name for name in manifest.served()}
     version = served.name.rsplit("-", 1)[1]
-    for name in player_module._FRONTEND_FILES:
-        if name.endswith(".js") and not name.startswith("vendor/"):
-            text = (served / name).read_text()
-            imports = re.findall(r"""(?:from|import)\s*["'](\./[^"']+)["']""", text)
-            assert all(i.endswith(f".js?v={version}") for i in imports), (name, imports)
+    for name in manifest.modules:
+        text = (served / name).read_text()
+        imports = re.findall(r"""(?:from|import)\s*["'](\./[^"']+)["']""", text)
+        assert all(i.endswith(f".js?v={version}") for i in imports), (name, imports)
     assert f'src="main.js?v={version}"' in (served / "index.html").read_text()
 
 

@@ -10,15 +10,11 @@ from __future__ import annotations
 
 from visualizer.browser import model_payload
 from visualizer.browser.encode import encode_f32
+from visualizer.browser.style import PALETTE  # THE palette of runs (style.json)
 from visualizer.core import grid, step_rules
 from visualizer.core.landmarks import Landmarks
 from visualizer.core.optimizers import OPTIMIZERS
 from visualizer.core.results import RunResult, SimulationResult
-
-# THE palette of runs, on the page, in the player and in exported pictures:
-# Okabe-Ito, colour-blind safe, with black and brown in place of yellow
-# (unreadable on white under a projector).
-PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#8C564B")
 
 
 def color_of(index: int) -> str:

@@ -15,8 +15,10 @@ it (the page does), else simulates. A value out of range raises
 before any work. `limits` holds the ranges and defaults.
 
 Modules: `scene_data` (the simulation and the page's payload),
-`html` (the offline page), `pictures` (GIF and PNG frames), `style` (the
-player's style table, read from its own files), `limits`.
+`html` (the offline page: every file of the player inline), `pictures` (GIF
+and PNG frames) drawn by `drawing` with the player's style table
+(style.json), `style` (its colours in matplotlib's terms, the colour scale)
+and `numbers` (the player's number formatting), `limits`.
 """
 
 from __future__ import annotations

@@ -3,16 +3,16 @@ are made of. matplotlib's Agg renderer draws (no browser, no display).
 
 It is the player's 2D view (view2d.js) redrawn with the player's numbers:
 
-- colours of runs: `payload.color_of`, THE palette;
-- every width, dash, marker size and font size: marks.js's style table,
-  read by `style.py`; sizes there are CSS pixels, drawn as such in a
-  picture 640 px wide and scaled with the width (the figure is 640 CSS px
-  of 1/100 inch, rendered at 100 x width / 640 dpi);
-- the filled contour: contour.js's bands (its colours, `nLevels` bands over
-  the same value transform as payload.js's `valueScale`: log10(f - min +
-  eps) on log_scale surfaces, from the 1 % to the 98.5 % quantile),
-  rasterised pixel by pixel like contour.js; the level lines at the band
-  edges by matplotlib's contour;
+- colours of runs: `payload.color_of`, THE palette (style.json);
+- every width, dash, marker size, colour and font size: the player's style
+  table, style.json (visualizer/browser/style.py); sizes there are CSS
+  pixels, drawn as such in a picture 640 px wide and scaled with the width
+  (the figure is 640 CSS px of 1/100 inch, rendered at 100 x width / 640 dpi);
+- the filled contour: style.json's `contour` (its colours, its number of
+  bands over the same value transform as payload.js's `valueScale`:
+  log10(f - min + eps) on log_scale surfaces, from the 1 % to the 98.5 %
+  quantile), rasterised pixel by pixel like contour.js; the level lines at
+  the band edges by matplotlib's contour;
 - layers, bottom to top, as view2d.draw2d: paths (every halo, then the
   colours by run index, each with its dash pattern), heads (an arrow on the
   border for a head outside the window), diverged crosses, the start mark(s),
@@ -26,30 +26,31 @@ from __future__ import annotations
 
 import base64
 import math
-import re
 import threading
 
 import numpy as np
 
+from visualizer.browser import style as player_style
 from visualizer.browser.payload import color_of
-from visualizer.export import style as player_style
+from visualizer.export.numbers import fmt, linear_ticks, tick_text
 from visualizer.export.scene_data import SceneData
+from visualizer.export.style import band_colors, css_rgba, require
 
 # matplotlib's settings and caches are global: a server's threads draw one
 # picture at a time (a GIF takes about a second).
 LOCK = threading.Lock()
 REFERENCE_WIDTH = 640  # CSS px: at this width a picture uses the player's sizes as they are
 PT = 0.72  # points per CSS px (100 CSS px per inch)
-AXIS_COLOR = "#50575f"
-TEXT_COLOR = "#1a1a1a"
-NEEDED = ("font.ui", "font.tick", "font.axisTitle", "font.title", "font.label", "run.width", "run.halo",
-          "run.haloColor", "run.dashes", "head.r", "head.ring", "head.ringColor", "head.outline",
-          "head.outlineColor", "head.arrow", "minimum.r", "minimum.inner", "minimum.stroke", "minimum.width",
+NEEDED = ("font.ui", "font.tick", "font.axisTitle", "font.title", "font.label", "figure.text", "figure.axis",
+          "run.width", "run.halo", "run.haloColor", "run.dashes", "head.r", "head.ring", "head.ringColor",
+          "head.outline", "head.outlineColor", "head.arrow", "head.arrowRing", "head.arrowRingColor",
+          "swatch.inset", "swatch.width", "swatch.line", "swatch.head", "swatch.headFromEnd", "swatch.ring",
+          "swatch.ringColor", "minimum.r", "minimum.inner", "minimum.stroke", "minimum.width",
           "minimum.fill", "minimum.halo", "minimum.haloWidth", "saddle.s", "saddle.color", "saddle.width",
           "saddle.halo", "saddle.haloWidth", "start.r", "start.fill", "start.stroke", "start.width",
-          "runStart.r", "runStart.width", "runStart.fill", "diverged.color", "diverged.s", "diverged.width",
-          "diverged.halo", "diverged.haloWidth", "label.halo", "label.haloWidth", "label.color",
-          "levels.color", "levels.width")
+          "runStart.r", "runStart.width", "runStart.fill", "runStart.halo", "runStart.haloExtra",
+          "diverged.color", "diverged.s", "diverged.width", "diverged.halo", "diverged.haloWidth",
+          "label.halo", "label.haloWidth", "label.color", "levels.color", "levels.width")
 
 
 class Drawing:
@@ -61,8 +62,9 @@ class Drawing:
         import matplotlib
 
         self.data = data
-        self.st = player_style.style(data.scene.viewer.present)
-        player_style.require(self.st, *NEEDED)
+        self.st = player_style.marks(data.scene.viewer.present)
+        require(self.st, *NEEDED)
+        self.text_color, self.axis_color = self.st["figure"]["text"], self.st["figure"]["axis"]
         self.last = data.last_step
         self.surface = _Surface(data.surface)
         self.runs = _runs(data)
@@ -107,13 +109,13 @@ class Drawing:
         nbins = 5 if f["tick"] > 15 else 8
         for axis in (ax.xaxis, ax.yaxis):
             axis.set_major_locator(MaxNLocator(nbins=nbins))
-        ax.tick_params(direction="out", length=4 * PT, width=0.8, color=AXIS_COLOR, labelsize=f["tick"] * PT,
-                       labelcolor=TEXT_COLOR, pad=2)
+        ax.tick_params(direction="out", length=4 * PT, width=0.8, color=self.axis_color, labelsize=f["tick"] * PT,
+                       labelcolor=self.text_color, pad=2)
         for spine in ax.spines.values():
-            spine.set_color(AXIS_COLOR)
+            spine.set_color(self.axis_color)
             spine.set_linewidth(1 * PT)
-        ax.set_xlabel("x", fontsize=f["axisTitle"] * PT, color=TEXT_COLOR, labelpad=1)
-        ax.set_ylabel("y", fontsize=f["axisTitle"] * PT, color=TEXT_COLOR, labelpad=3, rotation=90)
+        ax.set_xlabel("x", fontsize=f["axisTitle"] * PT, color=self.text_color, labelpad=1)
+        ax.set_ylabel("y", fontsize=f["axisTitle"] * PT, color=self.text_color, labelpad=3, rotation=90)
 
     def _colorbar(self) -> None:
         s = self.surface
@@ -129,21 +131,21 @@ class Drawing:
         cax.yaxis.tick_right()
         values, labels = s.colorbar_ticks(f["tick"])
         cax.set_yticks(values, labels)
-        cax.tick_params(axis="y", length=3 * PT, width=0.8, color=AXIS_COLOR, labelsize=f["tick"] * PT,
-                        labelcolor=TEXT_COLOR, pad=2)
+        cax.tick_params(axis="y", length=3 * PT, width=0.8, color=self.axis_color, labelsize=f["tick"] * PT,
+                        labelcolor=self.text_color, pad=2)
         for spine in cax.spines.values():
             spine.set_visible(False)
-        cax.set_title("f \u2212 min" if s.shifted else "f", fontsize=f["tick"] * PT, color=TEXT_COLOR,
+        cax.set_title("f \u2212 min" if s.shifted else "f", fontsize=f["tick"] * PT, color=self.text_color,
                       loc="left", pad=3)
 
     def _title(self) -> None:
         L, f = self.layout, self.st["font"]
         name = str(self.data.surface.get("name") or "")
         name = name if len(name) <= 60 else name[:59] + "\u2026"
-        self.fig.text(L.fx(L.plot[0] - L.M["l"] + 6), L.fy(4), name, fontsize=f["title"] * PT, color=TEXT_COLOR,
+        self.fig.text(L.fx(L.plot[0] - L.M["l"] + 6), L.fy(4), name, fontsize=f["title"] * PT, color=self.text_color,
                       va="top", ha="left")
         self.counter = self.fig.text(L.fx(L.plot[0] + L.plot[2]), L.fy(6), "", ha="right", va="top",
-                                     fontsize=f["ui"] * PT, color=TEXT_COLOR, animated=True)
+                                     fontsize=f["ui"] * PT, color=self.text_color, animated=True)
 
     # --------------------------------------------------------------- legend
     def _mark_entries(self) -> list[tuple[str, str]]:
@@ -161,17 +163,19 @@ class Drawing:
 
         L, st, fig = self.layout, self.st, self.fig
         size = st["font"]["ui"] * PT
+        sw = st["swatch"]  # as marks.js's swatch: the run's line and head
         for run, (x, y, w) in zip(self.runs, L.legend_cells, strict=True):
             dash = st["run"]["dashes"][run.index % len(st["run"]["dashes"])]
-            k = 3 / st["run"]["width"]  # the dash at the swatch's 3 px, as marks.js's swatch
-            fig.add_artist(Line2D([L.fx(x + 1.5), L.fx(x + 32.5)], [L.fy(y), L.fy(y)], transform=fig.transFigure,
-                                  color=run.color, lw=3 * PT, solid_capstyle="round", dash_capstyle="round",
+            k = sw["line"] / st["run"]["width"]  # the dash at the swatch's line width
+            fig.add_artist(Line2D([L.fx(x + sw["inset"]), L.fx(x + (sw["width"] - sw["inset"]))], [L.fy(y), L.fy(y)],
+                                  transform=fig.transFigure, color=run.color, lw=sw["line"] * PT,
+                                  solid_capstyle="round", dash_capstyle="round",
                                   linestyle=_dashes([v * k for v in dash])))
-            fig.add_artist(Line2D([L.fx(x + 26)], [L.fy(y)], transform=fig.transFigure, marker="o",
-                                  markersize=9.2 * PT, markerfacecolor=run.color, markeredgecolor="#ffffff",
-                                  markeredgewidth=1.5 * PT, linestyle="none"))
+            fig.add_artist(Line2D([L.fx(x + (sw["width"] - sw["headFromEnd"]))], [L.fy(y)], transform=fig.transFigure,
+                                  marker="o", markersize=2 * sw["head"] * PT, markerfacecolor=run.color,
+                                  markeredgecolor=sw["ringColor"], markeredgewidth=sw["ring"] * PT, linestyle="none"))
             room = w - 42
-            label = fig.text(L.fx(x + 40), L.fy(y), "", fontsize=size, color=TEXT_COLOR, va="center_baseline")
+            label = fig.text(L.fx(x + 40), L.fy(y), "", fontsize=size, color=self.text_color, va="center_baseline")
             self._fit(label, run.label, room)
             if run.diverged is not None:
                 used = label.get_window_extent(self.canvas.get_renderer()).width / self.scale
@@ -180,7 +184,7 @@ class Drawing:
                 self._fit(note, f"\u2715 diverged at step {run.diverged}", room - used - 6)
         for kind, text, x, y in L.mark_cells:
             self._mark(kind, x + L.icon / 2, y, figure=True)
-            fig.text(L.fx(x + L.icon + 5), L.fy(y), text, fontsize=size, color=TEXT_COLOR, va="center_baseline")
+            fig.text(L.fx(x + L.icon + 5), L.fy(y), text, fontsize=size, color=self.text_color, va="center_baseline")
 
     def _fit(self, artist, text: str, room: float) -> None:
         """`text` in `artist`, cut with an ellipsis to `room` CSS px."""
@@ -288,13 +292,14 @@ class Drawing:
                                       edge_width=m["width"], figure=figure)]
         if kind == "runstart":
             m = st["runStart"]
-            return [self._marker_line(_circle(m["r"]), x, y, face="none", edge=(1, 1, 1, 0.9),
-                                      edge_width=m["width"] + 2, figure=figure),
+            return [self._marker_line(_circle(m["r"]), x, y, face="none", edge=css_rgba(m["halo"]),
+                                      edge_width=m["width"] + m["haloExtra"], figure=figure),
                     self._marker_line(_circle(m["r"]), x, y, face=css_rgba(m["fill"]), edge=color or "#555555",
                                       edge_width=m["width"], figure=figure)]
         if kind == "arrow":
-            return [self._marker_line(_arrow(st["head"]["arrow"], angle), x, y, face=color, edge="#ffffff",
-                                      edge_width=1.5, figure=figure, cap="butt")]
+            h = st["head"]
+            return [self._marker_line(_arrow(h["arrow"], angle), x, y, face=color, edge=h["arrowRingColor"],
+                                      edge_width=h["arrowRing"], figure=figure, cap="butt")]
         raise ValueError(kind)
 
     def _shared_start(self):
@@ -435,8 +440,9 @@ class _Surface:
         nx, ny = len(self.x), len(self.y)
         self.has_grid = nx > 1 and ny > 1 and len(z) == nx * ny
         self.log_scale = surface.get("log_scale") is True
-        stops, self.mask_rgb, self.n_levels = player_style.surface_colors()
-        self.bands = [_scale_color(stops, (b + 0.5) / self.n_levels) for b in range(self.n_levels)]
+        contour = player_style.contour()
+        self.mask_rgb, self.n_levels = tuple(contour["mask"]), contour["bands"]
+        self.bands = band_colors(self.n_levels)
         finite = z[np.isfinite(z)] if self.has_grid else np.array([])
         self.has_surface = finite.size > 0
         if not self.has_surface:
@@ -512,7 +518,7 @@ class _Surface:
         (1-2-5 when fewer than four fit), nice linear ticks otherwise."""
         lo, hi = self.lo, self.hi
         if not self.log_scale:
-            return _linear_ticks(lo, hi, 5 if tick_px > 15 else 7)
+            return linear_ticks(lo, hi, 5 if tick_px > 15 else 7)
         values, labels = [], []
         close = (0.09 if tick_px > 15 else 0.06) * (hi - lo)
 
@@ -520,7 +526,7 @@ class _Surface:
             t = float(self.T(self.zmin + delta))
             if lo - 1e-9 <= t <= hi + 1e-9 and not any(abs(v - t) < close for v in values):
                 values.append(t)
-                labels.append(_tick_text(delta, 1e-3 <= delta < 1e5) if self.shifted else _fmt(self.zmin + delta))
+                labels.append(tick_text(delta, 1e-3 <= delta < 1e5) if self.shifted else fmt(self.zmin + delta))
 
         k_lo, k_hi = math.floor(lo) - 1, math.ceil(hi) + 1
         for k in range(k_lo, k_hi + 1):
@@ -548,37 +554,6 @@ def _grid_index(arr: np.ndarray, v: np.ndarray) -> np.ndarray:
         frac = np.where(width > 0, (v - arr[lo]) / width, 0)
     out = lo + frac
     return np.where((v >= arr[0]) & (v <= arr[-1]), out, np.nan)
-
-
-def _scale_color(stops, t: float) -> tuple[int, int, int]:
-    t = max(0.0, min(1.0, t))
-    k = 1
-    while k < len(stops) - 1 and stops[k][0] < t:
-        k += 1
-    (t0, c0), (t1, c1) = stops[k - 1], stops[k]
-    u = (t - t0) / (t1 - t0) if t1 > t0 else 0
-    a, b = _hex_rgb(c0), _hex_rgb(c1)
-    return tuple(int(math.floor(a[i] + (b[i] - a[i]) * u + 0.5)) for i in range(3))
-
-
-def _hex_rgb(h: str) -> tuple[int, int, int]:
-    n = int(h[1:], 16)
-    return (n >> 16) & 255, (n >> 8) & 255, n & 255
-
-
-_RGBA = re.compile(r"rgba?\(\s*([\d.]+)\s*,\s*([\d.]+)\s*,\s*([\d.]+)\s*(?:,\s*([\d.]+)\s*)?\)", re.IGNORECASE)
-
-
-def css_rgba(color: str) -> tuple[float, float, float, float]:
-    """A CSS colour of the style table (#rgb, #rrggbb, #rrggbbaa, rgb(), rgba()
-    or a name) as matplotlib's (r, g, b, a) in 0..1."""
-    from matplotlib.colors import to_rgba
-
-    m = _RGBA.fullmatch(color.strip())
-    if m:
-        r, g, b = (float(v) / 255 for v in m.groups()[:3])
-        return r, g, b, float(m.group(4)) if m.group(4) is not None else 1.0
-    return to_rgba(color.strip())
 
 
 def _dashes(pattern):
@@ -696,56 +671,3 @@ class _Layout:
 
     def fy(self, y: float) -> float:
         return 1 - y / self.H
-
-
-# ---------------------------------------------------------------- numbers
-# numbers.js: three significant digits, powers of ten with superscripts.
-_MINUS = "\u2212"
-_SUP = str.maketrans("0123456789-", "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207b")
-
-
-def _plain(v: float, digits: int) -> str:
-    """JavaScript's String(parseFloat(v.toPrecision(digits)))."""
-    x = float(f"{v:.{digits}g}")
-    text = str(int(x)) if x.is_integer() and abs(x) < 1e21 else repr(x)
-    return text.replace("-", _MINUS)
-
-
-def _sci(v: float, digits: int = 2) -> str:
-    a = abs(v)
-    e = math.floor(math.log10(a))
-    m = float(f"{a / 10 ** e:.{digits}g}")
-    if m >= 10:
-        m, e = m / 10, e + 1
-    mantissa = "" if m == 1 else f"{m:g}\u00d7"
-    return (_MINUS if v < 0 else "") + mantissa + "10" + str(e).translate(_SUP)
-
-
-def _fmt(v: float) -> str:
-    if not math.isfinite(v):
-        return "not finite" if math.isnan(v) else ("\u221e" if v > 0 else _MINUS + "\u221e")
-    a = abs(v)
-    if a != 0 and (a >= 1e5 or a < 1e-3):
-        return _sci(v, 3)
-    return _plain(v, 3)
-
-
-def _tick_text(v: float, use_plain: bool) -> str:
-    if v == 0:
-        return "0"
-    return _plain(v, 3) if use_plain else _sci(v, 2)
-
-
-def _linear_ticks(lo: float, hi: float, most: int) -> tuple[list[float], list[str]]:
-    if not hi > lo:
-        return [], []
-    raw = (hi - lo) / max(1, most - 1)
-    p = 10 ** math.floor(math.log10(raw))
-    step = next((m * p for m in (1, 2, 2.5, 5, 10) if (hi - lo) / (m * p) <= most - 1 + 1e-9), 10 * p)
-    values = []
-    v = math.ceil(lo / step - 1e-9) * step
-    while v <= hi + 1e-9 * step:
-        values.append(0.0 if abs(v) < 1e-12 * step else v)
-        v += step
-    big = any(v != 0 and (abs(v) >= 1e5 or abs(v) < 1e-3) for v in values)
-    return values, [_tick_text(v, False) if big else _plain(v, 4) for v in values]

@@ -21,8 +21,9 @@ import io
 import numpy as np
 
 from visualizer.export import limits
-from visualizer.export.drawing import LOCK, Drawing, css_rgba
+from visualizer.export.drawing import LOCK, Drawing
 from visualizer.export.scene_data import SceneData
+from visualizer.export.style import css_rgba
 
 PALETTE_SIZE = 255
 TRANSPARENT = 255  # the index no colour uses

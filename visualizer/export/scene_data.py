@@ -22,9 +22,13 @@ class SceneData:
     def payload(self) -> dict:
         """The player's payload (visualizer/page/player.py documents it), without
         an address: an exported page has no app to link back to, so the
-        player writes no address (its `query` is null)."""
-        data = browser_payload.scene_payload(self.result, self.surface, "")
+        player writes no address (its `query` is null). "Inside a step" is
+        offered, off, with every step's numbers already in it: there is no
+        server to send them when the viewer turns it on."""
+        data = browser_payload.scene_payload(self.result, self.surface, "", inside=True)
         data["query"] = None
+        if "inside" in data:  # not on a network's plane
+            data["inside"]["on"] = False
         return data
 
     @property

@@ -7,11 +7,13 @@ no build step: ``index.html`` loads plotly's official "gl3d" partial bundle
 instead of the full bundle's 4.8 MB) with a classic script, then
 ``main.js`` as a module, which imports the rest (one job each: ``state.js``,
 ``payload.js``, ``layout.js``, ``view2d.js``, ``view3d.js``, ``curves.js``,
-``legend.js``, ``marks.js`` - the one style table -, ``plotly_internals.js``
-- the only module that reads plotly.js internals -, ``url.js``, ...). The
-files are assembled into a cache folder that Streamlit serves; every URL
-carries the frontend's version (``?v=``), imports between modules included,
-so a new frontend is never mixed with a cached old one. Playing, pausing,
+``legend.js``, ``marks.js`` - the painters of the style table
+``style.json``, which the page inlines -, ``plotly_internals.js`` - the only
+module that reads plotly.js internals -, ``url.js``, ...). ``manifest.json``
+lists every file (``visualizer.browser.player_files`` reads it); they are
+assembled into a cache folder that Streamlit serves; every URL carries the
+frontend's version (``?v=``), imports between modules included, so a new
+frontend is never mixed with a cached old one. Playing, pausing,
 scrubbing and switching 2D/3D never reach the server; only "Set start"
 clicks, the "Inside a step" switch and clicks on an exploration come back,
 as the component's value.
@@ -24,7 +26,7 @@ every key optional, every value validated by the browser)::
                  "log_scale", "window", "minima", "minima_estimated", "saddles",
                  "min_value" (optional: f at the lowest minimum)},
      "start": [x, y], "steps": N,
-     "palette": ["#0072B2", ...],          # THE palette (visualizer.browser.payload.PALETTE)
+     "palette": ["#0072B2", ...],          # THE palette (style.json, visualizer.browser.style.PALETTE)
      "runs": [{"label", "color", "xy" (interleaved), "loss", "lr", "grad_norm",
                "diverged_at", "clip_norm", "start": [x, y]}, ...],
      "view": "2d" | "3d",
@@ -142,53 +144,17 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import os
-import re
 import tempfile
 from pathlib import Path
 
 import streamlit.components.v1 as components
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from visualizer.browser import player_files
 from visualizer.browser.encode import encode_f32  # noqa: F401  (re-exported: the payload's array form)
 
 __all__ = ["encode_f32", "player"]
 
-_SOURCE_DIR = Path(__file__).resolve().parents[1] / "browser" / "frontend"
-_FRONTEND_FILES = (
-    "index.html",
-    "player.css",
-    "main.js",
-    "component.js",
-    "dom.js",
-    "state.js",
-    "payload.js",
-    "numbers.js",
-    "marks.js",
-    "figure.js",
-    "layout.js",
-    "contour.js",
-    "paths.js",
-    "view2d.js",
-    "view3d.js",
-    "curves.js",
-    "legend.js",
-    "url.js",
-    "keys.js",
-    "plotly_internals.js",
-    "inside.js",
-    "overlays.js",
-    "rule.js",
-    "explore.js",
-    "model.js",
-    "vendor/plotly-gl3d.min.js",
-    "vendor/katex.min.js",
-    "vendor/katex.min.css",
-)
-# KaTeX's fonts (woff2 only: every browser the player runs in reads it),
-# fetched by katex.min.css when the "Inside a step" panel first typesets.
-_FONT_FILES = tuple(sorted(f"vendor/fonts/{p.name}" for p in (_SOURCE_DIR / "vendor" / "fonts").glob("*.woff2")))
-# `from "./x.js"` / `import "./x.js"` between the frontend's own modules
-_IMPORT = re.compile(rb"""(\b(?:from|import)\s*)(["'])(\./[\w./-]+\.js)\2""")
 # Module scripts only run when served with a JavaScript type; the system's
 # table (the Windows registry, on Windows) has been known to say text/plain.
 mimetypes.add_type("text/javascript", ".js")
@@ -214,9 +180,15 @@ def _write_atomic(dest: Path, write) -> None:
 
 
 def _assemble_frontend() -> Path:
-    """Build (once per frontend version) the folder that
-    Streamlit serves, and return it. Safe to run from several processes."""
-    sources = {name: (_SOURCE_DIR / name).read_bytes() for name in _FRONTEND_FILES + _FONT_FILES}
+    """Build (once per frontend version) the folder that Streamlit serves:
+    every file the manifest (visualizer/browser/player_files.py) says a
+    browser loads, flat, and return it. Safe to run from several processes."""
+    manifest = player_files.manifest()
+    sources = {name: player_files.read_bytes(name) for name in manifest.served()}
+    sources[manifest.page] = player_files.page_html().encode()
+    # the folder is flat: a stylesheet finds its fonts beside it
+    for name in manifest.stylesheets:
+        sources[name] = player_files.stylesheet(name, lambda font: Path(font).name).encode()
     digest = hashlib.sha256()
     for name, data in sources.items():
         digest.update(name.encode() + b"\0" + data + b"\0")
@@ -224,13 +196,10 @@ def _assemble_frontend() -> Path:
     # index.html is served with no-cache; the other files are not, so they
     # are referenced with the version to make a new frontend bust the cache:
     # index.html's references, and every import between modules.
-    sources["index.html"] = sources["index.html"].replace(b"__VERSION__", version.encode())
-    tag = b"?v=" + version.encode()
-    # the folder is flat: KaTeX's stylesheet finds its fonts beside it
-    sources["vendor/katex.min.css"] = sources["vendor/katex.min.css"].replace(b"url(fonts/", b"url(")
-    for name, data in sources.items():
-        if name.endswith(".js") and not name.startswith("vendor/"):
-            sources[name] = _IMPORT.sub(lambda m: m.group(1) + m.group(2) + m.group(3) + tag + m.group(2), data)
+    sources[manifest.page] = sources[manifest.page].replace(b"__VERSION__", version.encode())
+    for name in manifest.modules:
+        source = sources[name].decode()
+        sources[name] = player_files.rewrite_imports(source, lambda module: f"./{module}?v={version}").encode()
 
     folder_name = f"optviz-player-{version}"
     candidates = [Path(tempfile.gettempdir()), Path.home() / ".cache"]

@@ -2,18 +2,14 @@
 // canvas under the 2D figure (Plotly's own contour cost ~150 ms per
 // payload), and f read back at any point (the canvas has no hover).
 
-import { style } from "./marks.js";
+import { style, CONTOUR } from "./marks.js";
 
-// Light greys, darker uphill: the paths' colours stay the loudest thing.
-// The lowest band is a light grey-green, not white: white is the paths'
-// halo colour, and a white valley floor would read as a path.
-const SURFACE_SCALE = [
-  [0, "#e9efe4"], [0.18, "#e4e8ec"], [0.4, "#d5dce5"], [0.7, "#b5c2d1"], [1, "#9aaabd"],
-];
-export const SURFACE_SCALE_3D = [
-  [0, "#f2f7e8"], [0.25, "#cfe3c0"], [0.5, "#93c3b4"], [0.75, "#5f97b5"], [1, "#3d5f9a"],
-];
-export const MASK_RGB = [195, 199, 205];
+// The colours (the style table's `contour`): light greys, darker uphill,
+// for the filled contour, a scale of its own for the 3D surface, and the
+// mask where f is not finite.
+const SURFACE_SCALE = CONTOUR.scale;
+export const SURFACE_SCALE_3D = CONTOUR.scale3d;
+export const MASK_RGB = CONTOUR.mask;
 
 export function hexRgb(h) {
   const n = parseInt(h.slice(1), 16);

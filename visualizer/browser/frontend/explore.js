@@ -19,7 +19,7 @@
 
 import { el, setStatus } from "./dom.js";
 import { S } from "./state.js";
-import { style } from "./marks.js";
+import { style, PALETTE } from "./marks.js";
 import { fmt, plain, logTicks, linearTicks } from "./numbers.js";
 import { finiteNum as finite, obj } from "./payload.js";
 import { sizeCanvas, textWidth } from "./layout.js";
@@ -220,9 +220,10 @@ function mixWhite(rgb, w) { return rgb.map((c) => Math.round(c + (255 - c) * w))
 function pack(rgb) { return (255 << 24) | (rgb[2] << 16) | (rgb[1] << 8) | rgb[0]; }
 function css(rgb) { return "rgb(" + rgb.join(",") + ")"; }
 
-// The hues of the basins: the payload's palette without its near-black.
+// The hues of the basins: the payload's palette (else the style table's)
+// without its near-black.
 function basinHues() {
-  const pal = (S.d && S.d.palette && S.d.palette.length ? S.d.palette : ["#0072B2", "#D55E00", "#009E73", "#CC79A7"]);
+  const pal = (S.d && S.d.palette && S.d.palette.length ? S.d.palette : PALETTE);
   const hues = pal.filter((c) => /^#[0-9a-f]{6}$/i.test(c)).map(hexRgb)
     .filter((rgb) => 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2] > 40);
   return hues.length ? hues : [[0, 114, 178]];

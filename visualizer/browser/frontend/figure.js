@@ -16,7 +16,7 @@ export function baseLayout() {
   const f = style().font;
   return {
     modebar: { bgcolor: "rgba(255,255,255,0.9)", color: "#6b7280", activecolor: "#1f5fbf" },
-    font: { family: FONT, size: f.tick, color: "#1a1a1a" },
+    font: { family: FONT, size: f.tick, color: style().figure.text },
     paper_bgcolor: "#ffffff",
     plot_bgcolor: "#ffffff",
     hoverlabel: { font: { family: FONT, size: f.hover } },

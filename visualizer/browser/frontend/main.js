@@ -7,7 +7,8 @@
 // lastRenderMs, phases, view, playing, step, layers, pathWidth, present)
 // and window.__player (S, prepare, render2d, render3d, renderSide, draw2d,
 // draw3d, drawSurface, figure2d, figure3d, toggleRun, setFront, solo,
-// style, styles, viewerQuery, lossScale, fmt).
+// style, styles, viewerQuery, lossScale, fmt, numbers, scaleColor: the
+// last two what the exported pictures port, checked against them).
 
 import { el, setStatus } from "./dom.js";
 import * as component from "./component.js";
@@ -22,7 +23,8 @@ import * as curves from "./curves.js";
 import { buildLegend, updateLegend } from "./legend.js";
 import * as url from "./url.js";
 import { installKeys } from "./keys.js";
-import { fmt } from "./numbers.js";
+import * as numbers from "./numbers.js";
+import { scaleColor } from "./contour.js";
 import * as inside from "./inside.js";
 import * as rule from "./rule.js";
 import { stats as overlayStats } from "./overlays.js";
@@ -356,7 +358,8 @@ window.__player = {
   toggleRun: (key) => state.toggleHidden(typeof key === "number" && S.d ? S.d.runs[key].key : key),
   setFront: (key) => state.setFront(typeof key === "number" && S.d ? S.d.runs[key].key : key),
   solo: (key) => state.solo(typeof key === "number" && S.d ? S.d.runs[key].key : key),
-  style: style, styles: STYLES, viewerQuery: url.viewerQuery, lossScale: curves.lossScale, fmt: fmt,
+  style: style, styles: STYLES, viewerQuery: url.viewerQuery, lossScale: curves.lossScale, fmt: numbers.fmt,
+  numbers: numbers, scaleColor: scaleColor,
   inside: { stats: overlayStats, rule: rule.stats, ruleTex: rule.ruleTex, run: inside.insideRun, vectors: inside.vectors,
     valueAt: inside.valueAt, toggle: toggleInside },
   explore: explore.stats,

@@ -1,125 +1,24 @@
-// THE style table: every colour, line width, dash, marker size and font
-// size the player draws with, for normal and presentation mode, and the
-// painters that draw marks with it (canvas for the plots, SVG for the
-// legend), so the legend's icons are the plot's marks.
-//
-// Run colours are not here: they come with the payload (runs[i].color, else
-// the payload's palette, which visualizer/browser/payload.py owns).
+// The painters of the player's marks (canvas for the plots, SVG for the
+// legend, so the legend's icons are the plot's marks), and THE style table
+// they paint with: style.json (every colour, line width, dash, marker size
+// and font size, for normal and presentation mode, the palette and the
+// contour's colours), which the exported pictures read too. The page holds
+// it in <script type="application/json" id="player-style">
+// (visualizer/browser/player_files.py fills it, on the served page and in
+// the offline file alike), so it is here before any module runs.
 
-export const FONT = '"Source Sans Pro", "Source Sans 3", system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif';
+function readTable() {
+  const node = document.getElementById("player-style");
+  if (!node) throw new Error("the player's style table (#player-style) is missing from the page");
+  return JSON.parse(node.textContent);
+}
 
-const NORMAL = {
-  name: "normal",
-  font: {
-    ui: 14,          // toolbar, legend, readouts (CSS follows the same figures)
-    tick: 13,        // axis tick labels, colour bar
-    axisTitle: 14,   // x, y, step
-    title: 17,       // the surface's name over the plot
-    chartTitle: 14,  // "loss (log scale)" over each side chart
-    note: 13,        // small notes in charts (the log floor)
-    label: 14,       // text drawn on the canvas ("diverged at step 4")
-    hover: 13,
-  },
-  run: {
-    width: 3, halo: 6.5, haloColor: "rgba(255,255,255,0.85)",
-    frontWidth: 4.5, frontHalo: 9, dimAlpha: 0.35,
-    // by run index: the first solid, every other one its own dash
-    // pattern, so two runs on the same track still show both colours
-    dashes: [[], [11, 6], [0.1, 6.5], [16, 5, 0.1, 5], [5, 4], [22, 6], [12, 4, 0.1, 4, 0.1, 4], [7, 3, 2, 3]],
-    fallbackColor: "#4d4d4d", // only when the payload sends no palette
-  },
-  head: { r: 7, ring: 2, ringColor: "#ffffff", outline: 1, outlineColor: "rgba(0,0,0,0.6)", arrow: 8 },
-  curve: { width: 2, frontWidth: 3.5, dimAlpha: 0.45, dot: 4.5, dotRing: 1.5 },
-  cursor: { color: "rgba(26,26,26,0.75)", width: 1.5, dash: [4, 3] },
-  floor: { color: "#8a919b", width: 1, dash: [2, 3] },
-  // outlined, lightly filled and above the paths: a path ending in the
-  // minimum stays visible through it
-  minimum: { r: 9, inner: 3.9, stroke: "#1a1a1a", width: 1.7, fill: "rgba(255,196,0,0.45)",
-    halo: "rgba(255,255,255,0.95)", haloWidth: 4.2 },
-  saddle: { s: 5, color: "#1a1a1a", width: 2.4, halo: "#ffffff", haloWidth: 5 },
-  start: { r: 6.5, fill: "#ffffff", stroke: "#1a1a1a", width: 2.5 },
-  runStart: { r: 5, width: 2.5, fill: "rgba(255,255,255,0.9)" },
-  diverged: { color: "#c4001d", s: 7.5, width: 3.2, halo: "#ffffff", haloWidth: 6 },
-  pending: { r: 8, color: "#1a1a1a", width: 2.5, dash: [3, 3] },
-  label: { halo: "rgba(255,255,255,0.92)", haloWidth: 4, weight: 600, color: "#1a1a1a" },
-  levels: { color: "rgba(45,55,72,0.28)", width: 0.8 },
-  // "Inside a step" (overlays.js): arrows from the point shown, all at one
-  // scale, each with a white halo; the update is the loudest, the gradient
-  // and the moment thinner; the box dashed and lightly filled. Colours kept
-  // apart from each other and readable on the grey contour.
-  inside: {
-    grad: { color: "#C4123F", width: 2.4 },
-    update: { color: "#1a1a1a", width: 3.4 },
-    moment: { color: "#7A3FB0", width: 2.4 },
-    box: { color: "#2f3a48", width: 1.6, dash: [6, 4], fill: "rgba(255,255,255,0.30)" },
-    guide: { color: "rgba(30,30,30,0.55)", width: 1.2, dash: [3, 3] },
-    halo: "rgba(255,255,255,0.92)", haloExtra: 3.5,
-    head: 10, headWidth: 8, // px: arrow head length and width
-    minLength: 18,          // px: a shorter arrow is drawn this long, its shaft dotted
-    stretchDash: [0.1, 3],
-    momentDash: [9, 5],
-    fraction: 0.25,         // the longest arrow near the step fills this much of the plot
-  },
-  // A network's data panel (model.js). The two classes in colours no run
-  // has (purple and orange, apart for every colour vision), points whose
-  // labels are not kept grey; P(class 1) a light shading towards the class
-  // it favours (strongest `shade` where the network is sure), P = 1/2 a
-  // line in the run's colour over a white halo.
-  data: {
-    classes: ["#5E3C99", "#E66101"],
-    unlabelled: "#b3b8bf",
-    point: { r: 3.2, ring: 0.9, ringColor: "rgba(255,255,255,0.95)" },
-    test: { r: 3.4, width: 1.5 },
-    shade: 0.3, shadeGain: 1.5,
-    line: { width: 2.6, halo: 3, haloColor: "rgba(255,255,255,0.9)" },
-    frame: "#50575f",
-  },
-  // Explorations (explore.js). The map's scale runs from the low end of
-  // what it shows (a small loss, few steps, a fast rate: light, as the
-  // contour's valleys are light) to the high end (dark): viridis, reversed.
-  // Diverged variants have one colour of their own that no scale reaches,
-  // so they never stretch it; "never within tol" another.
-  explore: {
-    scale: [[0, "#fde725"], [0.25, "#5ec962"], [0.5, "#21918c"], [0.75, "#3b528b"], [1, "#440154"]],
-    diverged: "#d1364a",     // map cells, lr markers, the key
-    never: "#cdd2d8",        // steps to arrive: not within tol
-    curve: { color: "#1a1a1a", width: 2, dot: 2.2 },
-    band: "rgba(0,158,115,0.22)", bandText: "#00704f", // where it arrives within tol
-    limit: { color: "#1a1a1a", width: 1.6, dash: "dash" },           // the stability limit
-    own: { width: 2.5, r: 7, halo: "rgba(255,255,255,0.95)", haloWidth: 5 }, // the run's own value (run colour)
-    hover: { color: "#1a1a1a", width: 1.5, halo: "rgba(255,255,255,0.9)" },
-    best: { r: 8 },          // the fastest cell of the exact rate plane (a star)
-    // basins over the contour: each minimum a hue from the payload's
-    // palette, mixed with white by how long the run took to arrive
-    basin: { fastest: 0.3, slowest: 0.78, never: 0.88, alpha: 1,
-      noMinimum: "#e6e8ec", diverged: "#eda0a9" }, // f not finite at the start: contour.js's mask
-  },
-};
-
-// For the back of a classroom: nothing under 18 px, thicker paths, bigger
-// heads and marks.
-const PRESENT = merge(NORMAL, {
-  name: "present",
-  font: { ui: 18, tick: 18, axisTitle: 19, title: 22, chartTitle: 18, note: 18, label: 19, hover: 18 },
-  run: { width: 4.5, halo: 9, frontWidth: 6.5, frontHalo: 12,
-    dashes: [[], [15, 8], [0.1, 9.5], [22, 7, 0.1, 7], [7, 6], [30, 8], [16, 6, 0.1, 6, 0.1, 6], [10, 4, 3, 4]] },
-  head: { r: 10.5, ring: 2.5, arrow: 11 },
-  curve: { width: 3, frontWidth: 5, dot: 6.5, dotRing: 2 },
-  cursor: { width: 2 },
-  minimum: { r: 13, inner: 5.6, width: 2.4, haloWidth: 5.5 },
-  saddle: { s: 7, width: 3.2, haloWidth: 6.5 },
-  start: { r: 9, width: 3.2 },
-  runStart: { r: 7, width: 3.2 },
-  diverged: { s: 10, width: 4.2, haloWidth: 8 },
-  pending: { r: 11, width: 3.2 },
-  label: { haloWidth: 5 },
-  levels: { width: 1 },
-  inside: { grad: { width: 3.4 }, update: { width: 4.6 }, moment: { width: 3.4 }, box: { width: 2.2 },
-    head: 14, headWidth: 11, minLength: 24 },
-  data: { point: { r: 4, ring: 1.1 }, test: { r: 4.2, width: 1.9 }, line: { width: 3.6, halo: 3.5 } },
-  explore: { curve: { width: 3, dot: 3.2 }, limit: { width: 2.4 }, own: { width: 3.5, r: 9, haloWidth: 7 },
-    hover: { width: 2.2 }, best: { r: 11 } },
-});
+const TABLE = readTable();
+export const FONT = TABLE.fontFamily;
+export const PALETTE = TABLE.palette;
+export const CONTOUR = TABLE.contour;
+const NORMAL = TABLE.normal;
+const PRESENT = merge(NORMAL, TABLE.present);
 
 function merge(base, over) {
   const out = {};
@@ -193,7 +92,7 @@ export function paintRunStart(ctx, x, y, color) {
   const m = current.runStart;
   ctx.beginPath(); ctx.arc(x, y, m.r, 0, 2 * Math.PI);
   ctx.fillStyle = m.fill; ctx.fill();
-  ctx.lineWidth = m.width + 2; ctx.strokeStyle = "rgba(255,255,255,0.9)"; ctx.stroke();
+  ctx.lineWidth = m.width + m.haloExtra; ctx.strokeStyle = m.halo; ctx.stroke();
   ctx.lineWidth = m.width; ctx.strokeStyle = color; ctx.stroke();
 }
 
@@ -212,7 +111,7 @@ export function paintArrow(ctx, x, y, angle, color) {
   ctx.save(); ctx.translate(x, y); ctx.rotate(angle);
   ctx.beginPath(); ctx.moveTo(a, 0); ctx.lineTo(-a, -a); ctx.lineTo(-a, a); ctx.closePath();
   ctx.fillStyle = color; ctx.fill();
-  ctx.lineWidth = 1.5; ctx.strokeStyle = "#ffffff"; ctx.stroke();
+  ctx.lineWidth = current.head.arrowRing; ctx.strokeStyle = current.head.arrowRingColor; ctx.stroke();
   ctx.restore();
 }
 
@@ -326,15 +225,15 @@ export function svgEl(tag, attrs, parent) {
 
 // A run's swatch: its line (with its dash) and its head.
 export function swatch(color, index) {
-  const w = 34, h = 18, r = current.run;
+  const s = current.swatch, w = s.width, h = s.height, y = h / 2;
   const svg = svgEl("svg", { viewBox: "0 0 " + w + " " + h, "aria-hidden": "true", focusable: "false", class: "swatch" });
   const dash = runDash(index);
-  const scale = 3 / r.width; // the dash drawn at the swatch's 3 px
+  const scale = s.line / current.run.width; // the dash drawn at the swatch's line width
   svgEl("line", {
-    x1: 1.5, y1: 9, x2: w - 1.5, y2: 9, stroke: color, "stroke-width": 3, "stroke-linecap": "round",
+    x1: s.inset, y1: y, x2: w - s.inset, y2: y, stroke: color, "stroke-width": s.line, "stroke-linecap": "round",
     "stroke-dasharray": dash.length ? dash.map((v) => (v * scale).toFixed(2)).join(" ") : "none",
   }, svg);
-  svgEl("circle", { cx: w - 8, cy: 9, r: 4.6, fill: color, stroke: "#ffffff", "stroke-width": 1.5 }, svg);
+  svgEl("circle", { cx: w - s.headFromEnd, cy: y, r: s.head, fill: color, stroke: s.ringColor, "stroke-width": s.ring }, svg);
   return svg;
 }
 

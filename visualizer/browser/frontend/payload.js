@@ -2,7 +2,7 @@
 // wrong type, a NaN, a missing key or a hostile string ends up as a safe
 // default here, never as an exception or markup further on.
 
-import { style } from "./marks.js";
+import { style, CONTOUR } from "./marks.js";
 
 const MAX_RUNS = 16;
 const MAX_STEPS = 1e7;
@@ -245,7 +245,7 @@ export function prepare(p) {
     scale = valueScale(runs.map((r) => r.loss), zmin, zmax, logScale);
   }
   const { zmin, eps, T, Tinv, top, lo, hi } = scale;
-  const nLevels = 22;
+  const nLevels = CONTOUR.bands;
   const grid = g.grid;
 
   // plot window: the payload's, else the grid's, else the paths'

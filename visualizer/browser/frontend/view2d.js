@@ -86,7 +86,7 @@ export function figure2d(d) {
     return {
       range: range, title: { text: title, standoff: standoff, font: { size: f.axisTitle } },
       showgrid: false, zeroline: false, ticks: "outside", ticklen: 4, mirror: true, showline: true,
-      linecolor: "#50575f", tickfont: { size: f.tick }, automargin: false, exponentformat: "power",
+      linecolor: style().figure.axis, tickfont: { size: f.tick }, automargin: false, exponentformat: "power",
       nticks: Math.max(2, Math.min(f.tick > 15 ? 6 : 9, Math.floor(px / label))), tickangle: 0,
     };
   };
