@@ -49,7 +49,6 @@ CHROMIUM_ARGS = [
 ]
 IDLE = '[data-test-script-state="notRunning"]'
 PLAYER = 'iframe[title="visualizer.page.player.player"]'
-PLAYER_ELEMENT = PLAYER + ", .stBidiComponent"  # the iframe, or the frameless player's element
 EIGHT_RUNS = ("surface=rosenbrock&steps={steps}&run=sgd:lr=0.001&run=momentum:lr=0.001&run=nesterov:lr=0.001"
               "&run=adagrad:lr=0.1&run=rmsprop:lr=0.001&run=adam:lr=0.01&run=adamw:lr=0.01&run=nadam:lr=0.01")
 
@@ -84,13 +83,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(app_dir: Path, port: int, env: dict | None = None) -> subprocess.Popen:
+def start_server(app_dir: Path, port: int) -> subprocess.Popen:
     """`streamlit run app.py` in `app_dir`, with a fresh temporary folder: no
     JAX compilation cache and no assembled frontend from earlier runs, so the
-    first load is what a new machine sees; `env` adds to the environment.
-    `proc.ready_s`: seconds from the process start to the health check
-    answering (polled every 50 ms)."""
-    env = {**os.environ, **(env or {}), "TMPDIR": tempfile.mkdtemp(prefix="optviz-bench-")}
+    first load is what a new machine sees. `proc.ready_s`: seconds from the
+    process start to the health check answering (polled every 50 ms)."""
+    env = {**os.environ, "TMPDIR": tempfile.mkdtemp(prefix="optviz-bench-")}
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true", f"--server.port={port}",
@@ -141,12 +139,8 @@ class Wire:
 
 
 def player_frame(page):
-    """The frame the player runs in: its iframe, or the page itself when the
-    player is frameless (OPTVIZ_PLAYER=v2, visualizer/page/player.py)."""
     handle = page.query_selector(PLAYER)
-    if handle:
-        return handle.content_frame()
-    return page.main_frame if page.evaluate("() => !!window.__playerStats") else None
+    return handle.content_frame() if handle else None
 
 
 def wait_drawn(page, timeout_ms: int) -> None:
@@ -186,8 +180,8 @@ def load(page, url: str, ours: bool, timeout_ms: int = 120_000, phases: dict | N
     page.goto(url)
     marks["document"] = time.perf_counter() - t0
     if ours:
-        page.wait_for_selector(PLAYER_ELEMENT, state="attached", timeout=timeout_ms)
-        marks["player element attached"] = time.perf_counter() - t0
+        page.wait_for_selector(PLAYER, state="attached", timeout=timeout_ms)
+        marks["player iframe attached"] = time.perf_counter() - t0
         wait_drawn(page, timeout_ms)
         marks["player drawn"] = time.perf_counter() - t0
     else:
@@ -203,8 +197,8 @@ def load(page, url: str, ours: bool, timeout_ms: int = 120_000, phases: dict | N
 APP_SLIDER = ".st-key-run-lr"  # Streamlit writes the key run.lr's dot as a dash in the class
 
 
-def slider_moves(page, wire: Wire, slider: str, reps: int, ours: bool, key: str = "ArrowRight") -> dict:
-    """`reps` presses of `key` on `slider`; per move: latency to changed
+def slider_moves(page, wire: Wire, slider: str, reps: int, ours: bool) -> dict:
+    """`reps` ArrowRight presses on `slider`; per move: latency to changed
     Plotly data + idle, to the player's redraw (ours), bytes, server time."""
     lat, drawn, sent_bytes, server = [], [], [], []
     thumb = page.locator(f"{slider} input[type=range], {slider} [role=slider]").first
@@ -213,7 +207,7 @@ def slider_moves(page, wire: Wire, slider: str, reps: int, ours: bool, key: str 
         before, r0 = signature(page), renders(page) if ours else 0
         thumb.focus()
         t0 = time.monotonic()
-        page.keyboard.press(key)
+        page.keyboard.press("ArrowRight")
         deadline = t0 + 30
         while signature(page) == before:
             if time.monotonic() > deadline:

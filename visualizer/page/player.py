@@ -262,32 +262,6 @@ if get_script_run_ctx(suppress_warning=True) is not None:
     _declare()
 
 
-# ----------------------------------------------------------------- frameless
-# A prototype behind OPTVIZ_PLAYER=v2: the same frontend mounted as a
-# Streamlit custom component v2 (no iframe; a shadow root in the page). The
-# v1 declaration above still serves the assembled folder; the v2 component's
-# inline script (frameless_player.js, a few KB: it travels with every
-# rerun) loads the modules from there.
-_FRAMELESS_JS = Path(__file__).with_name("frameless_player.js")
-_FRAMELESS_NAME = "optviz_player"
-
-
-def frameless() -> bool:
-    """Whether player() mounts the frameless (v2) player."""
-    return os.environ.get("OPTVIZ_PLAYER", "v1") == "v2"
-
-
-def _frameless_component():
-    import streamlit as st
-
-    base = "/".join(p for p in (st.get_option("server.baseUrlPath") or "").split("/") if p)
-    folder = f"/{base}/component/{_declare().name}/" if base else f"/component/{_declare().name}/"
-    version = _FRONTEND_DIR.name.rsplit("-", 1)[1]
-    js = (_FRAMELESS_JS.read_text(encoding="utf-8")
-          .replace("__FOLDER__", folder).replace("__VERSION__", version))
-    return st.components.v2.component(_FRAMELESS_NAME, js=js)
-
-
 def player(payload: dict, *, key: str, height: int = 640) -> dict | None:
     """Show the trajectory player and return its value.
 
@@ -304,15 +278,6 @@ def player(payload: dict, *, key: str, height: int = 640) -> dict | None:
     height = int(height)
     if height < 240:
         raise ValueError(f"height must be at least 240 px, got {height=}")
-    if frameless():
-        result = _frameless_component()(key=key, data={"payload": payload, "height": height}, default={"value": None},
-                                        on_value_change=_ignore, height="content")
-        return result.get("value")
     # Declared on every call (cheap): registration is per Streamlit runtime,
     # and this module may have been imported outside a script run.
     return _declare()(payload=payload, height=height, key=key, default=None)
-
-
-def _ignore() -> None:
-    """The v2 component's state needs a callback to exist; the page reads
-    the value player() returns instead."""

@@ -402,7 +402,7 @@ function bindHover() {
   const gd = el.plotside;
   if (gd._playerBound) return;
   gd._playerBound = true;
-  const out = el.chartReadout;
+  const out = document.getElementById("chart-readout");
   gd.on("plotly_hover", (ev) => {
     const pt = ev && ev.points && ev.points[0];
     const meta = pt && pt.data && pt.data.meta;

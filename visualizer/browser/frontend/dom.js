@@ -1,8 +1,5 @@
-// The player's DOM: every element index.html declares, looked up once (in
-// the shadow root when the player is frameless).
-import { root } from "./component.js";
-
-const $ = (id) => root.getElementById(id);
+// The player's DOM: every element index.html declares, looked up once.
+const $ = (id) => document.getElementById(id);
 
 export const el = {
   app: $("app"), toolbar: $("toolbar"), play: $("btn-play"), restart: $("btn-restart"),
@@ -12,7 +9,7 @@ export const el = {
   surf2d: $("surf2d"), plot2d: $("plot2d"), readout: $("readout"), paths2d: $("paths2d"),
   picker: $("picker"), plot3d: $("plot3d"), paths3d: $("paths3d"), empty: $("empty"),
   side: $("side"), legend: $("legend"), legendRuns: $("legend-runs"), legendMarks: $("legend-marks"),
-  charts: $("charts"), plotside: $("plotside"), cursor: $("cursor"), chartReadout: $("chart-readout"),
+  charts: $("charts"), plotside: $("plotside"), cursor: $("cursor"),
   btnInside: $("btn-inside"), inside: $("inside"), insideHead: $("inside-head"), insideKey: $("inside-key"),
   insideRule: $("inside-rule"), insideNote: $("inside-note"),
   explore: $("explore"), exploreTitle: $("explore-title"), exploreModes: $("explore-modes"), exploreKey: $("explore-key"),

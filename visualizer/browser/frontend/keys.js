@@ -4,8 +4,6 @@
 // for something else there (a text field, a select, a slider, any Streamlit
 // widget, a button). The host listener goes with the frame.
 
-import { keyTarget } from "./component.js";
-
 const EDITABLE = new Set(["INPUT", "SELECT", "TEXTAREA", "BUTTON", "A", "SUMMARY", "OPTION"]);
 const WIDGETS = '[contenteditable=""], [contenteditable="true"], [role="slider"], [role="combobox"], ' +
   '[role="listbox"], [role="textbox"], [role="spinbutton"], [role="button"], [role="menu"], [role="dialog"], ' +
@@ -20,18 +18,17 @@ function meantForHost(target) {
 
 // `act(name)`: "toggle", "back", "forward", "escape"; returns true if handled.
 export function installKeys(act) {
-  const handle = (ev, host, t) => {
+  const handle = (ev, host) => {
     if (ev.defaultPrevented || ev.ctrlKey || ev.metaKey || ev.altKey) return;
     if (ev.key === "Escape") { if (act("escape")) ev.preventDefault(); return; }
-    const tag = t && t.tagName;
+    const t = ev.target, tag = t && t.tagName;
     if (host ? meantForHost(t) : (tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA")) return;
     if (ev.key === " " && (host || tag !== "BUTTON")) { ev.preventDefault(); act("toggle"); }
     else if (ev.key === "ArrowLeft") { ev.preventDefault(); act("back"); }
     else if (ev.key === "ArrowRight") { ev.preventDefault(); act("forward"); }
   };
-  // (frameless, the one listener on the page's document hears both)
-  const own = (ev) => { const k = keyTarget(ev); handle(ev, !k.own, k.target); };
-  const host = (ev) => handle(ev, true, ev.target);
+  const own = (ev) => handle(ev, false);
+  const host = (ev) => handle(ev, true);
   document.addEventListener("keydown", own);
   let hostDoc = null;
   try {

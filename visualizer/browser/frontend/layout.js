@@ -93,22 +93,30 @@ export function mainGeometry(d) {
   };
 }
 
-// Presentation mode: the player fits the visible viewport of the page (an
-// iframe is same-origin), from the player's top in the page's scrolled
+// Presentation mode: the player fits the visible viewport of the page (the
+// iframe is same-origin), from the frame's top in the page's scrolled
 // content down to the window's bottom.
 function presentHeight() {
   try {
-    const v = component.viewport();
-    if (!v) return S.height;
-    return Math.max(MIN_PRESENT_HEIGHT, Math.floor(v.height - Math.max(0, v.top) - 6));
+    const fe = window.frameElement, pw = window.parent;
+    if (!fe || !pw || pw === window) return S.height;
+    let top = fe.getBoundingClientRect().top;
+    for (let n = fe.parentElement; n; n = n.parentElement) top += n.scrollTop || 0;
+    return Math.max(MIN_PRESENT_HEIGHT, Math.floor(pw.innerHeight - Math.max(0, top) - 6));
   } catch (e) {
     return Math.max(MIN_PRESENT_HEIGHT, S.height);
   }
 }
 
-// `fn` whenever the page's window changes size (a frame itself only hears
-// about its width).
-export const watchViewport = component.onViewportResize;
+// `fn` whenever the host page's window changes size (the frame itself
+// only hears about its width); the listener goes with the frame.
+export function watchViewport(fn) {
+  let pw = null;
+  try { pw = window.parent !== window ? window.parent : null; pw && pw.addEventListener("resize", fn); } catch (e) { pw = null; }
+  const off = () => { try { pw && pw.removeEventListener("resize", fn); } catch (e) { /* gone */ } };
+  window.addEventListener("pagehide", off);
+  window.addEventListener("unload", off);
+}
 
 // Drop the toolbar's words when it would take two rows: first the ones
 // the icons say anyway, then more, then tighten it (the counter without
@@ -124,7 +132,7 @@ function fitToolbar() {
 }
 
 export function applyHeight() {
-  const w = component.width();
+  const w = document.documentElement.clientWidth || window.innerWidth || 800;
   S.narrow = w < (S.present ? 520 : 640);
   el.app.classList.toggle("narrow", S.narrow);
   el.app.classList.toggle("present", S.present);

@@ -9,7 +9,6 @@
 // The lines come from visualizer/core/step_rules.py: `lhs = rhs` in the rule's
 // symbols, then `= num = result` with every @name replaced by its number.
 
-import * as component from "./component.js";
 import { el } from "./dom.js";
 import { S } from "./state.js";
 import { insideIcon } from "./marks.js";
@@ -28,10 +27,13 @@ let lastRender = 0, timer = 0;
 function loadKatex() {
   if (window.katex) return Promise.resolve(window.katex);
   if (katexLoad) return katexLoad;
-  component.addStylesheet(component.asset("katex.min.css") + VERSION);
+  const css = document.createElement("link");
+  css.rel = "stylesheet";
+  css.href = "katex.min.css" + VERSION;
+  document.head.appendChild(css);
   katexLoad = new Promise((resolve, reject) => {
     const s = document.createElement("script");
-    s.src = component.asset("katex.min.js") + VERSION;
+    s.src = "katex.min.js" + VERSION;
     s.onload = () => (window.katex ? resolve(window.katex) : reject(new Error("KaTeX did not load")));
     s.onerror = () => { katexLoad = null; reject(new Error("KaTeX did not load")); };
     document.head.appendChild(s);
