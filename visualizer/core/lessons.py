@@ -346,8 +346,8 @@ _ENTRIES: tuple[Lesson, ...] = (
     ),
     Lesson(
         "clipping", "Clipping at the cliff", "exploding gradients",
-        "A wall 50 high, whose gradient reaches about 250, ends a plateau. Three SGD runs (lr 0.1) start "
-        "there: unclipped, clipped to norm 1, clipped by value to 1.",
+        "A wall 50 high, its gradient up to about 250, ends a plateau. Three SGD runs (lr 0.1) start there: "
+        "unclipped, clipped to norm 1, clipped by value to 1.",
         "surface=cliff&steps=300&run=sgd:lr=0.1,label=no+clipping&"
         "run=sgd:lr=0.1,clip_norm=1,label=clip+norm+1&run=sgd:lr=0.1,clip_value=1,label=clip+value+1",
         (
@@ -368,10 +368,9 @@ _ENTRIES: tuple[Lesson, ...] = (
                  question=where(3, 60)),
         ),
         question=outcome(1, "The unclipped run hits the wall: what will it do in 300 steps?"),
-        after="Unclipped, one 24-unit step throws it off the map at step 10; it arrives only by step 279. Norm 1 "
-        "caps steps at 0.1: it walks down the wall, arriving by step 132. By value, x's gradient is cut to 1 "
-        "and y's kept: it turns toward the valley, arriving by step 131.",
-    ),
+        after="Unclipped, one 24-unit step throws it off the map at step 10; it arrives by step 279. Norm 1 caps "
+        "steps at 0.1: it walks down, arriving by step 132. By value, x's gradient is cut to 1, y's "
+        "kept: it turns toward the valley, arriving by step 131."),
     Lesson(
         "noise", "Noise, and a rate that settles it", "noise",
         "Gradient noise stands in for minibatches: each step sees the true gradient plus Gaussian noise of "
