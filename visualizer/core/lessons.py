@@ -370,7 +370,8 @@ _ENTRIES: tuple[Lesson, ...] = (
         question=outcome(1, "The unclipped run hits the wall: what will it do in 300 steps?"),
         after="Unclipped, one 24-unit step throws it off the map at step 10; it arrives by step 279. Norm 1 caps "
         "steps at 0.1: it walks down, arriving by step 132. By value, x's gradient is cut to 1, y's "
-        "kept: it turns toward the valley, arriving by step 131."),
+        "kept: it turns toward the valley, arriving by step 131.",
+    ),
     Lesson(
         "noise", "Noise, and a rate that settles it", "noise",
         "Gradient noise stands in for minibatches: each step sees the true gradient plus Gaussian noise of "
