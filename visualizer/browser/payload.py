@@ -14,6 +14,7 @@ from visualizer.core import grid, step_rules
 from visualizer.core.landmarks import Landmarks
 from visualizer.core.optimizers import OPTIMIZERS
 from visualizer.core.results import RunResult, SimulationResult
+from visualizer.core.scene import Viewer, viewer_keys
 
 # THE palette of runs, on the page, in the player and in exported pictures:
 # Okabe-Ito, colour-blind safe, with black and brown in place of yellow
@@ -89,10 +90,13 @@ def inside_payload(scene, result: RunResult) -> dict:
     }
 
 
-def viewer_payload(scene) -> dict:
-    v = scene.viewer
-    return {"step": v.step, "speed": v.speed, "hide": [n - 1 for n in v.hide], "autoplay": v.autoplay,
-            "loop": v.loop, "present": v.present}
+def viewer_payload(viewer: Viewer) -> dict:
+    """The viewer's keys as the player reads them: the table (each key's
+    kind, values, default and writer, in canonical order) and `viewer`'s
+    value of each."""
+    keys = viewer_keys()
+    return {"keys": [key.describe() for key in keys],
+            "values": {key.name: key.value_json(getattr(viewer, key.name)) for key in keys}}
 
 
 def scene_payload(result: SimulationResult, surface: dict, address: str, inside: bool | None = None) -> dict:
@@ -114,8 +118,7 @@ def scene_payload(result: SimulationResult, surface: dict, address: str, inside:
         "start": [float(v) for v in (result.runs[0].xy[0] if result.model is not None else scene.start)],
         "steps": scene.steps,
         "runs": runs_payload(result),
-        "view": scene.viewer.view,
-        "viewer": viewer_payload(scene),
+        "viewer": viewer_payload(scene.viewer),
     }
     if result.model is not None:
         payload["model"] = model_payload.model(result)

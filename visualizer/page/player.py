@@ -27,9 +27,8 @@ every key optional, every value validated by the browser)::
      "palette": ["#0072B2", ...],          # THE palette (visualizer.browser.payload.PALETTE)
      "runs": [{"label", "color", "xy" (interleaved), "loss", "lr", "grad_norm",
                "diverged_at", "clip_norm", "start": [x, y]}, ...],
-     "view": "2d" | "3d",
-     "viewer": {"step": int | None, "speed": float, "hide": [int, ...],
-                "autoplay": bool, "loop": bool, "present": bool},
+     "viewer": {"keys": [{"name", "kind", "default", "writer", ...}, ...],
+                "values": {name: value}},  # the viewer keys (below)
      "inside": {"on": bool},                # optional: "Inside a step" (below)
      "explore": {...},                      # optional: an exploration (below)
      "model": {...}}                        # optional: a network scene (below)
@@ -38,16 +37,27 @@ every key optional, every value validated by the browser)::
   ``palette[i % len(palette)]``. Each run's start is its first point
   (``start`` if it has none): the scene's common ``start`` is marked when
   every run starts there, else each run gets a ring in its colour.
-- ``viewer`` (all keys optional; absent = the defaults in brackets):
-  ``step`` the step shown on load [None: the last]; ``speed`` snapped to
-  the nearest of 0.25, 0.5, 1, 2, 4, 8 [1]; ``hide`` 0-based indices of runs
-  hidden from the plot and the charts [none]; ``autoplay`` play from step 0
-  on load [False]; ``loop`` play again from 0 at the end [False];
-  ``present`` presentation mode: type of at least 18 px, thicker paths,
-  toolbar reduced to playback and 2D/3D, the frame sized to the visible
-  viewport [False]. A viewer key applies on the first payload and whenever
-  its value changes; a rerun that repeats it keeps what the viewer chose
-  since. ``view`` follows the same rule.
+- ``viewer``: the viewer keys, the table of ``visualizer.core.scene.SCENE_KEYS``
+  (``ViewerKey.describe()``, in canonical order, which comes after every
+  other key) and this scene's value of each (``values``). Each key has a
+  ``kind``: ``"choice"`` (one of ``values``, written into the address as
+  the matching one of ``texts``), ``"flag"`` (true/false, written ``1``),
+  ``"step"`` (a step, or None: the last), ``"runs"`` (run numbers,
+  1-based, written ``2,5``); its ``default`` (not written into the
+  address), and its ``writer``: ``"server"`` (the page writes it into
+  ``query``) or ``"player"`` (the player writes it from what the viewer
+  does). A value its key does not allow is the key's default; an entry of
+  an unknown kind is left out. What the player does with the keys it
+  knows: ``view`` the view shown; ``step`` the step shown on load;
+  ``speed`` the playback speed, whose values are the toolbar's choices;
+  ``hide`` runs hidden from the plot and the charts; ``autoplay`` play
+  from step 0 on load; ``loop`` play again from 0 at the end; ``present``
+  presentation mode: type of at least 18 px, thicker paths, toolbar
+  reduced to playback and 2D/3D, the frame sized to the visible viewport.
+  Any other key is kept as the payload gives it and written back into the
+  address. A key the player writes applies on the first payload and
+  whenever its value changes; a rerun that repeats it keeps what the viewer
+  chose since. A key the server writes applies on every payload.
 - "Inside a step" (``visualizer.browser.payload.scene_payload(..., inside=)``):
   without ``inside`` the player has no such button and the payload is as
   above. With ``{"on": false}`` the toolbar shows the button, off. With
@@ -120,12 +130,13 @@ every key optional, every value validated by the browser)::
   moves; under it that run's accuracies at the step and how much of run 1's
   path the plane explains. The side charts gain an accuracy panel (train
   solid, test dashed). Without ``model`` nothing of this is shown.
-- The address bar: ``query`` (where the server also puts ``present``,
-  ``autoplay``, ``loop``, ``lesson`` if wanted), then the viewer's own
-  choices when they differ from the defaults, in this order: ``view=3d``,
-  ``step=k`` (paused elsewhere than the last step), ``speed=s`` (not 1),
-  ``hide=2,5`` (1-based run numbers). Written with ``history.replaceState``,
-  throttled; "Copy link" copies exactly that address.
+- The address bar: ``query`` (the canonical scene with the viewer keys the
+  server writes, and ``lesson`` if wanted) with the viewer keys the player
+  writes put in, each where the table places it and only where it differs
+  from its default: ``Scene.to_query()`` of what is shown. Written with
+  ``history.replaceState``, throttled; "Copy link" copies exactly that
+  address, and the page's "Present" link (``key="present"``) becomes it in
+  presentation mode, playing from the start.
 
 The component's value: None until a "Set start" click, then
 ``{"event": "start", "xy": [x, y], "run": None | i, "nonce": n}``: ``run``

@@ -92,7 +92,25 @@ function updateControls() {
     el.play.querySelector(".word").textContent = S.playing ? " Pause" : " Play";
     el.play.setAttribute("aria-label", S.playing ? "Pause" : "Play");
   }
-  if (+el.speed.value !== S.speed) el.speed.value = String(S.speed);
+  const speed = speedKey ? speedKey.text(S.speed) : undefined;
+  if (speed !== undefined && el.speed.value !== speed) el.speed.value = speed;
+}
+
+// The speed control offers the speed key's values (the payload's table of
+// viewer keys); without that key, there is none.
+let speedKey = null;
+function buildSpeed(viewer) {
+  const key = viewer.keys.find((k) => k.name === "speed" && k.kind === "choice") || null;
+  el.speed.parentElement.hidden = !key;
+  const same = JSON.stringify(key && key.texts) === JSON.stringify(speedKey && speedKey.texts);
+  speedKey = key;
+  if (same) return;
+  el.speed.replaceChildren(...(key ? key.texts : []).map((text) => {
+    const option = document.createElement("option");
+    option.value = text;
+    option.textContent = text + "\u00d7";
+    return option;
+  }));
 }
 
 // ------------------------------------------------------------- playback
@@ -221,7 +239,8 @@ function onRender(args) {
   raf = 0;
   const loaded = explore.load(p.explore); // decoded while the rest is prepared
   const viewer = payload.viewer(p.viewer);
-  S.present = viewer.present; // the style depends on it before anything is prepared
+  state.loadPresent(viewer); // the style depends on it before anything is prepared
+  buildSpeed(viewer);
   applyMode();
   const previous = S.d;
   const d = payload.prepare(p);
@@ -277,7 +296,9 @@ el.restart.addEventListener("click", state.restart);
 el.back.addEventListener("click", () => state.stepBy(-1));
 el.fwd.addEventListener("click", () => state.stepBy(1));
 el.scrub.addEventListener("input", () => state.goto(+el.scrub.value));
-el.speed.addEventListener("change", () => state.setSpeed(+el.speed.value));
+el.speed.addEventListener("change", () => {
+  if (speedKey) state.setSpeed(speedKey.values[speedKey.texts.indexOf(el.speed.value)]);
+});
 el.b2d.addEventListener("click", () => setView("2d"));
 el.b3d.addEventListener("click", () => setView("3d"));
 el.start.addEventListener("click", () => armSetStart(!S.setStart));

@@ -99,23 +99,65 @@ export function palette(list) {
   return (Array.isArray(list) ? list : []).slice(0, 64).filter(validColor).map((c) => c.trim());
 }
 
-// The viewer's options: types checked here, ranges by the state machine.
-//   {step: int >= 0 | null, speed: number > 0 | null, hide: [int], autoplay, loop, present}
+// The viewer's keys: the table of visualizer/core/scene.py (SCENE_KEYS's
+// viewer keys, in the payload's `viewer.keys`, in canonical order) and the
+// payload's value of each. A key is read by its kind, the kinds of value
+// visualizer/core/viewer.py declares; a value its key does not allow is the
+// key's default, and an entry the player cannot read is left out.
+//   -> {keys: [{name, kind, writer, default, read(v), text(v), isDefault(v), ...}],
+//       values: {name: value}}
+const VIEWER_NAME = /^[a-z][a-z0-9_]{0,31}$/;
+const VIEWER_TEXT = /^[A-Za-z0-9._~-]{1,32}$/; // written into the address as it is
+const VIEWER_KINDS = {
+  // one of a few values (strings or numbers), each with its text in the address
+  choice: (k) => {
+    const scalar = (v) => typeof v === "string" || finiteNum(v);
+    if (!Array.isArray(k.values) || !Array.isArray(k.texts) || k.values.length !== k.texts.length ||
+      !k.values.length || k.values.length > 64 || !k.values.every(scalar) || !k.texts.every((t) => typeof t === "string" && VIEWER_TEXT.test(t))) return null;
+    const values = k.values.slice(), texts = k.texts.slice();
+    return { values: values, texts: texts, read: (v) => (values.includes(v) ? v : undefined), text: (v) => texts[values.indexOf(v)] };
+  },
+  flag: () => ({ read: (v) => v === true || v === 1, text: () => "1" }),
+  // a step of the runs (the state machine keeps it within them), or null
+  step: () => ({ read: (v) => (v === null ? null : Number.isInteger(v) && v >= 0 ? Math.min(MAX_STEPS, v) : undefined), text: String }),
+  // run numbers, 1-based, ascending
+  runs: () => ({
+    read: (v) => {
+      if (!Array.isArray(v)) return undefined;
+      const out = [];
+      for (const n of v.slice(0, MAX_RUNS)) if (Number.isInteger(n) && n >= 1 && n <= MAX_RUNS && !out.includes(n)) out.push(n);
+      return out.sort((a, b) => a - b);
+    },
+    text: (v) => v.join(","),
+  }),
+};
+
+function viewerKey(k) {
+  k = obj(k);
+  if (typeof k.name !== "string" || !VIEWER_NAME.test(k.name) || !Object.hasOwn(VIEWER_KINDS, k.kind) ||
+    (k.writer !== "server" && k.writer !== "player")) return null;
+  const key = VIEWER_KINDS[k.kind](k);
+  if (!key) return null;
+  const fallback = key.read(k.default);
+  if (fallback === undefined) return null;
+  const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+  return Object.assign(key, {
+    name: k.name, kind: k.kind, writer: k.writer, default: fallback,
+    value: (v) => { const r = key.read(v); return r === undefined ? fallback : r; },
+    isDefault: (v) => same(v, fallback),
+  });
+}
+
 export function viewer(v) {
-  v = v && typeof v === "object" && !Array.isArray(v) ? v : {};
-  const flag = (x) => x === true || x === 1;
-  const hide = [];
-  if (Array.isArray(v.hide)) {
-    for (const i of v.hide) if (Number.isInteger(i) && i >= 0 && i < MAX_RUNS && !hide.includes(i)) hide.push(i);
+  v = obj(v);
+  const given = obj(v.values), keys = [], values = {};
+  for (const entry of (Array.isArray(v.keys) ? v.keys : []).slice(0, 64)) {
+    const key = viewerKey(entry);
+    if (!key || Object.hasOwn(values, key.name)) continue;
+    keys.push(key);
+    values[key.name] = key.value(Object.hasOwn(given, key.name) ? given[key.name] : undefined);
   }
-  return {
-    step: finiteNum(v.step) && v.step >= 0 ? Math.min(MAX_STEPS, Math.round(v.step)) : null,
-    speed: finiteNum(v.speed) && v.speed > 0 ? v.speed : null,
-    hide: hide.sort((a, b) => a - b),
-    autoplay: flag(v.autoplay),
-    loop: flag(v.loop),
-    present: flag(v.present),
-  };
+  return { keys: keys, values: values };
 }
 
 // The payload, ready to draw: typed arrays per run, the value transform
@@ -296,7 +338,6 @@ export function prepare(p) {
     start: shared ? ref : null,        // the common start, when there is one
     runStarts: !shared && withStart.length > 0,
     runs: runs, N: N, palette: colors,
-    view: p.view === "3d" ? "3d" : "2d",
     uirev: (typeof surf.name === "string" ? surf.name : "") + JSON.stringify(win),
   };
 }
