@@ -8,7 +8,7 @@ visualizer/page/player.py documents the contract.
 
 from __future__ import annotations
 
-from visualizer.browser import model_payload
+from visualizer.browser import model_payload, overlays
 from visualizer.browser.encode import encode_f32
 from visualizer.core import grid, step_rules
 from visualizer.core.landmarks import Landmarks
@@ -85,8 +85,7 @@ def inside_payload(scene, result: RunResult) -> dict:
             "note": rule["note"],
             "processed": rule["processed"],
         },
-        "moment": rule["moment"],
-        "box": rule["box"],
+        "overlays": overlays.run_drawings(rule),
     }
 
 
@@ -105,8 +104,9 @@ def scene_payload(result: SimulationResult, surface: dict, address: str, inside:
 
     `inside`: None, the player has no "Inside a step" button (the payload is
     exactly what it was before the overlays existed); False, the button is
-    there, off (`"inside": {"on": false}`, 20 bytes); True, it is on and
-    every run carries its `inside` part."""
+    there, off (`"inside": {"on": false}`, 20 bytes); True, it is on, the
+    `inside` part holds the table of overlays and every run carries its
+    `inside` part."""
 
     scene = result.scene
     if result.model is not None:
@@ -123,7 +123,7 @@ def scene_payload(result: SimulationResult, surface: dict, address: str, inside:
     if result.model is not None:
         payload["model"] = model_payload.model(result)
     if inside is not None:
-        payload["inside"] = {"on": bool(inside)}
+        payload["inside"] = {"on": True, "overlays": overlays.overlays_payload()} if inside else {"on": False}
         if inside:
             for run, part in zip(result.runs, payload["runs"], strict=True):
                 part["inside"] = inside_payload(scene, run)

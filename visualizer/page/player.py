@@ -61,7 +61,12 @@ every key optional, every value validated by the browser)::
 - "Inside a step" (``visualizer.browser.payload.scene_payload(..., inside=)``):
   without ``inside`` the player has no such button and the payload is as
   above. With ``{"on": false}`` the toolbar shows the button, off. With
-  ``{"on": true}`` it is on and every run also carries ``"inside"``::
+  ``{"on": true, "overlays": [...]}`` it is on: ``overlays`` is the table of
+  ``visualizer.browser.overlays`` (``Overlay.describe()``, in the key's
+  order: ``{"kind", "label", "title", "shape": "arrow" | "box", "factors",
+  "sign", "to", "from_rule", "label_from_rule", "dashed", "layer",
+  "adds_to", "adds_title", "style"}``), and every run also carries
+  ``"inside"``::
 
       {"grad": f4 (update k: [gx, gy], raw, at xy[k]),
        "state": {name: f4 [x, y] per update, optax's state after it},
@@ -71,20 +76,29 @@ every key optional, every value validated by the browser)::
                 "constants": {name: number}, "init": {name: [x, y]},
                 "points": [names shown with the digits a step needs],
                 "note": str, "processed": bool},
-       "moment": None | {"label", "factors": [names], "adds_to_gradient"},
-       "box": None | {"label", "factors": [names]}}
+       "overlays": {kind: {"label", "factors": [names], "adds_to_gradient"}}}
 
+  (``overlays``: the drawings its rule gives, for the overlays with
+  ``from_rule``; a kind it lacks, the run does not have.)
   ``visualizer/core/step_rules.py`` defines the lines and the names (``@name``
   placeholders, ``name_prev``, the player's own ``x``, ``xn``, ``lr``,
   ``g``, ...). The player draws, for the run in front of the legend (else
-  the first visible one), at the update leaving the step shown: the
-  negative gradient step ``-lr * grad``, the update ``xy[k+1] - xy[k]``,
-  the moment ``-product(factors)`` and the box of half-widths
-  ``product(factors)``, all at one scale noted on the plot; beside the plot
-  the rule with that update's numbers, typeset by the vendored KaTeX
-  (loaded on first use). The payload's ``on`` applies like a viewer key:
-  on the first payload and whenever it changes; a payload that differs
-  only in its ``inside`` parts keeps the step, view and zoom.
+  the first visible one), at the update leaving the step shown, every
+  overlay of the table the run has and the viewer has not switched off in
+  the key: an arrow from the point (or a box centred on it, of half-widths
+  the absolute values) whose vector is ``sign * product(factors)``, the
+  way to the point ``to`` (``xn``: the update ``xy[k+1] - xy[k]``), or
+  ``sign * product`` of the run's own drawing's factors, all at one scale
+  noted on the plot, in the style ``style`` of marks.js's ``inside``;
+  boxes under arrows, each by ``layer``. Where a run's drawing adds up to
+  the gradient step (``adds_to_gradient``), guides draw the parallelogram
+  with the overlay ``adds_to``. The key has a chip per overlay (its
+  ``label``, ``title`` and icon; with ``label_from_rule`` the run's
+  drawing names it). Beside the plot the rule with that update's numbers,
+  typeset by the vendored KaTeX (loaded on first use). The payload's ``on``
+  applies like a viewer key: on the first payload and whenever it changes;
+  a payload that differs only in its ``inside`` parts keeps the step, view
+  and zoom.
 - An exploration (``visualizer.page.explore_panel.attach``, built by
   ``visualizer.browser.explore_payload``): one run many times at once::
 

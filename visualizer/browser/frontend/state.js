@@ -38,8 +38,9 @@ export const S = {
   stale3d: true,
   baseSig: null,      // JSON of the last payload without its "inside" parts
   // "Inside a step": on or off (the toolbar's button; the payload's `inside.on`
-  // applies when it changes), and which overlays the key shows
-  inside: { on: false, payloadOn: null, show: { grad: true, update: true, moment: true, box: true } },
+  // applies when it changes), and the overlays the viewer switched off in
+  // the key (by kind: false; every other overlay is shown)
+  inside: { on: false, payloadOn: null, show: {} },
 };
 
 const listeners = [];
@@ -152,9 +153,13 @@ export function setInside(on) {
   emit({ inside: true });
 }
 
+export function overlayShown(kind) {
+  return S.inside.show[kind] !== false;
+}
+
 export function toggleOverlay(kind) {
-  if (!(kind in S.inside.show)) return;
-  S.inside.show[kind] = !S.inside.show[kind];
+  if (typeof kind !== "string") return;
+  S.inside.show[kind] = !overlayShown(kind);
   emit({ inside: true });
 }
 
