@@ -48,6 +48,7 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from visualizer.browser.curves import curves_payload  # noqa: E402
 from visualizer.browser.payload import PALETTE  # noqa: E402
 from visualizer.core.errors import SceneError  # noqa: E402
 from visualizer.page.player import encode_f32, player  # noqa: E402
@@ -192,6 +193,7 @@ def build(case: str, steps: int, start: tuple[float, float], run_starts: tuple =
         "start": list(start),
         "steps": steps,
         "runs": runs,
+        "curves": curves_payload(),
     }
 
 

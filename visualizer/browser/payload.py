@@ -8,7 +8,7 @@ visualizer/page/player.py documents the contract.
 
 from __future__ import annotations
 
-from visualizer.browser import model_payload, overlays
+from visualizer.browser import curves, model_payload, overlays
 from visualizer.browser.encode import encode_f32
 from visualizer.core import grid, step_rules
 from visualizer.core.landmarks import Landmarks
@@ -42,27 +42,31 @@ def surface_payload(surface, params: dict, marks: Landmarks) -> dict:
     }
 
 
+# The runs' arrays the player reads for itself (the paths, their 3D
+# heights, the numbers of the update rule); the side charts' curves
+# (visualizer/browser/curves.py) name the others.
+PLAYER_ARRAYS = ("xy", "loss", "lr")
+
+
 def runs_payload(result: SimulationResult) -> list[dict]:
-    """Each run's arrays; on a model surface also its accuracies, and its
-    start is where it is drawn to start (the plane's projection)."""
+    """Each run's arrays: the player's own and every one a curve draws
+    where the run has it (a network's accuracies), and the run settings
+    the curves draw as levels; on a model surface its start is where it is
+    drawn to start (the plane's projection)."""
 
     scene, on_model = result.scene, result.model is not None
+    arrays = tuple(dict.fromkeys((*PLAYER_ARRAYS, *curves.series_keys())))
     runs = []
     for i, r in enumerate(result.runs):
         start = r.xy[0] if on_model else scene.start_of(r.run)
-        part = {
-            "label": r.label,
-            "color": color_of(i),
-            "xy": encode_f32(r.xy),
-            "loss": encode_f32(r.loss),
-            "lr": encode_f32(r.lr),
-            "grad_norm": encode_f32(r.grad_norm),
-            "diverged_at": r.diverged_at,
-            "clip_norm": r.run.clip_norm,
-            "start": [float(v) for v in start],
-        }
-        if on_model:
-            part.update(model_payload.accuracies(r))
+        part = {"label": r.label, "color": color_of(i)}
+        for key in arrays:
+            value = getattr(r, key)
+            if value is not None:
+                part[key] = encode_f32(value)
+        part["diverged_at"] = r.diverged_at
+        part.update({key: getattr(r.run, key) for key in curves.level_keys()})
+        part["start"] = [float(v) for v in start]
         runs.append(part)
     return runs
 
@@ -118,6 +122,7 @@ def scene_payload(result: SimulationResult, surface: dict, address: str, inside:
         "start": [float(v) for v in (result.runs[0].xy[0] if result.model is not None else scene.start)],
         "steps": scene.steps,
         "runs": runs_payload(result),
+        "curves": curves.curves_payload(),
         "viewer": viewer_payload(scene.viewer),
     }
     if result.model is not None:

@@ -25,8 +25,12 @@ every key optional, every value validated by the browser)::
                  "min_value" (optional: f at the lowest minimum)},
      "start": [x, y], "steps": N,
      "palette": ["#0072B2", ...],          # THE palette (visualizer.browser.payload.PALETTE)
-     "runs": [{"label", "color", "xy" (interleaved), "loss", "lr", "grad_norm",
-               "diverged_at", "clip_norm", "start": [x, y]}, ...],
+     "runs": [{"label", "color", "xy" (interleaved), "loss", "lr",
+               <every array a curve draws: "grad_norm", ...>,
+               <every run setting a curve draws as a level: "clip_norm">,
+               "diverged_at", "start": [x, y]}, ...],
+     "curves": [{"id", "titles", "series": [{"key", "id", "name", "dash"}],
+                 "rank", ...}, ...],   # the side charts (below)
      "viewer": {"keys": [{"name", "kind", "default", "writer", ...}, ...],
                 "values": {name: value}},  # the viewer keys (below)
      "inside": {"on": bool},                # optional: "Inside a step" (below)
@@ -37,6 +41,26 @@ every key optional, every value validated by the browser)::
   ``palette[i % len(palette)]``. Each run's start is its first point
   (``start`` if it has none): the scene's common ``start`` is marked when
   every run starts there, else each run gets a ring in its colour.
+- ``curves``: the side charts, the table of ``visualizer.browser.curves``
+  (``Curve.describe()``, top to bottom; an option that is off is left
+  out): a panel per curve, each run's arrays named by its ``series``
+  (``key``: the array in the run's part; ``id``: its traces' name; ``name``:
+  a value's name in the readout; ``dash``: dashed, and left out where the
+  run has no values) against the step. ``axis`` ``"log"`` or
+  ``"percent"``; ``floor``: values at or below 0 drawn at a floor a decade
+  under the smallest positive value, said in a note; ``below_zero_titles``:
+  a loss below 0 drawn from the lowest value known (the runs', the
+  surface's minimum and grid), with these titles (``{min}``: that value);
+  ``start_decades``: the axis stops that many decades over the runs'
+  largest first value; ``decades``: it spans at most that many decades
+  under its top; ``constant_ticks``: the runs' constant values are ticks;
+  ``linear_titles``: where no value is positive, a linear axis from 0 with
+  these titles; ``level`` ``{"key", "id", "titles"}``: a run setting drawn
+  as a dashed level where the run has it (and the title's forms then);
+  ``optional``: shown only where a run has values. The panels the side
+  column has room for are the lowest ``rank``s (``rank_telling`` where the
+  curve ``telling``: ``"level"``, a run draws its level; ``"moves"``, a
+  run's values are not constant), shown in the table's order.
 - ``viewer``: the viewer keys, the table of ``visualizer.core.scene.SCENE_KEYS``
   (``ViewerKey.describe()``, in canonical order, which comes after every
   other key) and this scene's value of each (``values``). Each key has a
@@ -142,8 +166,9 @@ every key optional, every value validated by the browser)::
   the run in front of the legend (else the first visible one) at the last
   frame at or before the step shown, drawn in the browser as the scrubber
   moves; under it that run's accuracies at the step and how much of run 1's
-  path the plane explains. The side charts gain an accuracy panel (train
-  solid, test dashed). Without ``model`` nothing of this is shown.
+  path the plane explains. The side charts gain the accuracy curve (train
+  solid, test dashed: the runs carry ``train_accuracy`` and
+  ``test_accuracy``). Without ``model`` nothing of this is shown.
 - The address bar: ``query`` (the canonical scene with the viewer keys the
   server writes, and ``lesson`` if wanted) with the viewer keys the player
   writes put in, each where the table places it and only where it differs

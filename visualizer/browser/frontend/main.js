@@ -7,7 +7,7 @@
 // lastRenderMs, phases, view, playing, step, layers, pathWidth, present)
 // and window.__player (S, prepare, render2d, render3d, renderSide, draw2d,
 // draw3d, drawSurface, figure2d, figure3d, toggleRun, setFront, solo,
-// style, styles, viewerQuery, lossScale, fmt).
+// style, styles, viewerQuery, curveScale, fmt).
 
 import { el, setStatus } from "./dom.js";
 import * as component from "./component.js";
@@ -377,7 +377,7 @@ window.__player = {
   toggleRun: (key) => state.toggleHidden(typeof key === "number" && S.d ? S.d.runs[key].key : key),
   setFront: (key) => state.setFront(typeof key === "number" && S.d ? S.d.runs[key].key : key),
   solo: (key) => state.solo(typeof key === "number" && S.d ? S.d.runs[key].key : key),
-  style: style, styles: STYLES, viewerQuery: url.viewerQuery, lossScale: curves.lossScale, fmt: fmt,
+  style: style, styles: STYLES, viewerQuery: url.viewerQuery, curveScale: curves.curveScale, fmt: fmt,
   inside: { stats: overlayStats, rule: rule.stats, ruleTex: rule.ruleTex, run: inside.insideRun, vectors: inside.vectors,
     valueAt: inside.valueAt, toggle: toggleInside },
   explore: explore.stats,

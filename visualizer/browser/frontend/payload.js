@@ -160,6 +160,43 @@ export function viewer(v) {
   return { keys: keys, values: values };
 }
 
+// The side charts' curves: the table of visualizer/browser/curves.py (the
+// payload's `curves`, top to bottom); an entry the player cannot read is
+// left out, an option it cannot read is off. curves.js says what each
+// option does.
+const CURVE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,39}$/;
+function texts(list) {
+  return (Array.isArray(list) ? list : []).filter((t) => typeof t === "string").slice(0, 8).map((t) => t.slice(0, 120));
+}
+function positiveOrNull(v) {
+  return finiteNum(v) && v > 0 ? v : null;
+}
+function curveTable(list) {
+  const out = [], ids = new Set();
+  for (const c of (Array.isArray(list) ? list : []).slice(0, 12)) {
+    const e = obj(c);
+    if (typeof e.id !== "string" || !CURVE_NAME.test(e.id) || ids.has(e.id)) continue;
+    const series = (Array.isArray(e.series) ? e.series : []).slice(0, 4).map(obj)
+      .filter((x) => typeof x.key === "string" && CURVE_NAME.test(x.key) && typeof x.id === "string" && CURVE_NAME.test(x.id))
+      .map((x) => ({ key: x.key, id: x.id, name: typeof x.name === "string" ? x.name.slice(0, 40) : x.id, dash: x.dash === true }));
+    const titles = texts(e.titles);
+    if (!series.length || !titles.length) continue;
+    const lv = obj(e.level);
+    const level = typeof lv.key === "string" && CURVE_NAME.test(lv.key) && typeof lv.id === "string" && CURVE_NAME.test(lv.id)
+      ? { key: lv.key, id: lv.id, titles: texts(lv.titles) } : null;
+    ids.add(e.id);
+    out.push({
+      id: e.id, titles: titles, series: series, rank: finiteNum(e.rank) ? e.rank : 0,
+      axis: e.axis === "percent" ? "percent" : "log", floor: e.floor === true,
+      belowZeroTitles: texts(e.below_zero_titles), startDecades: positiveOrNull(e.start_decades),
+      decades: positiveOrNull(e.decades), constantTicks: e.constant_ticks === true, linearTitles: texts(e.linear_titles),
+      level: level, telling: e.telling === "level" && level ? "level" : e.telling === "moves" ? "moves" : null,
+      rankTelling: finiteNum(e.rank_telling) ? e.rank_telling : null, optional: e.optional === true,
+    });
+  }
+  return out;
+}
+
 // The payload, ready to draw: typed arrays per run, the value transform
 // shared by the contour, the 3D surface and the 3D path heights, and the
 // plot window.
@@ -248,9 +285,14 @@ export function prepare(p) {
     lastSurface = { sig: sig, part: g };
   }
   const { sx, sy, nx, ny, hasGrid, logScale, hasSurface } = g;
+  const curves = curveTable(p.curves);
+  const seriesKeys = [...new Set(curves.flatMap((c) => c.series.map((x) => x.key)))];
+  const levelKeys = [...new Set(curves.filter((c) => c.level).map((c) => c.level.key))];
 
   const runs = (Array.isArray(p.runs) ? p.runs : []).slice(0, MAX_RUNS).map((r, i) => {
     r = r && typeof r === "object" ? r : {};
+    const arrays = {}; // each array decoded once, whoever reads it
+    const array = (key) => arrays[key] || (arrays[key] = decode(Object.hasOwn(r, key) ? r[key] : null));
     const xy = decode(r.xy);
     const npts = Math.min(xy.length >> 1, MAX_STEPS + 1);
     const X = new Float32Array(npts), Y = new Float32Array(npts);
@@ -266,11 +308,13 @@ export function prepare(p) {
       color: validColor(r.color) ? r.color.trim() : (colors.length ? colors[i % colors.length] : style().run.fallbackColor),
       X: X, Y: Y, n: npts - 1,
       start: start,
-      loss: decode(r.loss), lr: decode(r.lr), gn: decode(r.grad_norm),
+      loss: array("loss"), lr: array("lr"),
       // a network's accuracies (model scenes), per point like the loss; empty elsewhere
-      acc: decode(r.train_accuracy), testAcc: decode(r.test_accuracy),
+      acc: array("train_accuracy"), testAcc: array("test_accuracy"),
+      // the curves' arrays and levels (curves.js), by their names in the table
+      series: Object.fromEntries(seriesKeys.map((k) => [k, array(k)])),
+      levels: Object.fromEntries(levelKeys.map((k) => [k, positiveOrNull(r[k])])),
       diverged: finiteNum(dv) && dv >= 0 ? Math.round(dv) : null,
-      clip: finiteNum(r.clip_norm) && r.clip_norm > 0 ? r.clip_norm : null,
       px: new Float32Array(npts), py: new Float32Array(npts), Z: null,
     };
   });
@@ -337,7 +381,7 @@ export function prepare(p) {
     saddles: points(surf.saddles), minValue: minValue,
     start: shared ? ref : null,        // the common start, when there is one
     runStarts: !shared && withStart.length > 0,
-    runs: runs, N: N, palette: colors,
+    runs: runs, N: N, palette: colors, curves: curves,
     uirev: (typeof surf.name === "string" ? surf.name : "") + JSON.stringify(win),
   };
 }
