@@ -73,10 +73,6 @@ class Viewer:
     def replace(self, **changes) -> Viewer:
         return Viewer(**{**self._values, **changes})
 
-    def items(self) -> list[tuple[str, object]]:
-        """(name, value) of every viewer key, in the table's order."""
-        return list(self._values.items())
-
     def __eq__(self, other) -> bool:
         return isinstance(other, Viewer) and self._values == other._values
 
@@ -279,7 +275,7 @@ def _parse_lesson(raw, fields, report):
     return {"lesson": lesson}
 
 
-SCENE_KEYS: tuple[SceneKey, ...] = (
+SCENE_KEYS: tuple[SceneKey | ViewerKey, ...] = (
     SceneKey("lesson", "a lesson's id: its text, scene and steps; keys beside it override its scene", "none",
              _parse_lesson, lambda s: [] if s.lesson is None else ["lesson=" + s.lesson]),
     SceneKey("surface", "a surface id, optionally with its parameters: quadratic:cond=25,angle=30; every "

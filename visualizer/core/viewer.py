@@ -50,7 +50,7 @@ class OneOf:
         if self.default not in self.values:
             raise ValueError(f"default {self.default!r} is not one of {self.values!r}")
 
-    def allowed(self, fields: dict | None = None) -> str:
+    def allowed(self) -> str:
         return ", ".join(atom(v) for v in self.values)
 
     def parse(self, raw: str, name: str, fields: dict, report) -> object:
@@ -74,7 +74,7 @@ class Flag:
     default: bool = False
     kind: ClassVar[str] = "flag"
 
-    def allowed(self, fields: dict | None = None) -> str:
+    def allowed(self) -> str:
         return "0 or 1"
 
     def parse(self, raw: str, name: str, fields: dict, report) -> bool:
@@ -97,7 +97,7 @@ class StepShown:
     default: None = None
     kind: ClassVar[str] = "step"
 
-    def allowed(self, fields: dict | None = None) -> str:
+    def allowed(self) -> str:
         return "an integer, 0 to steps"
 
     def parse(self, raw: str, name: str, fields: dict, report) -> int:
@@ -120,7 +120,7 @@ class RunNumbers:
     default: tuple = ()
     kind: ClassVar[str] = "runs"
 
-    def allowed(self, fields: dict | None = None) -> str:
+    def allowed(self) -> str:
         return "run numbers, 1 to the number of runs, separated by commas"
 
     def parse(self, raw: str, name: str, fields: dict, report) -> tuple[int, ...]:
@@ -185,6 +185,7 @@ class ViewerKey:
                 "writer": self.writer, **self.values.describe()}
 
     def value_json(self, value):
+        """`value` as the payload carries it (run numbers as a list)."""
         return _json(value)
 
 

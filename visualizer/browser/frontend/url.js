@@ -38,7 +38,8 @@ export function viewerQuery(set, reset) {
     else if (Object.hasOwn(set, key.name)) v = key.value(set[key.name]);
     else if (key.writer === "server") { if (server[key.name]) parts.push(server[key.name]); continue; }
     else v = viewerValue(key);
-    if (!key.isDefault(v)) parts.push(key.name + "=" + key.text(v));
+    const text = key.isDefault(v) ? undefined : key.text(v);
+    if (text !== undefined) parts.push(key.name + "=" + text);
   }
   return parts.join("&");
 }
