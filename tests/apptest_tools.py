@@ -48,6 +48,12 @@ def payload(at: AppTest) -> dict:
     return json.loads(players[0].proto.json_args)["payload"]
 
 
+def viewer(at: AppTest) -> dict:
+    """The payload's value of each viewer key, as a link writes it (`hide`:
+    run numbers, 1-based); the payload also holds the table of those keys."""
+    return payload(at)["viewer"]["values"]
+
+
 def query(at: AppTest) -> str:
     """The address the page gives the browser (the payload's `query`)."""
     return payload(at)["query"]

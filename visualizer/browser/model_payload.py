@@ -67,7 +67,3 @@ def model(result) -> dict:
             "diverged": encode_u8(np.isnan(raw).any(axis=(2, 3))),  # runs x frames
         },
     }
-
-
-def accuracies(run) -> dict:
-    return {"train_accuracy": encode_f32(run.train_accuracy), "test_accuracy": encode_f32(run.test_accuracy)}

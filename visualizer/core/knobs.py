@@ -129,6 +129,15 @@ class Choice:
         return {"name": self.name, "default": self.default, "choices": list(self.choices), "help": self.help}
 
 
+def plain_number(text: str) -> float | None:
+    """`text` as a finite number written plainly (`2`, `-0.5`, `1e-3`), else None."""
+    text = text.strip()
+    if not _NUMBER.fullmatch(text):
+        return None
+    value = float(text)
+    return value if math.isfinite(value) else None
+
+
 def number_text(v: float) -> str:
     """A number as short as it reads exactly: 0.99999, 1e-08, 2147483647."""
     v = float(v)
