@@ -115,3 +115,21 @@ def test_bad_class_addresses_are_refused_in_one_line(server, path):
 def test_the_page_is_still_served_beside_the_routes(server):
     with urllib.request.urlopen(server.url, timeout=30) as response:
         assert response.status == 200 and b"<html" in response.read().lower()
+
+
+def test_a_class_started_and_moved_over_http_asks_what_the_engine_answers(server):
+    status, started = call(server, "POST", "/api/class", {"scene": "lesson=momentum&view=3d", "question": 0})
+    assert status == 201 and classes.CODE.fullmatch(started["code"])
+    seen = call(server, "GET", f"/api/class/{started['code']}")[1]
+    assert "view=3d" not in seen["scene"] and seen["scene"].startswith("lesson=momentum")
+    assert seen["question"]["prompt"] == "After 150 steps, which ends lower: momentum 0.9 or SGD?"
+    status, moved = call(server, "POST", f"/api/class/{started['code']}/move",
+                         {"scene": "surface=booth&steps=20&run=adam:lr=0.1", "question": 1}, secret=started["secret"])
+    assert status == 200 and moved["version"] == 2
+    seen = call(server, "GET", f"/api/class/{started['code']}")[1]
+    assert seen["question"]["kind"] == "choice" and seen["question"]["choices"][0].startswith("yes")
+    for body, status in (({"scene": "surface=nope"}, 422), ({"scene": "lesson=momentum", "question": 5}, 422),
+                         ({"scene": 7}, 400), ({"scene": "lesson=momentum", "question": "0"}, 400)):
+        got, refused = call(server, "POST", f"/api/class/{started['code']}/move", body, secret=started["secret"])
+        assert got == status and refused["error"], body
+    assert call(server, "POST", f"/api/class/{started['code']}/move", {"scene": "lesson=momentum"})[0] == 403

@@ -75,6 +75,15 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def class_scene(scene) -> str:
+    """What a class shows of a scene: its canonical query without what each
+    viewer chooses (view, step, speed, ...): every screen follows the scene,
+    each viewer keeps their own view of it."""
+    from visualizer.core.scene import Viewer
+
+    return scene.replace(viewer=Viewer()).to_query()
+
+
 def question_key(scene: str, index: int) -> str:
     """The key answers are kept under: the question `index` of `scene`."""
     return hashlib.sha256(f"{index}\n{scene}".encode()).hexdigest()[:20]

@@ -8,6 +8,8 @@ cost thirty cheap HTTP requests, not thirty script reruns.
     GET  /api/class/{code}/tally?after=N        the room's answers (the teacher's secret in the
                                                 X-Class-Secret header; everyone's after the reveal),
                                                 held until more than N answered or the version moves
+    POST /api/class                             {"scene": Q, "question": I}: start a class; its code and secret
+    POST /api/class/{code}/move                 {"scene": Q, "question": I}: ask question I of scene Q now
     POST /api/class/{code}/reveal, /close       the teacher's (X-Class-Secret)
     GET  /api/class/{code}/answers.csv          the teacher's (X-Class-Secret)
 
@@ -28,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from visualizer.core.errors import SceneError
 from visualizer.live import classes, store
 from visualizer.live.classes import Refused
 
@@ -125,6 +128,79 @@ async def tally(request: Request) -> Response:
                        or (version is not None and room["version"] != version))
 
 
+async def _body(request: Request) -> dict:
+    """The request's JSON object, at most MAX_BODY bytes (MAX_SCENE for a
+    scene); Refused otherwise."""
+    limit = classes.MAX_SCENE + 200
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > limit):
+        raise Refused(413, f"a request is at most {limit} bytes")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise Refused(413, f"a request is at most {limit} bytes")
+    try:
+        sent = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise Refused(400, "the request is not JSON") from None
+    if not isinstance(sent, dict):
+        raise Refused(400, "the request is not a JSON object")
+    return sent
+
+
+def asked(scene_text, index) -> tuple[str, object, int]:
+    """The canonical scene of `scene_text` and its question `index`, answered
+    by the engine (visualizer.core.quiz): what a class asks."""
+    from visualizer.core import quiz
+    from visualizer.core.scene import Scene
+
+    if not isinstance(scene_text, str):
+        raise Refused(400, "scene is a query string")
+    if not (isinstance(index, int) and not isinstance(index, bool) and index >= 0):
+        raise Refused(400, "question is the index of one of the scene's questions")
+    try:
+        scene = Scene.from_query(scene_text)
+        questions = quiz.questions_of(scene)
+    except SceneError as exc:
+        raise Refused(422, str(exc)) from None
+    if index >= len(questions):
+        raise Refused(422, f"the scene asks {len(questions)} question(s); there is no question {index}")
+    return classes.class_scene(scene), questions[index], index
+
+
+async def start(request: Request) -> Response:
+    try:
+        sent = await _body(request)
+    except Refused as exc:
+        return _refusal(exc)
+
+    def begin(s):
+        scene, question, index = asked(sent.get("scene"), sent.get("question", 0))
+        started = classes.start(s, scene, question, index)
+        return {"code": started.code, "secret": started.secret}
+
+    reply = await _call(begin)
+    return reply if isinstance(reply, Response) else _reply(reply, 201)
+
+
+async def move(request: Request) -> Response:
+    code, secret = request.path_params["code"], request.headers.get(SECRET_HEADER)
+    try:
+        sent = await _body(request)
+    except Refused as exc:
+        return _refusal(exc)
+
+    def moved(s):
+        classes.teacher(s, code, secret)  # before the engine's work: a stranger costs nothing
+        scene, question, index = asked(sent.get("scene"), sent.get("question", 0))
+        record = classes.move(s, code, secret, scene, question, index)
+        return {"version": record.version, "key": record.key}
+
+    reply = await _call(moved)
+    return reply if isinstance(reply, Response) else _reply(reply)
+
+
 def _teacher_action(action):
     async def handle(request: Request) -> Response:
         reply = await _call(action, request.path_params["code"], request.headers.get(SECRET_HEADER))
@@ -145,7 +221,9 @@ async def answers_csv(request: Request) -> Response:
 
 
 ROUTES = [
+    Route(PREFIX, start, methods=["POST"]),
     Route(PREFIX + "/{code}", class_view, methods=["GET"]),
+    Route(PREFIX + "/{code}/move", move, methods=["POST"]),
     Route(PREFIX + "/{code}/answer", answer, methods=["POST"]),
     Route(PREFIX + "/{code}/tally", tally, methods=["GET"]),
     Route(PREFIX + "/{code}/reveal", _teacher_action(classes.reveal), methods=["POST"]),
