@@ -152,8 +152,8 @@ def _open_page(url: str, query: str, results: Results):
     async def visit():
         session, first = await open_session(url, query)
         await session.close()
-        if first.exceptions():
-            results.error(f"join: the page raised {first.exceptions()[0].message[:80]}")
+        if not first.ok or first.exceptions:
+            results.error(f"join: the page failed: {first.status} {first.exceptions[:1]}")
 
     try:
         asyncio.run(visit())

@@ -133,3 +133,61 @@ def test_a_class_started_and_moved_over_http_asks_what_the_engine_answers(server
         got, refused = call(server, "POST", f"/api/class/{started['code']}/move", body, secret=started["secret"])
         assert got == status and refused["error"], body
     assert call(server, "POST", f"/api/class/{started['code']}/move", {"scene": "lesson=momentum"})[0] == 403
+
+
+def test_a_server_restart_in_the_middle_of_a_class_loses_nothing(tmp_path):
+    """SQLite: the class and its answers are in the data folder's file."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from stclient import LocalServer
+
+    env = {store.DATA_DIR_ENV: str(tmp_path), store.STORE_ENV: "", "OPTVIZ_COMPILE_WORKER": "off"}
+    first = LocalServer(env=env).start()
+    try:
+        started = call(first, "POST", "/api/class", {"scene": "lesson=momentum", "question": 0})[1]
+        key = call(first, "GET", f"/api/class/{started['code']}")[1]["key"]
+        me = secrets.token_urlsafe(12)
+        assert call(first, "POST", f"/api/class/{started['code']}/answer",
+                    {"student": me, "key": key, "response": 1})[0] == 200
+    finally:
+        first.stop()
+    second = LocalServer(env=env).start()
+    try:
+        seen = call(second, "GET", f"/api/class/{started['code']}?student={me}")[1]
+        assert seen["key"] == key and seen["mine"] == 1
+        room = call(second, "GET", f"/api/class/{started['code']}/tally", secret=started["secret"])[1]
+        assert room["counts"] == [0, 1]
+        other = secrets.token_urlsafe(12)
+        assert call(second, "POST", f"/api/class/{started['code']}/answer",
+                    {"student": other, "key": key, "response": 0})[0] == 200
+    finally:
+        second.stop()
+
+
+def test_an_unreachable_store_is_a_clear_refusal_and_the_page_still_works():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from live_services import free_port
+    from stclient import LocalServer, open_session, run_async
+
+    gone = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    server = LocalServer(env={store.STORE_ENV: gone, "OPTVIZ_COMPILE_WORKER": "off"}).start()
+    try:
+        status, body = call(server, "POST", "/api/class", {"scene": "lesson=momentum", "question": 0})
+        assert status == 503 and "cannot be reached" in body["error"]
+        status, body = call(server, "GET", "/api/class/ABCDEF")
+        assert status == 503 and "\n" not in body["error"]
+
+        async def visit():
+            session, first = await open_session(server.url, "surface=booth&steps=20&run=adam:lr=0.1")
+            await session.close()
+            return first
+
+        first = run_async(visit())
+        assert first.ok and not first.exceptions, "the page without a class is untouched"
+    finally:
+        server.stop()
