@@ -8,7 +8,7 @@ visualizer/page/player.py documents the contract.
 
 from __future__ import annotations
 
-from visualizer.browser import curves, model_payload, overlays
+from visualizer.browser import curves, model_payload, overlays, predict
 from visualizer.browser.encode import encode_f32
 from visualizer.browser.style import PALETTE  # THE palette of runs (style.json)
 from visualizer.core import grid, step_rules
@@ -123,6 +123,8 @@ def scene_payload(result: SimulationResult, surface: dict, address: str, inside:
     }
     if result.model is not None:
         payload["model"] = model_payload.model(result)
+    if scene.viewer.predict:
+        payload["quiz"] = predict.quiz_part(scene, result)
     if inside is not None:
         payload["inside"] = {"on": True, "overlays": overlays.overlays_payload()} if inside else {"on": False}
         if inside:

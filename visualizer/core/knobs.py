@@ -147,9 +147,14 @@ def number_text(v: float) -> str:
 
 
 def show_text(text: str, limit: int = 40) -> str:
-    """A user's string made safe to echo in a one-line message."""
+    """A user's string made safe to echo in a one-line message: at most
+    `limit` characters, and its escapes (a control character or a rare
+    symbol is ten) at most about twice that long."""
     text = str(text)
-    return repr(text[:limit]) + ("..." if len(text) > limit else "")
+    cut = min(len(text), limit)
+    while cut > 1 and len(repr(text[:cut])) > 2 * limit + 2:
+        cut -= 1
+    return repr(text[:cut]) + ("..." if len(text) > cut else "")
 
 
 def registry(entries, kind: str) -> dict:

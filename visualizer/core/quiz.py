@@ -155,9 +155,12 @@ def _where(spec, scene, result, facts) -> Question:
     if step > last:
         raise SceneError(f"question: {f.label} has no step {step} (it diverges at step {f.diverged_at})", "lesson")
     (x0, x1), (y0, y1) = result.surface.window
-    at = "ends" if step == scene.steps else f"is at step {step}"
-    prompt = spec.prompt or (f"Tap where {f.label} ends." if step == scene.steps
-                             else f"Tap where {f.label} will be at step {step}.")
+    # "where it ends" never names the step: a run that diverges ends early,
+    # and the step would give that away before it is asked
+    ends = spec.step is None or step == scene.steps
+    at = f"is at step {step}" if not ends else "ends" if f.diverged_at is None else \
+        f"diverges at step {f.diverged_at}; its last finite point is"
+    prompt = spec.prompt or (f"Tap where {f.label} ends." if ends else f"Tap where {f.label} will be at step {step}.")
     x, y = (float(v) for v in f.xy[step])
     diagonal = float(math.hypot(x1 - x0, y1 - y0))
     return Question("point", prompt, [x, y], f"{f.label} {at} at ({coordinate(x, diagonal)}, "
