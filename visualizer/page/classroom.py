@@ -166,10 +166,11 @@ EMBED_CSS = """
 """
 
 # What an embedding page gives the frame: the whole width of its column (up
-# to what the player uses well) and a height the player fills at any width:
-# beside each other, the plot and the charts; stacked on a phone, the
-# toolbar, the plot and the question share it (layout.js).
-EMBED_HEIGHT = 640
+# to what the player uses well) and a height the player fills at any width
+# (layout.js): 640 px where the plot and the charts sit side by side, more
+# on a narrow screen, where the toolbar, the plot, the question and the
+# legend are stacked (860 px on a phone of 390 px, by the host page's width).
+EMBED_HEIGHT = "clamp(640px, calc(1100px - 60vw), 860px)"
 EMBED_MAX_WIDTH = 1100
 
 
@@ -187,7 +188,7 @@ def embed_scene(scene: Scene, ask: bool) -> Scene:
 def embed_snippet(src: str, title: str) -> str:
     """The HTML a blog or course page pastes in: an iframe of `src`."""
     return (f'<iframe src="{html.escape(src)}" title="{html.escape(title)}" loading="lazy"\n'
-            f'  style="width: 100%; max-width: {EMBED_MAX_WIDTH}px; height: {EMBED_HEIGHT}px; border: 0"></iframe>')
+            f'  style="width: 100%; max-width: {EMBED_MAX_WIDTH}px; height: {EMBED_HEIGHT}; border: 0"></iframe>')
 
 
 def embed_action(scene: Scene, result) -> None:

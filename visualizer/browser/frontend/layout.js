@@ -180,6 +180,12 @@ export function applyHeight() {
       // the plot as tall as it needs at this width, at most 58%: the side
       // column (the question, the legend, the charts) gets the rest
       mainH = Math.round(Math.min(rest * 0.58, Math.max(240, plotNeed(w))));
+      // a question open: it comes whole under the plot, and two rows of the
+      // legend, the plot shrinking for them down to MIN_NARROW_PLOT
+      if (S.asking && !el.quiz.hidden) {
+        const legend = el.legend.hidden ? 0 : Math.min(el.legend.scrollHeight, 2 * style().font.ui * 1.5 + 12);
+        mainH = Math.max(MIN_NARROW_PLOT, Math.min(mainH, rest - el.quiz.scrollHeight - legend - 6));
+      }
       sideH = rest - mainH;
       // the legend placed again with the side's height known; a compact
       // legend short of room takes it from the plot if that leaves the
