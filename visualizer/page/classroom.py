@@ -84,7 +84,7 @@ def _pick_lesson() -> None:
         session.load(scene.replace(lesson=None))
 
 
-def _keep_showing(scene: Scene, shown: Scene) -> Scene:
+def keep_showing(scene: Scene, shown: Scene) -> Scene:
     """`scene` as the viewer is showing things: every mode a link sets (the
     viewer keys the page writes) stays on: a presentation stays one,
     playing on load and looping if it did, a quiz keeps asking first."""
@@ -94,7 +94,7 @@ def _keep_showing(scene: Scene, shown: Scene) -> Scene:
 
 
 def _open_step(lesson_id: str, index: int) -> None:
-    session.load(_keep_showing(step_scene(LESSONS[lesson_id], index), session.scene()))
+    session.load(keep_showing(step_scene(LESSONS[lesson_id], index), session.scene()))
 
 
 def picker(sb) -> None:
@@ -125,7 +125,7 @@ def lesson_panel(lesson: Lesson, scene: Scene, outcome: bool = True) -> None:
             for index, step in enumerate(lesson.steps):
                 st.button(f"{index + 1} · {step.line}", key=f"step{index}", on_click=_open_step,
                           args=(lesson.id, index), width="stretch", help="Open this step here")
-        links = " · ".join(f"[{index + 1}]({_link(_keep_showing(step_scene(lesson, index), scene))})"
+        links = " · ".join(f"[{index + 1}]({_link(keep_showing(step_scene(lesson, index), scene))})"
                            for index in range(len(lesson.steps)))
         st.caption(f"Links to the steps: {links}")
 
