@@ -134,7 +134,7 @@ def test_default_page_loads(app, default_scene):
     p = payload(app)
     assert p["steps"] == default_scene.steps and p["start"] == list(default_scene.start)
     assert p["viewer"]["values"] == {"view": "2d", "step": None, "speed": 1.0, "hide": [], "present": False,
-                                     "autoplay": False, "loop": False}
+                                     "autoplay": False, "loop": False, "predict": False, "embed": False}
     assert not app.error, errors(app)
     # the paths the player gets are the engine's paths, with their labels and starts
     result = simulate(default_scene)
@@ -658,7 +658,8 @@ def test_viewer_keys_reach_the_player(open_url):
     at = open_url(VIEWER_LINK)
     p = payload(at)
     assert p["viewer"]["values"] == {"view": "3d", "step": 10, "speed": 2.0, "hide": [2, 3], "present": True,
-                                     "autoplay": True, "loop": True}, "the values as the link gives them"
+                                     "autoplay": True, "loop": True, "predict": False, "embed": False}, \
+        "the values as the link gives them"
     assert [k["name"] for k in p["viewer"]["keys"]] == [k.name for k in viewer_keys()], "the table, in order"
     address = Scene.from_query(p["query"])
     assert address.viewer == Viewer(present=True, autoplay=True, loop=True), \
@@ -670,7 +671,7 @@ def test_viewer_keys_reach_the_player(open_url):
     # outside presentation mode a control change keeps them; removing a run renumbers the hidden ones
     at = open_url(VIEWER_LINK.replace("&present=1", ""))
     assert viewer(at) == {"view": "3d", "step": 10, "speed": 2.0, "hide": [2, 3], "present": False,
-                          "autoplay": True, "loop": True}
+                          "autoplay": True, "loop": True, "predict": False, "embed": False}
     pick(at, 1)
     at.button("remove").click()
     run_ok(at)

@@ -218,7 +218,7 @@ def test_the_viewers_choices_travel_in_the_address(open_url):
     link = "lesson=momentum&view=3d&step=40&speed=2&hide=2&loop=1"
     at = open_url(link)
     assert viewer(at) == {"view": "3d", "step": 40, "speed": 2.0, "hide": [2], "present": False, "autoplay": False,
-                          "loop": True}
+                          "loop": True, "predict": False, "embed": False}
     assert query(at).endswith("&loop=1"), "the player adds view, step, speed and hide to this base"
     shows_lesson(at, "momentum")
     # the Present link keeps every one of them but the step: it plays from the start
