@@ -28,10 +28,20 @@ PAGE = """
 /* A phone: no text under 16 px (Streamlit's captions, tables, small
    buttons and the sidebar's labels are 14 px). */
 @media (max-width: 640px) {
+  /* The document scrolls, not Streamlit's inner box: the header (the
+     sidebar's button, the menu) scrolls away with the page instead of
+     lying over the player, and the browser can fold its address bar. */
+  .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] {
+    position: relative !important; overflow: visible !important; height: auto !important; min-height: 100vh; }
   .stMainBlockContainer { padding-left: 0.5rem; padding-right: 0.5rem; padding-top: 3.6rem; }
+  /* the open sidebar lies over the page, the whole height of the screen */
+  section[data-testid="stSidebar"][data-collapsed="false"] {
+    position: fixed !important; top: 0; left: 0; bottom: 0; height: 100vh !important; z-index: 1000000; max-width: 100vw; }
   .stApp [data-testid="stCaptionContainer"], .stApp [data-testid="stMarkdownContainer"] table,
-  .stApp [data-testid="stWidgetLabel"] p, .stApp button p, .stApp [data-testid="stTooltipHoverTarget"],
+  .stApp [data-testid="stWidgetLabel"] p, .stApp button p, .stApp a p, .stApp [data-testid="stTooltipHoverTarget"],
   .stApp [data-testid="stCode"] code, .stApp [data-testid="stMarkdownContainer"] small { font-size: 16px !important; }
+  /* formulas large enough that their exponents are 16 px too (KaTeX sets them at 0.7 of the line) */
+  .stApp .katex { font-size: 1.5em; }
 }
 </style>
 """

@@ -21,7 +21,8 @@ let hooks = {};
 
 export const stats = { id: null, asked: 0, answered: 0, skipped: 0, sent: [] };
 
-// `on`: {layout(): the panel changed size, revealed(): the outcome is out}.
+// `on`: {layout(): the panel changed size, changed(): an answer changed
+// (the plot draws it), revealed(): the outcome is out}.
 export function init(on) {
   hooks = on || {};
 }
@@ -42,14 +43,14 @@ export function load(set) {
   const earlier = answered.get(set.id);
   if (earlier) {
     if (!same || quiz.asking()) {
-      quiz.ask(set, { layout: hooks.layout });
+      quiz.ask(set, { layout: hooks.layout, changed: hooks.changed });
       quiz.reveal(earlier);
     }
     state.setAsking(false);
     return false;
   }
   if (!same || !quiz.asking()) {
-    quiz.ask(set, { answer: answer, skip: skip, layout: hooks.layout });
+    quiz.ask(set, { answer: answer, skip: skip, layout: hooks.layout, changed: hooks.changed });
     stats.asked++;
   }
   state.setAsking(true);

@@ -426,7 +426,7 @@ export function drawPlot(ctx, toScreen, inside, edge, arrow, right) {
     if (you && t) paintJoin(ctx, you[0], you[1], t[0], t[1]);
     if (t) { paintTruth(ctx, t[0], t[1], color); besideMark(ctx, "answer", t[0], t[1], color, false, right); }
     if (you && inside(you[0], you[1])) { paintAnswer(ctx, you[0], you[1]); besideMark(ctx, "you", you[0], you[1], null, true, right); }
-    drew = true;
+    drew = drew || !!(you || t || truth);
   });
   return drew;
 }
