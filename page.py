@@ -108,6 +108,8 @@ else:
     main, side = st.container(), None
 with main:
     payload = browser_payload.scene_payload(result, surface, address(scene), inside=ss.get("inside", False))
+    if side is not None and "quiz" in payload:
+        payload["quiz"]["after"] = ""  # the lesson's panel beside the player says it, once answered
     explore_panel.attach(payload, scene)  # the exploration, if the scene has one
     value = player(payload, key="player", height=660)
 if side is not None:
