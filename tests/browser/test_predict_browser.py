@@ -27,7 +27,7 @@ from visualizer.core.questions import GRADING, Question
 from visualizer.page.classroom import embed_snippet
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from page_fit import COVER_JS, FIT_JS, PHONE_UA, SCROLL_TOP_JS, SCROLLER_JS  # noqa: E402
+from page_fit import COVER_JS, FIT_JS, PHONE_UA, SCROLL_TOP_JS, SCROLLER_JS, SMALL_TEXT_JS  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -98,24 +98,6 @@ def fit(page) -> dict:
         page.wait_for_timeout(300)
         out[end] = page.evaluate(COVER_JS, PLAYER)
     return out
-
-
-# Visible text under `least` px: in the page's main area (what lies on the
-# screen: the collapsed sidebar is off it) and in the player's frame.
-SMALL_TEXT_JS = r"""(least) => {
-  const small = [];
-  const visible = (n) => { const r = n.getBoundingClientRect(), s = getComputedStyle(n);
-    return r.width > 0 && r.height > 0 && r.right > 0 && r.left < innerWidth && s.visibility !== 'hidden'; };
-  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  for (let t = walk.nextNode(); t; t = walk.nextNode()) {
-    const n = t.parentElement;
-    if (!/[^\s\u200b]/.test(t.textContent) || !n || !visible(n) ||
-        n.closest('.modebar, .hoverlayer, option, [data-testid=stTooltipContent]')) continue;
-    const px = parseFloat(getComputedStyle(n).fontSize);
-    if (px < least) small.push(`${n.tagName} ${JSON.stringify(t.textContent.trim().slice(0, 30))} ${px} px`);
-  }
-  return small;
-}"""
 
 
 def swipe_scrolls(page, cdp, x: float, y: float) -> float:

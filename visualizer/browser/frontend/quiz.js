@@ -242,6 +242,7 @@ export function ask(set, on) {
     part.appendChild(box);
     const control = CONTROLS[q.kind](q, i, box);
     const result = node("div", "result");
+    result.setAttribute("aria-live", "polite"); // read out once it is revealed
     result.hidden = true;
     part.appendChild(result);
     panel.appendChild(part);
@@ -337,8 +338,11 @@ export function reveal(outcome) {
   const after = Q.set.after || "";
   Q.after.textContent = after;
   Q.after.hidden = !after;
+  // the focus was on Check (now gone): it goes to the panel's one button left
+  const hadFocus = el.quiz.contains(document.activeElement);
   Q.go.hidden = true; Q.skip.hidden = true;
   Q.fold.hidden = false;
+  if (hadFocus) Q.fold.focus({ preventScroll: true });
   Q.fold.setAttribute("aria-expanded", "true");
   stats.revealed++;
   stats.grades = (outcome.grades || []).map((g) => (g ? g.verdict : null));
