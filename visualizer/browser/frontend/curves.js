@@ -21,7 +21,7 @@ import { style, paintLabel } from "./marks.js";
 import { fmt, logTicks, pow10 } from "./numbers.js";
 import { sizeCanvas, textWidth, fitTitle } from "./layout.js";
 import * as internals from "./plotly_internals.js";
-import { PLOT_CONFIG, baseLayout, esc, clip } from "./figure.js";
+import { PLOT_CONFIG, TOUCH, baseLayout, esc, clip } from "./figure.js";
 
 let axes = null;    // {x, ys: {curve id: y axis}, panels} pixel mappings of the drawn figure
 let layoutKey = "";  // what the drawn figure was laid out for
@@ -351,6 +351,7 @@ export function figureSide(d, L) {
     margin: { l: M.l, r: M.r, t: M.t, b: M.b, pad: 0 },
     showlegend: false,
     hovermode: "closest",
+    dragmode: TOUCH ? false : "zoom", // a finger over the charts scrolls the page
     xaxis: Object.assign({}, axisStyle, { range: [0, N], anchor: names[L.panels[n - 1].id], showgrid: true,
       title: { text: "step", standoff: 4, font: { size: f.axisTitle } } },
     N < 8 ? { tickmode: "linear", tick0: 0, dtick: 1 } : { tickformat: "~d", nticks: Math.max(3, Math.floor((L.W - M.l - M.r) / (f.tick * 4))) }),

@@ -155,7 +155,7 @@ function orderControl(q, i, box) {
     list.appendChild(b);
     return b;
   });
-  const clear = button("clear", "Clear", "Clear the order");
+  const clear = button("clear", "Clear", "Clear the order"); // goes beside Check (ask)
   clear.addEventListener("click", () => { picked = []; show(); respond(i, null, true); });
   function show() {
     buttons.forEach((b, k) => {
@@ -168,9 +168,9 @@ function orderControl(q, i, box) {
   }
   show();
   box.appendChild(list);
-  box.appendChild(clear);
   return {
     show: () => {},
+    extra: clear,
     reveal: (answer, r) => {
       list.hidden = true; clear.hidden = true;
       box.querySelector(".hint").hidden = true;
@@ -253,7 +253,8 @@ export function ask(set, on) {
   go.addEventListener("click", check);
   const skip = button("skip", "Just play", "Play without answering");
   skip.addEventListener("click", () => { if (!Q.outcome && Q.on.skip) Q.on.skip(); });
-  actions.append(go, skip);
+  // a control's own button (an order's Clear) goes first in the row
+  actions.append(...Q.parts.filter((p) => p.control.extra).map((p) => p.control.extra), go, skip);
   panel.appendChild(actions);
   const after = node("p", "after");
   after.hidden = true;
