@@ -2,7 +2,7 @@
 curves are each declared in one table, on the Python side: an entry added
 to a table alone (tests/made_up.py) is parsed, written in the canonical
 form, documented, left to the player by the page and handed to the player
-in the payload. tests/browser/test_declared_once.py shows the player
+in the payload. tests/browser/test_declared_once_browser.py shows the player
 honouring the same entries in Chromium.
 """
 
