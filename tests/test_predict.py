@@ -159,6 +159,14 @@ def test_the_snippet_is_an_iframe_with_its_address_escaped():
     assert f"height: {classroom.EMBED_HEIGHT}" in snippet and 'loading="lazy"' in snippet
 
 
+def test_a_step_keeps_the_modes_a_link_switched_on_but_never_a_teachers_secret():
+    lesson = LESSONS["nesterov"]
+    shown = Scene.from_query("lesson=nesterov&present=1&class=ABCDEF&teacher=" + "s" * 32)
+    step = classroom.keep_showing(classroom.step_scene(lesson, 1), shown)
+    assert step.viewer.present
+    assert "teacher" not in step.to_query() and "class" not in step.to_query()
+
+
 def test_a_step_opened_from_a_quiz_asks_too():
     lesson = LESSONS["nesterov"]
     shown = Scene.from_query("lesson=nesterov&predict=1&embed=1")

@@ -147,14 +147,15 @@ def number_text(v: float) -> str:
 
 
 def show_text(text: str, limit: int = 40) -> str:
-    """A user's string made safe to echo in a one-line message: at most
-    `limit` characters, and its escapes (a control character or a rare
-    symbol is ten) at most about twice that long."""
+    """A user's string made safe to echo in a one-line message: quoted, with
+    escapes for what is not printable, at most `limit` + 2 characters of it
+    (an escape such as \\U0001f600 counts as the ten it takes) and "..."
+    where it was cut."""
     text = str(text)
-    cut = min(len(text), limit)
-    while cut > 1 and len(repr(text[:cut])) > 2 * limit + 2:
-        cut -= 1
-    return repr(text[:cut]) + ("..." if len(text) > cut else "")
+    cut = text[:limit]
+    while len(repr(cut)) > limit + 2:
+        cut = cut[:-1]
+    return repr(cut) + ("..." if len(cut) < len(text) else "")
 
 
 def registry(entries, kind: str) -> dict:

@@ -13,7 +13,7 @@ import streamlit as st
 from visualizer.browser import predict
 from visualizer.core.lessons import LESSONS, Lesson
 from visualizer.core.scene import Scene, viewer_keys
-from visualizer.core.viewer import SERVER
+from visualizer.core.viewer import SERVER, Flag
 from visualizer.page import session
 from visualizer.page.text import plain
 
@@ -85,11 +85,13 @@ def _pick_lesson() -> None:
 
 
 def keep_showing(scene: Scene, shown: Scene) -> Scene:
-    """`scene` as the viewer is showing things: every mode a link sets (the
-    viewer keys the page writes) stays on: a presentation stays one,
-    playing on load and looping if it did, a quiz keeps asking first."""
+    """`scene` as the viewer is showing things: every mode a link switches
+    on (the flags the page writes) stays on: a presentation stays one,
+    playing on load and looping if it did, a quiz keeps asking first. (Not
+    a class's keys: a teacher's secret never goes into a step's link.)"""
     v, now = scene.viewer, shown.viewer
-    modes = {k.name: getattr(v, k.name) or getattr(now, k.name) for k in viewer_keys() if k.writer == SERVER}
+    modes = {k.name: getattr(v, k.name) or getattr(now, k.name) for k in viewer_keys()
+             if k.writer == SERVER and isinstance(k.values, Flag)}
     return scene.replace(viewer=v.replace(**modes))
 
 
