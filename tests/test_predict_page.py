@@ -60,7 +60,7 @@ def test_a_question_keeps_back_what_tells_the_outcome_until_it_is_answered(open_
     assert not at.main.warning, "no divergence message"
     assert not what_happens(at), "the lesson does not say what happens"
     assert lesson.text in texts(at), "it says what to look at"
-    assert downloads(at) == ["Offline page (HTML)", "Offline page (HTML)"], "the offline page asks too; no results"
+    assert downloads(at) == ["Offline page (HTML)"], "the offline page asks too; no results"
     assert [c.value for c in at.main.caption if "once the question in the player is answered" in c.value]
 
     answer(at, part["id"])
@@ -119,6 +119,9 @@ def test_the_embedded_view_is_the_player_alone(open_url):
 
 def test_the_embed_action_gives_the_snippet_of_the_embedded_view(open_url):
     at = open_url("lesson=momentum&view=3d")
+    assert not at.get("code"), "closed, the Embed button sends nothing more"
+    at.session_state["embed"] = True  # opened
+    run_ok(at)
     (code, offline) = [c.value for c in at.get("code")]
     src = re.search(r'src="([^"]*)"', code).group(1).replace("&amp;", "&")
     shown = Scene.from_query(src.split("?", 1)[1])

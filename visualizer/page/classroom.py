@@ -199,7 +199,12 @@ def embed_action(scene: Scene, result) -> None:
     hosted beside the post)."""
     from visualizer import export
 
-    with st.popover("Embed", width="stretch", help="Put this scene in a blog post or a course page"):
+    # (its contents are made only while it is open: a slider move sends none of them)
+    popover = st.popover("Embed", key="embed", on_change="rerun", width="stretch",
+                         help="Put this scene in a blog post or a course page")
+    if not popover.open:
+        return
+    with popover:
         ask = st.toggle("Ask first (predict, then play)", value=scene.viewer.predict, key="embed_predict",
                         help="The reader answers the scene's question before the paths play")
         shown = embed_scene(scene, ask)
