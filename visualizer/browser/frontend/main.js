@@ -150,7 +150,7 @@ state.subscribe((what) => {
     if (S.setStart) armSetStart(true); // its message names the run in front
   }
   if (what.speed) updateControls();
-  if (what.asking) showAsking();
+  if (what.asking) showAsking(true);
   if (what.inside) {
     updateInsideButton();
     const wasHidden = el.inside.hidden;
@@ -232,14 +232,15 @@ function applyMode() {
 // paths (view2d, view3d), no charts, no exploration, no "diverged" in the
 // legend, no "Inside a step"; the answer overlay on the plot for a point
 // question. When it is answered, all of it comes back and the scene plays.
-function showAsking() {
+// (`panels`: the exploration's panel too; a new payload shows it later.)
+function showAsking(panels) {
   stats.asking = S.asking;
   el.app.classList.toggle("asking", S.asking);
   el.charts.hidden = S.asking;
   if (S.asking && S.inside.on) state.setInside(false);
   if (S.asking && S.setStart) armSetStart(false);
   if (S.asking && quiz.pointQuestion() >= 0 && S.view !== "2d") setView("2d");
-  explore.showPanel();
+  if (panels) explore.showPanel();
   applyMode();
   updateControls();
   updateAnswerPick();
@@ -308,7 +309,7 @@ function onRender(args) {
   const { view, autoplay } = state.load(d, viewer);
   predict.load(payload.quizPart(p.quiz, d.runs.length));
   answerMarks();
-  showAsking();
+  showAsking(false);
   loadInside(d, p);
   applyMode();
   if (S.setStart) armSetStart(false);
