@@ -203,6 +203,8 @@ def test_a_point_answered_by_a_tap_on_a_phone_that_fits(browser, app_server, siz
         frame = open_asking(page, app_server, "lesson=starts&predict=1")
         assert_asking(frame)
         assert state(frame)["stats"]["mode"] == "phone"
+        assert frame.evaluate("() => window.__player.explore.basins") == 0, "where each start ends: kept back"
+        assert frame.locator("#explore").is_hidden()
         measured = fit(page)
         assert not measured["fit"]["sideways"], measured["fit"]
         assert measured["fit"]["past_right"] == 0 and measured["fit"]["past_bottom"] == 0, measured["fit"]
@@ -231,6 +233,8 @@ def test_a_point_answered_by_a_tap_on_a_phone_that_fits(browser, app_server, siz
         s = assert_revealed(frame, page, "starts")
         want = quiz.lesson_question("starts", None).grade(xy).verdict
         assert s["verdicts"] == [want]
+        assert frame.evaluate("() => window.__player.explore.basins") > 0, "the basins, once answered"
+        assert frame.locator("#explore").is_visible()
         frame.locator("#quiz").scroll_into_view_if_needed()
         shoot(page, f"starts-{size}-answered")
         # play and scrub with a thumb

@@ -240,7 +240,7 @@ function showAsking(panels) {
   if (S.asking && S.inside.on) state.setInside(false);
   if (S.asking && S.setStart) armSetStart(false);
   if (S.asking && quiz.pointQuestion() >= 0 && S.view !== "2d") setView("2d");
-  if (panels) explore.showPanel();
+  if (panels) { explore.showPanel(); if (S.view === "2d") view2d.drawSurface(); } // the basins of starts: kept back
   applyMode();
   updateControls();
   updateAnswerPick();
