@@ -24,13 +24,14 @@ from visualizer.core.errors import SceneError
 from visualizer.core.knobs import Choice, Knob, show_text
 from visualizer.core.run import (
     COORD_LIMIT,
+    SETTINGS,
     Run,
     atom,
     pairs,
     parse_run,
     text_atom,
 )
-from visualizer.core.surfaces import FORMULA
+from visualizer.core.surfaces import FORMULA, NETWORK
 from visualizer.core.variants import Explore
 
 MAX_RUNS = 8
@@ -393,8 +394,28 @@ def _parse(query, report) -> Scene:
                     fields.update(key.parse(fallback, fields, _raise))
         _fill_defaults(key.name, fields)
 
+    fields["runs"] = _network_keys_on_a_network(fields, report)
     viewer = Viewer(**{k: fields.pop(k) for k in list(fields) if k in _VIEWER_FIELDS})
     return Scene(**fields, viewer=viewer)
+
+
+def _network_keys_on_a_network(fields: dict, report) -> tuple[Run, ...]:
+    """The runs, where the surface is not a network with the keys only a
+    network has (what it does with unlabelled points) set back to their
+    defaults, each reported."""
+    if surfaces.SURFACES[fields["surface"]].kind == NETWORK:
+        return fields["runs"]
+    runs = []
+    for i, run in enumerate(fields["runs"], start=1):
+        given = run.model_only_given()
+        if given:
+            verb = "applies" if len(given) == 1 else "apply"
+            report(SceneError(f"run {i}: {', '.join(given)} {verb} only on surface=mlp (what a network does with "
+                              f"its unlabelled training points); surface {fields['surface']} has none", "run"),
+                   "their defaults are used")
+            run = run.replace(**{k.name: k.default for k in SETTINGS if k.name in given})
+        runs.append(run)
+    return tuple(runs)
 
 
 def _lesson_keys(raw: dict[str, list[str]]) -> dict[str, list[str]]:
