@@ -657,3 +657,26 @@ def test_value_changes_compile_nothing(compiles):
     with compiles.counting() as n:  # a shape does compile
         simulate(scene.replace(surface_params={**scene.surface_params, "hidden": 7}))
     assert n[0] >= 1
+
+
+def test_the_players_payload_carries_the_pseudo_labels():
+    import base64
+
+    from visualizer.browser.payload import scene_payload
+
+    result = run_scene("surface=mlp:data=xor,labels=0.05&steps=80&run=adam:lr=0.03,unlabeled=selftrain"
+                       "&run=adam:lr=0.03")
+    payload = scene_payload(result, {}, "")
+
+    def raw(spec, dtype):
+        return np.frombuffer(base64.b64decode(spec["bdata"]), dtype)
+
+    for run, part in zip(result.runs, payload["runs"], strict=True):
+        np.testing.assert_array_equal(raw(part["pseudo_labels"], "<f4"), run.pseudo_labels)
+        np.testing.assert_array_equal(raw(part["pseudo_label_accuracy"], "<f4"), run.pseudo_label_accuracy)
+    b = payload["model"]["boundary"]
+    runs, frames = b["shape"][:2]
+    codes = raw(b["pseudo"], np.uint8).reshape(runs, frames, 200)
+    at = [int(np.searchsorted(result.model.boundary.steps, s)) for s in b["steps"]]
+    np.testing.assert_array_equal(codes, result.model.boundary.pseudo[:, at])
+    assert codes[0, -1].astype(bool).sum() == result.runs[0].pseudo_labels[-1] > 0

@@ -140,6 +140,52 @@ def test_points_in_their_colours(page, demo_server):
     assert frame.locator("#data-test").get_attribute("aria-pressed") == "true"
 
 
+def test_pseudo_labels_in_their_class_outlined_and_the_wrong_ones_crossed(page, demo_server):
+    frame = open_demo(page, demo_server, "case=model&runs=2&pseudo=1")
+    m = frame.evaluate("""() => { const m = window.__model.state.m, b = m.boundary;
+        return {labelled: Array.from(m.train.labelled), y: Array.from(m.train.y), F: b.F, n: m.train.n}; }""")
+    n, last = m["n"], m["F"] - 1
+    unlabelled = [i for i in range(n) if not m["labelled"][i]]
+    taken = [i for i in unlabelled if i % 5 < 5]  # the rule at the last frame: every unlabelled point
+    wrong = [i for i in taken if i % 7 == 0]
+    s = model_stats(frame)
+    assert s["frame"] == last
+    assert s["pseudo"] == {"right": len(taken) - len(wrong), "wrong": len(wrong)}
+    key = frame.locator("#data-key").inner_text()
+    assert "pseudo-label" in key and "wrong pseudo-label" in key
+    share = round(100 * (len(taken) - len(wrong)) / len(taken))
+    assert frame.locator("#data-readout").inner_text() == (
+        f"train 97% \u00b7 test 93% \u00b7 {len(taken)} pseudo-labels ({share}% right)")
+
+    # the centre of each point standing alone: a right pseudo-label in its
+    # class's colour, a wrong one under the cross's dark centre
+    seen = frame.evaluate("""() => { const m = window.__model.state.m, g = window.__model.state.geo;
+        const px = [];
+        for (let i = 0; i < m.train.n; i++) px.push([g.x2p(m.train.x[2 * i]), g.y2p(m.train.x[2 * i + 1])]);
+        const out = [];
+        px.forEach(([x, y], i) => {
+          if (m.train.labelled[i] || px.some(([u, v], j) => j !== i && Math.hypot(u - x, v - y) < 9)) return;
+          out.push([i, window.__model.pixel(m.train.x[2 * i], m.train.x[2 * i + 1]).slice(0, 3)]);
+        });
+        return out; }""")
+    colours = {0: list(CLASS0), 1: list(CLASS1)}
+    checked = {"right": 0, "wrong": 0}
+    for i, rgb in seen:
+        if i in wrong:
+            assert max(rgb) <= 0x40, (i, rgb)  # the cross (#1a1a1a), not a class's colour
+            checked["wrong"] += 1
+        else:
+            assert rgb == colours[m["y"][i]], (i, rgb)
+            checked["right"] += 1
+    assert min(checked.values()) >= 1, checked
+
+    # step 0: nothing is pseudo-labelled yet; the grey points are back
+    scrub(frame, 0)
+    assert model_stats(frame)["pseudo"] == {"right": 0, "wrong": 0}
+    assert frame.locator("#data-readout").inner_text().endswith("\u00b7 0 pseudo-labels")
+    assert not page.problems, page.problems
+
+
 def test_accuracy_curves_and_the_plane(page, demo_server):
     frame = open_demo(page, demo_server, "case=model&runs=3")
     titles = panel_titles(frame)

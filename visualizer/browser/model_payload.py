@@ -1,7 +1,7 @@
 """What the browser gets for a model scene (`surface=mlp`): the plane's loss
 grid in place of a surface sampled from f(x, y), the data set (labelled
-points in their class, unlabelled grey), each run's decision boundary at a
-few steps, and its accuracies. visualizer/page/player.py documents the contract.
+points in their class, unlabelled grey), each run's decision boundary and
+pseudo-labels at a few steps, and its accuracies and pseudo-label counts. visualizer/page/player.py documents the contract.
 """
 
 from __future__ import annotations
@@ -65,9 +65,14 @@ def model(result) -> dict:
             "shape": list(raw.shape),  # runs, frames, ny, nx
             "p": encode_u8(np.round(np.clip(probability, 0, 1) * 255)),
             "diverged": encode_u8(np.isnan(raw).any(axis=(2, 3))),  # runs x frames
+            # runs x frames x training points: 0 no pseudo-label, 1 + the class pseudo-labelled
+            "pseudo": encode_u8(boundary.pseudo[:, frames]),
         },
     }
 
 
 def accuracies(run) -> dict:
-    return {"train_accuracy": encode_f32(run.train_accuracy), "test_accuracy": encode_f32(run.test_accuracy)}
+    """A run's accuracies and pseudo-labels, per point like its loss."""
+    return {"train_accuracy": encode_f32(run.train_accuracy), "test_accuracy": encode_f32(run.test_accuracy),
+            "pseudo_labels": encode_f32(run.pseudo_labels),
+            "pseudo_label_accuracy": encode_f32(run.pseudo_label_accuracy)}

@@ -48,10 +48,11 @@ class RunKey:
     choices: tuple[str, ...] = ()
     help: str = ""
     model_only: bool = False  # a network's (surface=mlp) only: elsewhere it must keep its default
+    caption: str = ""  # the sidebar's label of a key without a knob
 
     @property
     def title(self) -> str:
-        return self.knob.label if self.knob else self.name
+        return self.knob.label if self.knob else (self.caption or self.name)
 
     def parse(self, values: list[str], where: str) -> object:
         if self.kind == TEXT:
@@ -96,7 +97,7 @@ Y0 = Knob("y0", 0.0, -COORD_LIMIT, COORD_LIMIT, "y_0", "this run's own start, y 
 
 LR_KEY = RunKey("lr", NUMBER, LR, always=True)
 SCHEDULE_KEY = RunKey("schedule", CHOICE, default="constant", choices=tuple(SCHEDULES),
-                      help="learning-rate schedule; its parameters are run keys too")
+                      help="learning-rate schedule; its parameters are run keys too", caption="Schedule")
 SETTINGS = (
     RunKey("clip_value", SWITCH, CLIP_VALUE),
     RunKey("clip_norm", SWITCH, CLIP_NORM),
@@ -104,7 +105,8 @@ SETTINGS = (
     RunKey("seed", NUMBER, SEED, default=0),
     RunKey("x0", SWITCH, X0),
     RunKey("y0", SWITCH, Y0),
-    RunKey("unlabeled", CHOICE, default="ignore", choices=UNLABELED_MODES, help=UNLABELED_HELP, model_only=True),
+    RunKey("unlabeled", CHOICE, default="ignore", choices=UNLABELED_MODES, help=UNLABELED_HELP, model_only=True,
+           caption="Unlabelled points"),
     RunKey("threshold", NUMBER, THRESHOLD, default=THRESHOLD.default, model_only=True),
     RunKey("weight", NUMBER, WEIGHT, default=WEIGHT.default, model_only=True),
     RunKey("label", TEXT, default="", help="plain text shown in legends; percent-encode , : = & + inside it"),
@@ -232,6 +234,11 @@ class Run:
     def model_only_given(self) -> list[str]:
         """The network-only keys this run sets away from their defaults."""
         return [k.name for k in SETTINGS if k.model_only and self.setting(k.name) != k.default]
+
+    def without_model_only(self) -> Run:
+        """This run with the network-only keys at their defaults (for a surface)."""
+        given = self.model_only_given()
+        return self.replace(**{k.name: k.default for k in SETTINGS if k.name in given}) if given else self
 
     def automatic_label(self) -> str:
         return f"{OPTIMIZERS[self.optimizer].name} lr={self.values['lr']:g}"

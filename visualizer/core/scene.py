@@ -24,7 +24,6 @@ from visualizer.core.errors import SceneError
 from visualizer.core.knobs import Choice, Knob, show_text
 from visualizer.core.run import (
     COORD_LIMIT,
-    SETTINGS,
     Run,
     atom,
     pairs,
@@ -413,7 +412,7 @@ def _network_keys_on_a_network(fields: dict, report) -> tuple[Run, ...]:
             report(SceneError(f"run {i}: {', '.join(given)} {verb} only on surface=mlp (what a network does with "
                               f"its unlabelled training points); surface {fields['surface']} has none", "run"),
                    "their defaults are used")
-            run = run.replace(**{k.name: k.default for k in SETTINGS if k.name in given})
+            run = run.without_model_only()
         runs.append(run)
     return tuple(runs)
 

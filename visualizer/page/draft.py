@@ -299,11 +299,15 @@ def _switch(draft: Draft, key: str, on: bool) -> Draft:
 def change_surface(draft: Draft, surface_id: str) -> Draft:
     """Another surface keeps the runs (optimizers, learning rates, labels and
     settings); the start, steps and window become the new surface's own, and
-    runs drop their own starts (they belonged to the old window)."""
+    runs drop their own starts (they belonged to the old window) and, off a
+    network, what a network does with unlabelled points."""
     if surface_id not in surfaces.SURFACES:
         raise SceneError(f"surface: unknown surface {surface_id!r}", "surface")
     fresh = Scene.default(surface_id)
+    network = surfaces.SURFACES[surface_id].kind == surfaces.NETWORK
     runs = tuple(r.replace(x0=None, y0=None) for r in draft.scene.runs)
+    if not network:
+        runs = tuple(r.without_model_only() for r in runs)
     scene = _scene_with_steps(fresh.replace(runs=runs, viewer=draft.scene.viewer, explore=draft.scene.explore),
                               fresh.steps)
     return _with_scene(replace(draft, typed={}, problems={}), scene)

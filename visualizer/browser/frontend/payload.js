@@ -227,6 +227,8 @@ export function prepare(p) {
       loss: decode(r.loss), lr: decode(r.lr), gn: decode(r.grad_norm),
       // a network's accuracies (model scenes), per point like the loss; empty elsewhere
       acc: decode(r.train_accuracy), testAcc: decode(r.test_accuracy),
+      // and its pseudo-labels: how many unlabelled points, the share right (NaN: none)
+      pseudo: decode(r.pseudo_labels), pseudoAcc: decode(r.pseudo_label_accuracy),
       diverged: finiteNum(dv) && dv >= 0 ? Math.round(dv) : null,
       clip: finiteNum(r.clip_norm) && r.clip_norm > 0 ? r.clip_norm : null,
       px: new Float32Array(npts), py: new Float32Array(npts), Z: null,
