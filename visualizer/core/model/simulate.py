@@ -110,13 +110,10 @@ class ModelView:
 
 
 def check(scene, settings: ModelSettings | None = None) -> None:
-    """The SceneError a model scene raises before training, if any: an
-    exploration, a run's own start, Newton on a network too big for its
-    exact Hessian."""
+    """The SceneError a model scene raises before training, if any: a run's
+    own start, Newton on a network too big for its exact Hessian. (Of the
+    explorations, only `lr` exists on a network: `variants.resolve` says so.)"""
     settings = settings or ModelSettings.of(scene)
-    if scene.explore is not None:
-        raise SceneError(f"explore: explorations run on the 2D surfaces; surface {scene.surface} trains a "
-                         "network per run", "explore")
     for i, run in enumerate(scene.runs, 1):
         if run.values.get("x0") is not None or run.values.get("y0") is not None:
             raise SceneError(f"run {i}: x0/y0 (a run's own start) do not apply on surface {scene.surface}: every "
@@ -145,13 +142,15 @@ class _Prepared:
     train_x: np.ndarray
     w0: np.ndarray
     length: int
-    places: list  # per run: its (group, member index)
+    places: list  # per run: its (group, member index); None where not compiled
     arguments: list  # per run: its RunArguments
     frame_steps: np.ndarray
     boundary_axes: tuple  # the decision boundary's xs and ys
 
 
-def _prepare(scene) -> _Prepared:
+def prepare(scene, compiled: bool = True) -> _Prepared:
+    """What training `scene`'s runs takes: each run's arguments and (unless
+    `compiled` is False: an exploration compiles its own) its program."""
     settings = ModelSettings.of(scene)
     check(scene, settings)
     net, n = settings.network, scene.steps
@@ -171,7 +170,7 @@ def _prepare(scene) -> _Prepared:
         group = compile_worker.WORKER.call(training.compile_group, tuple(missing))
         return [(group, index) for index in range(len(missing))]
 
-    compiled = dict(zip(distinct, programs.PROGRAMS.get_many(distinct, make), strict=True))
+    made = dict(zip(distinct, programs.PROGRAMS.get_many(distinct, make), strict=True)) if compiled else {}
 
     bxs, bys, grid = _boundary_grid(data, settings.scale)
     n_frames, n_snapshots = training.frames_of(length), training.snapshots_of(length)
@@ -184,7 +183,7 @@ def _prepare(scene) -> _Prepared:
         snapshot_slot=np.full(length, n_snapshots, np.int32), grid=grid,
     )
     arguments = [_arguments(run, n, length, settings.batch, labelled, w0, shared) for run in scene.runs]
-    return _Prepared(settings, data, labelled, train_x, w0, length, [compiled[key] for key in keys], arguments,
+    return _Prepared(settings, data, labelled, train_x, w0, length, [made.get(key) for key in keys], arguments,
                      frame_steps, (bxs, bys))
 
 
@@ -204,7 +203,7 @@ def weights_path(scene, index: int = 0) -> np.ndarray:
     at most training.SNAPSHOTS - 1 steps."""
     if scene.steps >= training.SNAPSHOTS:
         raise ValueError(f"weights_path keeps at most {training.SNAPSHOTS - 1} steps; the scene has {scene.steps}")
-    prepared = _prepare(scene)
+    prepared = prepare(scene)
     out = _train_keeping(prepared, index, np.arange(scene.steps + 1))
     last = _last_good(out.records, scene.steps)
     return np.asarray(out.snapshots)[: last + 1]
@@ -212,7 +211,7 @@ def weights_path(scene, index: int = 0) -> np.ndarray:
 
 def simulate_model(scene) -> SimulationResult:
     """Train every run of a model scene; docs/model.md says what comes back."""
-    prepared = _prepare(scene)
+    prepared = prepare(scene)
     settings, data, labelled = prepared.settings, prepared.data, prepared.labelled
     net, n, length = settings.network, scene.steps, prepared.length
     bxs, bys = prepared.boundary_axes

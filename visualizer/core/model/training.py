@@ -116,7 +116,8 @@ def snapshots_of(length: int) -> int:
     return min(SNAPSHOTS, length)
 
 
-def _argument_shapes(key: ProgramKey) -> RunArguments:
+def argument_shapes(key: ProgramKey) -> RunArguments:
+    """The shapes and dtypes of the arguments of `key`'s run."""
     scalar = jax.ShapeDtypeStruct((), F32)
     opt = OPTIMIZERS[key.member.optimizer]
     problem = key.problem
@@ -250,7 +251,7 @@ def compile_group(keys: tuple[ProgramKey, ...]) -> Group:
     """The members of `keys` compiled as one program, ahead of time (a call
     with a wrong dtype or shape fails instead of tracing again)."""
     functions = [_train_fn(key) for key in keys]
-    shapes = tuple(_argument_shapes(key) for key in keys)
+    shapes = tuple(argument_shapes(key) for key in keys)
     outputs = [jax.eval_shape(f, s) for f, s in zip(functions, shapes, strict=True)]
 
     def off(shape):
