@@ -21,6 +21,7 @@ import re
 
 import numpy as np
 import pytest
+from claims import Claims
 
 from visualizer.cli import main
 from visualizer.core import landmarks, variants
@@ -63,31 +64,6 @@ DIVERGES = {
 
 
 # ---------------------------------------------------------------- measuring
-
-
-class Claims:
-    """The claims of one lesson: each checked by name; `verify()` fails with
-    every claim that does not hold."""
-
-    def __init__(self, lesson: str):
-        self.lesson = lesson
-        self.failed: list[str] = []
-
-    def __call__(self, claim: str, holds, got=None) -> None:
-        if not bool(holds):
-            self.failed.append(claim + ("" if got is None else f" (got {_show(got)})"))
-
-    def verify(self) -> None:
-        assert not self.failed, (f"lesson {self.lesson} no longer tells the truth:\n  - "
-                                 + "\n  - ".join(self.failed))
-
-
-def _show(value) -> str:
-    if isinstance(value, float | np.floating):
-        return f"{float(value):.4g}"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_show(v) for v in value) + "]"
-    return str(value)
 
 
 class Facts:
