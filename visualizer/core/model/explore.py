@@ -147,7 +147,8 @@ def _compile(key: LrKey):
             w, states, counter, kept = state
             x, y, weight = training.minibatch(data, batch, data.batch_index[k], data.batch_weight[k])
             (value, (labelled_loss, _)), raw = value_and_grad(w, data, x, y, weight)
-            raw = raw * data.freeze
+            trains = training.trainable(data, k)
+            raw = raw * trains
             out = built(x, y, weight).update(states, w, raw, value, lambda p: loss_of(p, data, x, y, weight)[0])
             loss = labelled_loss if batch == 0 else measured(w)[0]
             good = (jnp.all(jnp.isfinite(w)) & (jnp.max(jnp.abs(w)) <= training.WEIGHT_LIMIT)
@@ -157,7 +158,7 @@ def _compile(key: LrKey):
             arrived = jnp.where((arrived == NOT_YET) & (diverged == NOT_YET) & (loss <= tol), k, arrived)
             counter = (diverged << _BITS) | arrived
             kept = jnp.where(diverged == NOT_YET, w, kept)
-            new_w = optax.apply_updates(w, out.update * data.freeze)
+            new_w = optax.apply_updates(w, out.update * trains)
             return new_w, out.states, counter, kept
 
         w0 = args.start

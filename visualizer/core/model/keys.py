@@ -10,8 +10,9 @@ them as model-only settings).
 Which of them compile: a new shape compiles once (`hidden`, `layers`,
 `batch`) and so does a new activation (`act`); everything else enters the
 compiled program as data (the data set's points, the labelled mask, the
-initial weights, the freeze mask, the scaled inputs), so changing `data`,
-`init`, `labels`, `pretrain`, `freeze` or `scale` compiles nothing.
+initial weights, the freeze mask and the step it is lifted at, the scaled
+inputs), so changing `data`, `init`, `labels`, `pretrain`, `freeze`,
+`unfreeze` or `scale` compiles nothing.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ PRETRAIN = Choice("pretrain", "none", ("none", *DATA_SETS),
                   "a data set to train on first (Adam, fixed recipe); every run then starts from those weights",
                   title="Pretrain on")
 FREEZE = Choice("freeze", "0", ("0", "1"), "1: only the last layer trains", title="Freeze all but the last layer")
+UNFREEZE = Knob("unfreeze", 0, 0, 10000, "", "with freeze=1, the step from which every weight trains (freeze, then "
+                "fine-tune; a step schedule can lower the rate there); 0: never", title="Unfreeze at step",
+                integer=True)
 BATCH = Choice("batch", "all", BATCHES, "minibatch size, drawn from the run's seed; all: full batch",
                title="Batch size")
 SCALE = Knob("scale", 1.0, 0.01, 100.0, "s", "the first input feature multiplied by this: badly scaled inputs "
@@ -59,7 +63,7 @@ THRESHOLD = Knob("threshold", 0.9, 0.5, 0.999, r"\tau", "confidence max(p, 1 - p
 WEIGHT = Knob("weight", 1.0, 0.0, 10.0, r"\lambda_u", "weight of the unlabelled points' term in the loss "
               "(selftrain, entropy)", title="Weight of the unlabelled term")
 
-PARAMS = (DATA, HIDDEN, LAYERS, ACT, INIT, LABELS, PRETRAIN, FREEZE, BATCH, SCALE)
+PARAMS = (DATA, HIDDEN, LAYERS, ACT, INIT, LABELS, PRETRAIN, FREEZE, UNFREEZE, BATCH, SCALE)
 # The parameters whose every new value compiles a program (once): shapes
 # and code. The rest are data of the compiled programs.
 COMPILES = ("hidden", "layers", "act", "batch")

@@ -49,6 +49,7 @@ class ModelSettings:
     labels: float
     pretrain: str  # "none" or a data set
     freeze: bool
+    unfreeze: int  # with freeze: the step from which every weight trains (0: never)
     batch: int  # 0: the full batch
     scale: float
 
@@ -63,6 +64,7 @@ class ModelSettings:
             labels=float(p["labels"]),
             pretrain=p["pretrain"],
             freeze=p["freeze"] == "1",
+            unfreeze=int(p["unfreeze"]),
             batch=0 if p["batch"] == "all" else int(p["batch"]),
             scale=float(p["scale"]),
         )
@@ -111,9 +113,13 @@ class ModelView:
 
 def check(scene, settings: ModelSettings | None = None) -> None:
     """The SceneError a model scene raises before training, if any: a run's
-    own start, Newton on a network too big for its exact Hessian. (Of the
+    own start, Newton on a network too big for its exact Hessian, an unfreeze
+    without a freeze. (Of the
     explorations, only `lr` exists on a network: `variants.resolve` says so.)"""
     settings = settings or ModelSettings.of(scene)
+    if settings.unfreeze and not settings.freeze:
+        raise SceneError(f"surface: unfreeze={settings.unfreeze} lifts a freeze that is not there; give freeze=1 "
+                         "with it (the last layer trains alone until that step)", "surface")
     for i, run in enumerate(scene.runs, 1):
         if run.values.get("x0") is not None or run.values.get("y0") is not None:
             raise SceneError(f"run {i}: x0/y0 (a run's own start) do not apply on surface {scene.surface}: every "
@@ -177,6 +183,7 @@ def prepare(scene, compiled: bool = True) -> _Prepared:
     frame_steps = training.spread(n, n_frames)
     shared = dict(
         freeze=net.last_layer() if settings.freeze else np.ones(net.size, F32),
+        thaw=np.int32(settings.unfreeze) if settings.unfreeze else training.NEVER,
         train_x=train_x, train_y=data.train_y, labelled=labelled.astype(F32), test_x=test_x, test_y=data.test_y,
         centre=np.zeros(net.size, F32), axes=np.zeros((net.size, 2), F32),
         frame_slot=training.slots(frame_steps, length, n_frames),

@@ -45,6 +45,7 @@ from visualizer.core.optimizers import OPTIMIZERS
 from visualizer.core.pipeline import F32, NoiseKey, RunArguments, pipeline
 from visualizer.core.programs import ProgramKey, pack_calls
 
+NEVER = np.int32(2**30)  # `thaw` of a run whose frozen weights stay frozen
 WEIGHT_LIMIT = 1e6  # a weight beyond this in size counts as diverged, like a 2D coordinate
 FRAMES = 101  # decision-boundary frames per run, at most
 SNAPSHOTS = 1025  # run 1's weights kept for the plane's PCA, at most (every point up to 1024 steps)
@@ -60,6 +61,7 @@ class NetworkArguments(NamedTuple):
     `frame_slot` and `snapshot_slot` have a row per update (scanned over)."""
 
     freeze: np.ndarray  # (P,) 1 where a weight trains, 0 where it is frozen
+    thaw: np.int32  # the update from which every weight trains (NEVER: none)
     train_x: np.ndarray  # (n, 2), scaled
     train_y: np.ndarray  # (n,)
     labelled: np.ndarray  # (n,) 1 where the label is kept
@@ -134,7 +136,7 @@ def argument_shapes(key: ProgramKey) -> RunArguments:
         lr=f32(length), noise=NoiseKey(scalar, i32()), clip_value=scalar, clip_norm=scalar, f_min=scalar,
         start=f32(p),
         problem=NetworkArguments(
-            freeze=f32(p), train_x=f32(n, 2), train_y=f32(n), labelled=f32(n), test_x=f32(m, 2), test_y=f32(m),
+            freeze=f32(p), thaw=i32(), train_x=f32(n, 2), train_y=f32(n), labelled=f32(n), test_x=f32(m, 2), test_y=f32(m),
             batch_index=i32(length, problem.batch), batch_weight=f32(length, problem.batch), centre=f32(p),
             axes=f32(p, 2), frame_slot=i32(length), snapshot_slot=i32(length),
             grid=f32(BOUNDARY_POINTS * BOUNDARY_POINTS, 2),
@@ -168,6 +170,12 @@ def objective(network: nets.Network, batch: int) -> Callable:
     return f
 
 
+def trainable(data: NetworkArguments, k):
+    """(P,): 1 where a weight trains at update k: the freeze mask, lifted
+    from update `thaw` on."""
+    return jnp.where(k >= data.thaw, jnp.ones_like(data.freeze), data.freeze)
+
+
 def minibatch(data: NetworkArguments, batch: int, index, weight):
     """The step's (x, y, weight): the batch's rows, or every training point
     weighted by the labelled mask (`batch` 0)."""
@@ -196,12 +204,13 @@ def _train_fn(key: ProgramKey):
 
         def step(carry, row):
             w, states, frames, snapshots = carry
-            index, weight, frame_slot, snapshot_slot = row
+            k, index, weight, frame_slot, snapshot_slot = row
             x, y, weight = minibatch(data, batch, index, weight)
             (value, (labelled_loss, logits)), raw = value_and_grad(w, data, x, y, weight)
-            raw = raw * data.freeze  # frozen weights have no gradient
+            trains = trainable(data, k)
+            raw = raw * trains  # frozen weights have no gradient
             out = built(x, y, weight).update(states, w, raw, value, lambda p: loss_of(p, data, x, y, weight)[0])
-            new_w = optax.apply_updates(w, out.update * data.freeze)
+            new_w = optax.apply_updates(w, out.update * trains)
             if batch == 0:
                 train_loss, train_logits = labelled_loss, logits
             else:
@@ -224,7 +233,8 @@ def _train_fn(key: ProgramKey):
             snapshots = snapshots.at[snapshot_slot].set(w)
             return (new_w, out.states, frames, snapshots), record
 
-        rows = (data.batch_index, data.batch_weight, data.frame_slot, data.snapshot_slot)
+        rows = (jnp.arange(length, dtype=jnp.int32), data.batch_index, data.batch_weight, data.frame_slot,
+                data.snapshot_slot)
         (_, _, frames, snapshots), records = jax.lax.scan(step, carry0, rows, length=length)
         kept = frames[:n_frames]
         boundary = jax.nn.sigmoid(jax.vmap(lambda w: network.logits(w, data.grid))(kept))
