@@ -423,3 +423,186 @@ def test_cliff():
           all(np.all(np.abs(r.xy[:, 0]) <= max(abs(x0), abs(x1))) and arrival(r, 0.0) is not None
               for r in (by_norm, by_value)))
     claim.verify()
+
+
+# ---------------------------------------------------------------- optimizers' notes
+#
+# An optimizer's note (`fixes`, shown beside its picker) says what it changed
+# in the methods before it. Its update rule is held to a textbook update by
+# tests/test_optimizers.py; here each claim of the note is checked on runs.
+
+
+def first_moves(query: str) -> tuple[np.ndarray, np.ndarray]:
+    """Run 1's first update (x1 - x0) and the raw gradient it started from."""
+    run = run_at(query)
+    return (run.xy[1] - run.xy[0]).astype(np.float64), run.grad[0].astype(np.float64)
+
+
+def test_sgd_note():
+    claim = Claims("sgd", "optimizer note")
+    move, g = first_moves("surface=quadratic:cond=10&steps=5&run=sgd:lr=0.05,label=a")
+    claim("step against the gradient (x1 - x0 = -lr g)", np.allclose(move, -0.05 * g, rtol=1e-5), (move, g))
+    stable = run_at("surface=quadratic:cond=10&steps=200&run=sgd:lr=0.198,label=a")
+    unstable = run_at("surface=quadratic:cond=10&steps=200&run=sgd:lr=0.202,label=a")
+    claim("one learning rate for every direction, so the steepest sets the limit for all: on curvatures 1 and 10 "
+          "the limit is 2/10, far below the shallow direction's 2/1", stable.loss[-1] < stable.loss[0]
+          < unstable.loss[-1])
+    claim.verify()
+
+
+def _along_across(run, angle_degrees: float) -> tuple[np.ndarray, np.ndarray]:
+    a = math.radians(angle_degrees)
+    return np.array([math.cos(a), math.sin(a)]), np.array([-math.sin(a), math.cos(a)])
+
+
+def test_momentum_note():
+    claim = Claims("momentum", "optimizer note")
+    run = run_at("surface=quadratic:cond=100&steps=150&run=momentum:lr=0.019,momentum=0.9,label=a")
+    sgd = run_at("surface=quadratic:cond=100&steps=150&run=sgd:lr=0.019,label=a")
+    along, across = _along_across(run, 30)
+    v, g = run.state["velocity"][:60].astype(np.float64), run.grad[:60].astype(np.float64)
+    claim("the oscillating component cancels in the running sum (across the valley the velocity stays smaller "
+          "than the gradient)", np.median(np.abs(v[10:] @ across) / np.abs(g[10:] @ across)) < 0.6,
+          np.median(np.abs(v[10:] @ across) / np.abs(g[10:] @ across)))
+    claim("the consistent direction builds up speed (along it the velocity grows to 5 times the gradient)",
+          np.median((v[30:] @ along) / (g[30:] @ along)) > 5, np.median((v[30:] @ along) / (g[30:] @ along)))
+    claim("it fixes SGD's zig-zag in a narrow valley: it ends 100 times lower than SGD at the same rate",
+          run.loss[-1] < 0.01 * sgd.loss[-1])
+    claim.verify()
+
+
+def test_nesterov_note():
+    claim = Claims("nesterov", "optimizer note")
+    query = "surface=quadratic:cond=10&steps=150&run={}:lr=0.1,momentum=0.9,label=a"
+    nesterov, momentum = run_at(query.format("nesterov")), run_at(query.format("momentum"))
+    along, _ = _along_across(nesterov, 30)
+    past = [float(np.max(r.xy @ along)) for r in (nesterov, momentum)]
+    claim("it brakes earlier when the slope turns: it runs less far past the minimum than momentum (0.65 to 1.0)",
+          past[0] < 0.7 * past[1], past)
+    claim.verify()
+
+
+def test_adagrad_note():
+    claim = Claims("adagrad", "optimizer note")
+    run = run_at("surface=beale&steps=400&run=adagrad:lr=0.1,label=a")
+    initial = run.run.hyper["initial_accumulator"]
+    summed = initial + np.cumsum(run.grad.astype(np.float64) ** 2, axis=0)
+    claim("each coordinate's sum of squared gradients", np.allclose(run.state["sum_sq"], summed, rtol=1e-4))
+    eps = run.run.hyper["eps"]
+    moves = np.diff(run.xy.astype(np.float64), axis=0)
+    claim("each coordinate is divided by the root of it", np.allclose(
+        moves, -0.1 * run.grad / (np.sqrt(run.state["sum_sq"]) + eps), rtol=1e-3, atol=1e-7))
+    claim("the sum only grows, so the steps shrink for ever (each coordinate's rate lr / root never rises)",
+          np.all(np.diff(run.state["sum_sq"], axis=0) >= 0))
+    claim.verify()
+
+
+def test_rmsprop_note():
+    claim = Claims("rmsprop", "optimizer note")
+    query = "surface=beale&steps=400&run={}:lr=0.1,label=a"
+    rmsprop, adagrad = run_at(query.format("rmsprop")), run_at(query.format("adagrad"))
+    decay = rmsprop.run.hyper["decay"]
+    v = rmsprop.state["v"].astype(np.float64)
+    g2 = rmsprop.grad.astype(np.float64) ** 2
+    claim("a decaying average of squared gradients instead of their sum", np.allclose(v[1:], decay * v[:-1]
+                                                                                    + (1 - decay) * g2[1:], rtol=1e-4))
+    claim("so the scale forgets and the steps do not vanish: its last steps are 100 times AdaGrad's",
+          np.median(steps_of(rmsprop)[-50:]) > 100 * np.median(steps_of(adagrad)[-50:]),
+          (np.median(steps_of(rmsprop)[-50:]), np.median(steps_of(adagrad)[-50:])))
+    claim.verify()
+
+
+def test_adam_note():
+    claim = Claims("adam", "optimizer note")
+    move, g = first_moves("surface=quadratic:cond=10&steps=5&run=adam:lr=0.3,label=a")
+    claim("its running means corrected for their start at zero, the first step is the right size: lr in each "
+          "coordinate", np.allclose(np.abs(move), 0.3, rtol=1e-5), move)
+    b1, b2 = 0.9, 0.999
+    claim("(uncorrected, it would have been (1 - b1)/√(1 - b2) = 3.2 times that)",
+          round((1 - b1) / math.sqrt(1 - b2), 1) == 3.2)
+    run = run_at("surface=quadratic:cond=10&steps=5&run=adam:lr=0.3,label=a")
+    claim("RMSProp plus momentum: a running mean of gradients (m) over a running mean of their squares (v)",
+          np.allclose(run.state["m"][0], (1 - b1) * g, rtol=1e-5) and np.allclose(run.state["v"][0], (1 - b2) * g * g,
+                                                                                   rtol=1e-4))
+    claim.verify()
+
+
+def test_adamw_note():
+    claim = Claims("adamw", "optimizer note")
+    base = "surface=custom:window=-1,4,-1,4&f=0.5*(x-2)^2{}&start=0.5,2.5&steps=60&run={}"
+    l2 = run_at(base.format("%2B0.05*(x^2%2By^2)", "adam:lr=0.05,label=a"))
+    y_moves = np.abs(np.diff(l2.xy[:20, 1].astype(np.float64)))
+    claim("a decay added to the gradient is divided by Adam's scale: y, whose loss gradient is 0, falls about lr "
+          "a step, as hard as Adam's whole step", np.all(np.abs(y_moves / 0.05 - 1) < 0.1), y_moves[:5])
+    adamw = run_at(base.format("", "adamw:lr=0.05,weight_decay=0.1,label=a"))
+    faster = run_at(base.format("", "adamw:lr=0.1,weight_decay=0.1,label=a"))
+    claim("AdamW subtracts lr × weight_decay × x after the adaptive step (y: times 1 - 0.005 a step)",
+          np.allclose(adamw.xy[1:, 1] / adamw.xy[:-1, 1], 1 - 0.05 * 0.1, atol=1e-6))
+    scaled = run_at(base.format("", "adamw:lr=0.05,weight_decay=0.1,label=a").replace("f=0.5*", "f=5*"))
+    claim("decoupled from Adam's normalisation: ten times the loss, the same path", np.abs(scaled.xy - adamw.xy).max()
+          < 1e-3, np.abs(scaled.xy - adamw.xy).max())
+    claim("not from the learning rate: at twice the rate, twice the decay (times 1 - 0.01 a step)",
+          np.allclose(faster.xy[1:, 1] / faster.xy[:-1, 1], 1 - 0.1 * 0.1, atol=1e-6))
+    claim.verify()
+
+
+def test_amsgrad_note():
+    claim = Claims("amsgrad", "optimizer note")
+    run = run_at("surface=quadratic:cond=10&steps=60&run=amsgrad:lr=0.3,label=a")
+    v_max = run.state["v_max"]
+    claim("the denominator never shrinks", np.all(np.diff(v_max, axis=0) >= 0))
+    claim("the largest squared gradient so far, here the first, caps the step for good",
+          np.all(v_max == v_max[0]) and np.all(steps_of(run)[5:] < steps_of(run)[0]), v_max[-1])
+    claim.verify()
+
+
+def test_lion_note():
+    claim = Claims("lion", "optimizer note")
+    run = run_at("surface=quadratic:cond=10&steps=40&run=lion:lr=0.05,label=a")
+    moves = np.abs(np.diff(run.xy.astype(np.float64), axis=0))
+    claim("only a sign: without weight decay every coordinate moves by exactly the learning rate",
+          run.run.hyper["weight_decay"] == 0 and np.allclose(moves, 0.05, rtol=1e-5), (moves.min(), moves.max()))
+    claim.verify()
+
+
+def test_sign_sgd_note():
+    claim = Claims("sign_sgd", "optimizer note")
+    query = "surface=custom&f={}*(x^2%2B10*y^2)&start=2.013,1.007&steps=100&run=sign_sgd:lr=0.05,label=a"
+    run, steep = run_at(query.format("0.5")), run_at(query.format("50"))
+    claim("throws the gradient's size away and keeps its sign: immune to gradient scale (a hundred times the loss, "
+          "the same path)", np.array_equal(run.xy, steep.xy))
+    claim("it never settles closer than one step: its last steps are still lr in each coordinate",
+          np.allclose(np.abs(np.diff(run.xy[-10:].astype(np.float64), axis=0)), 0.05, rtol=1e-4)
+          and not np.all(run.loss[-20:] <= TOL))
+    claim.verify()
+
+
+def test_newton_note():
+    claim = Claims("newton", "optimizer note")
+    run = run_at("surface=quadratic:cond=50&steps=5&run=newton:lr=1,label=a")
+    claim("one step to the minimum of a quadratic", np.linalg.norm(run.xy[1]) < 1e-5, run.xy[1])
+    saddle = run_at("surface=saddle&steps=20&run=newton:lr=1,label=a")
+    claim("it heads for any stationary point, saddles included", np.linalg.norm(saddle.xy[-1]) < 1e-3, saddle.xy[-1])
+    claim.verify()
+
+
+def test_polyak_sgd_note():
+    claim = Claims("polyak_sgd", "optimizer note")
+    run = run_at("surface=quadratic:cond=10&steps=40&run=polyak_sgd:lr=1,label=a")
+    g = run.grad.astype(np.float64)
+    f = run.loss.astype(np.float64)
+    size = np.minimum(f[:-1] / np.sum(g * g, axis=1), 1.0)  # f* = 0, capped by lr = 1
+    moves = np.diff(run.xy.astype(np.float64), axis=0)
+    claim("Polyak's step (f - f*)/|g|², the learning rate capping it", np.allclose(moves, -size[:, None] * g,
+                                                                                    rtol=1e-3, atol=1e-7))
+    claim("long far away, short near the minimum", np.linalg.norm(moves[0]) > 10 * np.linalg.norm(moves[-1]))
+    claim.verify()
+
+
+def test_prodigy_note():
+    claim = Claims("prodigy", "optimizer note")
+    run = run_at("surface=quadratic:cond=10&steps=60&run=prodigy:lr=1,label=a")
+    d = run.state["d"][:, 0]
+    claim("d starts tiny and only grows", d[0] <= 1e-6 and np.all(np.diff(d) >= 0) and d[-1] > 1e4 * d[0], d[[0, -1]])
+    claim("so the first steps are very cautious (under 1e-5 long)", steps_of(run)[0] < 1e-5, steps_of(run)[0])
+    claim.verify()
