@@ -188,8 +188,8 @@ function buildKey() {
   const unl = unlabelled();
   if (unl) keyItem("none", "no label (" + unl + ")");
   if (unl && m.boundary && m.boundary.pseudo) {
-    keyItem("p1", "pseudo-label");
-    keyItem("x1", "wrong pseudo-label");
+    keyItem("p1", "pseudo-label (confident)");
+    keyItem("x1", "wrong");
   }
   if (m.boundary) keyItem("line", "P = \u00bd");
   if (m.scale !== 1) {
@@ -272,10 +272,13 @@ function pointsLayers(g, dpr) {
     count.test = m.test.n;
   }
   const lab = m.train.labelled;
+  // Where most labels were dropped, the few that are kept are drawn larger.
+  const r = lab && 2 * unlabelled() > m.train.n ? D.point.labelledR : D.point.r;
   for (let i = 0; i < m.train.n; i++) {
     const known = !lab || lab[i] !== 0;
     const kind = known ? (m.train.y[i] ? "c1" : "c0") : "none";
-    paintPoint(known ? above : below, g.x2p(m.train.x[2 * i]), g.y2p(m.train.x[2 * i + 1]), kind, D.point.r);
+    paintPoint(known ? above : below, g.x2p(m.train.x[2 * i]), g.y2p(m.train.x[2 * i + 1]), kind,
+      known ? r : D.point.r);
     count[kind]++;
   }
   stats.points = count;
@@ -485,7 +488,8 @@ function readout(r, k, b, f) {
     // pseudo-labels at the step itself (the frame's points may be a few steps older)
     if (k < r.pseudo.length && unlabelled() > 0) {
       const n = Math.round(r.pseudo[k]), share = k < r.pseudoAcc.length ? r.pseudoAcc[k] : NaN;
-      text += " \u00b7 " + n + " pseudo-label" + (n === 1 ? "" : "s") + (n > 0 ? " (" + pct(share) + " right)" : "");
+      const what = r.selftrain ? " pseudo-label" + (n === 1 ? "" : "s") : " confident";
+      text += " \u00b7 " + n + what + (n > 0 ? " (" + pct(share) + " right)" : "");
     }
     if (b && f >= 0 && r.i < b.R && isFlat(b, r.i, f)) text += " \u00b7 P = \u00bd everywhere";
     else if (!b || f < 0 || r.i >= b.R) text += " \u00b7 no boundary";

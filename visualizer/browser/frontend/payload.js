@@ -229,6 +229,7 @@ export function prepare(p) {
       acc: decode(r.train_accuracy), testAcc: decode(r.test_accuracy),
       // and its pseudo-labels: how many unlabelled points, the share right (NaN: none)
       pseudo: decode(r.pseudo_labels), pseudoAcc: decode(r.pseudo_label_accuracy),
+      selftrain: r.unlabeled === "selftrain", // trains on its pseudo-labels (else they are only confident predictions)
       diverged: finiteNum(dv) && dv >= 0 ? Math.round(dv) : null,
       clip: finiteNum(r.clip_norm) && r.clip_norm > 0 ? r.clip_norm : null,
       px: new Float32Array(npts), py: new Float32Array(npts), Z: null,
