@@ -142,18 +142,18 @@ def zero_init() -> str:
     import jax.numpy as jnp
     import numpy as np
 
+    from visualizer.core.engine import simulate
     from visualizer.core.model.data import DATA_SETS, dataset
     from visualizer.core.model.network import Network, initial_weights, loss
-    from visualizer.core.scene import Scene
-    from visualizer.core.engine import simulate
     from visualizer.core.model.simulate import weights_path
+    from visualizer.core.scene import Scene
 
     rows = []
     network = Network()
     for data_id in DATA_SETS:
         d = dataset(data_id)
         w0 = jnp.asarray(initial_weights(network, "zeros"))
-        g = jax.grad(lambda w: loss(network, w, d.train_x, d.train_y, jnp.ones_like(d.train_y))[0])(w0)
+        g = jax.grad(lambda w, d=d: loss(network, w, d.train_x, d.train_y, jnp.ones_like(d.train_y))[0])(w0)
         g = np.asarray(g)
         scene = Scene.from_query(ZERO_INIT_SCENE.format(data_id))
         result = simulate(scene)
