@@ -14,7 +14,8 @@ from visualizer.browser import payload as browser_payload
 from visualizer.browser.events import InsideEvent, StartEvent, player_event
 from visualizer.core import landmarks
 from visualizer.core.lessons import LESSONS
-from visualizer.core.scene import Scene, Viewer, parse_lenient
+from visualizer.core.scene import Scene, parse_lenient, viewer_keys
+from visualizer.core.viewer import PLAYER
 from visualizer.page import classroom, controls, explore_panel, panels, session, style, warmup
 from visualizer.page.player import player
 from visualizer.page.text import plain
@@ -54,9 +55,10 @@ def surface_payload(query: str) -> dict:
 
 def address(scene: Scene) -> str:
     """What the address bar holds: the scene, with the viewer keys the
-    player owns (view, step, speed, hide) left for the player to add."""
-    v = scene.viewer
-    return scene.replace(viewer=Viewer(present=v.present, autoplay=v.autoplay, loop=v.loop)).to_query()
+    player writes (`writer` PLAYER in SCENE_KEYS: view, step, speed, hide)
+    left at their defaults, for the player to add from what the viewer does."""
+    theirs = {key.name: key.values.default for key in viewer_keys() if key.writer == PLAYER}
+    return scene.replace(viewer=scene.viewer.replace(**theirs)).to_query()
 
 
 warmup.persistent_compilation_cache()

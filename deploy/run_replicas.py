@@ -5,6 +5,7 @@ checkout: what deploy/compose.yaml does with containers, without Docker.
     python deploy/run_replicas.py --replicas 3 --port 8080
     python deploy/run_replicas.py --test               # check routing, websocket and cache, then stop
     python deploy/run_replicas.py --load "--sessions 30 --seconds 120"   # benchmarks/load.py through nginx
+    python deploy/run_replicas.py --class-store redis://127.0.0.1:6379/0 --class-load "--students 60 --seconds 60"
 
 Each replica is `streamlit run app.py` on its own port with the same
 OPTVIZ_JAX_CACHE_DIR (one compilation cache for all); nginx runs
@@ -52,12 +53,17 @@ def nginx_config(listen: int, ports: list[int], prefix: Path) -> str:
 
 
 class Replicas:
-    def __init__(self, count: int, port: int, cache_dir: str | None):
+    """`count` replicas behind nginx on `port`; `class_store` (a redis://
+    URL) is the live classes' store they share (without one each keeps its
+    own SQLite file, and a class lives on one replica only)."""
+
+    def __init__(self, count: int, port: int, cache_dir: str | None, class_store: str | None = None):
         self.prefix = Path(tempfile.mkdtemp(prefix="optviz-nginx-"))
         self.cache_dir = cache_dir or str(self.prefix / "jax-cache")
         self.port = port
         self.url = f"http://127.0.0.1:{port}/"
-        self.servers = [LocalServer(env={"OPTVIZ_JAX_CACHE_DIR": self.cache_dir},
+        env = {"OPTVIZ_JAX_CACHE_DIR": self.cache_dir, "OPTVIZ_CLASS_STORE": class_store or ""}
+        self.servers = [LocalServer(env={**env, "OPTVIZ_DATA_DIR": str(self.prefix / f"data-{i + 1}")},
                                     log_path=self.prefix / f"replica-{i + 1}.log") for i in range(count)]
         self.nginx = None
 
@@ -179,9 +185,13 @@ def main(argv=None) -> int:
     parser.add_argument("--cache-dir", default=None, help="the replicas' shared OPTVIZ_JAX_CACHE_DIR")
     parser.add_argument("--test", action="store_true", help="check routing, websocket and cache, then stop")
     parser.add_argument("--load", default=None, help="arguments for benchmarks/load.py, run through nginx")
+    parser.add_argument("--class-store", default=None,
+                        help="the replicas' shared live-class store, redis://host:port/db (docs/deploying.md)")
+    parser.add_argument("--class-load", default=None,
+                        help="arguments for benchmarks/class_load.py, run through nginx (needs --class-store)")
     args = parser.parse_args(argv)
-    port = args.port or (free_port() if (args.test or args.load) else 8600)
-    replicas = Replicas(args.replicas, port, args.cache_dir)
+    port = args.port or (free_port() if (args.test or args.load or args.class_load) else 8600)
+    replicas = Replicas(args.replicas, port, args.cache_dir, args.class_store)
     code = 0
     try:
         replicas.start()
@@ -193,7 +203,11 @@ def main(argv=None) -> int:
             pids = [arg for pid in replicas.pids for arg in ("--server-pid", str(pid))]
             code = subprocess.call([sys.executable, str(ROOT / "benchmarks" / "load.py"), "--url", replicas.url, *pids,
                                     *shlex.split(args.load)]) or code
-        if not args.test and args.load is None:
+        if args.class_load is not None:
+            pids = [arg for pid in replicas.pids for arg in ("--server-pid", str(pid))]
+            code = subprocess.call([sys.executable, str(ROOT / "benchmarks" / "class_load.py"), "--url", replicas.url,
+                                    *pids, *shlex.split(args.class_load)]) or code
+        if not args.test and args.load is None and args.class_load is None:
             print("serving; Ctrl-C stops nginx and the replicas", flush=True)
             while all(s.alive() for s in replicas.servers):
                 time.sleep(1)

@@ -48,6 +48,12 @@ def payload(at: AppTest) -> dict:
     return json.loads(players[0].proto.json_args)["payload"]
 
 
+def viewer(at: AppTest) -> dict:
+    """The payload's value of each viewer key, as a link writes it (`hide`:
+    run numbers, 1-based); the payload also holds the table of those keys."""
+    return payload(at)["viewer"]["values"]
+
+
 def query(at: AppTest) -> str:
     """The address the page gives the browser (the payload's `query`)."""
     return payload(at)["query"]
@@ -95,3 +101,11 @@ def open_raw(raw: str) -> AppTest:
     at = new_app()
     at.query_params[RAW_KEY] = raw
     return run_ok(at)
+
+
+def viewer_values(**given) -> dict:
+    """The payload's viewer values for a link that gives `given`: every
+    other viewer key at its default (the table decides which there are)."""
+    from visualizer.core.scene import viewer_keys
+
+    return {k.name: k.value_json(k.values.default) for k in viewer_keys()} | given

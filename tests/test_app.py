@@ -3,8 +3,9 @@
 Every check reads the scene the page produced from the player component's
 arguments (`json_args` of the `component_instance` element): its `query` is
 the address the browser gets (the canonical scene without the viewer keys
-the player owns), its run arrays are what the player draws and its `viewer`
-and `view` what the player opens with.
+the player writes), its run arrays are what the player draws and its
+`viewer` (the table of viewer keys and their values) what the player opens
+with.
 
 The sidebar shows one run's controls at a time; widget keys are the draft's
 control keys (visualizer/page/draft.py): `run.lr`, its typed twin `run.lr.typed`,
@@ -40,7 +41,7 @@ from urllib import parse as urlparse
 
 import numpy as np
 import pytest
-from apptest_tools import errors, new_app, payload, query, run_ok, sidebar_errors, unescape_md
+from apptest_tools import errors, new_app, payload, query, run_ok, sidebar_errors, unescape_md, viewer, viewer_values
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Widget
 
@@ -50,7 +51,7 @@ from visualizer.core.knobs import number_text
 from visualizer.core.optimizers import DECAY_STOPS, LR, OPTIMIZERS
 from visualizer.core.results import summarize
 from visualizer.core.run import CLIP_NORM, CLIP_VALUE, NOISE
-from visualizer.core.scene import MAX_RUNS, Viewer, parse_lenient
+from visualizer.core.scene import MAX_RUNS, Viewer, parse_lenient, viewer_keys
 from visualizer.page.controls import slider_stops
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -132,9 +133,7 @@ def test_default_page_loads(app, default_scene):
     assert query(app) == default_scene.to_query()
     p = payload(app)
     assert p["steps"] == default_scene.steps and p["start"] == list(default_scene.start)
-    assert p["view"] == "2d"
-    assert p["viewer"] == {"step": None, "speed": 1.0, "hide": [], "autoplay": False, "loop": False,
-                           "present": False}
+    assert p["viewer"]["values"] == viewer_values()
     assert not app.error, errors(app)
     # the paths the player gets are the engine's paths, with their labels and starts
     result = simulate(default_scene)
@@ -657,9 +656,9 @@ VIEWER_LINK = "steps=300&view=3d&step=10&speed=2&hide=2,3&present=1&autoplay=1&l
 def test_viewer_keys_reach_the_player(open_url):
     at = open_url(VIEWER_LINK)
     p = payload(at)
-    assert p["view"] == "3d"
-    assert p["viewer"] == {"step": 10, "speed": 2.0, "hide": [1, 2], "autoplay": True, "loop": True,
-                           "present": True}, "hide is 0-based for the player"
+    assert p["viewer"]["values"] == viewer_values(view="3d", step=10, speed=2.0, hide=[2, 3], present=True,
+                                                  autoplay=True, loop=True), "the values as the link gives them"
+    assert [k["name"] for k in p["viewer"]["keys"]] == [k.name for k in viewer_keys()], "the table, in order"
     address = Scene.from_query(p["query"])
     assert address.viewer == Viewer(present=True, autoplay=True, loop=True), \
         "the address base keeps present, autoplay, loop; the player adds view, step, speed, hide"
@@ -669,18 +668,18 @@ def test_viewer_keys_reach_the_player(open_url):
     assert not at.sidebar.children, "presentation mode draws nothing in the sidebar"
     # outside presentation mode a control change keeps them; removing a run renumbers the hidden ones
     at = open_url(VIEWER_LINK.replace("&present=1", ""))
-    assert payload(at)["viewer"] == {"step": 10, "speed": 2.0, "hide": [1, 2], "autoplay": True, "loop": True,
-                                     "present": False}
+    assert viewer(at) == viewer_values(view="3d", step=10, speed=2.0, hide=[2, 3], autoplay=True, loop=True)
     pick(at, 1)
     at.button("remove").click()
     run_ok(at)
     p = payload(at)
-    assert p["viewer"]["hide"] == [1] and len(p["runs"]) == 2, "Adam, now run 2, stays hidden"
-    assert (p["view"], p["viewer"]["step"], p["viewer"]["autoplay"], p["viewer"]["loop"]) == ("3d", 10, True, True)
+    shown = p["viewer"]["values"]
+    assert shown["hide"] == [2] and len(p["runs"]) == 2, "Adam, now run 2, stays hidden"
+    assert (shown["view"], shown["step"], shown["autoplay"], shown["loop"]) == ("3d", 10, True, True)
     assert p["query"].endswith("&autoplay=1&loop=1")
     at.number_input("steps").set_value(5)
     run_ok(at)
-    assert payload(at)["viewer"]["step"] is None, "a step beyond the last goes"
+    assert viewer(at)["step"] is None, "a step beyond the last goes"
 
 
 # ---------------------------------------------------------------- addresses
@@ -787,7 +786,8 @@ def test_address_table(open_url, raw, expected, check):
     s = Scene.from_query(p["query"]).replace(viewer=want.viewer)
     assert s == want, "the page shows what the parser keeps, defaults for the bad keys"
     assert check(want)
-    assert p["viewer"]["hide"] == [n - 1 for n in want.viewer.hide] and p["view"] == want.viewer.view
+    values = p["viewer"]["values"]
+    assert values["hide"] == list(want.viewer.hide) and values["view"] == want.viewer.view
     shown = errors(at)
     assert len(shown) == len(problems), shown
     for problem in problems:

@@ -5,8 +5,8 @@ presentation mode, and links that are wrong in one key.
 
 As in tests/test_app.py, the scene the page produced is read from the
 player component's arguments (its payload's `query` is the address the
-browser gets, without the viewer keys the player owns; `viewer` and `view`
-are what the player opens with), and `open_url` opens the page at an exact
+browser gets, without the viewer keys the player writes; `viewer` is what
+the player opens with), and `open_url` opens the page at an exact
 raw query string, the way a browser sends it (AppTest's own `query_params`
 percent-encodes `,` `:` `=`).
 """
@@ -14,10 +14,9 @@ percent-encodes `,` `:` `=`).
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 import pytest
-from apptest_tools import ROOT, errors, new_app, payload, query, run_ok, unescape_md
+from apptest_tools import ROOT, errors, new_app, query, run_ok, unescape_md, viewer, viewer_values
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Widget
 
@@ -101,7 +100,7 @@ def test_picking_a_lesson_loads_its_scene_and_shows_its_panel(app):
     run_ok(app)
     own = Scene.from_query("lesson=momentum")
     assert query(app) == address_of(own)
-    assert payload(app)["viewer"]["present"] is False
+    assert viewer(app)["present"] is False
     shows_lesson(app, "momentum")
     assert app.sidebar.selectbox("lesson").value == "momentum"
     assert not errors(app)
@@ -151,7 +150,7 @@ def test_a_step_that_opens_a_view_opens_it(open_url):
     at = open_url("lesson=clipping")
     at.button("step3").click()  # "The same three runs in 3D"
     run_ok(at)
-    assert payload(at)["view"] == "3d"
+    assert viewer(at)["view"] == "3d"
     assert query(at) == address_of(step_scene(LESSONS["clipping"], 3))
 
 
@@ -184,13 +183,13 @@ def test_in_presentation_mode_the_step_links_and_buttons_keep_presenting(open_ur
     for index, link in enumerate(links):
         target = Scene.from_query(link[1:])
         assert (target.viewer.present, target.viewer.autoplay, target.viewer.loop) == (True, True, True), link
-        flags_off = replace(target.viewer, present=False, autoplay=False, loop=False)
+        flags_off = target.viewer.replace(present=False, autoplay=False, loop=False)
         assert target.replace(viewer=flags_off) == step_scene(lesson, index)
     at.button("step2").click()
     run_ok(at)
     assert query(at) == address_of(step_scene(lesson, 2)) + "&present=1&autoplay=1&loop=1"
-    viewer = payload(at)["viewer"]
-    assert (viewer["present"], viewer["autoplay"], viewer["loop"]) == (True, True, True)
+    shown = viewer(at)
+    assert (shown["present"], shown["autoplay"], shown["loop"]) == (True, True, True)
     assert not at.sidebar.children, "still no sidebar"
     shows_lesson(at, "nesterov")
 
@@ -204,7 +203,7 @@ def test_the_present_link_is_the_scene_with_present_and_autoplay(open_url):
     assert url.startswith("?")
     own = Scene.from_query("lesson=momentum")
     assert url == "?" + own.to_query() + "&present=1&autoplay=1"
-    assert Scene.from_query(url[1:]) == own.replace(viewer=replace(own.viewer, present=True, autoplay=True))
+    assert Scene.from_query(url[1:]) == own.replace(viewer=own.viewer.replace(present=True, autoplay=True))
 
 
 def test_the_present_link_follows_a_step(open_url):
@@ -218,15 +217,13 @@ def test_the_present_link_follows_a_step(open_url):
 def test_the_viewers_choices_travel_in_the_address(open_url):
     link = "lesson=momentum&view=3d&step=40&speed=2&hide=2&loop=1"
     at = open_url(link)
-    p = payload(at)
-    assert p["view"] == "3d"
-    assert p["viewer"] == {"step": 40, "speed": 2.0, "hide": [1], "autoplay": False, "loop": True, "present": False}
+    assert viewer(at) == viewer_values(view="3d", step=40, speed=2.0, hide=[2], loop=True)
     assert query(at).endswith("&loop=1"), "the player adds view, step, speed and hide to this base"
     shows_lesson(at, "momentum")
     # the Present link keeps every one of them but the step: it plays from the start
     opened = Scene.from_query(link)
     presented = Scene.from_query(link_buttons(at)["Present"][1:])
-    assert presented == opened.replace(viewer=replace(opened.viewer, present=True, autoplay=True, step=None))
+    assert presented == opened.replace(viewer=opened.viewer.replace(present=True, autoplay=True, step=None))
     assert presented.viewer.view == "3d" and presented.viewer.step is None
     assert presented.viewer.speed == 2 and presented.viewer.hide == (2,)
 
@@ -236,8 +233,8 @@ def test_the_viewers_choices_travel_in_the_address(open_url):
 
 def test_presentation_mode_shows_the_player_and_the_lesson_only(open_url):
     at = open_url("lesson=momentum&present=1&autoplay=1&loop=1")
-    p = payload(at)
-    assert p["viewer"]["present"] and p["viewer"]["autoplay"] and p["viewer"]["loop"]
+    shown = viewer(at)
+    assert shown["present"] and shown["autoplay"] and shown["loop"]
     assert query(at) == address_of(Scene.from_query("lesson=momentum")) + "&present=1&autoplay=1&loop=1"
     assert not at.sidebar.children, "no sidebar widgets"
     assert not [w for w in at.sidebar if isinstance(w, Widget)]
@@ -257,7 +254,7 @@ def test_presentation_mode_shows_the_player_and_the_lesson_only(open_url):
 
 def test_presentation_mode_without_a_lesson_shows_the_player_only(open_url):
     at = open_url("present=1")
-    assert payload(at)["viewer"]["present"]
+    assert viewer(at)["present"]
     assert not at.sidebar.children
     shows_no_lesson(at)
     assert not at.get("download_button") and "Present" not in link_buttons(at)
@@ -282,7 +279,7 @@ def test_an_unknown_lesson_loses_none_of_the_other_keys(open_url):
     (error,) = errors(at)
     assert error.startswith(PROBLEM + "lesson: unknown lesson 'nope'"), error
     assert query(at) == address_of(Scene.from_query("surface=saddle&steps=40&run=adam:lr=0.1&loop=1"))
-    assert payload(at)["viewer"]["loop"] is True
+    assert viewer(at)["loop"] is True
     shows_no_lesson(at)
 
 
@@ -314,23 +311,23 @@ def test_a_key_that_breaks_a_lesson_is_reported_alone(open_url, raw, key, fallba
         assert shown == Scene.from_query(f"lesson={lesson_id}"), "all of the lesson's scene, steps included"
 
 
-@pytest.mark.parametrize(("raw", "message", "viewer"), [
+@pytest.mark.parametrize(("raw", "message", "values"), [
     ("lesson=momentum&step=9999", "step: step='9999' is out of range; allowed: an integer in [0, 150] "
      "(its default is used)", {"step": None}),
-    ("lesson=momentum&speed=100", "speed: speed='100' is out of range; allowed: a number in [0.25, 8] "
+    ("lesson=momentum&speed=100", "speed: '100' is not a speed the player offers; allowed: 0.25, 0.5, 1, 2, 4, 8 "
      "(its default is used)", {"speed": 1.0}),
     ("lesson=momentum&hide=9", "hide: hide='9' is out of range; allowed: an integer in [1, 2] "
      "(that run stays shown)", {"hide": []}),
     ("lesson=momentum&hide=1,9", "hide: hide='9' is out of range; allowed: an integer in [1, 2] "
-     "(that run stays shown)", {"hide": [0]}),
+     "(that run stays shown)", {"hide": [1]}),
     ("lesson=momentum&step=abc&speed=2&present=1", "step: step='abc' is not a number; allowed: an integer "
      "in [0, 150] (its default is used)", {"step": None, "speed": 2.0, "present": True}),
 ])
-def test_a_bad_viewer_key_gives_a_message_and_its_default(open_url, raw, message, viewer):
+def test_a_bad_viewer_key_gives_a_message_and_its_default(open_url, raw, message, values):
     at = open_url(raw)
     assert errors(at) == [PROBLEM + message]
-    got = payload(at)["viewer"]
-    assert {k: got[k] for k in viewer} == viewer
+    got = viewer(at)
+    assert {k: got[k] for k in values} == values
     assert Scene.from_query(query(at)).runs == Scene.from_query("lesson=momentum").runs, "the lesson's runs stay"
     shows_lesson(at, "momentum")
 

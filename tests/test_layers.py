@@ -5,6 +5,7 @@
                          the engine, explorations, the network, results, lessons
     visualizer.browser   the browser contract: payloads, encoders, events, the player's files
     visualizer.export    the exports (matplotlib for pictures)
+    visualizer.live      a live class: its store, its rules, its routes beside the page
     visualizer.page      the Streamlit shell
     visualizer.cli       the command line
 
@@ -29,7 +30,8 @@ LAYERS = {
     "core": {"core"},
     "browser": {"core", "browser"},
     "export": {"core", "browser", "export"},
-    "page": {"core", "browser", "export", "page"},
+    "live": {"core", "browser", "live"},
+    "page": {"core", "browser", "export", "live", "page"},
     "cli": {"core", "browser", "export", "cli"},
     "reference": {"core", "browser", "reference"},
     "__main__": {"cli"},
@@ -38,6 +40,7 @@ LAYERS = {
 FORBIDDEN = {  # third-party packages a layer must not import
     "core": {"streamlit", "matplotlib"},
     "browser": {"streamlit", "matplotlib"},
+    "live": {"streamlit", "matplotlib"},
     "export": {"streamlit"},
     "cli": {"streamlit"},
     "reference": {"streamlit", "matplotlib"},

@@ -13,6 +13,7 @@ from the panel's numbers is the step xy[k] - xy[k+1] the engine took.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import re
 
@@ -21,9 +22,11 @@ import pytest
 from player_numbers import Numbers
 
 from visualizer import Scene, simulate
+from visualizer.browser.overlays import OVERLAYS, overlays_payload
 from visualizer.browser.payload import scene_payload
 from visualizer.core.optimizers import OPTIMIZERS
 from visualizer.core.optimizers.checks import CHECK_SURFACES
+from visualizer.core.optimizers.step_rule import StepRule
 
 STEPS = 40
 PLACEHOLDER = re.compile(r"@([A-Za-z][A-Za-z0-9_]*)")
@@ -67,10 +70,8 @@ def test_placeholders_name_numbers_the_player_has(opt_id):
         assert line["when"] is None or line["when"] in rule["values"], line
         assert (line["num"] is None) == (line["result"] is None), line
         assert line["lhs"].count("{") == line["lhs"].count("}") and line["rhs"].count("{") == line["rhs"].count("}")
-    for part in ("moment", "box"):
-        drawing = payload["inside"][part]
-        if drawing:
-            assert set(drawing["factors"]) <= known, drawing
+    for drawing in payload["inside"]["overlays"].values():
+        assert set(drawing["factors"]) <= known, drawing
     assert any(line["result"] == "xn" for line in rule["lines"]) or opt_id == "lbfgs", "the rule says how x moves"
 
 
@@ -132,7 +133,7 @@ def test_adam_step_from_the_panel_numbers_is_the_engines_step():
 def test_momentum_arrow_and_gradient_step_add_up_to_the_update():
     payload, _ = inside_run("surface=quadratic:cond=10&steps=40&run=momentum:lr=0.02,momentum=0.9")
     q = numbers(payload)
-    moment = payload["inside"]["moment"]
+    moment = payload["inside"]["overlays"]["moment"]
     assert moment["adds_to_gradient"]
     np.testing.assert_allclose(-q.product(moment["factors"]) - q.lr * q.g, q.xn - q.x, atol=2e-6)
 
@@ -141,7 +142,7 @@ def test_momentum_arrow_and_gradient_step_add_up_to_the_update():
 def test_box_half_widths_are_positive_where_drawn(opt_id):
     payload, _ = inside_run(f"surface=rosenbrock&steps=30&run={opt_id}:lr={OPTIMIZERS[opt_id].checks.lr[0] / 10}")
     q = numbers(payload)
-    half = q.product(payload["inside"]["box"]["factors"]) * np.ones((1, 2))
+    half = q.product(payload["inside"]["overlays"]["box"]["factors"]) * np.ones((1, 2))
     assert np.isfinite(half).all() and (half >= 0).all() and (half > 0).any()
     if opt_id == "sign_sgd":  # each coordinate moves exactly lr: the step lands on the box's corner
         np.testing.assert_allclose(np.abs(q.xn - q.x), half, rtol=1e-4, atol=1e-7)
@@ -154,9 +155,19 @@ def test_every_box_is_drawn_with_positive_half_widths(opt_id):
     first update, which does not move)."""
     payload, _ = inside_run(f"surface=rosenbrock&steps=30&run={opt_id}:lr={OPTIMIZERS[opt_id].checks.lr[0] / 10}")
     q = numbers(payload)
-    half = q.product(payload["inside"]["box"]["factors"]) * np.ones((1, 2))
+    half = q.product(payload["inside"]["overlays"]["box"]["factors"]) * np.ones((1, 2))
     drawn = np.isfinite(half).all(axis=1)
     assert drawn.mean() > 0.5 and (half[drawn] >= 0).all() and (half[drawn] > 0).any()
+
+
+def test_every_overlay_draws_numbers_the_player_has():
+    """The table of overlays (visualizer/browser/overlays.py) names numbers
+    the player reads, and every drawing a rule can give has its overlay."""
+    for overlay in OVERLAYS:
+        assert set(overlay.factors) <= BUILTINS and overlay.to in (None, *BUILTINS), overlay
+    drawings = {f.name for f in dataclasses.fields(StepRule) if "Drawing" in str(f.type)}
+    assert drawings == {o.kind for o in OVERLAYS if o.from_rule}
+    assert len({o.kind for o in OVERLAYS}) == len(OVERLAYS)
 
 
 def test_payload_without_overlays_is_unchanged():
@@ -167,9 +178,9 @@ def test_payload_without_overlays_is_unchanged():
     off = scene_payload(result, {}, "q", inside=False)
     assert off == dict(plain, inside={"on": False})
     on = scene_payload(result, {}, "q", inside=True)
-    assert on["inside"] == {"on": True} and all("inside" in r for r in on["runs"])
+    assert on["inside"] == {"on": True, "overlays": overlays_payload()} and all("inside" in r for r in on["runs"])
     assert {k: v for k, v in on.items() if k != "runs"} == {k: v for k, v in off.items() if k != "runs"} | {
-        "inside": {"on": True}}
+        "inside": on["inside"]}
     assert [{k: v for k, v in r.items() if k != "inside"} for r in on["runs"]] == plain["runs"]
 
 
@@ -188,17 +199,16 @@ def test_inside_event_is_validated():
     from visualizer.browser.events import (
         InsideEvent,
         StartEvent,
-        inside_event,
         player_event,
     )
 
-    assert inside_event({"event": "inside", "on": True, "nonce": 7}) == InsideEvent(True, 7)
+    assert player_event({"event": "inside", "on": True, "nonce": 7}, 1) == InsideEvent(True, 7)
     assert player_event({"event": "inside", "on": False, "nonce": 8}, 2) == InsideEvent(False, 8)
     assert player_event({"event": "start", "xy": [1, 2], "run": None, "nonce": 9}, 2) == StartEvent(1.0, 2.0, None, 9)
     for bad in ({"event": "inside", "on": 1, "nonce": 1}, {"event": "inside", "on": True},
                 {"event": "inside", "on": "yes", "nonce": 1}, {"event": "inside", "on": True, "nonce": True},
                 ["inside"], {"event": "start", "on": True, "nonce": 1}):
-        assert inside_event(bad) is None, bad
-    assert inside_event(None) is None and player_event(None, 1) is None
+        assert player_event(bad, 1) is None, bad
+    assert player_event(None, 1) is None
     assert player_event({"event": "boom", "nonce": 1}, 1) is None
     assert player_event("inside", 1) is None

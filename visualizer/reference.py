@@ -41,10 +41,23 @@ def _knob(k) -> str:
 
 
 def scene_keys() -> str:
+    """The scene's own keys; the viewer's are the next table."""
     from visualizer.core.scene import SCENE_KEYS
+    from visualizer.core.viewer import ViewerKey
 
     return _table(["key", "value", "default"],
-                  [[f"`{k.name}`" + (" (repeatable)" if k.repeat else ""), k.help, k.default] for k in SCENE_KEYS])
+                  [[f"`{k.name}`" + (" (repeatable)" if k.repeat else ""), k.help, k.default] for k in SCENE_KEYS
+                   if not isinstance(k, ViewerKey)])
+
+
+def viewer_keys() -> str:
+    """The viewer's keys, in their canonical order, and who writes each."""
+    from visualizer.core.scene import viewer_keys
+    from visualizer.core.viewer import PLAYER, SERVER
+
+    written = {PLAYER: "the player, from what the viewer does", SERVER: "the page, from the link or its buttons"}
+    return _table(["key", "allowed", "default", "written by", "meaning"],
+                  [[f"`{k.name}`", k.values.allowed(), k.default, written[k.writer], k.help] for k in viewer_keys()])
 
 
 def run_keys() -> str:
@@ -279,6 +292,7 @@ def explore_axes() -> str:
 
 GENERATORS: dict[str, Callable[[], str]] = {
     "scene-keys": scene_keys,
+    "viewer-keys": viewer_keys,
     "run-keys": run_keys,
     "optimizers": optimizers,
     "schedules": schedules,

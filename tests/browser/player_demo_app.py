@@ -30,9 +30,10 @@ edge case directly:
   the start); its event switches the overlays' numbers on and off, as the
   page does.
 
-The viewer's keys travel in the payload's `viewer`, read from the URL like
-the real page does: `present=1`, `autoplay=1`, `loop=1` (also kept in the
-query), `step=k`, `speed=s`, `hide=2,5` (1-based), and `view=3d`; e.g.
+The viewer's keys travel in the payload's `viewer`, read from the URL by the
+table of viewer keys as the real page reads them: `present=1`, `autoplay=1`,
+`loop=1` (the keys the server writes, also kept in the query), `step=k`,
+`speed=s`, `hide=2,5` (1-based), and `view=3d`; e.g.
 `?case=rosenbrock&present=1&autoplay=1&hide=2`. Colours come from the
 project's palette (`visualizer.browser.payload.PALETTE`).
 
@@ -52,7 +53,9 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from visualizer.browser.curves import curves_payload  # noqa: E402
 from visualizer.browser.payload import PALETTE  # noqa: E402
+from visualizer.core.errors import SceneError  # noqa: E402
 from visualizer.page.player import encode_f32, player  # noqa: E402
 
 
@@ -195,6 +198,7 @@ def build(case: str, steps: int, start: tuple[float, float], run_starts: tuple =
         "start": list(start),
         "steps": steps,
         "runs": runs,
+        "curves": curves_payload(),
     }
 
 
@@ -298,17 +302,25 @@ def model_build(steps: int, n_runs: int, zeros: bool, pseudo: bool = False, kept
     return payload
 
 
-def viewer_from_url(params) -> tuple[dict, list[str]]:
-    """The payload's `viewer` and the keys the server keeps in the query."""
-    flag = {k: params.get(k) == "1" for k in ("present", "autoplay", "loop")}
-    step, speed, hide = params.get("step"), params.get("speed"), params.get("hide")
-    viewer = dict(
-        flag,
-        step=int(step) if step and step.isdigit() else None,
-        speed=float(speed) if speed else 1.0,
-        hide=[int(v) - 1 for v in hide.split(",") if v.isdigit() and int(v) >= 1] if hide else [],
-    )
-    return viewer, [f"{k}=1" for k, on in flag.items() if on]
+def viewer_from_url(params, steps: int, runs: int) -> tuple[dict, list[str]]:
+    """The payload's `viewer` and the keys the server keeps in the query,
+    read from the URL by the table of viewer keys as the page reads a link
+    (a bad value falls back to the key's default), for `runs` runs of
+    `steps` steps."""
+    from visualizer.browser.payload import viewer_payload
+    from visualizer.core.scene import Viewer, viewer_keys
+    from visualizer.core.viewer import SERVER
+
+    fields, values = {"steps": steps, "runs": [None] * runs}, {}
+    for key in viewer_keys():
+        if key.name in params:
+            try:
+                values.update(key.parse([params[key.name]], fields, lambda exc, fallback: None))
+            except SceneError:
+                pass
+    viewer = Viewer(**values)
+    kept = [part for key in viewer_keys() if key.writer == SERVER for part in key.part(viewer)]
+    return viewer_payload(viewer), kept
 
 
 st.set_page_config(page_title="player demo", layout="wide")
@@ -320,9 +332,9 @@ if "start" not in st.session_state:
     st.session_state.run_starts = {}
 if "nonce" not in st.session_state:
     st.session_state.nonce = None
-viewer, kept = viewer_from_url(st.query_params)
+viewer, kept = viewer_from_url(st.query_params, steps, 8)
 
-if viewer["present"]:
+if viewer["values"]["present"]:
     # what the real page does in presentation mode: nothing but the player,
     # no empty band above it
     st.markdown("<style>.block-container{padding-top:0.75rem !important}"
@@ -338,17 +350,17 @@ if case == "scene":
 
     scene_query = st.query_params.get("scene", "surface=rosenbrock&run=adam:lr=0.05")
     payload = scene_build(scene_query, st.session_state.inside)
-    payload = dict(payload, view=st.query_params.get("view", "2d"), viewer=viewer)
+    payload = dict(payload, viewer=viewer)
     payload["query"] = "&".join(["case=scene", "scene=" + quote(scene_query, safe=""), *kept])
 elif case == "model":
     payload = model_build(steps, max(1, min(8, int(st.query_params.get("runs", "8")))),
                           st.query_params.get("init") == "zeros", st.query_params.get("pseudo") == "1",
                           int(st.query_params.get("kept", "150")))
-    payload = dict(payload, view=st.query_params.get("view", "2d"), viewer=viewer)
+    payload = dict(payload, viewer=viewer)
     payload["query"] = "&".join([payload["query"], *kept])
 else:
     payload = build(case, steps, st.session_state.start, tuple(sorted(st.session_state.run_starts.items())))
-    payload = dict(payload, view=st.query_params.get("view", "2d"), viewer=viewer)
+    payload = dict(payload, viewer=viewer)
     payload["query"] = "&".join([payload["query"], *kept])
 if lr_scale != 1:
     payload = dict(payload, query=payload["query"] + f"&scale={lr_scale}")
@@ -356,9 +368,10 @@ if lr_scale != 1:
 
 value = player(payload, key="player", height=640)
 if value and value.get("event") == "inside" and value.get("nonce") != st.session_state.get("inside_nonce"):
-    from visualizer.browser.events import inside_event
+    from visualizer.browser.events import InsideEvent, player_event
 
-    event = inside_event(value)
+    event = player_event(value, 0)
+    event = event if isinstance(event, InsideEvent) else None
     if event is not None:
         st.session_state.inside_nonce = event.nonce
         st.session_state.inside = event.on

@@ -71,11 +71,11 @@ def model(result) -> dict:
     }
 
 
-def accuracies(run) -> dict:
-    """A run's accuracies and pseudo-labels, per point like its loss, and
-    what it does with the unlabelled points (`unlabeled`: the panel says
+def run_part(run) -> dict:
+    """What the data panel reads of a run besides the curves' arrays: how
+    many unlabelled points it pseudo-labels and the share right, per point
+    like its loss, and what it does with them (`unlabeled`: the panel says
     "pseudo-labels" for a run that trains on them, "confident" otherwise)."""
-    return {"train_accuracy": encode_f32(run.train_accuracy), "test_accuracy": encode_f32(run.test_accuracy),
-            "pseudo_labels": encode_f32(run.pseudo_labels),
+    return {"pseudo_labels": encode_f32(run.pseudo_labels),
             "pseudo_label_accuracy": encode_f32(run.pseudo_label_accuracy),
             "unlabeled": run.run.setting("unlabeled")}

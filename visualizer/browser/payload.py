@@ -8,13 +8,14 @@ visualizer/page/player.py documents the contract.
 
 from __future__ import annotations
 
-from visualizer.browser import model_payload
+from visualizer.browser import curves, model_payload, overlays
 from visualizer.browser.encode import encode_f32
 from visualizer.browser.style import PALETTE  # THE palette of runs (style.json)
 from visualizer.core import grid, step_rules
 from visualizer.core.landmarks import Landmarks
 from visualizer.core.optimizers import OPTIMIZERS
 from visualizer.core.results import RunResult, SimulationResult
+from visualizer.core.scene import Viewer, viewer_keys
 
 
 def color_of(index: int) -> str:
@@ -37,27 +38,33 @@ def surface_payload(surface, params: dict, marks: Landmarks) -> dict:
     }
 
 
+# The runs' arrays the player reads for itself (the paths, their 3D
+# heights, the numbers of the update rule); the side charts' curves
+# (visualizer/browser/curves.py) name the others.
+PLAYER_ARRAYS = ("xy", "loss", "lr")
+
+
 def runs_payload(result: SimulationResult) -> list[dict]:
-    """Each run's arrays; on a model surface also its accuracies, and its
-    start is where it is drawn to start (the plane's projection)."""
+    """Each run's arrays: the player's own and every one a curve draws
+    where the run has it (a network's accuracies), and the run settings
+    the curves draw as levels; on a model surface its start is where it is
+    drawn to start (the plane's projection)."""
 
     scene, on_model = result.scene, result.model is not None
+    arrays = tuple(dict.fromkeys((*PLAYER_ARRAYS, *curves.series_keys())))
     runs = []
     for i, r in enumerate(result.runs):
         start = r.xy[0] if on_model else scene.start_of(r.run)
-        part = {
-            "label": r.label,
-            "color": color_of(i),
-            "xy": encode_f32(r.xy),
-            "loss": encode_f32(r.loss),
-            "lr": encode_f32(r.lr),
-            "grad_norm": encode_f32(r.grad_norm),
-            "diverged_at": r.diverged_at,
-            "clip_norm": r.run.clip_norm,
-            "start": [float(v) for v in start],
-        }
+        part = {"label": r.label, "color": color_of(i)}
+        for key in arrays:
+            value = getattr(r, key)
+            if value is not None:
+                part[key] = encode_f32(value)
+        part["diverged_at"] = r.diverged_at
+        part.update({key: getattr(r.run, key) for key in curves.level_keys()})
         if on_model:
-            part.update(model_payload.accuracies(r))
+            part.update(model_payload.run_part(r))
+        part["start"] = [float(v) for v in start]
         runs.append(part)
     return runs
 
@@ -80,15 +87,17 @@ def inside_payload(scene, result: RunResult) -> dict:
             "note": rule["note"],
             "processed": rule["processed"],
         },
-        "moment": rule["moment"],
-        "box": rule["box"],
+        "overlays": overlays.run_drawings(rule),
     }
 
 
-def viewer_payload(scene) -> dict:
-    v = scene.viewer
-    return {"step": v.step, "speed": v.speed, "hide": [n - 1 for n in v.hide], "autoplay": v.autoplay,
-            "loop": v.loop, "present": v.present}
+def viewer_payload(viewer: Viewer) -> dict:
+    """The viewer's keys as the player reads them: the table (each key's
+    kind, values, default and writer, in canonical order) and `viewer`'s
+    value of each."""
+    keys = viewer_keys()
+    return {"keys": [key.describe() for key in keys],
+            "values": {key.name: key.value_json(getattr(viewer, key.name)) for key in keys}}
 
 
 def scene_payload(result: SimulationResult, surface: dict, address: str, inside: bool | None = None) -> dict:
@@ -97,8 +106,9 @@ def scene_payload(result: SimulationResult, surface: dict, address: str, inside:
 
     `inside`: None, the player has no "Inside a step" button (the payload is
     exactly what it was before the overlays existed); False, the button is
-    there, off (`"inside": {"on": false}`, 20 bytes); True, it is on and
-    every run carries its `inside` part."""
+    there, off (`"inside": {"on": false}`, 20 bytes); True, it is on, the
+    `inside` part holds the table of overlays and every run carries its
+    `inside` part."""
 
     scene = result.scene
     if result.model is not None:
@@ -110,13 +120,13 @@ def scene_payload(result: SimulationResult, surface: dict, address: str, inside:
         "start": [float(v) for v in (result.runs[0].xy[0] if result.model is not None else scene.start)],
         "steps": scene.steps,
         "runs": runs_payload(result),
-        "view": scene.viewer.view,
-        "viewer": viewer_payload(scene),
+        "curves": curves.curves_payload(),
+        "viewer": viewer_payload(scene.viewer),
     }
     if result.model is not None:
         payload["model"] = model_payload.model(result)
     if inside is not None:
-        payload["inside"] = {"on": bool(inside)}
+        payload["inside"] = {"on": True, "overlays": overlays.overlays_payload()} if inside else {"on": False}
         if inside:
             for run, part in zip(result.runs, payload["runs"], strict=True):
                 part["inside"] = inside_payload(scene, run)

@@ -375,8 +375,8 @@ _ENTRIES: tuple[Lesson, ...] = (
     ),
     Lesson(
         "clipping", "Clipping at the cliff", "exploding gradients",
-        "A wall 50 high, its gradient about 250, ends a plateau. Three SGD runs (lr 0.1) start "
-        "there: unclipped, clipped to norm 1, and to 1 by value.",
+        "A wall 50 high, its gradient up to about 250, ends a plateau. Three SGD runs (lr 0.1) start there: "
+        "unclipped, clipped to norm 1, and to 1 by value.",
         "surface=cliff&steps=300&run=sgd:lr=0.1,label=no+clipping&"
         "run=sgd:lr=0.1,clip_norm=1,label=clip+norm+1&run=sgd:lr=0.1,clip_value=1,label=clip+value+1",
         (
@@ -402,9 +402,9 @@ _ENTRIES: tuple[Lesson, ...] = (
                  after="Unclipped, 20-unit steps switch 21 of 32 ReLU units off for good: 57.5% test; clipped, 97.5%"),
         ),
         question=outcome(1, "The unclipped run hits the wall: what will it do in 300 steps?"),
-        after="Unclipped, one 24-unit step throws it off the map at step 10; it arrives by step 279 only. Norm 1 "
-        "caps steps at 0.1, keeping their direction: it walks down the wall, arriving by step 132. By value, "
-        "only x's gradient is cut: the step turns to the valley, arriving by 131.",
+        after="Unclipped, one 24-unit step throws it off the map at step 10; it arrives by step 279. Norm 1 caps "
+        "steps at 0.1, keeping their direction: it walks down, arriving by step 132. By value, only x's "
+        "gradient is cut: the step turns to the valley, arriving by 131.",
     ),
     Lesson(
         "noise", "Noise, and a rate that settles it", "noise",

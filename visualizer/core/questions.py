@@ -238,6 +238,13 @@ class Question:
             out["runs"] = self.runs
         return out
 
+    @classmethod
+    def from_description(cls, d: dict) -> Question:
+        """The question `describe()` gave (what a class keeps in its store)."""
+        return cls(kind=d["kind"], prompt=d["prompt"], answer=d["answer"], why=d["why"],
+                   choices=tuple(d.get("choices", ())), run=d.get("run"), step=d.get("step"), by=d.get("by"),
+                   quantity=d.get("quantity"), diagonal=float(d.get("diagonal", 0.0)), runs=int(d.get("runs", 0)))
+
     def read(self, response) -> object:
         """A response as this question takes it, or ValueError: an index of
         `choices`, two finite numbers, every run number once, a finite

@@ -9,7 +9,9 @@ first problem raises `SceneError`); `parse_lenient` keeps every good key and
 reports each bad one with what it fell back to, which is what the app needs.
 
 Every top-level key is one entry of `SCENE_KEYS` (its parser and writer),
-every run key one entry of `visualizer.core.run`; docs/scene-language.md is
+the viewer's keys included (`visualizer.core.viewer`: their values, default
+and which side writes them, which the player reads from the payload); every
+run key one entry of `visualizer.core.run`; docs/scene-language.md is
 generated from both. The full reference is there.
 """
 
@@ -32,6 +34,18 @@ from visualizer.core.run import (
 )
 from visualizer.core.surfaces import FORMULA, NETWORK
 from visualizer.core.variants import Explore
+from visualizer.core.viewer import (
+    CLASS_CODE,
+    PLAYER,
+    SERVER,
+    TEACHER_SECRET,
+    Flag,
+    OneOf,
+    RunNumbers,
+    StepShown,
+    Token,
+    ViewerKey,
+)
 
 MAX_RUNS = 8
 MAX_STEPS = 10_000
@@ -42,21 +56,43 @@ DEFAULT_SURFACE = "rosenbrock"
 STEPS = Knob("steps", 200, 1, MAX_STEPS, "T", "number of updates", title="Steps", integer=True)
 COORD = Knob("start", 0.0, -COORD_LIMIT, COORD_LIMIT, "x_0", "start point")
 WINDOW = Knob("window", 0.0, -WINDOW_LIMIT, WINDOW_LIMIT, "", "plot window")
-SPEED = Knob("speed", 1.0, 0.25, 8.0, "", "playback speed: 1 plays a whole run in about 6 s", title="Speed")
-VIEWS = ("2d", "3d")
 
 
-@dataclass(frozen=True)
 class Viewer:
-    """What the viewer chose to see: never changes the results."""
+    """What the viewer chose to see: a value for every viewer key of
+    `SCENE_KEYS` (its default where none is given); never changes the
+    results. `viewer.speed` reads one, `viewer.replace(speed=2.0)` gives
+    another viewer."""
 
-    view: str = "2d"
-    step: int | None = None  # the step shown; None: the last
-    speed: float = 1.0
-    hide: tuple[int, ...] = ()  # run numbers hidden from the plot, 1-based
-    present: bool = False  # presentation mode: the player and the lesson only, large type
-    autoplay: bool = False
-    loop: bool = False
+    def __init__(self, **values):
+        keys = viewer_keys()
+        unknown = sorted(set(values) - {k.name for k in keys})
+        if unknown:
+            raise TypeError(f"Viewer: no viewer key {', '.join(unknown)}")
+        object.__setattr__(self, "_values", {k.name: values.get(k.name, k.values.default) for k in keys})
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(f"Viewer: no viewer key {name!r}") from None
+
+    def __setattr__(self, name: str, value) -> None:
+        raise AttributeError("a Viewer does not change: use replace()")
+
+    def replace(self, **changes) -> Viewer:
+        return Viewer(**{**self._values, **changes})
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Viewer) and self._values == other._values
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._values.items()))
+
+    def __repr__(self) -> str:
+        return "Viewer(" + ", ".join(f"{k}={v!r}" for k, v in self._values.items()) + ")"
 
 
 @dataclass(frozen=True)
@@ -72,7 +108,7 @@ class Scene:
     runs: tuple[Run, ...] = ()
     explore: Explore | None = None
     lesson: str | None = None
-    viewer: Viewer = Viewer()
+    viewer: Viewer = field(default_factory=Viewer)
 
     @classmethod
     def from_query(cls, query: str) -> Scene:
@@ -251,55 +287,7 @@ def _parse_lesson(raw, fields, report):
     return {"lesson": lesson}
 
 
-def _parse_view(raw, fields, report):
-    view = unquote_plus(raw[0])
-    if view not in VIEWS:
-        raise SceneError(f"view: {show_text(view)} is not a view; allowed: {', '.join(VIEWS)}", "view")
-    return {"view": view}
-
-
-def _parse_step(raw, fields, report):
-    steps = fields.get("steps", 0)
-    step = Knob("step", 0, 0, steps, integer=True).parse(unquote_plus(raw[0]), "step")
-    return {"step": step}
-
-
-def _parse_speed(raw, fields, report):
-    return {"speed": SPEED.parse(unquote_plus(raw[0]), "speed")}
-
-
-def _parse_hide(raw, fields, report):
-    number = Knob("hide", 1, 1, len(fields["runs"]), integer=True)  # runs are parsed before
-    hidden = []
-    for text in raw[0].split(","):
-        try:
-            hidden.append(number.parse(unquote_plus(text), "hide"))
-        except SceneError as exc:
-            report(exc, "that run stays shown")
-    return {"hide": tuple(sorted(set(hidden)))}
-
-
-def _flag(name: str):
-    def parse(raw, fields, report):
-        text = unquote_plus(raw[0])
-        if text not in ("0", "1"):
-            raise SceneError(f"{name}: {show_text(text)} is not 0 or 1", name)
-        return {name: text == "1"}
-
-    return parse
-
-
-def _write_viewer(name: str, text: Callable[[object], str] = str):
-    def write(scene: Scene) -> list[str]:
-        value = getattr(scene.viewer, name)
-        if value == getattr(Viewer(), name):
-            return []
-        return [f"{name}={text(value)}"]
-
-    return write
-
-
-SCENE_KEYS: tuple[SceneKey, ...] = (
+SCENE_KEYS: tuple[SceneKey | ViewerKey, ...] = (
     SceneKey("lesson", "a lesson's id: its text, scene and steps; keys beside it override its scene", "none",
              _parse_lesson, lambda s: [] if s.lesson is None else ["lesson=" + s.lesson]),
     SceneKey("surface", "a surface id, optionally with its parameters: quadratic:cond=25,angle=30; every "
@@ -317,22 +305,31 @@ SCENE_KEYS: tuple[SceneKey, ...] = (
     SceneKey("explore", "many variants of one run at once: lr[:...], map:x=K1,y=K2[,...] or starts[:...] "
              "(docs/explore.md)", "none", _parse_explore,
              lambda s: [] if s.explore is None else ["explore=" + s.explore.spec()]),
-    SceneKey("view", "the player's view: 2d or 3d", "2d", _parse_view, _write_viewer("view")),
-    SceneKey("step", "the step shown, 0 to steps", "the last", _parse_step,
-             _write_viewer("step")),
-    SceneKey("speed", f"playback speed, {SPEED.low:g} to {SPEED.high:g}", "1", _parse_speed,
-             _write_viewer("speed", atom)),
-    SceneKey("hide", "runs hidden from the plot, by number: hide=2,5", "none", _parse_hide,
-             _write_viewer("hide", lambda v: ",".join(map(str, v)))),
-    SceneKey("present", "1: presentation mode (the player and the lesson only, large type)", "0",
-             _flag("present"), _write_viewer("present", lambda v: "1")),
-    SceneKey("autoplay", "1: start playing when the page opens", "0", _flag("autoplay"),
-             _write_viewer("autoplay", lambda v: "1")),
-    SceneKey("loop", "1: play again from the start at the end", "0", _flag("loop"),
-             _write_viewer("loop", lambda v: "1")),
+    # The viewer's keys, last: they change what is shown, never the
+    # results, and the player writes its own after the server's query.
+    ViewerKey("view", "the player's view", OneOf(("2d", "3d"), "2d", "a view"), PLAYER),
+    ViewerKey("step", "the step shown (paused there)", StepShown(), PLAYER, "the last"),
+    ViewerKey("speed", "playback speed: 1 plays a whole run in about 6 s",
+              OneOf((0.25, 0.5, 1.0, 2.0, 4.0, 8.0), 1.0, "a speed the player offers"), PLAYER),
+    ViewerKey("hide", "runs hidden from the plot and the charts, by number: hide=2,5",
+              RunNumbers("that run stays shown"), PLAYER, "none"),
+    ViewerKey("present", "1: presentation mode (the player and the lesson only, large type)", Flag(), SERVER),
+    ViewerKey("autoplay", "1: start playing when the page opens", Flag(), SERVER),
+    ViewerKey("loop", "1: play again from the start at the end", Flag(), SERVER),
+    ViewerKey("class", "a live class's code: the scene follows its teacher's, and asks its question",
+              Token(CLASS_CODE, "a class code: six capital letters and digits"), SERVER, "none"),
+    ViewerKey("teacher", "the teacher's secret of the class (the teacher's link only)",
+              Token(TEACHER_SECRET, "a teacher's secret"), SERVER, "none"),
 )
-_BY_NAME = {k.name: k for k in SCENE_KEYS}
-_VIEWER_FIELDS = set(Viewer.__dataclass_fields__)
+
+
+def viewer_keys() -> tuple[ViewerKey, ...]:
+    """The viewer's keys of `SCENE_KEYS`, in their canonical order."""
+    return tuple(k for k in SCENE_KEYS if isinstance(k, ViewerKey))
+
+
+def _by_name() -> dict[str, SceneKey | ViewerKey]:
+    return {k.name: k for k in SCENE_KEYS}
 
 
 # ---------------------------------------------------------------- parsing
@@ -359,6 +356,7 @@ def _parse(query, report) -> Scene:
                "the default scene is shown")
         query = ""
     raw: dict[str, list[str]] = {}
+    by_name = _by_name()
     for part in query.lstrip("?").split("&"):
         if not part:
             continue
@@ -366,10 +364,10 @@ def _parse(query, report) -> Scene:
         key = unquote_plus(raw_key)
         try:
             if not eq:
-                raise SceneError(f"scene: {show_text(key)} is not key=value; keys: {', '.join(_BY_NAME)}")
-            if key not in _BY_NAME:
-                raise SceneError(f"{show_text(key)}: unknown key; allowed: {', '.join(_BY_NAME)}", key)
-            if not _BY_NAME[key].repeat and key in raw:
+                raise SceneError(f"scene: {show_text(key)} is not key=value; keys: {', '.join(by_name)}")
+            if key not in by_name:
+                raise SceneError(f"{show_text(key)}: unknown key; allowed: {', '.join(by_name)}", key)
+            if not by_name[key].repeat and key in raw:
                 raise SceneError(f"{key}: given twice; give it once", key)
         except SceneError as exc:
             report(exc, "ignored")
@@ -394,7 +392,7 @@ def _parse(query, report) -> Scene:
         _fill_defaults(key.name, fields)
 
     fields["runs"] = _network_keys_on_a_network(fields, report)
-    viewer = Viewer(**{k: fields.pop(k) for k in list(fields) if k in _VIEWER_FIELDS})
+    viewer = Viewer(**{k.name: fields.pop(k.name) for k in viewer_keys() if k.name in fields})
     return Scene(**fields, viewer=viewer)
 
 

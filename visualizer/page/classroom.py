@@ -5,8 +5,6 @@ back of a room)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import streamlit as st
 
 from visualizer.core.lessons import LESSONS, Lesson
@@ -76,7 +74,7 @@ def _pick_lesson() -> None:
     chosen = st.session_state["lesson"]
     scene = session.scene()
     if chosen in LESSONS:
-        session.load(lesson_scene(chosen).replace(viewer=replace(scene.viewer, step=None, hide=())))
+        session.load(lesson_scene(chosen).replace(viewer=scene.viewer.replace(step=None, hide=())))
     elif chosen == FREE_PLAY:
         session.load(scene.replace(lesson=None))
 
@@ -86,8 +84,8 @@ def _keep_showing(scene: Scene, shown: Scene) -> Scene:
     playing on load and looping if it did (a step or a link from a
     presentation opened with the Present link keeps playing)."""
     v, now = scene.viewer, shown.viewer
-    return scene.replace(viewer=replace(v, present=v.present or now.present, autoplay=v.autoplay or now.autoplay,
-                                        loop=v.loop or now.loop))
+    return scene.replace(viewer=v.replace(present=v.present or now.present, autoplay=v.autoplay or now.autoplay,
+                                          loop=v.loop or now.loop))
 
 
 def _open_step(lesson_id: str, index: int) -> None:
@@ -125,11 +123,11 @@ def present_link(scene: Scene) -> str:
     """The address of this scene in presentation mode, playing on load (from
     the start: the step shown is left out). The player keeps it in step with
     the view, speed and hidden runs chosen since (url.js, followPresentLink)."""
-    return "?" + scene.replace(viewer=replace(scene.viewer, present=True, autoplay=True, step=None)).to_query()
+    return "?" + scene.replace(viewer=scene.viewer.replace(present=True, autoplay=True, step=None)).to_query()
 
 
 def leave_link(scene: Scene) -> str:
-    return _link(scene.replace(viewer=replace(scene.viewer, present=False, autoplay=False)))
+    return _link(scene.replace(viewer=scene.viewer.replace(present=False, autoplay=False)))
 
 
 def _link(scene: Scene) -> str:

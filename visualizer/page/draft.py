@@ -265,7 +265,7 @@ def _scene_with_steps(scene: Scene, steps: int) -> Scene:
     """A new number of steps; the viewer's step shown cannot lie beyond it."""
     viewer = scene.viewer
     if viewer.step is not None and viewer.step > steps:
-        viewer = replace(viewer, step=None)
+        viewer = viewer.replace(step=None)
     return scene.replace(steps=steps, viewer=viewer)
 
 
@@ -353,7 +353,7 @@ def duplicate_run(draft: Draft) -> Draft:
     runs.insert(draft.selected + 1, copy)
     viewer = draft.scene.viewer
     hidden = tuple(n + (n > draft.selected + 1) for n in viewer.hide)
-    scene = draft.scene.replace(runs=tuple(runs), viewer=replace(viewer, hide=hidden),
+    scene = draft.scene.replace(runs=tuple(runs), viewer=viewer.replace(hide=hidden),
                                 explore=_explore_moved(draft.scene.explore, lambda n: n + (n > draft.selected + 1)))
     return _forget_run_input(replace(_with_scene(draft, scene), selected=draft.selected + 1))
 
@@ -378,7 +378,7 @@ def remove_run(draft: Draft) -> Draft:
     viewer = draft.scene.viewer
     hidden = tuple(n - (n > draft.selected + 1) for n in viewer.hide if n != draft.selected + 1)
     moved = _explore_moved(draft.scene.explore, lambda n: None if n == draft.selected + 1 else n - (n > draft.selected + 1))
-    scene = draft.scene.replace(runs=tuple(runs), viewer=replace(viewer, hide=hidden), explore=moved)
+    scene = draft.scene.replace(runs=tuple(runs), viewer=viewer.replace(hide=hidden), explore=moved)
     return _forget_run_input(replace(_with_scene(draft, scene), selected=max(0, draft.selected - 1)))
 
 

@@ -27,11 +27,14 @@ every key optional, every value validated by the browser)::
                  "min_value" (optional: f at the lowest minimum)},
      "start": [x, y], "steps": N,
      "palette": ["#0072B2", ...],          # THE palette (style.json, visualizer.browser.style.PALETTE)
-     "runs": [{"label", "color", "xy" (interleaved), "loss", "lr", "grad_norm",
-               "diverged_at", "clip_norm", "start": [x, y]}, ...],
-     "view": "2d" | "3d",
-     "viewer": {"step": int | None, "speed": float, "hide": [int, ...],
-                "autoplay": bool, "loop": bool, "present": bool},
+     "runs": [{"label", "color", "xy" (interleaved), "loss", "lr",
+               <every array a curve draws: "grad_norm", ...>,
+               <every run setting a curve draws as a level: "clip_norm">,
+               "diverged_at", "start": [x, y]}, ...],
+     "curves": [{"id", "titles", "series": [{"key", "id", "name", "dash"}],
+                 "rank", ...}, ...],   # the side charts (below)
+     "viewer": {"keys": [{"name", "kind", "default", "writer", ...}, ...],
+                "values": {name: value}},  # the viewer keys (below)
      "inside": {"on": bool},                # optional: "Inside a step" (below)
      "explore": {...},                      # optional: an exploration (below)
      "model": {...}}                        # optional: a network scene (below)
@@ -40,20 +43,56 @@ every key optional, every value validated by the browser)::
   ``palette[i % len(palette)]``. Each run's start is its first point
   (``start`` if it has none): the scene's common ``start`` is marked when
   every run starts there, else each run gets a ring in its colour.
-- ``viewer`` (all keys optional; absent = the defaults in brackets):
-  ``step`` the step shown on load [None: the last]; ``speed`` snapped to
-  the nearest of 0.25, 0.5, 1, 2, 4, 8 [1]; ``hide`` 0-based indices of runs
-  hidden from the plot and the charts [none]; ``autoplay`` play from step 0
-  on load [False]; ``loop`` play again from 0 at the end [False];
-  ``present`` presentation mode: type of at least 18 px, thicker paths,
-  toolbar reduced to playback and 2D/3D, the frame sized to the visible
-  viewport [False]. A viewer key applies on the first payload and whenever
-  its value changes; a rerun that repeats it keeps what the viewer chose
-  since. ``view`` follows the same rule.
+- ``curves``: the side charts, the table of ``visualizer.browser.curves``
+  (``Curve.describe()``, top to bottom; an option that is off is left
+  out): a panel per curve, each run's arrays named by its ``series``
+  (``key``: the array in the run's part; ``id``: its traces' name; ``name``:
+  a value's name in the readout; ``dash``: dashed, and left out where the
+  run has no values) against the step. ``axis`` ``"log"`` or
+  ``"percent"``; ``floor``: values at or below 0 drawn at a floor a decade
+  under the smallest positive value, said in a note; ``below_zero_titles``:
+  a loss below 0 drawn from the lowest value known (the runs', the
+  surface's minimum and grid), with these titles (``{min}``: that value);
+  ``start_decades``: the axis stops that many decades over the runs'
+  largest first value; ``decades``: it spans at most that many decades
+  under its top; ``constant_ticks``: the runs' constant values are ticks;
+  ``linear_titles``: where no value is positive, a linear axis from 0 with
+  these titles; ``level`` ``{"key", "id", "titles"}``: a run setting drawn
+  as a dashed level where the run has it (and the title's forms then);
+  ``optional``: shown only where a run has values. The panels the side
+  column has room for are the lowest ``rank``s (``rank_telling`` where the
+  curve ``telling``: ``"level"``, a run draws its level; ``"moves"``, a
+  run's values are not constant), shown in the table's order.
+- ``viewer``: the viewer keys, the table of ``visualizer.core.scene.SCENE_KEYS``
+  (``ViewerKey.describe()``, in canonical order, which comes after every
+  other key) and this scene's value of each (``values``). Each key has a
+  ``kind``: ``"choice"`` (one of ``values``, written into the address as
+  the matching one of ``texts``), ``"flag"`` (true/false, written ``1``),
+  ``"step"`` (a step, or None: the last), ``"runs"`` (run numbers,
+  1-based, written ``2,5``); its ``default`` (not written into the
+  address), and its ``writer``: ``"server"`` (the page writes it into
+  ``query``) or ``"player"`` (the player writes it from what the viewer
+  does). A value its key does not allow is the key's default; an entry of
+  an unknown kind is left out. What the player does with the keys it
+  knows: ``view`` the view shown; ``step`` the step shown on load;
+  ``speed`` the playback speed, whose values are the toolbar's choices;
+  ``hide`` runs hidden from the plot and the charts; ``autoplay`` play
+  from step 0 on load; ``loop`` play again from 0 at the end; ``present``
+  presentation mode: type of at least 18 px, thicker paths, toolbar
+  reduced to playback and 2D/3D, the frame sized to the visible viewport.
+  Any other key is kept as the payload gives it and written back into the
+  address. A key the player writes applies on the first payload and
+  whenever its value changes; a rerun that repeats it keeps what the viewer
+  chose since. A key the server writes applies on every payload.
 - "Inside a step" (``visualizer.browser.payload.scene_payload(..., inside=)``):
   without ``inside`` the player has no such button and the payload is as
   above. With ``{"on": false}`` the toolbar shows the button, off. With
-  ``{"on": true}`` it is on and every run also carries ``"inside"``::
+  ``{"on": true, "overlays": [...]}`` it is on: ``overlays`` is the table of
+  ``visualizer.browser.overlays`` (``Overlay.describe()``, in the key's
+  order: ``{"kind", "label", "title", "shape": "arrow" | "box", "factors",
+  "sign", "to", "from_rule", "label_from_rule", "dashed", "layer",
+  "adds_to", "adds_title", "style"}``), and every run also carries
+  ``"inside"``::
 
       {"grad": f4 (update k: [gx, gy], raw, at xy[k]),
        "state": {name: f4 [x, y] per update, optax's state after it},
@@ -63,20 +102,29 @@ every key optional, every value validated by the browser)::
                 "constants": {name: number}, "init": {name: [x, y]},
                 "points": [names shown with the digits a step needs],
                 "note": str, "processed": bool},
-       "moment": None | {"label", "factors": [names], "adds_to_gradient"},
-       "box": None | {"label", "factors": [names]}}
+       "overlays": {kind: {"label", "factors": [names], "adds_to_gradient"}}}
 
+  (``overlays``: the drawings its rule gives, for the overlays with
+  ``from_rule``; a kind it lacks, the run does not have.)
   ``visualizer/core/step_rules.py`` defines the lines and the names (``@name``
   placeholders, ``name_prev``, the player's own ``x``, ``xn``, ``lr``,
   ``g``, ...). The player draws, for the run in front of the legend (else
-  the first visible one), at the update leaving the step shown: the
-  negative gradient step ``-lr * grad``, the update ``xy[k+1] - xy[k]``,
-  the moment ``-product(factors)`` and the box of half-widths
-  ``product(factors)``, all at one scale noted on the plot; beside the plot
-  the rule with that update's numbers, typeset by the vendored KaTeX
-  (loaded on first use). The payload's ``on`` applies like a viewer key:
-  on the first payload and whenever it changes; a payload that differs
-  only in its ``inside`` parts keeps the step, view and zoom.
+  the first visible one), at the update leaving the step shown, every
+  overlay of the table the run has and the viewer has not switched off in
+  the key: an arrow from the point (or a box centred on it, of half-widths
+  the absolute values) whose vector is ``sign * product(factors)``, the
+  way to the point ``to`` (``xn``: the update ``xy[k+1] - xy[k]``), or
+  ``sign * product`` of the run's own drawing's factors, all at one scale
+  noted on the plot, in the style ``style`` of marks.js's ``inside``;
+  boxes under arrows, each by ``layer``. Where a run's drawing adds up to
+  the gradient step (``adds_to_gradient``), guides draw the parallelogram
+  with the overlay ``adds_to``. The key has a chip per overlay (its
+  ``label``, ``title`` and icon; with ``label_from_rule`` the run's
+  drawing names it). Beside the plot the rule with that update's numbers,
+  typeset by the vendored KaTeX (loaded on first use). The payload's ``on``
+  applies like a viewer key: on the first payload and whenever it changes;
+  a payload that differs only in its ``inside`` parts keeps the step, view
+  and zoom.
 - An exploration (``visualizer.page.explore_panel.attach``, built by
   ``visualizer.browser.explore_payload``): one run many times at once::
 
@@ -104,7 +152,9 @@ every key optional, every value validated by the browser)::
   ``train_accuracy``, ``test_accuracy``, ``pseudo_labels`` (how many
   unlabelled training points it pseudo-labels) and ``pseudo_label_accuracy``
   (the share of those right; NaN where there are none), f4, per point like
-  ``loss``, and the payload a ``model`` part::
+  ``loss``, and ``unlabeled`` (what it does with those points:
+  ``"selftrain"`` trains on its pseudo-labels), and the payload a ``model``
+  part::
 
       {"explained_variance": [r1, r2],     # of run 1's path, by the plane's axes
        "data": {"window": [[x0, x1], [y0, y1]], "scale": float,
@@ -124,16 +174,19 @@ every key optional, every value validated by the browser)::
   the run in front of the legend (else the first visible one) at the last
   frame at or before the step shown, drawn in the browser as the scrubber
   moves, with that run's pseudo-labelled points at that frame in their
-  pseudo-class's colour, outlined, a wrong one crossed; under it that run's
+  pseudo-class's colour, outlined, a wrong one crossed (the few labels kept
+  among many unlabelled points drawn larger); under it that run's
   accuracies and pseudo-labels at the step and how much of run 1's path the
-  plane explains. The side charts gain an accuracy panel (train
-  solid, test dashed). Without ``model`` nothing of this is shown.
-- The address bar: ``query`` (where the server also puts ``present``,
-  ``autoplay``, ``loop``, ``lesson`` if wanted), then the viewer's own
-  choices when they differ from the defaults, in this order: ``view=3d``,
-  ``step=k`` (paused elsewhere than the last step), ``speed=s`` (not 1),
-  ``hide=2,5`` (1-based run numbers). Written with ``history.replaceState``,
-  throttled; "Copy link" copies exactly that address.
+  plane explains. The side charts gain the accuracy curve (train solid,
+  test dashed: the runs carry ``train_accuracy`` and ``test_accuracy``).
+  Without ``model`` nothing of this is shown.
+- The address bar: ``query`` (the canonical scene with the viewer keys the
+  server writes, and ``lesson`` if wanted) with the viewer keys the player
+  writes put in, each where the table places it and only where it differs
+  from its default: ``Scene.to_query()`` of what is shown. Written with
+  ``history.replaceState``, throttled; "Copy link" copies exactly that
+  address, and the page's "Present" link (``key="present"``) becomes it in
+  presentation mode, playing from the start.
 
 The component's value: None until a "Set start" click, then
 ``{"event": "start", "xy": [x, y], "run": None | i, "nonce": n}``: ``run``

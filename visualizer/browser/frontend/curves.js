@@ -1,13 +1,19 @@
-// The side charts: loss, a network's accuracy (train solid, test dashed),
-// learning rate and gradient norm against the step, in one Plotly figure
-// drawn once per payload, with the step cursor and the current values on a
-// canvas over it (a frame never calls Plotly).
+// The side charts: one panel per curve of the payload's table
+// (visualizer/browser/curves.py: the loss, a network's accuracy, the
+// learning rate, the gradient norm), each run's arrays against the step, in
+// one Plotly figure drawn once per payload, with the step cursor and the
+// current values on a canvas over it (a frame never calls Plotly).
 //
-// The loss and the gradient norm are on log scales. Values that reach 0
-// (or, on a surface that goes below 0, the loss minus the lowest value
-// seen) are drawn at a floor a decade under the smallest positive value,
-// and the chart says so. Every title fits its width (shorter forms, last
-// an ellipsis); ticks on a log axis keep a label's height apart.
+// What a curve's options do: `axis` "log" (values at or below 0 are gaps)
+// or "percent"; `floor`: values that reach 0 (or, with
+// `below_zero_titles`, a loss below 0 measured from the lowest value
+// known) are drawn at a floor a decade under the smallest positive value,
+// and the chart says so; `start_decades`: the axis stops that many decades
+// over the runs' largest first value; `decades`: it spans at most that
+// many decades under its top; `constant_ticks`: each run's constant value
+// is a tick; `level`: a run setting drawn as a dashed level; `optional`:
+// shown only where a run has values. Every title fits its width (shorter
+// forms, last an ellipsis); ticks on a log axis keep a label's height apart.
 
 import { el } from "./dom.js";
 import { S } from "./state.js";
@@ -17,7 +23,7 @@ import { sizeCanvas, textWidth, fitTitle } from "./layout.js";
 import * as internals from "./plotly_internals.js";
 import { PLOT_CONFIG, baseLayout, esc, clip } from "./figure.js";
 
-let axes = null;    // {x, ys: {loss, acc, lr, grad}} pixel mappings of the drawn figure
+let axes = null;    // {x, ys: {curve id: y axis}, panels} pixel mappings of the drawn figure
 let layoutKey = "";  // what the drawn figure was laid out for
 
 // ------------------------------------------------------------- floors
@@ -46,44 +52,57 @@ function floored(arrays, shift) {
   return { shift: shift, floor: floor, y: y, clamped: clamped, none: !isFinite(minPos) && clamped };
 }
 
-// The loss chart's series: y = loss - shift, at least `floor`.
-export function lossScale(d) {
-  if (d.lossScale) return d.lossScale;
-  let min = Infinity;
-  for (const r of d.runs) for (let i = 0; i < r.loss.length; i++) if (r.loss[i] < min) min = r.loss[i];
+// A curve's first series drawn on a floor: y = value - shift, at least
+// `floor` (cached on the prepared payload).
+export function curveScale(d, c) {
+  d.curveScales = d.curveScales || {};
+  if (d.curveScales[c.id]) return d.curveScales[c.id];
+  const arrays = d.runs.map((r) => r.series[c.series[0].key]);
   let shift = 0;
-  if (min < 0) {
-    // a surface below 0: measure from the lowest value known
-    shift = min;
-    if (d.minValue !== null) shift = Math.min(shift, d.minValue);
-    if (d.grid) shift = Math.min(shift, d.zmin);
+  if (c.belowZeroTitles.length) {
+    let min = Infinity;
+    for (const a of arrays) for (let i = 0; i < a.length; i++) if (a[i] < min) min = a[i];
+    if (min < 0) {
+      // a surface below 0: measure from the lowest value known
+      shift = min;
+      if (d.minValue !== null) shift = Math.min(shift, d.minValue);
+      if (d.grid) shift = Math.min(shift, d.zmin);
+    }
   }
-  d.lossScale = floored(d.runs.map((r) => r.loss), shift);
-  return d.lossScale;
-}
-
-// The gradient norm's, the same way (an all-zero gradient is a line at
-// the floor, not an empty chart).
-export function gradScale(d) {
-  if (!d.gradScale) d.gradScale = floored(d.runs.map((r) => r.gn), 0);
-  return d.gradScale;
+  d.curveScales[c.id] = floored(arrays, shift);
+  return d.curveScales[c.id];
 }
 
 // ------------------------------------------------------------- panels
-// The loss, a network's accuracy, the learning rate, the gradient norm.
-const PANELS = ["loss", "acc", "lr", "grad"];
-
-function hasAccuracy(d) {
-  return !!d.model && d.runs.some((r) => r.acc.length > 0 || r.testAcc.length > 0);
+// Each run's values of series `x` of curve `c`, as drawn (cached on the
+// prepared payload: the cursor reads them every frame).
+function drawn(d, c, x, r) {
+  const key = c.id + "|" + x.id;
+  d.drawnSeries = d.drawnSeries || {};
+  const cache = d.drawnSeries[key] || (d.drawnSeries[key] = []);
+  if (!cache[r.i]) {
+    const a = r.series[x.key];
+    cache[r.i] = c.floor && x === c.series[0] ? curveScale(d, c).y[r.i] : c.axis === "log" ? positive(a) : a;
+  }
+  return cache[r.i];
 }
 
-// Each run's learning rate is one value throughout (no schedule): the
-// values, else null.
-function constantLrs(d) {
+function hasValues(d, c) {
+  return d.runs.some((r) => c.series.some((x) => r.series[x.key].length > 0));
+}
+
+function levelsOf(d, c) {
+  return c.level ? d.runs.filter((r) => r.levels[c.level.key] != null).map((r) => r.levels[c.level.key]) : [];
+}
+
+// Each run's value of the curve's first series when it is one value
+// throughout (a learning rate without a schedule): the values, else null.
+function constants(d, c) {
   const vals = [];
   for (const r of d.runs) {
+    const a = r.series[c.series[0].key];
     let lo = Infinity, hi = -Infinity;
-    for (let i = 0; i < r.lr.length; i++) { const v = r.lr[i]; if (v === v) { lo = Math.min(lo, v); hi = Math.max(hi, v); } }
+    for (let i = 0; i < a.length; i++) { const v = a[i]; if (v === v) { lo = Math.min(lo, v); hi = Math.max(hi, v); } }
     if (!isFinite(lo)) continue;
     if (!(lo > 0) || hi > lo * (1 + 1e-6)) return null;
     if (!vals.some((v) => Math.abs(v / lo - 1) < 1e-6)) vals.push(lo);
@@ -91,20 +110,23 @@ function constantLrs(d) {
   return vals.length ? vals : null;
 }
 
-// Which panels fit the height, most telling first: the loss (on a
-// network, its accuracy first: what its lessons are about), then the
-// gradient norm when a run clips it or the learning rate when a schedule
-// moves it, then the other.
+// Whether the curve tells something in this scene: a run draws its
+// level, or its values move.
+function telling(d, c) {
+  if (c.telling === "level") return levelsOf(d, c).length > 0;
+  if (c.telling === "moves") return !constants(d, c);
+  return false;
+}
+
+// Which panels fit the height, the lowest ranks first (a panel that tells
+// something takes its rank_telling), shown in the table's order.
 function choosePanels(d, avail, minH, gap) {
-  const accuracy = hasAccuracy(d);
-  const all = PANELS.filter((p) => p !== "acc" || accuracy);
+  const all = d.curves.filter((c) => !c.optional || hasValues(d, c));
   const n = Math.max(1, Math.min(all.length, Math.floor((avail + gap) / (minH + gap))));
   if (n === all.length) return all;
-  const clipping = d.runs.some((r) => r.clip != null);
-  const lrMoves = !constantLrs(d);
-  const order = (accuracy ? ["acc", "loss"] : ["loss"]).concat(clipping || !lrMoves ? ["grad", "lr"] : ["lr", "grad"]);
-  const keep = new Set(order.slice(0, n));
-  return all.filter((p) => keep.has(p));
+  const rank = (c) => (c.rankTelling !== null && telling(d, c) ? c.rankTelling : c.rank);
+  const keep = new Set(all.map((c, i) => [rank(c), i, c]).sort((a, b) => a[0] - b[0] || a[1] - b[1]).slice(0, n).map((e) => e[2]));
+  return all.filter((c) => keep.has(c));
 }
 
 function margins() {
@@ -118,31 +140,29 @@ function layoutFor(d) {
   const M = margins();
   const gap = f.chartTitle + 16, minH = Math.round(f.tick * 5.2);
   const panels = choosePanels(d, H - M.t - M.b, minH, gap);
-  return { W: W, H: H, M: M, gap: gap, panels: panels, key: W + "x" + H + panels.join() + style().name };
+  return { W: W, H: H, M: M, gap: gap, panels: panels, key: W + "x" + H + panels.map((c) => c.id).join() + style().name };
 }
 
-function titles(d, W, M, yAxes, notes) {
-  const room = W - M.l - 4;
-  const clipping = d.runs.some((r) => r.clip != null);
-  const ls = lossScale(d), base = ls.shift !== 0 ? "loss \u2212 min" : "loss";
-  const loss = [base + " (log scale)", base + " (log)", base];
-  if (ls.shift !== 0) loss.unshift(base + " (log scale), min = " + fmt(ls.shift));
-  const grad = clipping
-    ? ["gradient norm (raw, log scale) \u2014 dashed: clip_norm", "gradient norm (raw, log) \u2014 dashed: clip_norm",
-      "raw gradient norm (log) \u2014 dashed: clip_norm", "raw grad norm (log), dashed: clip", "grad norm, dashed: clip", "|g|, dashed: clip"]
-    : ["gradient norm (raw, log scale)", "gradient norm (raw, log)", "grad norm (log)", "|g| (log)"];
-  const lr = yAxes.lr && yAxes.lr.type === "log" ? ["learning rate (log scale)", "learning rate (log)", "lr (log)"] : ["learning rate", "lr"];
-  const acc = ["accuracy \u2014 solid: train, dashed: test", "accuracy (dashed: test)", "accuracy, - - test", "accuracy"];
-  const out = { loss: fitTitle(loss, room), grad: fitTitle(grad, room), lr: fitTitle(lr, room), acc: fitTitle(acc, room), beside: {} };
-  // a floor note goes on its title's line, the title shortened for it if
-  // need be; where even the shortest form leaves no room, in the corner
+// Each panel's title: its forms (with a level drawn, a loss below 0 or a
+// linear axis, those forms), the first that fits; a floor note goes on its
+// title's line, the title shortened for it if need be; where even the
+// shortest form leaves no room, in the corner.
+function titles(d, L, yAxes, notes) {
+  const { W, M } = L, room = W - M.l - 4;
   const f = style().font, line = W - M.l - M.r;
-  for (const [p, forms] of [["loss", loss], ["grad", grad]]) {
-    if (!notes[p]) continue;
-    const left = line - textWidth(notes[p], f.note) - 16;
+  const out = { beside: {} };
+  for (const c of L.panels) {
+    let forms = c.titles;
+    const shift = c.floor ? curveScale(d, c).shift : 0;
+    if (yAxes[c.id].type === "linear" && c.linearTitles.length) forms = c.linearTitles;
+    else if (levelsOf(d, c).length && c.level.titles.length) forms = c.level.titles;
+    else if (shift !== 0 && c.belowZeroTitles.length) forms = c.belowZeroTitles.map((t) => t.replace("{min}", fmt(shift)));
+    out[c.id] = fitTitle(forms, room);
+    if (!notes[c.id]) continue;
+    const left = line - textWidth(notes[c.id], f.note) - 16;
     if (textWidth(forms[forms.length - 1], f.chartTitle) <= left) {
-      out[p] = fitTitle(forms, left);
-      out.beside[p] = true;
+      out[c.id] = fitTitle(forms, left);
+      out.beside[c.id] = true;
     }
   }
   return out;
@@ -215,11 +235,11 @@ function unpiled(t, perDecade, fixed) {
   return Object.assign({}, t, { tickvals: kept.map((i) => v[i]), ticktext: kept.map((i) => t.ticktext[i]) });
 }
 
-// The accuracy axis: a fraction drawn as percent, from a round value under
-// the lowest accuracy shown to 100%.
-function accAxis(d, px) {
+// A percent axis: fractions drawn as percent, from a round value under
+// the lowest value shown to 100%.
+function percentAxis(d, c, px) {
   let lo = 1;
-  for (const r of d.runs) for (const a of [r.acc, r.testAcc]) for (let i = 0; i < a.length; i++) if (a[i] < lo) lo = a[i];
+  for (const r of d.runs) for (const x of c.series) { const a = r.series[x.key]; for (let i = 0; i < a.length; i++) if (a[i] < lo) lo = a[i]; }
   lo = Math.max(0, Math.min(0.9, Math.floor(lo * 10 - 1e-9) / 10));
   const f = style().font, span = 1 - lo, room = Math.max(2, Math.floor(px / (1.7 * f.tick)));
   const step = [0.05, 0.1, 0.25, 0.5].find((s) => span / s + 1 <= room + 1e-9) || 0.5;
@@ -230,22 +250,40 @@ function accAxis(d, px) {
     ticktext: vals.map((v) => Math.round(100 * v) + "%") };
 }
 
+// A log axis over the values drawn (and the runs' levels): at most
+// `decades` under its top, at most `start_decades` over the largest first
+// value (a diverging run reaches absurd values); ticks fixed at the runs'
+// constant values, at the floor when nothing is positive, or at the one
+// value of a narrow range.
+function logAxisOf(d, c, px, most) {
+  const values = d.runs.map((r) => drawn(d, c, c.series[0], r));
+  const levels = levelsOf(d, c);
+  const R = robustRange(values, levels);
+  if (!R) return c.linearTitles.length ? { type: "linear", rangemode: "tozero", nticks: 4 } : { type: "log" };
+  let top = R[1];
+  if (c.startDecades !== null) {
+    const firsts = values.map((a) => a[0]).filter((v) => v > 0);
+    if (firsts.length) top = Math.min(top, Math.max.apply(null, firsts) * Math.pow(10, c.startDecades));
+  }
+  let lo = Math.log10(R[0]);
+  if (c.decades !== null) lo = Math.max(lo, Math.log10(top) - c.decades);
+  const range = logRange(lo, Math.log10(Math.max(top, R[0], ...levels)));
+  let fixed = R[1] / R[0] < 1.5 ? [R[0]] : null;
+  if (c.constantTicks) { const k = constants(d, c); fixed = k && k.length <= 4 ? k : null; }
+  if (c.floor && curveScale(d, c).none) fixed = [curveScale(d, c).floor];
+  return logAxis(range, px, most, fixed);
+}
+
 export function figureSide(d, L) {
   const st = style(), f = st.font;
   const traces = [];
   const N = Math.max(1, d.N);
-  const ls = lossScale(d), gs = gradScale(d);
   const stepsOf = (len) => { const s = new Float32Array(len); for (let i = 0; i < len; i++) s[i] = i; return s; };
-  const names = {}; // panel -> axis name
-  L.panels.forEach((p, i) => { names[p] = i === 0 ? "y" : "y" + (i + 1); });
+  const names = {}; // curve id -> axis name
+  L.panels.forEach((c, i) => { names[c.id] = i === 0 ? "y" : "y" + (i + 1); });
   d.sideIdx = [];
   // one empty trace per panel, so every axis exists even without runs
-  for (const p of L.panels) traces.push({ type: "scatter", mode: "lines", x: [], y: [], yaxis: names[p], showlegend: false, hoverinfo: "skip" });
-  // per panel, each run's series: [kind, values, dash]
-  const series = {
-    loss: (r) => [["loss", ls.y[r.i]]], lr: (r) => [["lr", positive(r.lr)]], grad: (r) => [["grad", gs.y[r.i]]],
-    acc: (r) => [["acc", r.acc], ["testacc", r.testAcc, "dash"]],
-  };
+  for (const c of L.panels) traces.push({ type: "scatter", mode: "lines", x: [], y: [], yaxis: names[c.id], showlegend: false, hoverinfo: "skip" });
   const anyFront = S.front !== null && d.runs.some((r) => r.key === S.front && !S.hidden.has(r.key));
   for (const r of d.runs) {
     const front = r.key === S.front;
@@ -253,25 +291,28 @@ export function figureSide(d, L) {
       marker: { color: r.color, size: st.curve.dot * 1.4 }, opacity: anyFront && !front ? st.curve.dimAlpha : 1,
       visible: !S.hidden.has(r.key), showlegend: false, name: esc(clip(r.label, 40)), hoverinfo: "none" };
     const idx = [];
-    for (const p of L.panels) {
-      for (const [kind, y, dash] of series[p](r)) {
-        if (!y.length && kind === "testacc") continue;
+    for (const c of L.panels) {
+      for (const x of c.series) {
+        const y = drawn(d, c, x, r);
+        if (!y.length && x.dash) continue;
         idx.push(traces.length);
-        const line = Object.assign({}, base.line, dash ? { dash: dash } : {});
-        traces.push(Object.assign({}, base, { mode: y.length < 2 ? "markers" : "lines", x: stepsOf(y.length), y: y, yaxis: names[p],
-          line: line, meta: [r.i, kind] }));
+        const line = Object.assign({}, base.line, x.dash ? { dash: "dash" } : {});
+        traces.push(Object.assign({}, base, { mode: y.length < 2 ? "markers" : "lines", x: stepsOf(y.length), y: y, yaxis: names[c.id],
+          line: line, meta: [r.i, x.id] }));
       }
-    }
-    if (r.clip != null && names.grad) {
-      idx.push(traces.length);
-      traces.push(Object.assign({}, base, { mode: "lines", x: [0, N], y: [r.clip, r.clip], yaxis: names.grad,
-        line: { color: r.color, width: 1.6, dash: "dash" }, meta: [r.i, "clip"] }));
+      const level = c.level ? r.levels[c.level.key] : null;
+      if (level != null) {
+        idx.push(traces.length);
+        traces.push(Object.assign({}, base, { mode: "lines", x: [0, N], y: [level, level], yaxis: names[c.id],
+          line: { color: r.color, width: 1.6, dash: "dash" }, meta: [r.i, c.level.id] }));
+      }
     }
     d.sideIdx.push(idx);
   }
-  for (const [p, sc] of [["loss", ls], ["grad", gs]]) {
-    if (!names[p] || !sc.clamped) continue;
-    traces.push({ type: "scatter", mode: "lines", x: [0, N], y: [sc.floor, sc.floor], yaxis: names[p], showlegend: false,
+  for (const c of L.panels) {
+    if (!c.floor || !curveScale(d, c).clamped) continue;
+    const sc = curveScale(d, c);
+    traces.push({ type: "scatter", mode: "lines", x: [0, N], y: [sc.floor, sc.floor], yaxis: names[c.id], showlegend: false,
       hoverinfo: "skip", line: { color: st.floor.color, width: st.floor.width, dash: "dot" } });
   }
   const axisStyle = {
@@ -284,66 +325,39 @@ export function figureSide(d, L) {
   const h = (1 - (n - 1) * gapF) / n, px = h * plotH;
   const most = Math.max(2, Math.floor(px / (f.tick * 2)));
   const yAxes = {};
-  // loss: log, the interesting part (diverging runs reach absurd values)
-  const lr0 = robustRange(ls.y);
-  if (lr0) {
-    const starts = ls.y.map((a) => a[0]).filter((v) => v > 0);
-    const top = Math.min(lr0[1], starts.length ? Math.max.apply(null, starts) * 1e3 : lr0[1]);
-    const range = logRange(Math.log10(lr0[0]), Math.log10(Math.max(top, lr0[0])));
-    yAxes.loss = logAxis(range, px, most, lr0[1] / lr0[0] < 1.5 ? [lr0[0]] : null);
-  } else yAxes.loss = { type: "log" };
-  // learning rate: log (the lr slider is log-scale); a warm-up's 0 is a gap.
-  // Constant rates (no schedule) are the axis's ticks: each run's rate reads
-  // off it, and a single rate gets a round value on each side, not a crowd.
-  const lrR = robustRange(d.runs.map((r) => r.lr));
-  if (lrR) {
-    // a schedule decaying towards 0 would stretch the axis over decades of
-    // tail: keep at most 5 decades under the largest lr
-    const top = Math.log10(lrR[1]);
-    const range = logRange(Math.max(Math.log10(lrR[0]), top - 5), top);
-    const fixed = constantLrs(d);
-    yAxes.lr = logAxis(range, px, most, fixed && fixed.length <= 4 ? fixed : null);
-  } else yAxes.lr = { type: "linear", rangemode: "tozero", nticks: 4 };
-  const clips = d.runs.filter((r) => r.clip != null).map((r) => r.clip);
-  const gr = robustRange(gs.y, clips);
-  if (gr) {
-    const g0 = gs.y.map((a) => a[0]).filter((v) => v > 0);
-    const top = g0.length ? Math.min(gr[1], Math.max.apply(null, g0) * 1e3) : gr[1];
-    const range = logRange(Math.log10(gr[0]), Math.log10(Math.max(top, gr[0], ...clips)));
-    yAxes.grad = logAxis(range, px, most, gs.none ? [gs.floor] : gr[1] / gr[0] < 1.5 ? [gr[0]] : null);
-  } else yAxes.grad = { type: "log" };
-  if (names.acc) yAxes.acc = accAxis(d, px);
+  for (const c of L.panels) yAxes[c.id] = c.axis === "percent" ? percentAxis(d, c, px) : logAxisOf(d, c, px, most);
 
   // panel domains, top to bottom, with room for each title above its panel
   const floorNote = (sc) => (sc.clamped ? (sc.shift !== 0 ? "min" : "0") + " drawn at " + pow10(Math.round(Math.log10(sc.floor))) : null);
-  const notes = { loss: names.loss ? floorNote(ls) : null, grad: names.grad ? floorNote(gs) : null };
-  const title = titles(d, L.W, M, yAxes, notes);
+  const notes = {};
+  for (const c of L.panels) if (c.floor) notes[c.id] = floorNote(curveScale(d, c));
+  const title = titles(d, L, yAxes, notes);
   const layout = Object.assign(baseLayout(), {
     datarevision: d.rev,
     width: L.W, height: L.H,
     margin: { l: M.l, r: M.r, t: M.t, b: M.b, pad: 0 },
     showlegend: false,
     hovermode: "closest",
-    xaxis: Object.assign({}, axisStyle, { range: [0, N], anchor: names[L.panels[n - 1]], showgrid: true,
+    xaxis: Object.assign({}, axisStyle, { range: [0, N], anchor: names[L.panels[n - 1].id], showgrid: true,
       title: { text: "step", standoff: 4, font: { size: f.axisTitle } } },
     N < 8 ? { tickmode: "linear", tick0: 0, dtick: 1 } : { tickformat: "~d", nticks: Math.max(3, Math.floor((L.W - M.l - M.r) / (f.tick * 4))) }),
     annotations: [],
   });
-  L.panels.forEach((p, i) => {
+  L.panels.forEach((c, i) => {
     const top = 1 - i * (h + gapF), dom = [Math.max(0, top - h), top];
-    layout[i === 0 ? "yaxis" : "yaxis" + (i + 1)] = Object.assign({}, axisStyle, yAxes[p], { domain: dom });
+    layout[i === 0 ? "yaxis" : "yaxis" + (i + 1)] = Object.assign({}, axisStyle, yAxes[c.id], { domain: dom });
     layout.annotations.push({
-      text: esc(title[p]), xref: "paper", yref: "paper", x: 0, y: dom[1], xanchor: "left", yanchor: "bottom",
-      showarrow: false, font: { size: f.chartTitle, color: "#1a1a1a" }, yshift: 1, name: p,
+      text: esc(title[c.id]), xref: "paper", yref: "paper", x: 0, y: dom[1], xanchor: "left", yanchor: "bottom",
+      showarrow: false, font: { size: f.chartTitle, color: "#1a1a1a" }, yshift: 1, name: c.id,
     });
-    const note = notes[p];
+    const note = notes[c.id];
     if (note) {
       // beside the title (shortened for it), else in the panel's corner
-      const beside = !!title.beside[p];
+      const beside = !!title.beside[c.id];
       layout.annotations.push({
         text: note, xref: "paper", yref: "paper", x: 1, y: beside ? dom[1] : dom[0],
         xanchor: "right", yanchor: "bottom", yshift: beside ? 1 : 0, showarrow: false, bgcolor: "rgba(255,255,255,0.85)",
-        font: { size: f.note, color: "#444" }, name: p === "loss" ? "floor" : "floor-" + p,
+        font: { size: f.note, color: "#444" }, name: "floor-" + c.id,
       });
     }
   });
@@ -372,8 +386,8 @@ export function resizeSide() {
 function updateAxes(L) {
   const x = internals.xAxis(el.plotside, "xaxis");
   const ys = {};
-  L.panels.forEach((p, i) => { ys[p] = internals.yAxis(el.plotside, i === 0 ? "yaxis" : "yaxis" + (i + 1)); });
-  axes = x && L.panels.every((p) => ys[p]) ? { x: x, ys: ys, panels: L.panels } : null;
+  L.panels.forEach((c, i) => { ys[c.id] = internals.yAxis(el.plotside, i === 0 ? "yaxis" : "yaxis" + (i + 1)); });
+  axes = x && L.panels.every((c) => ys[c.id]) ? { x: x, ys: ys, panels: L.panels } : null;
 }
 
 // Hidden runs leave the charts too; the run in front is wider, the others
@@ -383,13 +397,14 @@ export function applySideStyle() {
   if (!d || !d.sideIdx || !el.plotside.data) return;
   const st = style().curve, idx = [], vis = [], width = [], opacity = [];
   const anyFront = S.front !== null && d.runs.some((r) => r.key === S.front && !S.hidden.has(r.key));
+  const levels = new Set(d.curves.filter((c) => c.level).map((c) => c.level.id));
   d.runs.forEach((r, k) => {
     const front = r.key === S.front;
     for (const t of d.sideIdx[k]) {
       const tr = el.plotside.data[t];
       idx.push(t);
       vis.push(!S.hidden.has(r.key));
-      width.push(tr.meta && tr.meta[1] === "clip" ? 1.6 : (front ? st.frontWidth : st.width));
+      width.push(tr.meta && levels.has(tr.meta[1]) ? 1.6 : (front ? st.frontWidth : st.width));
       opacity.push(anyFront && !front ? st.dimAlpha : 1);
     }
   });
@@ -408,14 +423,15 @@ function bindHover() {
     const meta = pt && pt.data && pt.data.meta;
     if (!meta || !S.d || !S.d.runs[meta[0]]) return;
     const r = S.d.runs[meta[0]], k = pt.pointIndex;
-    let text;
     const pct = (v) => (v === v ? (100 * v).toFixed(1).replace(/\.0$/, "") + "%" : "not finite");
-    if (meta[1] === "clip") text = "clip_norm = " + fmt(r.clip);
-    else if (meta[1] === "loss") text = "step " + k + ": loss " + fmt(r.loss[k]);
-    else if (meta[1] === "lr") text = "step " + k + ": lr " + fmt(r.lr[k]);
-    else if (meta[1] === "acc") text = "step " + k + ": train accuracy " + pct(r.acc[k]);
-    else if (meta[1] === "testacc") text = "step " + k + ": test accuracy " + pct(r.testAcc[k]);
-    else text = "step " + k + ": |g| " + fmt(r.gn[k]);
+    let text = null;
+    for (const c of S.d.curves) {
+      if (c.level && c.level.id === meta[1]) text = c.level.key + " = " + fmt(r.levels[c.level.key]);
+      const x = c.series.find((s) => s.id === meta[1]);
+      if (x) text = "step " + k + ": " + x.name + " " + (c.axis === "percent" ? pct : fmt)(r.series[x.key][k]);
+      if (text !== null) break;
+    }
+    if (text === null) return;
     out.textContent = r.label + "\n" + text;
     out.style.borderColor = r.color;
     out.hidden = false;
@@ -431,19 +447,18 @@ export function drawCursor() {
   const st = style();
   const k = Math.min(d.N, Math.floor(S.stepF));
   const x = A.x.toPx(k);
-  const first = A.ys[A.panels[0]], last = A.ys[A.panels[A.panels.length - 1]];
+  const first = A.ys[A.panels[0].id], last = A.ys[A.panels[A.panels.length - 1].id];
   ctx.beginPath(); ctx.moveTo(x, first.top); ctx.lineTo(x, last.bottom);
   ctx.strokeStyle = st.cursor.color; ctx.lineWidth = st.cursor.width; ctx.setLineDash(st.cursor.dash); ctx.stroke(); ctx.setLineDash([]);
-  const ls = lossScale(d), gs = gradScale(d);
-  const value = { loss: (r) => [ls.y[r.i]], lr: (r) => [r.lr], grad: (r) => [gs.y[r.i]], acc: (r) => [r.acc, r.testAcc] };
   // the run in front last, over the others
   const order = d.runs.filter((r) => r.key !== S.front).concat(d.runs.filter((r) => r.key === S.front));
   for (const r of order) {
     if (S.hidden.has(r.key)) continue;
-    for (const p of A.panels) {
-      for (const a of value[p](r)) {
+    for (const c of A.panels) {
+      for (const x of c.series) {
+        const a = drawn(d, c, x, r);
         if (k >= a.length) continue;
-        const y = A.ys[p].toPx(a[k]);
+        const y = A.ys[c.id].toPx(a[k]);
         if (y !== y) continue;
         ctx.beginPath(); ctx.arc(x, y, st.curve.dot, 0, 2 * Math.PI);
         ctx.fillStyle = r.color; ctx.fill(); ctx.lineWidth = st.curve.dotRing; ctx.strokeStyle = "#ffffff"; ctx.stroke();

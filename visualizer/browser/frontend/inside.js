@@ -1,15 +1,16 @@
-// "Inside a step": the data of the overlays and the rule panel. Decodes a
-// run's `inside` part of the payload (visualizer/browser/payload.py, the contract in
-// visualizer/page/player.py), says which run and which update are shown, and
-// reads any number of the rule at an update: the same names and the same
-// rules as visualizer/core/step_rules.py (its class Numbers, which the Python
-// tests check line by line).
+// "Inside a step": the data of the overlays and the rule panel. Decodes the
+// table of overlays and each run's `inside` part of the payload
+// (visualizer/browser/payload.py and overlays.py, the contract in
+// visualizer/page/player.py), says which run and which update are shown,
+// reads any number of the rule at an update (the same names and the same
+// rules as visualizer/core/step_rules.py: its class Numbers, which the
+// Python tests check line by line) and each overlay's vector from them.
 //
 // Update k moves xy[k] to xy[k+1]; at step k the player shows update k
 // (what happens next), and at the last point the last update.
 
 import { S } from "./state.js";
-import { decode } from "./payload.js";
+import { decode, obj } from "./payload.js";
 
 const NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 const MAX_TEX = 2000;
@@ -27,6 +28,30 @@ function drawing(v) {
 
 function finiteOr(v, d) {
   return typeof v === "number" && isFinite(v) ? v : d;
+}
+
+// The table of overlays (visualizer/browser/overlays.py, the payload's
+// `inside.overlays`, in the key's order); an entry the player cannot read
+// is left out.
+function overlayTable(list) {
+  const out = [], seen = new Set();
+  for (const o of (Array.isArray(list) ? list : []).slice(0, 16)) {
+    if (!o || typeof o !== "object" || typeof o.kind !== "string" || !NAME.test(o.kind) || seen.has(o.kind)) continue;
+    if (o.shape !== "arrow" && o.shape !== "box") continue;
+    const factors = Array.isArray(o.factors) ? o.factors.filter((f) => typeof f === "string" && NAME.test(f)).slice(0, 8) : [];
+    const to = typeof o.to === "string" && NAME.test(o.to) ? o.to : null;
+    const fromRule = o.from_rule === true;
+    if ((factors.length > 0) + (to !== null) + fromRule !== 1) continue;
+    seen.add(o.kind);
+    out.push({
+      kind: o.kind, label: str(o.label, 60), title: str(o.title, 400), shape: o.shape, factors: factors,
+      sign: o.sign === -1 ? -1 : 1, to: to, fromRule: fromRule, labelFromRule: o.label_from_rule === true,
+      dashed: o.dashed === true, layer: finiteOr(o.layer, 0),
+      addsTo: typeof o.adds_to === "string" && NAME.test(o.adds_to) ? o.adds_to : null, addsTitle: str(o.adds_title, 200),
+      style: typeof o.style === "string" && NAME.test(o.style) ? o.style : o.kind,
+    });
+  }
+  return out;
 }
 
 // A run's `inside` part, ready to read; null if there is none.
@@ -63,7 +88,9 @@ export function decodeInside(part) {
     grad: decode(part.grad), state: state, values: values, constants: constants, init: init, lines: lines,
     points: new Set((Array.isArray(rule.points) ? rule.points : []).filter((n) => typeof n === "string")),
     optimizer: str(rule.optimizer, 80), note: str(rule.note, 400), processed: rule.processed === true,
-    moment: drawing(part.moment), box: drawing(part.box),
+    // the drawings its rule gives, by overlay kind (from_rule overlays)
+    drawings: Object.fromEntries(Object.entries(obj(part.overlays)).slice(0, 16)
+      .filter(([k]) => NAME.test(k)).map(([k, v]) => [k, drawing(v)]).filter(([, v]) => v)),
   };
 }
 
@@ -77,7 +104,23 @@ export function attach(d, p) {
     if (r.inside) any = true;
   }
   const flag = p.inside && typeof p.inside === "object" ? p.inside : null;
-  d.inside = { offered: !!flag, on: !!flag && flag.on === true, data: any };
+  d.inside = { offered: !!flag, on: !!flag && flag.on === true, data: any, overlays: overlayTable(flag && flag.overlays) };
+}
+
+// Whether run r has overlay `o` (an overlay its rule gives, where it does).
+export function hasOverlay(r, o) {
+  return !o.fromRule || !!(r && r.inside && r.inside.drawings[o.kind]);
+}
+
+// What run r's rule says of overlay `o`: {label, factors, adds}, or null.
+export function ruleDrawing(r, o) {
+  return o.fromRule && r && r.inside ? r.inside.drawings[o.kind] || null : null;
+}
+
+// An overlay's name: the table's, or the run's rule's where it names it.
+export function overlayName(r, o) {
+  const drawn = o.labelFromRule ? ruleDrawing(r, o) : null;
+  return drawn ? drawn.label.split(" (")[0] : o.label;
 }
 
 // ------------------------------------------------------------- what is shown
@@ -146,16 +189,22 @@ export function product(r, factors, k) {
   return [x, y];
 }
 
-// The vectors drawn at update k, in the plot's units:
-// {grad: -lr g_raw, update: x_{k+1} - x_k, moment, box (half-widths)}.
-export function vectors(r, k) {
-  const lr = valueAt(r, "lr", k), g = valueAt(r, "graw", k);
-  const out = {
-    grad: [-lr * g[0], -lr * g[1]],
-    update: [r.X[k + 1] - r.X[k], r.Y[k + 1] - r.Y[k]],
-    moment: null, box: null,
-  };
-  if (r.inside.moment) { const m = product(r, r.inside.moment.factors, k); out.moment = [-m[0], -m[1]]; }
-  if (r.inside.box) { const b = product(r, r.inside.box.factors, k); out.box = [Math.abs(b[0]), Math.abs(b[1])]; }
+// The vectors drawn at update k, in the plot's units, by overlay kind (the
+// table's, else the payload's): sign x the product of its factors, or the
+// way to its point; a box's half-widths are positive. null: run r has none.
+export function vectors(r, k, table) {
+  const out = {};
+  for (const o of table || (S.d && S.d.inside ? S.d.inside.overlays : [])) {
+    let v;
+    if (o.to) {
+      const a = valueAt(r, "x", k), b = valueAt(r, o.to, k);
+      v = Array.isArray(b) ? [b[0] - a[0], b[1] - a[1]] : [NaN, NaN];
+    } else {
+      const factors = o.fromRule ? (ruleDrawing(r, o) || {}).factors : o.factors;
+      if (!factors) { out[o.kind] = null; continue; }
+      v = product(r, factors, k);
+    }
+    out[o.kind] = o.shape === "box" ? [Math.abs(v[0]), Math.abs(v[1])] : [o.sign * v[0], o.sign * v[1]];
+  }
   return out;
 }

@@ -7,7 +7,7 @@
 // lastRenderMs, phases, view, playing, step, layers, pathWidth, present)
 // and window.__player (S, prepare, render2d, render3d, renderSide, draw2d,
 // draw3d, drawSurface, figure2d, figure3d, toggleRun, setFront, solo,
-// style, styles, viewerQuery, lossScale, fmt, numbers, scaleColor: the
+// style, styles, viewerQuery, curveScale, fmt, numbers, scaleColor: the
 // last two what the exported pictures port, checked against them).
 
 import { el, setStatus } from "./dom.js";
@@ -94,7 +94,25 @@ function updateControls() {
     el.play.querySelector(".word").textContent = S.playing ? " Pause" : " Play";
     el.play.setAttribute("aria-label", S.playing ? "Pause" : "Play");
   }
-  if (+el.speed.value !== S.speed) el.speed.value = String(S.speed);
+  const speed = speedKey ? speedKey.text(S.speed) : undefined;
+  if (speed !== undefined && el.speed.value !== speed) el.speed.value = speed;
+}
+
+// The speed control offers the speed key's values (the payload's table of
+// viewer keys); without that key, there is none.
+let speedKey = null;
+function buildSpeed(viewer) {
+  const key = viewer.keys.find((k) => k.name === "speed" && k.kind === "choice") || null;
+  el.speed.parentElement.hidden = !key;
+  const same = JSON.stringify(key && key.texts) === JSON.stringify(speedKey && speedKey.texts);
+  speedKey = key;
+  if (same) return;
+  el.speed.replaceChildren(...(key ? key.texts : []).map((text) => {
+    const option = document.createElement("option");
+    option.value = text;
+    option.textContent = text + "\u00d7";
+    return option;
+  }));
 }
 
 // ------------------------------------------------------------- playback
@@ -223,7 +241,8 @@ function onRender(args) {
   raf = 0;
   const loaded = explore.load(p.explore); // decoded while the rest is prepared
   const viewer = payload.viewer(p.viewer);
-  S.present = viewer.present; // the style depends on it before anything is prepared
+  state.loadPresent(viewer); // the style depends on it before anything is prepared
+  buildSpeed(viewer);
   applyMode();
   const previous = S.d;
   const d = payload.prepare(p);
@@ -279,7 +298,9 @@ el.restart.addEventListener("click", state.restart);
 el.back.addEventListener("click", () => state.stepBy(-1));
 el.fwd.addEventListener("click", () => state.stepBy(1));
 el.scrub.addEventListener("input", () => state.goto(+el.scrub.value));
-el.speed.addEventListener("change", () => state.setSpeed(+el.speed.value));
+el.speed.addEventListener("change", () => {
+  if (speedKey) state.setSpeed(speedKey.values[speedKey.texts.indexOf(el.speed.value)]);
+});
 el.b2d.addEventListener("click", () => setView("2d"));
 el.b3d.addEventListener("click", () => setView("3d"));
 el.start.addEventListener("click", () => armSetStart(!S.setStart));
@@ -358,7 +379,7 @@ window.__player = {
   toggleRun: (key) => state.toggleHidden(typeof key === "number" && S.d ? S.d.runs[key].key : key),
   setFront: (key) => state.setFront(typeof key === "number" && S.d ? S.d.runs[key].key : key),
   solo: (key) => state.solo(typeof key === "number" && S.d ? S.d.runs[key].key : key),
-  style: style, styles: STYLES, viewerQuery: url.viewerQuery, lossScale: curves.lossScale, fmt: numbers.fmt,
+  style: style, styles: STYLES, viewerQuery: url.viewerQuery, curveScale: curves.curveScale, fmt: numbers.fmt,
   numbers: numbers, scaleColor: scaleColor,
   inside: { stats: overlayStats, rule: rule.stats, ruleTex: rule.ruleTex, run: inside.insideRun, vectors: inside.vectors,
     valueAt: inside.valueAt, toggle: toggleInside },

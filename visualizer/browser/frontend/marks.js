@@ -177,14 +177,14 @@ export function paintVector(ctx, x0, y0, x1, y1, m, shaft) {
   ctx.restore();
 }
 
-// The per-coordinate step size: an axis-aligned box centred on (x, y).
-export function paintBox(ctx, x, y, hw, hh) {
-  const m = current.inside.box;
+// The per-coordinate step size: an axis-aligned box centred on (x, y), in
+// the style `m` (inside.box, ...).
+export function paintBox(ctx, x, y, hw, hh, m) {
   if (!(hw >= 0 && hh >= 0) || hw + hh < 1) return;
   ctx.save();
-  ctx.fillStyle = m.fill; ctx.fillRect(x - hw, y - hh, 2 * hw, 2 * hh);
+  if (m.fill) { ctx.fillStyle = m.fill; ctx.fillRect(x - hw, y - hh, 2 * hw, 2 * hh); }
   ctx.strokeStyle = current.inside.halo; ctx.lineWidth = m.width + 2; ctx.strokeRect(x - hw, y - hh, 2 * hw, 2 * hh);
-  ctx.setLineDash(m.dash); ctx.strokeStyle = m.color; ctx.lineWidth = m.width;
+  ctx.setLineDash(m.dash || []); ctx.strokeStyle = m.color; ctx.lineWidth = m.width;
   ctx.strokeRect(x - hw, y - hh, 2 * hw, 2 * hh);
   ctx.restore();
 }
@@ -198,16 +198,17 @@ export function paintGuide(ctx, x0, y0, x1, y1) {
   ctx.restore();
 }
 
-// The key's icon of an overlay: "grad", "update", "moment" or "box".
-export function insideIcon(kind) {
+// The key's icon of an overlay: its shape ("arrow" or "box") in its style
+// (the name of its entry in inside: "grad", "box", ...).
+export function insideIcon(shape, name) {
   const svg = svgEl("svg", { viewBox: "0 0 28 16", "aria-hidden": "true", focusable: "false", class: "inside-icon" });
-  const I = NORMAL.inside;
-  if (kind === "box") {
-    svgEl("rect", { x: 3, y: 2, width: 22, height: 12, fill: "#ffffff", stroke: I.box.color, "stroke-width": 1.6,
+  const m = NORMAL.inside[name];
+  if (!m || typeof m !== "object" || !m.color) return svg;
+  if (shape === "box") {
+    svgEl("rect", { x: 3, y: 2, width: 22, height: 12, fill: "#ffffff", stroke: m.color, "stroke-width": 1.6,
       "stroke-dasharray": "4 3" }, svg);
     return svg;
   }
-  const m = I[kind];
   svgEl("line", { x1: 2, y1: 8, x2: 18, y2: 8, stroke: m.color, "stroke-width": Math.min(3.4, m.width),
     "stroke-linecap": "round" }, svg);
   svgEl("path", { d: "M26,8L17,3.2L17,12.8Z", fill: m.color }, svg);

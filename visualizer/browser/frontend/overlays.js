@@ -1,7 +1,11 @@
 // "Inside a step" on the 2D plot: at the point shown (update k of the run
-// in front, else of the first visible run) the negative gradient step
-// -lr * g, the update actually applied, the velocity or first moment as the
-// rule defines it (inside.js), and the per-coordinate step size as a box.
+// in front, else of the first visible run) each overlay of the payload's
+// table (visualizer/browser/overlays.py: the negative gradient step
+// -lr * g, the update actually applied, the velocity or first moment as
+// the rule defines it, the per-coordinate step size as a box; inside.js
+// gives their vectors) that the viewer has not switched off in the key:
+// boxes under arrows, each in order of its `layer`, in its style (marks.js
+// `inside[style]`).
 //
 // All of them share one scale, so they compare: the longest of them over
 // the updates k - 3 .. k + 3 fills about a quarter of the plot (inside.
@@ -12,12 +16,11 @@
 // inside.minLength pixels is drawn that long with a dotted shaft: its
 // direction still shows, and the dots say it is not to scale.
 
-import { S } from "./state.js";
+import { S, overlayShown } from "./state.js";
 import { style, paintVector, paintBox, paintGuide, paintLabel } from "./marks.js";
-import { insideRun, updateIndex, vectors } from "./inside.js";
+import { hasOverlay, insideRun, overlayName, ruleDrawing, updateIndex, vectors } from "./inside.js";
 import { fmt } from "./numbers.js";
 
-export const KINDS = ["grad", "update", "moment", "box"];
 export const stats = { drawn: [], scale: 1, run: null, k: null };
 let current = { scale: 1, run: null, rev: -1 };
 
@@ -30,27 +33,27 @@ function niceBelow(v) {
 }
 
 // The longest overlay (pixels at scale 1) over updates near k.
-function longest(r, k, px, on) {
+function longest(r, k, px, shown) {
   // a few updates either side: enough to keep the scale still from one
   // update to the next, few enough that the long first steps of a run do
   // not shrink the arrows of the later ones
   const half = 3;
   let best = 0;
   for (let j = Math.max(0, k - half); j <= Math.min(r.n - 1, k + half); j++) {
-    const v = vectors(r, j);
-    for (const kind of KINDS) {
-      if (!on[kind] || !v[kind]) continue;
-      const [dx, dy] = px(v[kind]);
-      const len = kind === "box" ? Math.max(Math.abs(dx), Math.abs(dy)) : Math.hypot(dx, dy);
+    const v = vectors(r, j, shown);
+    for (const o of shown) {
+      if (!v[o.kind]) continue;
+      const [dx, dy] = px(v[o.kind]);
+      const len = o.shape === "box" ? Math.max(Math.abs(dx), Math.abs(dy)) : Math.hypot(dx, dy);
       if (len > best) best = len;
     }
   }
   return best;
 }
 
-function chooseScale(r, k, px, on, room) {
+function chooseScale(r, k, px, shown, room) {
   const target = style().inside.fraction * room;
-  const L = longest(r, k, px, on);
+  const L = longest(r, k, px, shown);
   if (!(L > 0)) return 1;
   const keep = current.run === r.key && current.rev === S.d.rev;
   const now = current.scale * L;
@@ -71,14 +74,18 @@ export function drawInside(ctx, g) {
   const r = insideRun(d);
   if (!r) return false;
   const k = updateIndex(r, S.stepF);
-  const on = S.inside.show;
+  const st = style().inside;
+  // the overlays switched on that this run has and that have a style, in the key's order
+  const shown = d.inside.overlays.filter((o) => overlayShown(o.kind) && hasOverlay(r, o) && styled(o));
   const sx = g.x2p(1) - g.x2p(0), sy = g.y2p(1) - g.y2p(0);
   const px = (v) => [v[0] * sx, v[1] * sy];
-  const s = chooseScale(r, k, px, on, Math.min(g.W, g.H));
+  const s = chooseScale(r, k, px, shown, Math.min(g.W, g.H));
   current = { scale: s, run: r.key, rev: d.rev };
   const x0 = g.L + g.x2p(r.X[k]), y0 = g.T + g.y2p(r.Y[k]);
   if (!(isFinite(x0) && isFinite(y0))) return false;
-  const v = vectors(r, k), st = style().inside;
+  const v = vectors(r, k, shown);
+  const finite = (o) => v[o.kind] && isFinite(v[o.kind][0]) && isFinite(v[o.kind][1]);
+  const byLayer = shown.filter(finite).sort((a, b) => a.layer - b.layer);
   const tips = {};
   const stretch = (dx, dy) => {
     const len = Math.hypot(dx, dy);
@@ -88,49 +95,53 @@ export function drawInside(ctx, g) {
   };
   ctx.save();
   ctx.beginPath(); ctx.rect(g.L, g.T, g.W, g.H); ctx.clip();
-  if (on.box && v.box && isFinite(v.box[0]) && isFinite(v.box[1])) {
-    const [hw, hh] = px(v.box);
-    paintBox(ctx, x0, y0, Math.abs(hw) * s, Math.abs(hh) * s);
-    stats.drawn.push("box");
+  for (const o of byLayer) {
+    if (o.shape !== "box") continue;
+    const [hw, hh] = px(v[o.kind]);
+    paintBox(ctx, x0, y0, Math.abs(hw) * s, Math.abs(hh) * s, st[o.style]);
+    stats.drawn.push(o.kind);
   }
   const arrows = [];
-  for (const kind of ["grad", "moment", "update"]) {
-    if (!on[kind] || !v[kind] || !isFinite(v[kind][0]) || !isFinite(v[kind][1])) continue;
-    const [dx, dy] = px(v[kind]);
+  for (const o of byLayer) {
+    if (o.shape !== "arrow") continue;
+    const [dx, dy] = px(v[o.kind]);
     const a = stretch(dx * s, dy * s);
     if (!a) continue;
-    arrows.push([kind, a]);
-    tips[kind] = [x0 + a[0], y0 + a[1], a[2]];
+    arrows.push([o, a]);
+    tips[o.kind] = [x0 + a[0], y0 + a[1], a[2]];
   }
-  // the parallelogram: the carried-over velocity and the gradient step add
-  // up to the update
-  const m = r.inside.moment;
-  if (m && m.adds && tips.moment && tips.grad && !tips.moment[2] && !tips.grad[2]) {
-    const [mx, my] = [tips.moment[0] - x0, tips.moment[1] - y0], [gx, gy] = [tips.grad[0] - x0, tips.grad[1] - y0];
-    paintGuide(ctx, tips.moment[0], tips.moment[1], tips.moment[0] + gx, tips.moment[1] + gy);
-    paintGuide(ctx, tips.grad[0], tips.grad[1], tips.grad[0] + mx, tips.grad[1] + my);
+  // the parallelogram: where the rule says an arrow (the carried-over
+  // velocity) and another (the gradient step) add up to the update
+  for (const [o] of arrows) {
+    const drawn = ruleDrawing(r, o), a = tips[o.kind], b = tips[o.addsTo];
+    if (!drawn || !drawn.adds || !a || !b || a[2] || b[2]) continue;
+    paintGuide(ctx, a[0], a[1], a[0] + b[0] - x0, a[1] + b[1] - y0);
+    paintGuide(ctx, b[0], b[1], b[0] + a[0] - x0, b[1] + a[1] - y0);
   }
-  for (const [kind, a] of arrows) {
-    paintVector(ctx, x0, y0, x0 + a[0], y0 + a[1], st[kind], a[2] ? "stretched" : kind === "moment" ? "dashed" : "");
-    stats.drawn.push(kind);
+  for (const [o, a] of arrows) {
+    paintVector(ctx, x0, y0, x0 + a[0], y0 + a[1], st[o.style], a[2] ? "stretched" : o.dashed ? "dashed" : "");
+    stats.drawn.push(o.kind);
   }
   ctx.restore();
-  labels(ctx, g, x0, y0, tips, r);
+  labels(ctx, g, x0, y0, tips, r, shown);
   // the scale, in the plot's top-left corner
   paintLabel(ctx, scaleText(s), g.L + 8, g.T + style().font.label * 0.9, "#1a1a1a", "left");
   stats.scale = s; stats.run = r.i; stats.k = k;
   return true;
 }
 
-const SHORT = { grad: "\u2212\u03b7\u2207f", update: "step" };
+// Whether the style table has the overlay's style (an entry with a colour).
+function styled(o) {
+  const m = style().inside[o.style];
+  return !!m && typeof m === "object" && typeof m.color === "string";
+}
 
-// Each arrow's name beyond its tip, nudged apart when two would overlap.
-function labels(ctx, g, x0, y0, tips, r) {
+// Each arrow's name beyond its tip, in the key's order, nudged apart when
+// two would overlap.
+function labels(ctx, g, x0, y0, tips, r, shown) {
   const f = style().font.label, placed = [];
-  const names = Object.assign({}, SHORT);
-  if (r.inside.moment) names.moment = r.inside.moment.label.split(" (")[0];
-  for (const kind of ["update", "grad", "moment"]) {
-    const tip = tips[kind];
+  for (const o of shown) {
+    const tip = tips[o.kind];
     if (!tip) continue;
     const dx = tip[0] - x0, dy = tip[1] - y0, len = Math.hypot(dx, dy) || 1;
     let x = tip[0] + (dx / len) * (f * 0.9), y = tip[1] + (dy / len) * (f * 0.9);
@@ -139,6 +150,6 @@ function labels(ctx, g, x0, y0, tips, r) {
     x = Math.max(g.L + 4, Math.min(g.L + g.W - 4, x));
     y = Math.max(g.T + f * 0.7, Math.min(g.T + g.H - f * 0.7, y));
     placed.push([x, y]);
-    paintLabel(ctx, names[kind], x, y, style().inside[kind].color, align);
+    paintLabel(ctx, overlayName(r, o), x, y, style().inside[o.style].color, align);
   }
 }

@@ -99,23 +99,109 @@ export function palette(list) {
   return (Array.isArray(list) ? list : []).slice(0, 64).filter(validColor).map((c) => c.trim());
 }
 
-// The viewer's options: types checked here, ranges by the state machine.
-//   {step: int >= 0 | null, speed: number > 0 | null, hide: [int], autoplay, loop, present}
+// The viewer's keys: the table of visualizer/core/scene.py (SCENE_KEYS's
+// viewer keys, in the payload's `viewer.keys`, in canonical order) and the
+// payload's value of each. A key is read by its kind, the kinds of value
+// visualizer/core/viewer.py declares; a value its key does not allow is the
+// key's default, and an entry the player cannot read is left out.
+//   -> {keys: [{name, kind, writer, default, read(v), text(v), isDefault(v), ...}],
+//       values: {name: value}}
+const VIEWER_NAME = /^[a-z][a-z0-9_]{0,31}$/;
+const VIEWER_TEXT = /^[A-Za-z0-9._~-]{1,32}$/; // written into the address as it is
+const VIEWER_KINDS = {
+  // one of a few values (strings or numbers), each with its text in the address
+  choice: (k) => {
+    const scalar = (v) => typeof v === "string" || finiteNum(v);
+    if (!Array.isArray(k.values) || !Array.isArray(k.texts) || k.values.length !== k.texts.length ||
+      !k.values.length || k.values.length > 64 || !k.values.every(scalar) || !k.texts.every((t) => typeof t === "string" && VIEWER_TEXT.test(t))) return null;
+    const values = k.values.slice(), texts = k.texts.slice();
+    return { values: values, texts: texts, read: (v) => (values.includes(v) ? v : undefined), text: (v) => texts[values.indexOf(v)] };
+  },
+  flag: () => ({ read: (v) => v === true || v === 1, text: () => "1" }),
+  // a step of the runs (the state machine keeps it within them), or null
+  step: () => ({ read: (v) => (v === null ? null : Number.isInteger(v) && v >= 0 ? Math.min(MAX_STEPS, v) : undefined), text: String }),
+  // a short code (a class's, a teacher's secret), or none: the whole value matches `pattern`
+  token: (k) => {
+    if (typeof k.pattern !== "string" || k.pattern.length > 200) return null;
+    let re;
+    try { re = new RegExp("^(?:" + k.pattern + ")$"); } catch (e) { return null; }
+    return { read: (v) => (v === null ? null : typeof v === "string" && v.length <= 64 && re.test(v) ? v : undefined), text: (v) => v };
+  },
+  // run numbers, 1-based, ascending
+  runs: () => ({
+    read: (v) => {
+      if (!Array.isArray(v)) return undefined;
+      const out = [];
+      for (const n of v.slice(0, MAX_RUNS)) if (Number.isInteger(n) && n >= 1 && n <= MAX_RUNS && !out.includes(n)) out.push(n);
+      return out.sort((a, b) => a - b);
+    },
+    text: (v) => v.join(","),
+  }),
+};
+
+function viewerKey(k) {
+  k = obj(k);
+  if (typeof k.name !== "string" || !VIEWER_NAME.test(k.name) || !Object.hasOwn(VIEWER_KINDS, k.kind) ||
+    (k.writer !== "server" && k.writer !== "player")) return null;
+  const key = VIEWER_KINDS[k.kind](k);
+  if (!key) return null;
+  const fallback = key.read(k.default);
+  if (fallback === undefined) return null;
+  const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+  return Object.assign(key, {
+    name: k.name, kind: k.kind, writer: k.writer, default: fallback,
+    value: (v) => { const r = key.read(v); return r === undefined ? fallback : r; },
+    isDefault: (v) => same(v, fallback),
+  });
+}
+
 export function viewer(v) {
-  v = v && typeof v === "object" && !Array.isArray(v) ? v : {};
-  const flag = (x) => x === true || x === 1;
-  const hide = [];
-  if (Array.isArray(v.hide)) {
-    for (const i of v.hide) if (Number.isInteger(i) && i >= 0 && i < MAX_RUNS && !hide.includes(i)) hide.push(i);
+  v = obj(v);
+  const given = obj(v.values), keys = [], values = {};
+  for (const entry of (Array.isArray(v.keys) ? v.keys : []).slice(0, 64)) {
+    const key = viewerKey(entry);
+    if (!key || Object.hasOwn(values, key.name)) continue;
+    keys.push(key);
+    values[key.name] = key.value(Object.hasOwn(given, key.name) ? given[key.name] : undefined);
   }
-  return {
-    step: finiteNum(v.step) && v.step >= 0 ? Math.min(MAX_STEPS, Math.round(v.step)) : null,
-    speed: finiteNum(v.speed) && v.speed > 0 ? v.speed : null,
-    hide: hide.sort((a, b) => a - b),
-    autoplay: flag(v.autoplay),
-    loop: flag(v.loop),
-    present: flag(v.present),
-  };
+  return { keys: keys, values: values };
+}
+
+// The side charts' curves: the table of visualizer/browser/curves.py (the
+// payload's `curves`, top to bottom); an entry the player cannot read is
+// left out, an option it cannot read is off. curves.js says what each
+// option does.
+const CURVE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,39}$/;
+function texts(list) {
+  return (Array.isArray(list) ? list : []).filter((t) => typeof t === "string").slice(0, 8).map((t) => t.slice(0, 120));
+}
+function positiveOrNull(v) {
+  return finiteNum(v) && v > 0 ? v : null;
+}
+function curveTable(list) {
+  const out = [], ids = new Set();
+  for (const c of (Array.isArray(list) ? list : []).slice(0, 12)) {
+    const e = obj(c);
+    if (typeof e.id !== "string" || !CURVE_NAME.test(e.id) || ids.has(e.id)) continue;
+    const series = (Array.isArray(e.series) ? e.series : []).slice(0, 4).map(obj)
+      .filter((x) => typeof x.key === "string" && CURVE_NAME.test(x.key) && typeof x.id === "string" && CURVE_NAME.test(x.id))
+      .map((x) => ({ key: x.key, id: x.id, name: typeof x.name === "string" ? x.name.slice(0, 40) : x.id, dash: x.dash === true }));
+    const titles = texts(e.titles);
+    if (!series.length || !titles.length) continue;
+    const lv = obj(e.level);
+    const level = typeof lv.key === "string" && CURVE_NAME.test(lv.key) && typeof lv.id === "string" && CURVE_NAME.test(lv.id)
+      ? { key: lv.key, id: lv.id, titles: texts(lv.titles) } : null;
+    ids.add(e.id);
+    out.push({
+      id: e.id, titles: titles, series: series, rank: finiteNum(e.rank) ? e.rank : 0,
+      axis: e.axis === "percent" ? "percent" : "log", floor: e.floor === true,
+      belowZeroTitles: texts(e.below_zero_titles), startDecades: positiveOrNull(e.start_decades),
+      decades: positiveOrNull(e.decades), constantTicks: e.constant_ticks === true, linearTitles: texts(e.linear_titles),
+      level: level, telling: e.telling === "level" && level ? "level" : e.telling === "moves" ? "moves" : null,
+      rankTelling: finiteNum(e.rank_telling) ? e.rank_telling : null, optional: e.optional === true,
+    });
+  }
+  return out;
 }
 
 // The payload, ready to draw: typed arrays per run, the value transform
@@ -206,9 +292,14 @@ export function prepare(p) {
     lastSurface = { sig: sig, part: g };
   }
   const { sx, sy, nx, ny, hasGrid, logScale, hasSurface } = g;
+  const curves = curveTable(p.curves);
+  const seriesKeys = [...new Set(curves.flatMap((c) => c.series.map((x) => x.key)))];
+  const levelKeys = [...new Set(curves.filter((c) => c.level).map((c) => c.level.key))];
 
   const runs = (Array.isArray(p.runs) ? p.runs : []).slice(0, MAX_RUNS).map((r, i) => {
     r = r && typeof r === "object" ? r : {};
+    const arrays = {}; // each array decoded once, whoever reads it
+    const array = (key) => arrays[key] || (arrays[key] = decode(Object.hasOwn(r, key) ? r[key] : null));
     const xy = decode(r.xy);
     const npts = Math.min(xy.length >> 1, MAX_STEPS + 1);
     const X = new Float32Array(npts), Y = new Float32Array(npts);
@@ -224,14 +315,16 @@ export function prepare(p) {
       color: validColor(r.color) ? r.color.trim() : (colors.length ? colors[i % colors.length] : style().run.fallbackColor),
       X: X, Y: Y, n: npts - 1,
       start: start,
-      loss: decode(r.loss), lr: decode(r.lr), gn: decode(r.grad_norm),
+      loss: array("loss"), lr: array("lr"),
       // a network's accuracies (model scenes), per point like the loss; empty elsewhere
-      acc: decode(r.train_accuracy), testAcc: decode(r.test_accuracy),
+      acc: array("train_accuracy"), testAcc: array("test_accuracy"),
       // and its pseudo-labels: how many unlabelled points, the share right (NaN: none)
-      pseudo: decode(r.pseudo_labels), pseudoAcc: decode(r.pseudo_label_accuracy),
+      pseudo: array("pseudo_labels"), pseudoAcc: array("pseudo_label_accuracy"),
       selftrain: r.unlabeled === "selftrain", // trains on its pseudo-labels (else they are only confident predictions)
+      // the curves' arrays and levels (curves.js), by their names in the table
+      series: Object.fromEntries(seriesKeys.map((k) => [k, array(k)])),
+      levels: Object.fromEntries(levelKeys.map((k) => [k, positiveOrNull(r[k])])),
       diverged: finiteNum(dv) && dv >= 0 ? Math.round(dv) : null,
-      clip: finiteNum(r.clip_norm) && r.clip_norm > 0 ? r.clip_norm : null,
       px: new Float32Array(npts), py: new Float32Array(npts), Z: null,
     };
   });
@@ -298,8 +391,7 @@ export function prepare(p) {
     saddles: points(surf.saddles), minValue: minValue,
     start: shared ? ref : null,        // the common start, when there is one
     runStarts: !shared && withStart.length > 0,
-    runs: runs, N: N, palette: colors,
-    view: p.view === "3d" ? "3d" : "2d",
+    runs: runs, N: N, palette: colors, curves: curves,
     uirev: (typeof surf.name === "string" ? surf.name : "") + JSON.stringify(win),
   };
 }

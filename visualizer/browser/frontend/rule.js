@@ -10,9 +10,9 @@
 // symbols, then `= num = result` with every @name replaced by its number.
 
 import { el } from "./dom.js";
-import { S } from "./state.js";
+import { S, overlayShown } from "./state.js";
 import { insideIcon } from "./marks.js";
-import { insideRun, updateIndex, valueAt } from "./inside.js";
+import { hasOverlay, insideRun, overlayName, ruleDrawing, updateIndex, valueAt } from "./inside.js";
 
 const VERSION = new URL(import.meta.url).search; // "?v=...", the frontend's version
 const PLACEHOLDER = /@([A-Za-z][A-Za-z0-9_]*)/g;
@@ -309,39 +309,44 @@ export function ruleTex(r, k, room) {
 }
 
 // ------------------------------------------------------------ the panel
+// The key: a chip per overlay of the payload's table (visualizer/browser/
+// overlays.py), in its order, each switching its overlay on and off.
 // `on.toggle(kind)`: a chip was clicked.
+let toggle = () => {};
+let keyTable = null;
 export function buildKey(on) {
-  const key = el.insideKey;
-  key.replaceChildren();
-  const chip = (kind, text, title) => {
+  toggle = on.toggle;
+  keyTable = null;
+  el.insideKey.replaceChildren();
+}
+
+function buildChips(table) {
+  keyTable = table;
+  el.insideKey.replaceChildren(...table.map((o) => {
     const b = document.createElement("button");
     b.type = "button";
     b.className = "chip";
-    b.dataset.kind = kind;
-    b.title = title;
-    b.append(insideIcon(kind), document.createTextNode(text));
-    b.addEventListener("click", () => on.toggle(kind));
-    key.appendChild(b);
-  };
-  chip("update", "step", "The update applied: from x\u209c to x\u209c\u208a\u2081 (click to hide or show)");
-  chip("grad", "\u2212\u03b7\u2207f", "The negative gradient times the learning rate: the plain gradient step from here");
-  chip("moment", "moment", "The velocity or first moment, scaled like the gradient step it stands for");
-  chip("box", "step size", "The per-coordinate step size: half-widths = each coordinate's learning rate \u00d7 |g| " +
-    "(sign methods: the learning rate; Rprop: its step sizes). A square would be plain gradient descent.");
+    b.dataset.kind = o.kind;
+    b.title = o.title;
+    b.append(insideIcon(o.shape, o.style), document.createTextNode(o.label));
+    b.addEventListener("click", () => toggle(o.kind));
+    return b;
+  }));
 }
 
 function updateKey(r) {
-  for (const b of el.insideKey.children) {
-    const kind = b.dataset.kind;
-    const has = kind === "moment" ? !!(r && r.inside.moment) : kind === "box" ? !!(r && r.inside.box) : true;
-    b.hidden = !has;
-    b.setAttribute("aria-pressed", String(!!S.inside.show[kind]));
-    if (kind === "moment" && r && r.inside.moment) {
-      b.lastChild.textContent = r.inside.moment.label.split(" (")[0];
-      b.title = r.inside.moment.label + (r.inside.moment.adds ? ": with the gradient step it adds up to the step (dashed)" : "") +
-        " (click to hide or show)";
+  const table = S.d && S.d.inside ? S.d.inside.overlays : [];
+  if (JSON.stringify(table) !== JSON.stringify(keyTable)) buildChips(table);
+  table.forEach((o, i) => {
+    const b = el.insideKey.children[i];
+    b.hidden = !hasOverlay(r, o);
+    b.setAttribute("aria-pressed", String(overlayShown(o.kind)));
+    const drawn = o.labelFromRule ? ruleDrawing(r, o) : null;
+    if (drawn) {
+      b.lastChild.textContent = overlayName(r, o);
+      b.title = drawn.label + (drawn.adds && o.addsTo ? o.addsTitle : "") + " (click to hide or show)";
     }
-  }
+  });
 }
 
 function header(r, k) {

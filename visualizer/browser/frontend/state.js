@@ -8,8 +8,11 @@
 // N / (about 6 s) x speed; at N it pauses (loops back to 0 in loop mode);
 // Play at N restarts from 0. Step, scrub and keys pause and move the step;
 // restart goes to 0 and keeps playing if it was.
+//
+// The viewer's keys (the payload's table, payload.js) are read and written
+// here: BINDINGS says what the ones the player acts on mean; any other key
+// is carried as the payload gives it.
 
-export const SPEEDS = [0.25, 0.5, 1, 2, 4, 8];
 const SEC_PER_RUN = 6; // 1x plays a whole run in about this many seconds
 
 export const S = {
@@ -19,14 +22,13 @@ export const S = {
   N: 0,               // last step
   stepF: 0,           // current (fractional while playing) step
   playing: false,
-  speed: 1,
+  speed: 1,           // the rate's multiplier (the viewer's speed key sets it)
   view: "2d",
   hidden: new Set(),  // keys (index|label) of hidden runs: they outlive reruns
   front: null,        // key of the run brought to the front, or null
   present: false,
   loop: false,
-  viewer: null,       // the last payload's viewer (payload.viewer)
-  payloadView: null,  // the last payload's view
+  viewer: null,       // the last payload's viewer keys and values (payload.viewer)
   setStart: false,    // "Set start" armed: the next click on the plot is a start
   pending: null,      // clicked start waiting for the new payload
   nonce: 0,
@@ -36,20 +38,14 @@ export const S = {
   stale3d: true,
   baseSig: null,      // JSON of the last payload without its "inside" parts
   // "Inside a step": on or off (the toolbar's button; the payload's `inside.on`
-  // applies when it changes), and which overlays the key shows
-  inside: { on: false, payloadOn: null, show: { grad: true, update: true, moment: true, box: true } },
+  // applies when it changes), and the overlays the viewer switched off in
+  // the key (by kind: false; every other overlay is shown)
+  inside: { on: false, payloadOn: null, show: {} },
 };
 
 const listeners = [];
 export function subscribe(fn) { listeners.push(fn); }
 function emit(what) { for (const fn of listeners) fn(what); }
-
-export function snapSpeed(v) {
-  if (!(typeof v === "number" && v > 0)) return 1;
-  let best = SPEEDS[0];
-  for (const s of SPEEDS) if (Math.abs(Math.log(s / v)) < Math.abs(Math.log(best / v))) best = s;
-  return best;
-}
 
 function rate() {
   const N = Math.max(1, S.N);
@@ -108,10 +104,10 @@ export function restart() {
   emit({ step: true, restart: true });
 }
 
+// One of the speed key's values (the toolbar offers no other).
 export function setSpeed(v) {
-  const s = snapSpeed(v);
-  if (s === S.speed) return;
-  S.speed = s;
+  if (!(typeof v === "number" && v > 0) || v === S.speed) return;
+  S.speed = v;
   emit({ speed: true });
 }
 
@@ -157,9 +153,13 @@ export function setInside(on) {
   emit({ inside: true });
 }
 
+export function overlayShown(kind) {
+  return S.inside.show[kind] !== false;
+}
+
 export function toggleOverlay(kind) {
-  if (!(kind in S.inside.show)) return;
-  S.inside.show[kind] = !S.inside.show[kind];
+  if (typeof kind !== "string") return;
+  S.inside.show[kind] = !overlayShown(kind);
   emit({ inside: true });
 }
 
@@ -172,33 +172,65 @@ export function loadInside(flag) {
 }
 
 // ---------------------------------------------------------- payloads
-// A new prepared payload and its viewer. A viewer field applies on the first
-// payload and whenever the server changes it (a lesson step, a new link);
-// a payload that repeats it leaves what the user chose since.
+// What each viewer key the player acts on means here. `load(value, changed,
+// d, out)` on every payload, `changed` when it applies: a key the player
+// writes applies on the first payload and whenever the server changes it
+// (a lesson step, a new link), and a payload that repeats it leaves what
+// the viewer chose since; a key the server writes always applies. `out`
+// collects what main.js does after loading ({view, autoplay}). `now()`:
+// the key's value now, for the address (a key the player writes).
+const BINDINGS = {
+  view: { load: (v, changed, d, out) => { if (changed) out.view = v; }, now: () => S.view },
+  // a new payload shows the full paths, unless it asks for a step
+  step: { load: (v, changed) => { if (v !== null && changed) S.stepF = Math.min(S.N, v); },
+    now: () => { const k = step(); return !S.playing && k !== S.N ? k : null; } },
+  speed: { load: (v, changed) => { if (changed) S.speed = v; }, now: () => S.speed },
+  hide: {
+    load: (v, changed, d) => {
+      if (changed) S.hidden = new Set(v.filter((n) => n <= d.runs.length).map((n) => d.runs[n - 1].key));
+    },
+    now: () => hiddenIndices().map((i) => i + 1),
+  },
+  present: { load: (v) => { S.present = v; } },
+  loop: { load: (v) => { S.loop = v; } },
+  autoplay: { load: (v, changed, d, out) => { out.autoplay = v; } },
+};
+
+// Presentation mode alone, before the payload is prepared: the style
+// depends on it.
+export function loadPresent(viewer) {
+  BINDINGS.present.load(viewer.values.present === true);
+}
+
+// The value of viewer key `key` now: the player's own where it writes the
+// key and acts on it, else the payload's.
+export function viewerValue(key) {
+  const b = BINDINGS[key.name];
+  return key.writer === "player" && b && b.now ? b.now() : S.viewer.values[key.name];
+}
+
+// A new prepared payload and its viewer (payload.viewer): the full paths,
+// paused at the last step, the runs hidden before still hidden (runs keep
+// their keys across reruns; keys of runs that are gone are dropped), then
+// whatever its viewer keys say.
 export function load(d, viewer) {
-  const first = S.viewer === null;
-  const prev = S.viewer || {};
-  const changed = (k) => first || JSON.stringify(prev[k]) !== JSON.stringify(viewer[k]);
+  const prev = S.viewer;
   S.d = d;
   S.rev += 1;
   d.rev = S.rev;
   S.N = d.N;
   S.playing = false;
   S.pending = null;
-  S.present = viewer.present;
-  S.loop = viewer.loop;
-  S.stepF = viewer.step !== null && changed("step") ? Math.min(S.N, viewer.step) : S.N;
-  if (changed("speed")) S.speed = snapSpeed(viewer.speed === null ? 1 : viewer.speed);
-  // runs keep their keys across reruns; drop keys of runs that are gone
+  S.stepF = S.N;
   const keys = new Set(d.runs.map((r) => r.key));
-  if (changed("hide")) {
-    S.hidden = new Set(viewer.hide.filter((i) => i < d.runs.length).map((i) => d.runs[i].key));
-  } else {
-    S.hidden = new Set([...S.hidden].filter((k) => keys.has(k)));
+  S.hidden = new Set([...S.hidden].filter((k) => keys.has(k)));
+  const out = { view: S.view, autoplay: false };
+  for (const key of viewer.keys) {
+    const b = BINDINGS[key.name], v = viewer.values[key.name];
+    const changed = key.writer === "server" || !prev || JSON.stringify(prev.values[key.name]) !== JSON.stringify(v);
+    if (b) b.load(v, changed, d, out);
   }
   if (S.front !== null && (!keys.has(S.front) || S.hidden.has(S.front))) S.front = null;
-  const view = first || d.view !== S.payloadView ? d.view : S.view;
-  S.payloadView = d.view;
   S.viewer = viewer;
-  return { view: view, autoplay: viewer.autoplay };
+  return out;
 }

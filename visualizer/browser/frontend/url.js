@@ -1,31 +1,46 @@
-// The address bar: the payload's query (the scene, plus whatever the server
-// put there: present, autoplay, loop, lesson) followed by what this viewer
-// chose, when it differs from the defaults, in this order:
-//   view=3d, step=k (paused anywhere but the last step), speed=s (not 1),
-//   hide=2,5 (1-based run numbers).
-// Written with history.replaceState on the host page (same origin),
-// throttled, never per animation frame.
+// The address bar: the payload's query (the scene, with the viewer keys
+// the server writes: present, autoplay, loop) with the viewer keys the
+// player writes (view, step, speed, hide) put in from what this viewer
+// chose, each where the table of viewer keys places it (the payload's
+// `viewer.keys`, in the canonical order of visualizer/core/scene.py, after
+// every other key) and only when it differs from its default: the same
+// address Scene.to_query() writes for what is shown. Written with
+// history.replaceState on the host page (same origin), throttled, never
+// per animation frame.
 //
 // The page's "Present" link (st.link_button, key "present") is built by the
 // server from the scene it knows; what this viewer chose since lives in the
 // address bar only. So when the link is pointed at, focused or clicked, it
-// takes the address bar's scene, in presentation mode and playing.
+// takes this viewer's scene, in presentation mode and playing.
 
-import { S, hiddenIndices, step } from "./state.js";
+import { S, viewerValue } from "./state.js";
 
-const VIEWER_KEYS = new Set(["view", "step", "speed", "hide"]);
 const THROTTLE_MS = 250;
 
-export function viewerQuery() {
-  const d = S.d;
-  if (!d || d.query === null) return null;
-  const parts = d.query.split("&").filter((p) => p && !VIEWER_KEYS.has(p.split("=")[0]));
-  if (S.view === "3d") parts.push("view=3d");
-  const k = step();
-  if (!S.playing && k !== S.N) parts.push("step=" + k);
-  if (S.speed !== 1) parts.push("speed=" + S.speed);
-  const hide = hiddenIndices();
-  if (hide.length) parts.push("hide=" + hide.map((i) => i + 1).join(","));
+// The address's query for what is shown; `set` ({name: value}) and `reset`
+// ([name]) change keys on the way (the Present link's).
+export function viewerQuery(set, reset) {
+  const d = S.d, V = S.viewer;
+  if (!d || d.query === null || !V) return null;
+  set = set || {};
+  reset = reset || [];
+  const byName = new Map(V.keys.map((k) => [k.name, k]));
+  const parts = [], server = {};
+  for (const p of d.query.split("&")) {
+    if (!p) continue;
+    const key = byName.get(p.split("=")[0]);
+    if (!key) parts.push(p);
+    else if (key.writer === "server") server[key.name] = p;
+  }
+  for (const key of V.keys) {
+    let v;
+    if (reset.includes(key.name)) v = key.default;
+    else if (Object.hasOwn(set, key.name)) v = key.value(set[key.name]);
+    else if (key.writer === "server") { if (server[key.name]) parts.push(server[key.name]); continue; }
+    else v = viewerValue(key);
+    const text = key.isDefault(v) ? undefined : key.text(v);
+    if (text !== undefined) parts.push(key.name + "=" + text);
+  }
   return parts.join("&");
 }
 
@@ -84,12 +99,11 @@ export function copyAddress() {
   return Promise.resolve(fallback());
 }
 
-// The address of `search` (an address bar's query) as a presentation that
-// plays on load: the shown step is left out (it plays from the start).
-export function presentAddress(search) {
-  const parts = search.replace(/^\?/, "").split("&")
-    .filter((p) => p && !["step", "present", "autoplay"].includes(p.split("=")[0]));
-  return "?" + [...parts, "present=1", "autoplay=1"].join("&");
+// This viewer's address as a presentation that plays on load: the shown
+// step is left out (it plays from the start).
+export function presentAddress() {
+  const q = viewerQuery({ present: true, autoplay: true }, ["step"]);
+  return q === null ? null : "?" + q;
 }
 
 const PRESENT_LINK = ".st-key-present a";
@@ -101,7 +115,8 @@ export function followPresentLink() {
     const a = ev.target && ev.target.closest ? ev.target.closest(PRESENT_LINK) : null;
     if (!a) return;
     flushUrl();
-    a.setAttribute("href", presentAddress(host.location.search));
+    const href = presentAddress();
+    if (href !== null) a.setAttribute("href", href);
   };
   // One listener per host page: a player drawn again replaces its own.
   for (const type of ["click", "pointerover", "focusin"]) {
