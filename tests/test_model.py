@@ -556,6 +556,21 @@ def test_what_only_a_network_has_is_a_scene_error_on_a_surface(given):
     assert scene.runs[0].to_spec() == "adam:lr=0.1,b1=0.9,b2=0.999,eps=1e-08" and len(scene.runs) == 2
 
 
+@pytest.mark.parametrize("given", ["unlabeled=entropy,threshold=0.8,weight=2.5", "unlabeled=selftrain,weight=0",
+                                   "threshold=0.999", "unlabeled=ignore"])
+def test_a_networks_run_keys_parse_to_their_values_and_round_trip(given):
+    scene = Scene.from_query(f"surface=mlp&run=sgd:lr=0.5,{given}")
+    run = scene.runs[0]
+    for pair in given.split(","):
+        name, value = pair.split("=")
+        assert str(run.setting(name)) == value or run.setting(name) == float(value)
+    assert Scene.from_query(scene.to_query()) == scene
+    with pytest.raises(SceneError, match="unlabeled"):
+        Scene.from_query("surface=mlp&run=sgd:unlabeled=cotrain")
+    with pytest.raises(SceneError, match="weight"):
+        Scene.from_query("surface=mlp&run=sgd:weight=11")
+
+
 def test_radams_threshold_is_its_own_and_it_self_trains_at_the_default_one():
     scene = Scene.from_query("surface=mlp&run=radam:lr=0.01,threshold=6,unlabeled=selftrain")
     run = scene.runs[0]
