@@ -367,7 +367,7 @@ BAD_EXPLORE = {
     "unknown parameter": ("run=sgd&explore=lr:x=lr", ["'x'", "allowed"]),
     "tol of 0": ("run=sgd&explore=lr:tol=0", ["tol='0'", "allowed"]),
     "tol not a number": ("run=sgd&explore=starts:tol=nan", ["tol=", "allowed"]),
-    "not on the model surface": ("surface=mlp&explore=lr", ["mlp", "not available"]),
+    "no starts on the model surface": ("surface=mlp&explore=starts", ["mlp", "not available"]),
 }
 
 

@@ -81,18 +81,20 @@ def reference(scene: Scene, index: int = 0):
     batches = epochs(labelled, s.batch, run.seed, scene.steps) if s.batch else None
 
     @jax.jit
-    def step(w, state, rows):
+    def step(w, state, rows, trains):
         loss = full_loss if rows is None else functools.partial(batch_loss, rows=rows)
         value, g = jax.value_and_grad(loss)(w)
-        g = g * freeze
+        g = g * trains
         u, state = chain.update(g, state, w, value=value, grad=g, value_fn=loss)
-        return optax.apply_updates(w, u * freeze), state
+        return optax.apply_updates(w, u * trains), state
 
     w = jnp.asarray(starting_weights(s))
     state = chain.init(w)
     weights = [w]
     for k in range(scene.steps):
-        w, state = step(w, state, None if batches is None else jnp.asarray(batches[k]))
+        # unfreeze=K: every weight trains from update K on
+        trains = jnp.ones_like(freeze) if s.unfreeze and k >= s.unfreeze else freeze
+        w, state = step(w, state, None if batches is None else jnp.asarray(batches[k]), trains)
         weights.append(w)
     weights = np.asarray(weights)
 
@@ -169,7 +171,8 @@ def test_training_equals_a_plain_optax_loop(run):
     assert len(got.lr) == len(got.grad) == len(got.grad_norm) == STEPS
 
 
-@pytest.mark.parametrize("extra", ["freeze=1", "batch=16", "batch=8,labels=0.3", "pretrain=circles,freeze=1",
+@pytest.mark.parametrize("extra", ["freeze=1", "freeze=1,unfreeze=15", "batch=16", "batch=8,labels=0.3",
+                                   "pretrain=circles,freeze=1,unfreeze=10",
                                    "scale=10,act=relu,init=he", "layers=2,act=gelu", "act=sigmoid,init=normal"])
 def test_every_setting_trains_as_the_plain_loop_does(extra):
     scene = Scene.from_query(f"surface=mlp:hidden=8,{extra}&steps={STEPS}&run=momentum:lr=0.1,seed=4"
@@ -456,6 +459,18 @@ def test_freezing_trains_the_last_layer_only():
     assert result.runs[0].train_accuracy[-1] < free.runs[0].train_accuracy[-1]
 
 
+def test_unfreeze_lifts_the_freeze_from_its_step_on():
+    scene = Scene.from_query("surface=mlp:pretrain=moons,freeze=1,unfreeze=30,data=xor&steps=60&run=adam:lr=0.02")
+    net = ModelSettings.of(scene).network
+    last = net.last_layer().astype(bool)
+    w = weights_path(scene)
+    assert np.all(w[:31, ~last] == w[0, ~last]), "frozen up to update 30"
+    assert np.mean(w[31, ~last] != w[30, ~last]) > 0.9, "update 30 moves the hidden weights"
+    with pytest.raises(SceneError, match="unfreeze=30") as err:
+        simulate(Scene.from_query("surface=mlp:unfreeze=30&steps=40&run=adam"))
+    assert err.value.key == "surface"
+
+
 def test_minibatches_come_from_the_runs_seed():
     scene = "surface=mlp:batch=16&steps=60&run=sgd:lr=0.3,seed=1&run=sgd:lr=0.3,seed=1&run=sgd:lr=0.3,seed=2"
     result = run_scene(scene)
@@ -582,7 +597,7 @@ def test_radams_threshold_is_its_own_and_it_self_trains_at_the_default_one():
 
 def test_the_scene_round_trips_and_start_is_ignored():
     query = ("surface=mlp:data=spirals,hidden=12,layers=2,act=gelu,init=he,labels=0.5,pretrain=moons,freeze=1,"
-             "batch=32,scale=0.5&start=0,0&steps=50&run=adam:lr=0.01,b1=0.9,b2=0.999,eps=1e-08")
+             "unfreeze=20,batch=32,scale=0.5&start=0,0&steps=50&run=adam:lr=0.01,b1=0.9,b2=0.999,eps=1e-08")
     scene = Scene.from_query(query)
     assert scene.to_query() == query and Scene.from_query(scene.to_query()) == scene
     moved = scene.replace(start=(3.0, -2.0))
@@ -613,7 +628,7 @@ def test_the_surface_entry_is_not_a_function_of_xy():
     mlp = surfaces.SURFACES["mlp"]
     assert mlp.kind == NETWORK
     assert {p.name for p in mlp.params} == {"data", "hidden", "layers", "act", "init", "labels", "pretrain",
-                                            "freeze", "batch", "scale"}
+                                            "freeze", "unfreeze", "batch", "scale"}
     with pytest.raises(TypeError, match="weights"):
         mlp.fn(0.0, 0.0)
     assert not any(s.kind == NETWORK for s in surfaces.SURFACES.values() if s.id != "mlp")
