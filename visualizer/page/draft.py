@@ -108,7 +108,10 @@ def values(draft: Draft) -> dict[str, object]:
     for param in surfaces.SURFACES[scene.surface].params:
         value = scene.surface_params.get(param.name, param.default)
         out[f"surface.{param.name}"] = value if isinstance(param, Choice) else float(value)
+    network = surfaces.SURFACES[scene.surface].kind == surfaces.NETWORK
     for k in run.keys():
+        if k.model_only and not network:
+            continue  # what a network does with its unlabelled points: no control elsewhere
         value = run.values[k.name]
         if k.kind == SWITCH:
             # Switches of one group share a checkbox: on if any of them is.
