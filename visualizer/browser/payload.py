@@ -62,6 +62,8 @@ def runs_payload(result: SimulationResult) -> list[dict]:
                 part[key] = encode_f32(value)
         part["diverged_at"] = r.diverged_at
         part.update({key: getattr(r.run, key) for key in curves.level_keys()})
+        if on_model:
+            part.update(model_payload.run_part(r))
         part["start"] = [float(v) for v in start]
         runs.append(part)
     return runs

@@ -32,7 +32,7 @@ from visualizer.core.run import (
     parse_run,
     text_atom,
 )
-from visualizer.core.surfaces import FORMULA
+from visualizer.core.surfaces import FORMULA, NETWORK
 from visualizer.core.variants import Explore
 from visualizer.core.viewer import (
     CLASS_CODE,
@@ -396,8 +396,28 @@ def _parse(query, report) -> Scene:
                     fields.update(key.parse(fallback, fields, _raise))
         _fill_defaults(key.name, fields)
 
+    fields["runs"] = _network_keys_on_a_network(fields, report)
     viewer = Viewer(**{k.name: fields.pop(k.name) for k in viewer_keys() if k.name in fields})
     return Scene(**fields, viewer=viewer)
+
+
+def _network_keys_on_a_network(fields: dict, report) -> tuple[Run, ...]:
+    """The runs, where the surface is not a network with the keys only a
+    network has (what it does with unlabelled points) set back to their
+    defaults, each reported."""
+    if surfaces.SURFACES[fields["surface"]].kind == NETWORK:
+        return fields["runs"]
+    runs = []
+    for i, run in enumerate(fields["runs"], start=1):
+        given = run.model_only_given()
+        if given:
+            verb = "applies" if len(given) == 1 else "apply"
+            report(SceneError(f"run {i}: {', '.join(given)} {verb} only on surface=mlp (what a network does with "
+                              f"its unlabelled training points); surface {fields['surface']} has none", "run"),
+                   "their defaults are used")
+            run = run.without_model_only()
+        runs.append(run)
+    return tuple(runs)
 
 
 def _lesson_keys(raw: dict[str, list[str]]) -> dict[str, list[str]]:

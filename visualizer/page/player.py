@@ -155,8 +155,12 @@ every key optional, every value validated by the browser)::
   sends a pick (below).
 - A network scene (``surface=mlp``, built by ``visualizer.browser.model_payload``):
   the surface is the plane of run 1's path, each run also carries
-  ``train_accuracy`` and ``test_accuracy`` (f4, per point like ``loss``),
-  and the payload a ``model`` part::
+  ``train_accuracy``, ``test_accuracy``, ``pseudo_labels`` (how many
+  unlabelled training points it pseudo-labels) and ``pseudo_label_accuracy``
+  (the share of those right; NaN where there are none), f4, per point like
+  ``loss``, and ``unlabeled`` (what it does with those points:
+  ``"selftrain"`` trains on its pseudo-labels), and the payload a ``model``
+  part::
 
       {"explained_variance": [r1, r2],     # of run 1's path, by the plane's axes
        "data": {"window": [[x0, x1], [y0, y1]], "scale": float,
@@ -166,17 +170,22 @@ every key optional, every value validated by the browser)::
                     "xs": f4 (nx), "ys": f4 (ny),
                     "shape": [runs, frames, ny, nx],
                     "p": u1 (P(class 1) * 255, runs x frames x ny x nx),
-                    "diverged": u1 (runs x frames)}}
+                    "diverged": u1 (runs x frames),
+                    "pseudo": u1 (runs x frames x n: 0 none, 1 + the class
+                              an unlabelled point is pseudo-labelled)}}
 
   (``u1``: ``{"dtype": "u1", "bdata"}``, not deflated.) The player adds a
   data panel: the training points in their class colour, unlabelled ones
   grey, the test points as rings on request, and the decision boundary of
   the run in front of the legend (else the first visible one) at the last
   frame at or before the step shown, drawn in the browser as the scrubber
-  moves; under it that run's accuracies at the step and how much of run 1's
-  path the plane explains. The side charts gain the accuracy curve (train
-  solid, test dashed: the runs carry ``train_accuracy`` and
-  ``test_accuracy``). Without ``model`` nothing of this is shown.
+  moves, with that run's pseudo-labelled points at that frame in their
+  pseudo-class's colour, outlined, a wrong one crossed (the few labels kept
+  among many unlabelled points drawn larger); under it that run's
+  accuracies and pseudo-labels at the step and how much of run 1's path the
+  plane explains. The side charts gain the accuracy curve (train solid,
+  test dashed: the runs carry ``train_accuracy`` and ``test_accuracy``).
+  Without ``model`` nothing of this is shown.
 - Questions (``predict=1``, built by ``visualizer.browser.predict``)::
 
       {"id": str,                           # the scene's questions' name (16 hex digits)

@@ -318,6 +318,9 @@ export function prepare(p) {
       loss: array("loss"), lr: array("lr"),
       // a network's accuracies (model scenes), per point like the loss; empty elsewhere
       acc: array("train_accuracy"), testAcc: array("test_accuracy"),
+      // and its pseudo-labels: how many unlabelled points, the share right (NaN: none)
+      pseudo: array("pseudo_labels"), pseudoAcc: array("pseudo_label_accuracy"),
+      selftrain: r.unlabeled === "selftrain", // trains on its pseudo-labels (else they are only confident predictions)
       // the curves' arrays and levels (curves.js), by their names in the table
       series: Object.fromEntries(seriesKeys.map((k) => [k, array(k)])),
       levels: Object.fromEntries(levelKeys.map((k) => [k, positiveOrNull(r[k])])),
