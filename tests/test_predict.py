@@ -97,7 +97,7 @@ def test_where_a_diverging_run_ends_is_asked_without_naming_the_step():
 def test_a_number_is_drawn_on_an_axis_the_charts_have():
     assert set(predict.NUMBER_AXES) == set(QUANTITIES)
     axes = set(curves.series_keys()) | {"step"}
-    assert set(predict.NUMBER_AXES.values()) <= axes
+    assert set(predict.NUMBER_AXES.values()) - {None} <= axes
     (asked,) = payload_of("lesson=learning-rate&predict=1")["quiz"]["questions"]
     assert asked["axis"] == "lr"
 
@@ -173,3 +173,11 @@ def test_a_step_opened_from_a_quiz_asks_too():
     step = classroom.keep_showing(classroom.step_scene(lesson, 1), shown)
     assert step.viewer.predict and step.viewer.embed
     assert step.replace(viewer=step.viewer.replace(predict=False, embed=False)) == classroom.step_scene(lesson, 1)
+
+
+def test_on_a_network_without_a_lesson_its_test_accuracy_is_asked_not_the_planes_origin():
+    scene = Scene.from_query("surface=mlp:data=moons&steps=60&run=sgd:lr=0.5")
+    accuracy, diverges = quiz.questions_of(scene)
+    assert (accuracy.kind, accuracy.quantity) == ("number", "test_accuracy") and diverges.kind == "choice"
+    assert 50 <= accuracy.answer <= 100, "a share, in percent"
+    assert "axis" not in predict.described(accuracy), "the charts draw a fraction, not a percent"

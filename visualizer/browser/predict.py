@@ -19,8 +19,11 @@ from visualizer.core.scene import Scene, Viewer
 
 # Where a `number` question's answer is drawn beside the viewer's: the
 # step axis of the side charts ("step"), or the axis of a run's array (a
-# curve's series key; an exploration of that key draws it on its axis too).
-NUMBER_AXES = {"arrival_step": "step", "largest_stable_lr": "lr"}
+# curve's series key; an exploration of that key draws it on its axis too),
+# or None: a count, or a share asked in percent where the charts draw a
+# fraction, is shown beside the truth alone.
+NUMBER_AXES = {"arrival_step": "step", "largest_stable_lr": "lr", "test_accuracy": None,
+               "pseudo_label_accuracy": None, "distinct_units": None}
 
 
 def quiz_id(scene: Scene) -> str:
@@ -55,7 +58,7 @@ def described(q: Question) -> dict:
     """A question as the player reads it: `describe()`, and for a number
     the axis its answer is drawn on."""
     out = q.describe()
-    if q.kind == "number":
+    if q.kind == "number" and NUMBER_AXES[q.quantity] is not None:
         out["axis"] = NUMBER_AXES[q.quantity]
     return out
 

@@ -191,7 +191,10 @@ def number(quantity: str, run: int = 1, prompt: str = "") -> Ask:
 
 
 # Without a lesson, predict=1 asks where run 1 ends and whether it diverges.
+# On a network the plane is centred where run 1 ends, so "where" would be
+# its origin every time: its test accuracy is asked instead.
 GENERIC = (where(1), diverges(1))
+GENERIC_NETWORK = (number("test_accuracy", 1), diverges(1))
 
 
 # ---------------------------------------------------------------- answering

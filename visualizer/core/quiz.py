@@ -1,7 +1,7 @@
 """Questions answered by the engine, and which question a scene asks: the
 lesson's own or one of its steps' when the scene is that one (whatever the
-viewer shows), else the generic two (where run 1 ends, and whether it
-diverges). `visualizer.core.questions` is the vocabulary and the grading.
+viewer shows), else the generic two (where run 1 ends, on a network its test accuracy;
+and whether it diverges). `visualizer.core.questions` is the vocabulary and the grading.
 
     >>> from visualizer.core import quiz
     >>> [q.describe()["kind"] for q in quiz.questions_of(Scene.from_query("lesson=momentum"))]
@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from visualizer.core import landmarks, questions
+from visualizer.core import landmarks, questions, surfaces
 from visualizer.core.engine import simulate
 from visualizer.core.errors import SceneError
 from visualizer.core.lessons import LESSONS, Lesson
@@ -67,7 +67,8 @@ def place_of(scene: Scene) -> tuple[Lesson, int | None] | None:
 def specs_of(scene: Scene) -> tuple[questions.Ask, ...]:
     place = place_of(scene)
     if place is None:
-        return questions.GENERIC
+        network = surfaces.SURFACES[scene.surface].kind == surfaces.NETWORK
+        return questions.GENERIC_NETWORK if network else questions.GENERIC
     lesson, index = place
     return (lesson.question if index is None else lesson.steps[index].question,)
 

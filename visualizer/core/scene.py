@@ -316,8 +316,8 @@ SCENE_KEYS: tuple[SceneKey | ViewerKey, ...] = (
     ViewerKey("present", "1: presentation mode (the player and the lesson only, large type)", Flag(), SERVER),
     ViewerKey("autoplay", "1: start playing when the page opens", Flag(), SERVER),
     ViewerKey("loop", "1: play again from the start at the end", Flag(), SERVER),
-    ViewerKey("predict", "1: ask the scene's question first (the lesson's, else where run 1 ends and whether it "
-              "diverges); the paths, the curves and every outcome stay hidden until it is answered, then it plays",
+    ViewerKey("predict", "1: ask the scene's question first (the lesson's, else where run 1 ends, on a network "
+              "its test accuracy, and whether it diverges); the paths, the curves and every outcome stay hidden until it is answered, then it plays",
               Flag(), SERVER),
     ViewerKey("embed", "1: the player alone, for an iframe in another page: no sidebar, no title, nothing around "
               "it, sized to the frame", Flag(), SERVER),
