@@ -116,6 +116,14 @@ def katex_faces(frame) -> dict[str, str]:
       .map((f) => [f.family.replace(/"/g, "") + " " + f.style + " " + f.weight, f.status]))""")
 
 
+def assert_katex_typeset(frame) -> None:
+    """The rule's formulas were typeset with KaTeX's own fonts: the two every
+    rule uses loaded, and none the page asked for failed."""
+    faces = katex_faces(frame)
+    assert faces.get("KaTeX_Main normal 400") == "loaded" and faces.get("KaTeX_Math italic 400") == "loaded", faces
+    assert set(faces.values()) == {"loaded"}, faces
+
+
 # ---------------------------------------------------------------- reading
 
 
