@@ -36,13 +36,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from visualizer.core.errors import SceneError
-from visualizer.live import classes, store
+from visualizer.live import classes, store, watch
 from visualizer.live.classes import Refused
 
 _LOG = logging.getLogger(__name__)
 PREFIX = "/api/class"
 HOLD_S = 20.0  # a long poll comes back after this at the latest (proxies allow 60 s)
-POLL_S = 0.25  # how often a held request looks at the store: a follower sees a change within this
+DISCONNECTED_S = 2.0  # a held request looks this often whether its browser has gone
 SECRET_HEADER = "X-Class-Secret"
 _NO_STORE = {"Cache-Control": "no-store"}
 
@@ -76,17 +76,21 @@ def _after(request: Request, name: str = "after") -> int | None:
     return int(raw)
 
 
-async def _held(request: Request, read, moved) -> Response:
-    """`read()` now, or once `moved(reply)` holds (a long poll), or after
-    HOLD_S: whichever comes first."""
+async def _held(request: Request, code: str, read, moved, answers: bool = False) -> Response:
+    """`read()` now, or again once `moved(reply)` may hold (the class moved,
+    or with `answers` someone answered: `watch` looks at the store for every
+    held request at once), or after HOLD_S: whichever comes first."""
     deadline = time.monotonic() + HOLD_S
     while True:
         reply = await _call(read)
         if isinstance(reply, Response) or moved(reply) or time.monotonic() >= deadline:
             return reply if isinstance(reply, Response) else _reply(reply)
-        if await request.is_disconnected():
-            return Response(status_code=204)
-        await anyio.sleep(POLL_S)
+        while not await watch.wait(code, min(DISCONNECTED_S, deadline - time.monotonic()), reply["version"],
+                                   reply["answered"] if answers else None):
+            if await request.is_disconnected():
+                return Response(status_code=204)
+            if time.monotonic() >= deadline:
+                return _reply(reply)
 
 
 async def class_view(request: Request) -> Response:
@@ -96,7 +100,7 @@ async def class_view(request: Request) -> Response:
         after = _after(request)
     except Refused as exc:
         return _refusal(exc)
-    return await _held(request, lambda s: classes.view(s, code, student),
+    return await _held(request, code, lambda s: classes.view(s, code, student),
                        lambda seen: after is None or seen["version"] > after)
 
 
@@ -128,9 +132,9 @@ async def tally(request: Request) -> Response:
         version = _after(request, "version")
     except Refused as exc:
         return _refusal(exc)
-    return await _held(request, lambda s: classes.tally(s, code, secret),
+    return await _held(request, code, lambda s: classes.tally(s, code, secret),
                        lambda room: after is None or room["answered"] > after
-                       or (version is not None and room["version"] != version))
+                       or (version is not None and room["version"] != version), answers=True)
 
 
 async def _body(request: Request) -> dict:
