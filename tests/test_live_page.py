@@ -155,7 +155,7 @@ def test_the_teacher_presenting_has_the_panel_in_one_row(open_url, db):
     c = started(db, step_scene(0))
     at = open_url(f"{step_scene(0).to_query()}&present=1&class={c.code}&teacher={c.secret}")
     assert payload(at)["class"]["role"] == "teacher"
-    assert any(t.startswith(f"Class **{c.code}** · join at") for t in at.main.markdown.values)
+    assert any(t.startswith(f"**Class {c.code}** · join at") for t in at.main.markdown.values)
     assert {"Reveal", "Close the class"} <= buttons(at)
     assert [p for p in at.get("popover") if p.proto.popover.label == "QR code"], "the QR code a click away"
     (leave,) = [t for t in at.main.markdown.values if t.startswith("[Leave presentation]")]

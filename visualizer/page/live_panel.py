@@ -233,14 +233,14 @@ def teacher_panel(seat: Seat, scene: Scene, result, compact: bool = False) -> No
     closed = seat.record.closed
     with st.container(key="class-panel", border=not compact):
         if compact:
-            cols = st.columns([3.2, 1.1, 1.2, 1.2, 1.2, 1.2], vertical_alignment="center")
-            cols[0].markdown(f"Class **{seat.code}**" + (" (closed)" if closed else "") + f" · join at `{link}`")
-            with cols[1]:
-                _answered(seat.code, seat.secret, compact=True)
-            with cols[2].popover("QR code", icon=":material/qr_code_2:", width="stretch",
+            # (how many answered: the player says it, big, beside the question)
+            cols = st.columns([4, 1.2, 1.2, 1.2, 1.2], vertical_alignment="center")
+            shown = link.split("://", 1)[-1]
+            cols[0].markdown(f"**Class {seat.code}**" + (" (closed)" if closed else "") + f" · join at  \n`{shown}`")
+            with cols[1].popover("QR code", icon=":material/qr_code_2:", width="stretch",
                                  help="The student link as a QR code, big enough to scan from the back of the room"):
                 st.image(qr.svg(link), caption=f"Scan to join class {seat.code}", width=420)
-            _actions(seat, scene, question_count, cols[3:])
+            _actions(seat, scene, question_count, cols[2:])
             return
         left, right = st.columns([1, 1.2])
         with left:
@@ -289,13 +289,10 @@ def _act(action) -> None:
 
 
 @st.fragment(run_every=TALLY_EVERY_S)
-def _answered(code: str, secret: str, compact: bool = False) -> None:
+def _answered(code: str, secret: str) -> None:
     try:
         room = classes.tally(store.shared(), code, secret)
     except Exception:  # noqa: BLE001 - the panel says so; the page goes on
         st.caption("Answers: the class store cannot be reached right now.")
         return
-    if compact:
-        st.markdown(f"**{room['answered']}** answered")
-    else:
-        st.metric("Answered", room["answered"])
+    st.metric("Answered", room["answered"])

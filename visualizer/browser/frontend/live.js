@@ -44,7 +44,7 @@ const BACKOFF_MS = [1000, 2000, 4000, 8000]; // after a failed request, then thi
 const MAX_REASON = 200;
 
 const WORDS = {
-  send: "Send", sending: "Sending\u2026", sent: "Sent",
+  send: "Send", sending: "Sending\u2026", sent: "\u2713 Sent",
   sentLine: "Sent. You can change your answer until your teacher reveals it.",
   givenLine: "Your answer is in. You can change it until your teacher reveals it.",
   waiting: "Waiting for your teacher's question\u2026",

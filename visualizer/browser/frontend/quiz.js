@@ -319,6 +319,7 @@ function updateCheck() {
   const ready = Q.responses.every((r) => r !== null);
   const sent = Q.sent !== null && Q.sent === JSON.stringify(Q.responses);
   Q.go.textContent = sent ? Q.on.sent : Q.on.check || "Check";
+  Q.go.classList.toggle("sent", sent);
   Q.go.disabled = !ready || !!Q.outcome || sent;
   Q.go.title = ready ? "" : "Answer " + (Q.responses.length > 1 ? "every question" : "the question") + " first";
 }
@@ -353,9 +354,19 @@ export function room(i) {
 }
 
 // ---------------------------------------------------------------- reveal
+// A point's coordinate to a thousandth of the window's size, as Python's
+// questions.coordinate writes it: (0, 1.41), not (-2.38e-7, 1.41).
+function coordinate(v, diagonal) {
+  if (!(diagonal > 0)) return fmt(v);
+  const digits = Math.max(0, 3 - Math.ceil(Math.log10(diagonal)));
+  let t = v.toFixed(digits);
+  if (t.includes(".")) t = t.replace(/0+$/, "").replace(/\.$/, "");
+  return t === "-0" || t === "" ? "0" : t.replace("-", "\u2212");
+}
+
 function showValue(q, v) {
   if (v === null || v === undefined) return "\u2014";
-  if (q.kind === "point") return "(" + fmt(v[0]) + ", " + fmt(v[1]) + ")";
+  if (q.kind === "point") return "(" + coordinate(v[0], q.diagonal) + ", " + coordinate(v[1], q.diagonal) + ")";
   if (q.kind === "number") return fmt(v);
   return String(v);
 }

@@ -87,6 +87,20 @@ function orderText(order) {
   return order.map(runLabel).join(" \u203a ");
 }
 
+// An order as its runs' swatches (the legend's marks: short enough for a
+// projector's column), with the labels for a screen reader.
+function orderRow(order, n, same) {
+  const li = node("li", same ? "same" : "");
+  li.setAttribute("aria-label", orderText(order) + ": " + n);
+  order.forEach((k, i) => {
+    const run = S.d ? S.d.runs[k - 1] : null;
+    if (i) li.appendChild(node("span", "then", "\u203a"));
+    if (run) li.appendChild(swatch(run.color, run.i)); else li.appendChild(node("span", "", String(k)));
+  });
+  li.appendChild(node("span", "n", "\u00d7" + n));
+  return li;
+}
+
 function drawPanel() {
   const box = quiz.room(0), q = T.q, room = T.room;
   if (!box || !q || !room) return;
@@ -126,13 +140,19 @@ function drawPanel() {
       box.appendChild(node("p", "title", "The most common orders"));
       const ol = node("ol", "orders");
       for (const [order, n] of room.orders.slice(0, style().room.orders)) {
-        const li = node("li", "", orderText(order) + "  \u00d7" + n);
-        if (truth && order.every((v, i) => v === truth[i])) li.classList.add("same");
-        ol.appendChild(li);
+        ol.appendChild(orderRow(order, n, !!truth && order.every((v, i) => v === truth[i])));
       }
       box.appendChild(ol);
     }
-    if (truth) box.appendChild(node("p", "truth", "The order: " + orderText(truth)));
+      if (truth) {
+      const the = node("div", "truth");
+      the.appendChild(node("p", "title", "The order"));
+      const ol = node("ol", "orders");
+      ol.appendChild(orderRow(truth, room.orders.filter(([o]) => o.every((v, i) => v === truth[i]))
+        .reduce((a, [, n]) => a + n, 0), true));
+      the.appendChild(ol);
+      box.appendChild(the);
+    }
   }
   if (T.revealed && room.grades) {
     // (a choice is right or not: no "close")
@@ -186,6 +206,7 @@ function drawHistogram() {
   ctx.textBaseline = "top";
   const value = (u) => (log ? Math.pow(10, u) : u);
   ctx.textAlign = "left"; ctx.fillText(fmt(value(a)), padX, base + 4);
+  ctx.textAlign = "center"; ctx.fillText(fmt(value((a + b) / 2)), W / 2, base + 4);
   ctx.textAlign = "right"; ctx.fillText(fmt(value(b)), W - padX, base + 4);
   if (truth !== null) {
     const x = padX + ((t(truth) - a) / (b - a)) * (W - 2 * padX);
