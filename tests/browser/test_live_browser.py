@@ -161,7 +161,7 @@ def send(phone: Screen) -> dict:
     return phone.wait(lambda s: s["check"] == SENT and s["line"].startswith("Sent."), "not sent")
 
 
-def test_a_class_of_three_phones_follows_answers_and_sees_the_reveal(browser, class_server):
+def test_a_class_of_three_phones_follows_answers_and_sees_the_reveal(browser, class_server, timings):
     lesson = LESSONS["learning-rate"]  # step 1 asks a choice, step 2 where a run is after one step
     teacher = Screen(browser, TEACHER, "teacher")
     phones = [Screen(browser, PHONE, f"phone{i}") for i in range(3)]
@@ -212,6 +212,7 @@ def test_a_class_of_three_phones_follows_answers_and_sees_the_reveal(browser, cl
             phone.wait(lambda s: s["prompt"] == "Tap where lr 1 will be after one step.", "did not follow",
                        timeout_s=30)
             seconds.append(time.monotonic() - t0)
+        timings["live_follow_s"] = {"phones": [round(v, 2) for v in seconds], "load_factor": round(load_factor(), 2)}
         assert max(seconds) <= FOLLOW_S * load_factor(), seconds
         for phone, was in zip(phones, before, strict=True):
             s = phone.live()

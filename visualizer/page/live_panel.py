@@ -235,7 +235,7 @@ def teacher_panel(seat: Seat, scene: Scene, result, compact: bool = False) -> No
         if compact:
             # (how many answered: the player says it, big, beside the question)
             cols = st.columns([4, 1.2, 1.2, 1.2, 1.2], vertical_alignment="center")
-            shown = link.split("://", 1)[-1]
+            shown = link.split("://", 1)[-1].replace("`", "%60")  # a code span's text, whatever the address
             cols[0].markdown(f"**Class {seat.code}**" + (" (closed)" if closed else "") + f" · join at  \n`{shown}`")
             with cols[1].popover("QR code", icon=":material/qr_code_2:", width="stretch",
                                  help="The student link as a QR code, big enough to scan from the back of the room"):

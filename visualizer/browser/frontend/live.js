@@ -64,6 +64,7 @@ const C = {
   loop: 0,         // the poll loop's generation: a stale loop ends itself
   abort: null,     // the request the loop waits on
   failures: 0,
+  loading: false,  // within a payload's load: main.js lays the player out after it
 };
 let hooks = {};
 
@@ -130,9 +131,10 @@ function studentId() {
 }
 
 // {ok, status, body, reason}: the route's JSON, or its one-line refusal.
-async function request(path, options) {
+// `held`: the poll loop's request, the one a restart aborts.
+async function request(path, options, held) {
   const controller = new AbortController();
-  C.abort = controller;
+  if (held) C.abort = controller;
   const headers = Object.assign({}, (options && options.headers) || {});
   if (C.base.secret) headers[SECRET_HEADER] = C.base.secret;
   try {
@@ -163,7 +165,7 @@ function note(text) {
   if (el.classNote.textContent === text && el.classNote.hidden === !text) return;
   el.classNote.textContent = text;
   el.classNote.hidden = !text;
-  if (hooks.layout) hooks.layout();
+  layout();
 }
 
 // ------------------------------------------------------------ loading
@@ -193,7 +195,12 @@ export function load(p, inPlace) {
     C.view = null; C.asked = null; C.revealedKey = null; C.mine = null; C.room = null;
     if (part.base.role === "student") stats.student = studentId();
   }
-  apply(part.view, !inPlace);
+  C.loading = !inPlace;
+  try {
+    apply(part.view, !inPlace);
+  } finally {
+    C.loading = false;
+  }
   if (fresh && part.base.role === "student") restart();
   return true;
 }
@@ -307,6 +314,7 @@ function reveal(q, loading) {
 }
 
 function layout() {
+  if (C.loading) return;
   tally.redraw();
   if (hooks.layout) hooks.layout();
 }
@@ -316,7 +324,7 @@ async function follow(gen) {
   const api = C.base.api, id = stats.student;
   let first = true; // the first poll returns at once, with this student's answer
   while (gen === C.loop) {
-    const got = await request(api + "?student=" + id + (first ? "" : "&after=" + C.view.version));
+    const got = await request(api + "?student=" + id + (first ? "" : "&after=" + C.view.version), null, true);
     if (gen !== C.loop) return;
     stats.polls++;
     if (!got.ok) {
@@ -337,7 +345,7 @@ async function follow(gen) {
 
 // The class's new scene, drawn in place with the class's state `v`.
 async function followScene(v, gen) {
-  const got = await request(C.base.api + "/scene?version=" + v.version);
+  const got = await request(C.base.api + "/scene?version=" + v.version, null, true);
   if (gen !== C.loop) return;
   if (!got.ok) {
     // 409: moved on again since; the next poll (after the version shown) returns at once
@@ -378,7 +386,8 @@ async function watch(gen) {
   const api = C.base.api;
   let seen = null; // {answered, version} of the last tally: held until either moves
   while (gen === C.loop) {
-    const got = await request(api + "/tally" + (seen ? "?after=" + seen.answered + "&version=" + seen.version : ""));
+    const got = await request(api + "/tally" + (seen ? "?after=" + seen.answered + "&version=" + seen.version : ""),
+      null, true);
     if (gen !== C.loop) return;
     if (!got.ok) {
       if (got.status === 404) { note(got.reason); return; }

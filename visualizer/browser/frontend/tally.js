@@ -119,6 +119,8 @@ function drawPanel() {
   } else if (q.kind === "number") {
     const hist = node("div", "histogram");
     hist.style.height = style().room.histogram.height + "px";
+    // drawn again whenever its box changes size (laid out, the side column resized)
+    if (window.ResizeObserver) new ResizeObserver(() => drawHistogram()).observe(hist);
     const canvas = node("canvas");
     canvas.setAttribute("role", "img");
     hist.appendChild(canvas);
