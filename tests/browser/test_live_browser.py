@@ -10,7 +10,8 @@ lesson's next step and every phone follows within 2 s, without a page
 rerun or a reload; the students tap where the run will be and send it;
 the teacher's screen draws the cloud of points; Reveal plays on every
 phone with each answer graded; a student who reloads sees the answer they
-sent. A second test draws orders and numbers (sent over HTTP, as phones
+sent; a phone that lost the class and answers too late is told why, and
+comes back to the class; Close reaches every phone. A second test draws orders and numbers (sent over HTTP, as phones
 send them) on the teacher's presented screen.
 
 Screenshots of the phones and of the teacher's tally go to
@@ -46,6 +47,8 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "i
 SENT = "\u2713 Sent"  # the Send button once what it shows was sent
 FOLLOW_S = 2.0  # a phone follows the teacher's move within this (stretched by the machine's load)
 # The player has drawn its 2D plot (while a question is open the charts wait).
+# A phone that wakes up: the player polls again at once.
+WAKE_JS = "() => document.dispatchEvent(new Event('visibilitychange'))"
 DREW_JS = "() => !!(window.__playerStats && window.__playerStats.renders > 0 && document.querySelector('#plot2d .main-svg'))"
 LIVE_JS = """() => ({live: JSON.parse(JSON.stringify(window.__player.live.stats)),
   tally: JSON.parse(JSON.stringify(window.__player.live.tally)),
@@ -266,6 +269,27 @@ def test_a_class_of_three_phones_follows_answers_and_sees_the_reveal(browser, cl
         s = phones[1].wait(lambda s: s["quiz"]["revealed"] >= 1 and s["verdicts"], "no answer after the reload")
         assert s["verdicts"] == graded and s["values"].startswith("You: ("), s
 
+        # ------------------------------------------------ a late answer: refused, with its reason
+        click_step(teacher, 2)
+        for phone in phones:
+            phone.wait(lambda s: s["prompt"] == "What will lr 0.022 do in 100 steps?", "did not follow")
+        late = phones[2]
+        polls = lambda url: f"/api/class/{code}?" in url  # noqa: E731 - the phone's polls, not its answers
+        late.page.route(polls, lambda route: route.abort())
+        late.frame.evaluate(WAKE_JS)  # its poll held on the server is dropped: it hears nothing now
+        late.wait(lambda s: s["live"]["note"].startswith("Reconnecting"), "no word of the lost connection")
+        teacher.page.wait_for_selector(IDLE, state="attached")
+        teacher.page.get_by_role("button", name="Reveal").click()
+        teacher.wait(lambda s: s["tally"]["revealed"] and s["tally"]["kind"] == "choice", "not revealed")
+        late.frame.locator("#quiz button.choice").nth(0).tap()
+        late.frame.locator("#quiz .check").tap()
+        s = late.wait(lambda s: s["line"] == "Not sent: too late: the answer has been revealed", "no reason shown")
+        assert s["check"] == "Send" and late.frame.locator("#quiz .line.warn").is_visible() and s["asking"]
+        late.page.unroute(polls)
+        late.frame.evaluate(WAKE_JS)
+        late.wait(lambda s: s["live"]["revealed"] >= 2 and not s["asking"] and s["live"]["note"] == "",
+                  "the phone did not come back to the class")
+
         # ------------------------------------------------ Close: every phone says so, the scene stays
         teacher.page.get_by_role("button", name="Close the class").click()
         for phone in phones:
@@ -273,7 +297,9 @@ def test_a_class_of_three_phones_follows_answers_and_sees_the_reveal(browser, cl
             assert s["live"]["note"].startswith("Your teacher has closed this class") and not s["asking"]
             assert phone.frame.locator("#class-note").is_visible() and phone.frame.locator("#quiz").is_hidden()
         for screen in (teacher, *phones):
-            assert not screen.problems, screen.problems
+            # (the late phone's blocked polls and its refused answer are logged as failed loads)
+            problems = [p for p in screen.problems if not (screen is late and "Failed to load resource" in p)]
+            assert not problems, problems
     finally:
         for screen in (teacher, *phones):
             screen.close()

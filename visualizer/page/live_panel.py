@@ -190,8 +190,8 @@ def student_page(seat: Seat) -> None:
         if seat.record.closed:
             st.markdown(f"Class **{seat.code}** is closed: its last scene is here to play with.")
         else:
-            st.markdown(f"Class **{seat.code}** · answer the question under the plot: the paths play when your "
-                        "teacher reveals the answer.")
+            st.markdown(f"Class **{seat.code}** · answer your teacher's question, then watch: the paths play "
+                        "once the answer is revealed.")
 
 
 def student_link(code: str) -> str:
