@@ -155,8 +155,9 @@ if seat is not None and seat.teacher:
     live_panel.teacher_panel(seat, scene, result)
 
 if held_back:
-    st.caption("What each run did (the table, and which runs diverge) shows here once the question in the "
-               "player is answered.")
+    st.caption("What each run did (the table, and which runs diverge) shows here once "
+               + ("the class's answer is revealed." if live_panel.holds_back(seat)
+                  else "the question in the player is answered."))
 else:
     panels.divergence_messages(result)
 panels.surface_about(result.surface)

@@ -98,6 +98,7 @@ def test_the_teachers_page_is_the_page_with_the_class_panel(open_url, db):
     # the room may see this screen: what tells the outcome waits for the reveal
     assert not any(t.startswith("| run |") for t in texts(at))
     assert not any(t.startswith("**What happens:**") for t in texts(at))
+    assert [c.value for c in at.main.caption if c.value.endswith("once the class's answer is revealed.")]
     for link in [t for t in texts(at) if t.startswith("Links to the steps")] + [c.value for c in at.main.caption]:
         assert not SECRET_RE.search(link), "a step's link never holds the secret"
 
