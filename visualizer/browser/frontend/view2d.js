@@ -15,6 +15,7 @@ import { PLOT_CONFIG, TOUCH, baseLayout, esc, titleForms } from "./figure.js";
 import { drawInside } from "./overlays.js";
 import { paintBasins, basinText } from "./explore.js";
 import * as quiz from "./quiz.js";
+import * as tally from "./tally.js";
 
 export const stats2d = { layers: [], pathWidth: 0 };
 let geo = null;     // plot-area geometry of the figure (plotly_internals.cartesian)
@@ -233,6 +234,7 @@ export function draw2d() {
   layers.push("saddles");
   if (!S.asking && drawInside(ctx, g)) layers.push("inside");
   drawEndLabels(ctx, labels, g.L + g.W, g.T);
+  if (tally.drawPlot(ctx, toScreen, inside)) layers.push("room");
   if (quiz.drawPlot(ctx, toScreen, inside, edgePoint, (x, y, a, color) => paintArrow(ctx, x, y, a, color), g.L + g.W)) layers.push("answer");
   if (S.pending) {
     const [x, y] = toScreen(S.pending[0], S.pending[1]);
