@@ -196,13 +196,14 @@ def teacher(http: Http, results: Results, stop: threading.Event, step_seconds: f
 def _tally(http, code, secret, results, stop):
     """The projector's tally: a long poll that returns when more answered,
     or the teacher moved on (the version changed)."""
-    counted: dict = {"n": 0, "version": 0}
+    counted: dict = {"n": 0, "version": 0, "latest": 0}
     # How many of each question's answers have been timed: the teacher comes
     # back to a question (the lesson's steps wrap), and its earlier answers
     # are still there (one per student), not new ones to time again.
     timed: dict = {}
     while not stop.is_set():
-        status, room = http.call("GET", f"/api/class/{code}/tally?after={counted['n']}&version={counted['version']}",
+        status, room = http.call("GET", f"/api/class/{code}/tally?after={counted['n']}&version={counted['version']}"
+                                        f"&latest={counted['latest']}",
                                  secret=secret)
         now = time.monotonic()
         if status == 204 or stop.is_set():
@@ -212,7 +213,7 @@ def _tally(http, code, secret, results, stop):
             time.sleep(1)
             continue
         key = room["key"]
-        counted["version"] = room["version"]
+        counted["version"], counted["latest"] = room["version"], room["latest"]
         with results.lock:
             # Answers accepted, in order, that this tally counts for the first time.
             sent = sorted(results.sent.get((code, key), []))

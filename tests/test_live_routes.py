@@ -235,6 +235,17 @@ def test_twenty_held_polls_all_wake_when_the_teacher_moves_and_the_tally_when_on
     time.sleep(1.0)
     assert seen.get("tally") == (200, 1), "the tally wakes on an answer"
     assert len(seen) == 1, "a student's poll does not wake on someone's answer"
+    _, room = call(server, "GET", f"/api/class/{c.code}/tally", secret=c.secret)
+    changed = {}
+    held = threading.Thread(target=lambda: changed.update(room=call(
+        server, "GET", f"/api/class/{c.code}/tally?after=1&version=1&latest={room['latest']}", secret=c.secret)[1]))
+    held.start()
+    time.sleep(1.0)
+    assert not changed, "held: nothing changed"
+    call(server, "POST", f"/api/class/{c.code}/answer",
+         {"student": "answerer0001xyzab", "key": classes.question_key(SCENE, 0), "response": 0})
+    held.join(3)
+    assert changed["room"]["counts"] == [1, 0], "a changed answer wakes the tally though the count is the same"
     classes.move(server.db, c.code, c.secret, SCENE, CHOICE, 1)
     for t in threads:
         t.join(10)

@@ -7,9 +7,11 @@ cost thirty cheap HTTP requests, not thirty script reruns.
     POST /api/class/{code}/answer               {"student": ID, "key": K, "response": ...}
     GET  /api/class/{code}/scene?version=V      the player's payload of the class's scene now (computed
                                                 once per scene for every phone; 409 if V is not current)
-    GET  /api/class/{code}/tally?after=N        the room's answers (the teacher's secret in the
+    GET  /api/class/{code}/tally?after=N&version=V&latest=T
+                                                the room's answers (the teacher's secret in the
                                                 X-Class-Secret header; everyone's after the reveal),
-                                                held until more than N answered or the version moves
+                                                held until more than N answered, the version moves
+                                                or the newest answer is not T's (one was changed)
     POST /api/class                             {"scene": Q, "question": I}: start a class; its code and secret
     POST /api/class/{code}/move                 {"scene": Q, "question": I}: ask question I of scene Q now
     POST /api/class/{code}/reveal, /close       the teacher's (X-Class-Secret)
@@ -71,7 +73,7 @@ def _after(request: Request, name: str = "after") -> int | None:
     raw = request.query_params.get(name)
     if raw is None:
         return None
-    if not raw.isdigit() or len(raw) > 12:
+    if not raw.isdigit() or len(raw) > 16:
         raise Refused(400, f"{name} is not a whole number")
     return int(raw)
 
@@ -85,8 +87,9 @@ async def _held(request: Request, code: str, read, moved, answers: bool = False)
         reply = await _call(read)
         if isinstance(reply, Response) or moved(reply) or time.monotonic() >= deadline:
             return reply if isinstance(reply, Response) else _reply(reply)
+        answered = (reply["answered"], reply["latest"]) if answers else None
         while not await watch.wait(code, min(DISCONNECTED_S, deadline - time.monotonic()), reply["version"],
-                                   reply["answered"] if answers else None):
+                                   answered):
             if await request.is_disconnected():
                 return Response(status_code=204)
             if time.monotonic() >= deadline:
@@ -130,11 +133,13 @@ async def tally(request: Request) -> Response:
     try:
         after = _after(request)
         version = _after(request, "version")
+        latest = _after(request, "latest")
     except Refused as exc:
         return _refusal(exc)
     return await _held(request, code, lambda s: classes.tally(s, code, secret),
                        lambda room: after is None or room["answered"] > after
-                       or (version is not None and room["version"] != version), answers=True)
+                       or (version is not None and room["version"] != version)
+                       or (latest is not None and room["latest"] != latest), answers=True)
 
 
 async def _body(request: Request) -> dict:

@@ -3,10 +3,10 @@ once per class and process every POLL_S however many requests are held on
 it: thirty phones on a long poll cost one read four times a second, not
 thirty.
 
-What is watched is the class's stamp, (version, how many answered the
-question now asked): a student's poll wakes when the version moves (the
-teacher moved, revealed or closed), the teacher's tally also when someone
-answers. The store stays the one truth: a woken request reads it again, and
+What is watched is the class's version and its answers to the question
+now asked (how many, and when the newest was given): a student's poll wakes
+when the version moves (the teacher moved, revealed or closed), the
+teacher's tally also when someone answers or changes an answer. The store stays the one truth: a woken request reads it again, and
 every replica of a deployment watches the shared store for itself.
 """
 
@@ -16,7 +16,7 @@ import asyncio
 
 import anyio
 
-from visualizer.live import store
+from visualizer.live import classes, store
 
 POLL_S = 0.25  # how often the store is looked at for a watched class: a follower sees a change within this
 
@@ -26,7 +26,7 @@ class _Watch:
     answers last seen, an event per kind of change (replaced once it has
     fired), and how many requests wait."""
 
-    def __init__(self, version: int, answered: int | None):
+    def __init__(self, version: int, answered: tuple[int, int] | None):
         self.version: int | None = version
         self.answered = answered
         self.moved = anyio.Event()
@@ -44,14 +44,17 @@ class _Watch:
 _WATCHES: dict[tuple[int, str], _Watch] = {}
 
 
-def _stamp(code: str) -> tuple[int, int] | None:
-    """(version, how many answered the question asked), or None: no such
-    class, or a store that cannot be read (a woken request reads it again
-    and says which)."""
+def _stamp(code: str) -> tuple[int, tuple[int, int]] | None:
+    """(version, (how many answered the question asked, when the newest
+    answer was given)), or None: no such class, or a store that cannot be
+    read (a woken request reads it again and says which)."""
     try:
         db = store.shared()
         record = db.get(code)
-        return None if record is None else (record.version, len(db.answers(code, record.key)))
+        if record is None:
+            return None
+        answers = db.answers(code, record.key)
+        return record.version, (len(answers), classes.latest_ms(answers))
     except Exception:  # noqa: BLE001 - see above
         return None
 
@@ -72,10 +75,11 @@ async def _look(key: tuple[int, str], watch: _Watch) -> None:
         _WATCHES.pop(key, None)
 
 
-async def wait(code: str, seconds: float, version: int, answered: int | None = None) -> bool:
+async def wait(code: str, seconds: float, version: int, answered: tuple[int, int] | None = None) -> bool:
     """Wait at most `seconds` for class `code` to move past `version` (the
-    one the caller read) or, given `answered` (how many had answered then),
-    for another answer; whether it did."""
+    one the caller read) or, given `answered` (the answers then: how many,
+    and the newest's time), for an answer given or changed; whether it
+    did."""
     key = (id(asyncio.get_running_loop()), code)
     watch = _WATCHES.get(key)
     if watch is None:

@@ -239,7 +239,7 @@ every key optional, every value validated by the browser)::
   draws the answer beside the truth with its grade (``grading``) and
   plays. A closed class says so and leaves the scene to play. The
   teacher's player shows the question without controls and the room's
-  answers as ``{api}/tally?after=N&version=V`` returns them (``tally.js``:
+  answers as ``{api}/tally?after=N&version=V&latest=T`` returns them (``tally.js``:
   a bar per choice, the tapped points on the 2D plot, a histogram of the
   numbers, how many put each run first and the most common orders, how
   many answered; once revealed the truth beside them and how many were

@@ -18,7 +18,8 @@
 //
 // The teacher's player shows the question without controls (quiz.js's
 // watch) and the room's answers as they arrive (tally.js), from a long poll
-// on {api}/tally?after=N&version=V with the X-Class-Secret header; the
+// on {api}/tally?after=N&version=V&latest=T with the X-Class-Secret header
+// (held until someone answers or changes an answer, or the class moves); the
 // paths stay hidden until the reveal, which the teacher's page sends (or
 // the tally, if the class was revealed elsewhere). Moving on is the page's:
 // a new payload, a new question.
@@ -384,10 +385,10 @@ async function send(responses) {
 // ------------------------------------------------------------ the teacher
 async function watch(gen) {
   const api = C.base.api;
-  let seen = null; // {answered, version} of the last tally: held until either moves
+  let seen = null; // {answered, version, latest} of the last tally: held until one moves
   while (gen === C.loop) {
-    const got = await request(api + "/tally" + (seen ? "?after=" + seen.answered + "&version=" + seen.version : ""),
-      null, true);
+    const got = await request(api + "/tally" + (seen ? "?after=" + seen.answered + "&version=" + seen.version +
+      "&latest=" + seen.latest : ""), null, true);
     if (gen !== C.loop) return;
     if (!got.ok) {
       if (got.status === 404) { note(got.reason); return; }
@@ -397,8 +398,10 @@ async function watch(gen) {
     }
     C.failures = 0;
     const room = got.body;
-    if (!Number.isInteger(room.version) || !Number.isInteger(room.answered)) { await sleep(backoff()); continue; }
-    seen = { answered: room.answered, version: room.version };
+    if (!Number.isInteger(room.version) || !Number.isInteger(room.answered) || !Number.isInteger(room.latest)) {
+      await sleep(backoff()); continue;
+    }
+    seen = { answered: room.answered, version: room.version, latest: room.latest };
     if (stats.note) note("");
     if (room.key !== C.view.key) continue; // another question than the one shown: the page brings it
     stats.tallies++;
