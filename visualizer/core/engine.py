@@ -21,12 +21,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import jax
 import numpy as np
 
-from visualizer.core import compile_worker, landmarks, programs, surfaces
+from visualizer.core import compile_worker, landmarks, programs, sharpness, surfaces
 from visualizer.core.optimizers import OPTIMIZERS
 from visualizer.core.pipeline import (
     F32,
@@ -198,7 +198,7 @@ def simulate(scene: Scene) -> SimulationResult:
     results = []
     for run, label, args, output in zip(scene.runs, display_labels(scene.runs), arguments, outputs, strict=True):
         path = jax.tree.map(np.asarray, output)
-        results.append(truncate_divergence(
+        result = truncate_divergence(
             run=run,
             label=label,
             xy=path.xy[: n + 1],
@@ -207,5 +207,7 @@ def simulate(scene: Scene) -> SimulationResult:
             grad=path.grad[:n],
             clipped=path.clipped[:n],
             state={name: values[:n] for name, values in path.state.items()},
-        ))
+        )
+        plain, preconditioned = sharpness.along(run, path.hessian[: len(result.xy)].T, result.state)
+        results.append(replace(result, sharpness=plain, preconditioned_sharpness=preconditioned))
     return SimulationResult(scene=scene, surface=surface, runs=results)

@@ -38,6 +38,36 @@ class RunResult:
     train_accuracy: np.ndarray | None = None
     test_accuracy: np.ndarray | None = None
     weight_grad_norm: np.ndarray | None = None
+    # The top eigenvalue of the loss's Hessian at each point (like loss; NaN
+    # where not computed: on a network, between every `sharpness_every`
+    # steps), and for an optimizer with a preconditioner P (the Adam family)
+    # that of P^-1 H, else None (visualizer.core.sharpness).
+    sharpness: np.ndarray | None = None
+    preconditioned_sharpness: np.ndarray | None = None
+
+    @property
+    def sharpness_limit(self) -> np.ndarray:
+        """Per update, the largest sharpness at which the run's optimizer
+        is stable at that update's rate (2/lr for gradient descent); empty
+        where it has none, or where its limit is one of the preconditioned
+        sharpness."""
+        return self._limit(preconditioned=False)
+
+    @property
+    def preconditioned_limit(self) -> np.ndarray:
+        """Per update, the largest stable preconditioned sharpness
+        ((2 + 2 b1) / ((1 - b1) lr) for Adam); empty where none."""
+        return self._limit(preconditioned=True)
+
+    def _limit(self, preconditioned: bool) -> np.ndarray:
+        from visualizer.core.optimizers import OPTIMIZERS
+
+        stability = OPTIMIZERS[self.run.optimizer].stability
+        if stability is None or (stability.preconditioner is not None) != preconditioned:
+            return np.zeros(0, np.float32)
+        lr = self.lr.astype(np.float64)
+        with np.errstate(divide="ignore"):
+            return np.asarray(stability.limit(lr, {k: float(v) for k, v in self.run.hyper.items()}), np.float32)
 
     @property
     def grad_norm(self) -> np.ndarray:
@@ -65,6 +95,10 @@ class RunResult:
         if self.train_accuracy is not None:
             out["train_accuracy"] = json_numbers(self.train_accuracy)
             out["test_accuracy"] = json_numbers(self.test_accuracy)
+        if self.sharpness is not None:
+            out["sharpness"] = json_numbers(self.sharpness)
+        if self.preconditioned_sharpness is not None:
+            out["preconditioned_sharpness"] = json_numbers(self.preconditioned_sharpness)
         return out
 
 
@@ -118,14 +152,18 @@ class SimulationResult:
         (grad_norm, grad_x, grad_y) and the optimizer's state after it
         (`<name>_x`, `<name>_y` for each name any run has; empty where a
         run's optimizer has no such state); on a model scene then
-        `train_accuracy` and `test_accuracy`."""
+        `train_accuracy` and `test_accuracy`; then `sharpness`, and
+        `preconditioned_sharpness` where a run has it (empty where not
+        computed)."""
         names = sorted({name for r in self.runs for name in r.state})
         accuracies = self.model is not None
+        curvature = [key for key in ("sharpness", "preconditioned_sharpness")
+                     if any(getattr(r, key) is not None for r in self.runs)]
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["run", "label", "optimizer", "step", "x", "y", "loss", "lr", "grad_norm", "diverged_at",
                          "grad_x", "grad_y", *(f"{n}_{axis}" for n in names for axis in "xy"),
-                         *(("train_accuracy", "test_accuracy") if accuracies else ())])
+                         *(("train_accuracy", "test_accuracy") if accuracies else ()), *curvature])
         for i, r in enumerate(self.runs):
             rows = max(len(r.xy), len(r.lr))
             xy, grad = _column(r.xy, rows, 2), _column(r.grad, rows, 2)
@@ -134,6 +172,8 @@ class SimulationResult:
             after = [grad[:, 0], grad[:, 1], *(values[:, axis] for values in state for axis in (0, 1))]
             if accuracies:
                 after += [_column(r.train_accuracy, rows), _column(r.test_accuracy, rows)]
+            after += [_column(getattr(r, key), rows) if getattr(r, key) is not None else np.full(rows, np.nan)
+                      for key in curvature]
             cells = np.stack(columns, axis=1).tolist()
             more = np.stack(after, axis=1).tolist()
             diverged = "" if r.diverged_at is None else r.diverged_at

@@ -12,7 +12,8 @@
 // over the runs' largest first value; `decades`: it spans at most that
 // many decades under its top; `constant_ticks`: each run's constant value
 // is a tick; `level`: a run setting drawn as a dashed level; `optional`:
-// shown only where a run has values. Every title fits its width (shorter
+// shown only where a run has values; a series' `sparse`: values every few
+// steps, one line through them. Every title fits its width (shorter
 // forms, last an ellipsis); ticks on a log axis keep a label's height apart.
 
 import { el } from "./dom.js";
@@ -110,11 +111,22 @@ function constants(d, c) {
   return vals.length ? vals : null;
 }
 
+// Whether a run's first series comes within half of its dashed second
+// one at some step (a sharpness near its stability limit).
+function near(d, c) {
+  return d.runs.some((r) => {
+    const a = r.series[c.series[0].key], b = r.series[c.series[1].key];
+    for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] >= 0.5 * b[i]) return true;
+    return false;
+  });
+}
+
 // Whether the curve tells something in this scene: a run draws its
-// level, or its values move.
+// level, its values move, or they come near its dashed series.
 function telling(d, c) {
   if (c.telling === "level") return levelsOf(d, c).length > 0;
   if (c.telling === "moves") return !constants(d, c);
+  if (c.telling === "near") return near(d, c);
   return false;
 }
 
@@ -298,7 +310,7 @@ export function figureSide(d, L) {
         idx.push(traces.length);
         const line = Object.assign({}, base.line, x.dash ? { dash: "dash" } : {});
         traces.push(Object.assign({}, base, { mode: y.length < 2 ? "markers" : "lines", x: stepsOf(y.length), y: y, yaxis: names[c.id],
-          line: line, meta: [r.i, x.id] }));
+          line: line, meta: [r.i, x.id], connectgaps: x.sparse }));
       }
       const level = c.level ? r.levels[c.level.key] : null;
       if (level != null) {

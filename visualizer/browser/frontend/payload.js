@@ -178,7 +178,8 @@ function curveTable(list) {
     if (typeof e.id !== "string" || !CURVE_NAME.test(e.id) || ids.has(e.id)) continue;
     const series = (Array.isArray(e.series) ? e.series : []).slice(0, 4).map(obj)
       .filter((x) => typeof x.key === "string" && CURVE_NAME.test(x.key) && typeof x.id === "string" && CURVE_NAME.test(x.id))
-      .map((x) => ({ key: x.key, id: x.id, name: typeof x.name === "string" ? x.name.slice(0, 40) : x.id, dash: x.dash === true }));
+      .map((x) => ({ key: x.key, id: x.id, name: typeof x.name === "string" ? x.name.slice(0, 40) : x.id, dash: x.dash === true,
+        sparse: x.sparse === true }));
     const titles = texts(e.titles);
     if (!series.length || !titles.length) continue;
     const lv = obj(e.level);
@@ -190,7 +191,8 @@ function curveTable(list) {
       axis: e.axis === "percent" ? "percent" : "log", floor: e.floor === true,
       belowZeroTitles: texts(e.below_zero_titles), startDecades: positiveOrNull(e.start_decades),
       decades: positiveOrNull(e.decades), constantTicks: e.constant_ticks === true, linearTitles: texts(e.linear_titles),
-      level: level, telling: e.telling === "level" && level ? "level" : e.telling === "moves" ? "moves" : null,
+      level: level, telling: e.telling === "level" && level ? "level" : e.telling === "moves" ? "moves"
+        : e.telling === "near" && series.length === 2 && series[1].dash ? "near" : null,
       rankTelling: finiteNum(e.rank_telling) ? e.rank_telling : null, optional: e.optional === true,
     });
   }
