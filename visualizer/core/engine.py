@@ -27,6 +27,7 @@ import jax
 import numpy as np
 
 from visualizer.core import compile_worker, landmarks, programs, sharpness, surfaces
+from visualizer.core import flow as flows
 from visualizer.core.optimizers import OPTIMIZERS
 from visualizer.core.pipeline import (
     F32,
@@ -210,4 +211,16 @@ def simulate(scene: Scene) -> SimulationResult:
         )
         plain, preconditioned = sharpness.along(run, path.hessian[: len(result.xy)].T, result.state)
         results.append(replace(result, sharpness=plain, preconditioned_sharpness=preconditioned))
+    if scene.flow:
+        results = [_with_flow(scene, surface, length, r, args) if flows.has_flow(r.run.optimizer) else r
+                   for r, args in zip(results, arguments, strict=True)]
     return SimulationResult(scene=scene, surface=surface, runs=results)
+
+
+def _with_flow(scene: Scene, surface: surfaces.Surface, length: int, result, args: RunArguments):
+    """`result` with its continuous-time limit at each of its points."""
+    key = flows.FlowKey(surface_key(scene), result.run.optimizer, length)
+    (program,) = flows.PROGRAMS.get_many(
+        [key], lambda keys: [built_for(scene, surface, flows.compile_flow, k.optimizer, k.length) for k in keys])
+    points = np.asarray(program(args.start, args.lr, args.hyper, args.problem))[: len(result.xy)]
+    return replace(result, flow=points, leaves_flow_at=flows.leaves_at(result.xy, points, surface.window))

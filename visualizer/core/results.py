@@ -44,6 +44,13 @@ class RunResult:
     # that of P^-1 H, else None (visualizer.core.sharpness).
     sharpness: np.ndarray | None = None
     preconditioned_sharpness: np.ndarray | None = None
+    # A model scene's runs only: each point's distance from the plane, in weight units.
+    plane_distance: np.ndarray | None = None
+    # With flow=1, for an optimizer that has one: its continuous-time limit
+    # at each point's time (like xy), and the first step where the run is
+    # further than 5% of the window's diagonal from it (visualizer.core.flow).
+    flow: np.ndarray | None = None
+    leaves_flow_at: int | None = None
 
     @property
     def sharpness_limit(self) -> np.ndarray:
@@ -99,6 +106,11 @@ class RunResult:
             out["sharpness"] = json_numbers(self.sharpness)
         if self.preconditioned_sharpness is not None:
             out["preconditioned_sharpness"] = json_numbers(self.preconditioned_sharpness)
+        if self.plane_distance is not None:
+            out["plane_distance"] = json_numbers(self.plane_distance)
+        if self.flow is not None:
+            out["flow"] = json_numbers(self.flow)
+            out["leaves_flow_at"] = self.leaves_flow_at
         return out
 
 
@@ -154,16 +166,19 @@ class SimulationResult:
         run's optimizer has no such state); on a model scene then
         `train_accuracy` and `test_accuracy`; then `sharpness`, and
         `preconditioned_sharpness` where a run has it (empty where not
-        computed)."""
+        computed); with flow=1 then `flow_x`, `flow_y` (empty for a run
+        without one)."""
         names = sorted({name for r in self.runs for name in r.state})
         accuracies = self.model is not None
         curvature = [key for key in ("sharpness", "preconditioned_sharpness")
                      if any(getattr(r, key) is not None for r in self.runs)]
+        flows = any(r.flow is not None for r in self.runs)
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["run", "label", "optimizer", "step", "x", "y", "loss", "lr", "grad_norm", "diverged_at",
                          "grad_x", "grad_y", *(f"{n}_{axis}" for n in names for axis in "xy"),
-                         *(("train_accuracy", "test_accuracy") if accuracies else ()), *curvature])
+                         *(("train_accuracy", "test_accuracy") if accuracies else ()), *curvature,
+                         *(("flow_x", "flow_y") if flows else ())])
         for i, r in enumerate(self.runs):
             rows = max(len(r.xy), len(r.lr))
             xy, grad = _column(r.xy, rows, 2), _column(r.grad, rows, 2)
@@ -174,6 +189,9 @@ class SimulationResult:
                 after += [_column(r.train_accuracy, rows), _column(r.test_accuracy, rows)]
             after += [_column(getattr(r, key), rows) if getattr(r, key) is not None else np.full(rows, np.nan)
                       for key in curvature]
+            if flows:
+                flow = _column(r.flow, rows, 2) if r.flow is not None else np.full((rows, 2), np.nan)
+                after += [flow[:, 0], flow[:, 1]]
             cells = np.stack(columns, axis=1).tolist()
             more = np.stack(after, axis=1).tolist()
             diverged = "" if r.diverged_at is None else r.diverged_at

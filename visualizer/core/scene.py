@@ -32,7 +32,7 @@ from visualizer.core.run import (
     parse_run,
     text_atom,
 )
-from visualizer.core.surfaces import FORMULA
+from visualizer.core.surfaces import FORMULA, NETWORK
 from visualizer.core.variants import Explore
 from visualizer.core.viewer import PLAYER, SERVER, Flag, OneOf, RunNumbers, StepShown, ViewerKey
 
@@ -95,6 +95,7 @@ class Scene:
     start: tuple[float, float] = (0.0, 0.0)
     steps: int = 200
     runs: tuple[Run, ...] = ()
+    flow: bool = False  # each run with a continuous-time limit is drawn beside it (visualizer.core.flow)
     explore: Explore | None = None
     lesson: str | None = None
     viewer: Viewer = field(default_factory=Viewer)
@@ -257,6 +258,27 @@ def _parse_runs(raw: list[str], fields: dict, report) -> dict:
     return {"runs": tuple(runs)} if runs else {}
 
 
+def _parse_flow(raw, fields, report):
+    from visualizer.core.flow import has_flow
+    from visualizer.core.optimizers import OPTIMIZERS
+
+    value = unquote_plus(raw[0])
+    if value not in ("0", "1"):
+        raise SceneError(f"flow: {show_text(value)} is not 0 or 1; flow=1 draws each run's continuous-time limit",
+                         "flow")
+    if value == "0":
+        return {}
+    if surfaces.SURFACES[fields["surface"]].kind == NETWORK:
+        raise SceneError(f"flow: the continuous-time limit is drawn on the 2D surfaces, not on surface="
+                         f"{fields['surface']}", "flow")
+    if not any(has_flow(run.optimizer) for run in fields["runs"]):
+        having = ", ".join(o.id for o in OPTIMIZERS.values() if o.flow is not None)
+        raise SceneError(f"flow: no run here has a continuous-time limit ("
+                         f"{', '.join(sorted({r.optimizer for r in fields['runs']}))}); it is defined for "
+                         f"{having}", "flow")
+    return {"flow": True}
+
+
 def _parse_explore(raw, fields, report):
     from visualizer.core import variants
 
@@ -291,6 +313,9 @@ SCENE_KEYS: tuple[SceneKey | ViewerKey, ...] = (
     SceneKey("run", f"1 to {MAX_RUNS} runs, one key each: optimizer[:key=value,...]",
              "the surface's default comparison", _parse_runs,
              lambda s: ["run=" + run.to_spec() for run in s.runs], repeat=True),
+    SceneKey("flow", "1: beside each run of sgd or momentum, its continuous-time limit (gradient flow, the "
+             "heavy-ball equation) and the step where the run leaves it", "0", _parse_flow,
+             lambda s: ["flow=1"] if s.flow else []),
     SceneKey("explore", "many variants of one run at once: lr[:...], map:x=K1,y=K2[,...] or starts[:...] "
              "(docs/explore.md)", "none", _parse_explore,
              lambda s: [] if s.explore is None else ["explore=" + s.explore.spec()]),

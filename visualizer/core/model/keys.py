@@ -40,7 +40,15 @@ BATCH = Choice("batch", "all", BATCHES, "minibatch size, drawn from the run's se
 SCALE = Knob("scale", 1.0, 0.01, 100.0, "s", "the first input feature multiplied by this: badly scaled inputs "
              "make an ill-conditioned landscape", title="Scale of feature 1", log=True)
 
-PARAMS = (DATA, HIDDEN, LAYERS, ACT, INIT, LABELS, PRETRAIN, FREEZE, BATCH, SCALE)
+SHARPNESS_EVERY = Knob("sharpness_every", 10, 1, 1000, "", "the sharpness (the loss's top Hessian eigenvalue, by "
+                       "Lanczos on Hessian-vector products) is estimated every this many steps",
+                       title="Sharpness every (steps)", integer=True)
+PLANE = Choice("plane", "run1", ("run1", "joint"),
+               "the plane the paths are drawn on: run1, the principal components of run 1's path around its end "
+               "(Li et al.); joint, those of every run's weights together around their mean, each run's distance "
+               "from it shown", title="Plane")
+
+PARAMS = (DATA, HIDDEN, LAYERS, ACT, INIT, LABELS, PRETRAIN, FREEZE, BATCH, SCALE, SHARPNESS_EVERY, PLANE)
 # The parameters whose every new value compiles a program (once): shapes
 # and code. The rest are data of the compiled programs.
 COMPILES = ("hidden", "layers", "act", "batch")

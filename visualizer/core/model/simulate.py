@@ -25,6 +25,7 @@ from visualizer.core.model import training
 from visualizer.core.model.data import Dataset, dataset
 from visualizer.core.model.network import Network, initial_weights
 from visualizer.core.model.training import F32, NetworkArguments, NetworkProblem
+from visualizer.core.optimizers import OPTIMIZERS
 from visualizer.core.pipeline import NoiseKey, RunArguments, run_arguments
 from visualizer.core.programs import ProgramKey, bucket_length, member_of
 from visualizer.core.results import RunResult, SimulationResult
@@ -49,6 +50,8 @@ class ModelSettings:
     freeze: bool
     batch: int  # 0: the full batch
     scale: float
+    sharpness_every: int
+    joint: bool  # the plane of every run's weights (plane=joint), not run 1's
 
     @classmethod
     def of(cls, scene) -> ModelSettings:
@@ -63,6 +66,8 @@ class ModelSettings:
             freeze=p["freeze"] == "1",
             batch=0 if p["batch"] == "all" else int(p["batch"]),
             scale=float(p["scale"]),
+            sharpness_every=int(p["sharpness_every"]),
+            joint=p["plane"] == "joint",
         )
 
 
@@ -156,23 +161,35 @@ def simulate_model(scene) -> SimulationResult:
         centre=np.zeros(net.size, F32), axes=np.zeros((net.size, 2), F32),
         frame_slot=training.slots(frame_steps, length, n_frames),
         snapshot_slot=np.full(length, n_snapshots, np.int32), grid=grid,
+        sharpness_at=sharpness_points(n, length, settings.sharpness_every), probe=probe(net.size),
     )
     arguments = [_arguments(run, n, length, settings.batch, labelled, w0, shared) for run in scene.runs]
 
-    # Pass 1: run 1 alone, keeping its weights for the PCA.
-    def run_one(steps):
-        args = arguments[0]
-        args = args._replace(problem=args.problem._replace(snapshot_slot=training.slots(steps, length, n_snapshots)))
-        return training.train([(compiled[keys[0]], args)])[0]
+    # Pass 1: run 1 alone (every run, for the joint plane), keeping its
+    # weights for the PCA.
+    planned = range(len(scene.runs)) if settings.joint else range(1)
 
-    chosen = training.spread(n, n_snapshots)
-    first = run_one(chosen)
-    last = _last_good(first.records, n)
-    if last < n and last not in set(chosen.tolist()):
-        chosen = training.spread(last, n_snapshots)
-        first = run_one(chosen)
-    path = np.asarray(first.snapshots)[: len(chosen)][chosen <= last]
-    centre, axes, ratios = planes.directions(path)
+    def run_some(steps):
+        jobs = []
+        for i in planned:
+            args = arguments[i]
+            args = args._replace(problem=args.problem._replace(
+                snapshot_slot=training.slots(steps[i], length, n_snapshots)))
+            jobs.append((compiled[keys[i]], args))
+        return training.train(jobs)
+
+    chosen = {i: training.spread(n, n_snapshots) for i in planned}
+    first = run_some(chosen)
+    lasts = {i: _last_good(out.records, n) for i, out in zip(planned, first, strict=True)}
+    if any(last < n and last not in set(chosen[i].tolist()) for i, last in lasts.items()):
+        chosen = {i: training.spread(lasts[i], n_snapshots) for i in planned}
+        first = run_some(chosen)
+    paths = [np.asarray(out.snapshots)[: len(chosen[i])][chosen[i] <= lasts[i]]
+             for i, out in zip(planned, first, strict=True)]
+    if settings.joint:
+        centre, axes, ratios = planes.joint_directions(paths)
+    else:
+        centre, axes, ratios = planes.directions(paths[0])
 
     # Pass 2: every run, projected.
     outputs = training.train([(compiled[key], args._replace(problem=args.problem._replace(centre=centre, axes=axes)))
@@ -191,6 +208,25 @@ def simulate_model(scene) -> SimulationResult:
     view = ModelView(settings, data, labelled, plane, Boundary(frame_steps, bxs, bys, np.stack(boundaries)), w0)
     surface = replace(surfaces.SURFACES[scene.surface], window=window)
     return SimulationResult(scene=scene, surface=surface, runs=results, model=view)
+
+
+def sharpness_points(steps: int, length: int, every: int) -> np.ndarray:
+    """(length,) bool: the points whose sharpness is estimated: every
+    `every` steps from 0, each with the point after it, and the last. In
+    pairs because at the edge of stability the weights bounce across the
+    valley, and the sharpness alternates between two values from one step
+    to the next: points `every` apart (an even number) would all sit on
+    one side and show only one of them."""
+    at = np.zeros(length, bool)
+    at[: steps + 1: every] = True
+    at[1: steps + 1: every] = True
+    at[steps] = True
+    return at
+
+
+def probe(size: int) -> np.ndarray:
+    """Where the first sharpness estimate starts: a fixed random direction."""
+    return np.random.default_rng(0).standard_normal(size).astype(F32)
 
 
 def _boundary_grid(data: Dataset, scale: float):
@@ -246,4 +282,12 @@ def _run_result(run, label, records, lr, n: int) -> RunResult:
         diverged_at=None if last == n else last,
         train_accuracy=r["train_accuracy"][:points], test_accuracy=r["test_accuracy"][:points],
         weight_grad_norm=r["grad_norm"][:updates],
+        sharpness=r["sharpness"][:points],
+        preconditioned_sharpness=r["preconditioned_sharpness"][:points] if _preconditioned(run) else None,
+        plane_distance=r["plane_distance"][:points],
     )
+
+
+def _preconditioned(run) -> bool:
+    stability = OPTIMIZERS[run.optimizer].stability
+    return stability is not None and stability.preconditioner is not None

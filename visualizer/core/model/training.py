@@ -33,6 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from visualizer.core.model import curvature
 from visualizer.core.model import network as nets
 from visualizer.core.model.data import dataset
 from visualizer.core.optimizers import OPTIMIZERS
@@ -66,6 +67,8 @@ class NetworkArguments(NamedTuple):
     frame_slot: np.ndarray  # (length,) int32: where update k's weights go among the frames (F: nowhere)
     snapshot_slot: np.ndarray  # (length,) int32: likewise among the snapshots (K: nowhere)
     grid: np.ndarray  # (G * G, 2) the decision boundary's grid, scaled
+    sharpness_at: np.ndarray  # (length,) bool: the points whose sharpness is estimated
+    probe: np.ndarray  # (P,) where the first sharpness estimate's Lanczos iteration starts
 
 
 class Record(NamedTuple):
@@ -79,6 +82,13 @@ class Record(NamedTuple):
     grad_norm: jax.Array  # |raw gradient| over every weight
     clipped: jax.Array
     ok: jax.Array  # every weight finite and within WEIGHT_LIMIT
+    # The training loss's top Hessian eigenvalue over the weights that
+    # train, and that of P^-1 H for an optimizer with a preconditioner P
+    # (its P of the update leaving the point); NaN where not estimated
+    # (`sharpness_at`) or without a preconditioner.
+    sharpness: jax.Array
+    preconditioned_sharpness: jax.Array
+    plane_distance: jax.Array  # |the weights minus their projection on the plane|
 
 
 class Output(NamedTuple):
@@ -126,7 +136,8 @@ def _argument_shapes(key: ProgramKey) -> RunArguments:
             freeze=f32(p), train_x=f32(n, 2), train_y=f32(n), labelled=f32(n), test_x=f32(m, 2), test_y=f32(m),
             batch_index=i32(length, problem.batch), batch_weight=f32(length, problem.batch), centre=f32(p),
             axes=f32(p, 2), frame_slot=i32(length), snapshot_slot=i32(length),
-            grid=f32(BOUNDARY_POINTS * BOUNDARY_POINTS, 2)))
+            grid=f32(BOUNDARY_POINTS * BOUNDARY_POINTS, 2), sharpness_at=jax.ShapeDtypeStruct((length,), np.bool_),
+            probe=f32(p)))
 
 
 def _train_fn(key: ProgramKey):
@@ -138,6 +149,9 @@ def _train_fn(key: ProgramKey):
         return nets.loss(network, w, x, y, weight)
 
     value_and_grad = jax.value_and_grad(loss_on, has_aux=True)
+    optimizer = OPTIMIZERS[key.member.optimizer]
+    stability = optimizer.stability
+    read_v = dict(optimizer.state).get("v") if stability is not None and stability.preconditioner else None
 
     def train(args: RunArguments) -> Output:
         data: NetworkArguments = args.problem
@@ -153,11 +167,29 @@ def _train_fn(key: ProgramKey):
         # The stages' states do not depend on the batch: built once from any.
         w0 = args.start
         carry0 = (w0, built(*batch_of(data.batch_index[0], data.batch_weight[0])).init(w0),
-                  jnp.zeros((n_frames + 1, w0.size), F32), jnp.zeros((n_snapshots + 1, w0.size), F32))
+                  jnp.zeros((n_frames + 1, w0.size), F32), jnp.zeros((n_snapshots + 1, w0.size), F32),
+                  jnp.stack([data.probe, data.probe]))
+
+        def sharpness_at(w, states, t, probes):
+            """The top eigenvalues of H and of P^-1 H at `w` (the training
+            loss on every labelled point, over the weights that train), P
+            the optimizer's after update t - 1, each from its last Ritz
+            vector."""
+            def full_loss(v):
+                return loss_on(v, data.train_x, data.train_y, data.labelled)[0]
+
+            hvp = curvature.hessian_vector_product(full_loss, w)
+            top, ritz = curvature.lanczos_top(lambda v: data.freeze * hvp(data.freeze * v), probes[0])
+            if read_v is None:
+                return top, jnp.float32(jnp.nan), jnp.stack([ritz, probes[1]])
+            p = stability.preconditioner(read_v(states[-1], w), t.astype(F32), args.hyper)
+            scale = data.freeze / jnp.sqrt(p)
+            top_p, ritz_p = curvature.lanczos_top(lambda v: scale * hvp(scale * v), probes[1])
+            return top, top_p, jnp.stack([ritz, ritz_p])
 
         def step(carry, row):
-            w, states, frames, snapshots = carry
-            index, weight, frame_slot, snapshot_slot = row
+            w, states, frames, snapshots, probes = carry
+            index, weight, frame_slot, snapshot_slot, estimate, k = row
             x, y, weight = batch_of(index, weight)
             (value, logits), raw = value_and_grad(w, x, y, weight)
             raw = raw * data.freeze  # frozen weights have no gradient
@@ -167,8 +199,12 @@ def _train_fn(key: ProgramKey):
                 train_loss, train_logits = value, logits
             else:
                 train_loss, train_logits = loss_on(w, data.train_x, data.train_y, data.labelled)
+            nan = jnp.float32(jnp.nan)
+            sharp, sharp_p, probes = jax.lax.cond(
+                estimate, lambda: sharpness_at(w, out.states, k + 1, probes), lambda: (nan, nan, probes))
+            offset = w - data.centre
             record = Record(
-                xy=(w - data.centre) @ data.axes,
+                xy=offset @ data.axes,
                 loss=train_loss,
                 train_accuracy=nets.accuracy(train_logits, data.train_y, data.labelled),
                 test_accuracy=nets.accuracy(network.logits(w, data.test_x), data.test_y, jnp.ones_like(data.test_y)),
@@ -176,13 +212,17 @@ def _train_fn(key: ProgramKey):
                 grad_norm=jnp.sqrt(jnp.sum(raw * raw)),
                 clipped=out.clipped,
                 ok=jnp.all(jnp.isfinite(w)) & (jnp.max(jnp.abs(w)) <= WEIGHT_LIMIT),
+                sharpness=sharp,
+                preconditioned_sharpness=sharp_p,
+                plane_distance=jnp.linalg.norm(offset - data.axes @ (offset @ data.axes)),
             )
             frames = frames.at[frame_slot].set(w)
             snapshots = snapshots.at[snapshot_slot].set(w)
-            return (new_w, out.states, frames, snapshots), record
+            return (new_w, out.states, frames, snapshots, probes), record
 
-        rows = (data.batch_index, data.batch_weight, data.frame_slot, data.snapshot_slot)
-        (_, _, frames, snapshots), records = jax.lax.scan(step, carry0, rows, length=length)
+        rows = (data.batch_index, data.batch_weight, data.frame_slot, data.snapshot_slot, data.sharpness_at,
+                jnp.arange(length, dtype=jnp.int32))
+        (_, _, frames, snapshots, _), records = jax.lax.scan(step, carry0, rows, length=length)
         boundary = jax.nn.sigmoid(jax.vmap(lambda w: network.logits(w, data.grid))(frames[:n_frames]))
         return Output(records, boundary, snapshots[:n_snapshots])
 
