@@ -51,6 +51,10 @@ class RunResult:
     # further than 5% of the window's diagonal from it (visualizer.core.flow).
     flow: np.ndarray | None = None
     leaves_flow_at: int | None = None
+    # A cloud (seeds > 1): xy, loss, grad and sharpness above are the median
+    # over its copies, and this holds {"q": (0.1, 0.5, 0.9), "xy": (3,
+    # points, 2), "loss": (3, points)}, one series per q (visualizer.core.clouds).
+    quantiles: dict | None = None
 
     @property
     def sharpness_limit(self) -> np.ndarray:
@@ -111,6 +115,9 @@ class RunResult:
         if self.flow is not None:
             out["flow"] = json_numbers(self.flow)
             out["leaves_flow_at"] = self.leaves_flow_at
+        if self.quantiles is not None:
+            out["quantiles"] = {"q": list(self.quantiles["q"]), "xy": json_numbers(self.quantiles["xy"]),
+                                "loss": json_numbers(self.quantiles["loss"])}
         return out
 
 

@@ -113,7 +113,10 @@ class Scene:
 
     def surface_spec(self) -> str:
         items = []
+        model = surfaces.SURFACES[self.surface]
         for name, value in self.surface_params.items():
+            if name in model.quiet and value == _default(model.param(name)):
+                continue
             if name == "window":
                 (x0, x1), (y0, y1) = value
                 items.append("window=" + ",".join(atom(v) for v in (x0, x1, y0, y1)))
@@ -252,10 +255,31 @@ def _parse_runs(raw: list[str], fields: dict, report) -> dict:
     runs = []
     for i, spec in enumerate(raw, start=1):
         try:
-            runs.append(parse_run(spec, i, lambda exc: report(exc, "its default is used")))
+            run = parse_run(spec, i, lambda exc: report(exc, "its default is used"))
         except SceneError as exc:
             report(exc, f"run {i} is left out")
+            continue
+        try:
+            _check_seeds(run, i, fields)
+        except SceneError as exc:
+            report(exc, "one seed is run")
+            run = run.replace(seeds=1)
+        runs.append(run)
     return {"runs": tuple(runs)} if runs else {}
+
+
+def _check_seeds(run: Run, index: int, fields: dict) -> None:
+    """A cloud (seeds > 1) needs something random for its copies to differ
+    by: gradient noise, or on a network a minibatch drawn from each seed."""
+    if run.seeds == 1:
+        return
+    surface = fields.get("surface", DEFAULT_SURFACE)
+    if surfaces.SURFACES[surface].kind == NETWORK:
+        raise SceneError(f"run {index}: seeds={run.seeds}: a cloud of copies is drawn on the 2D surfaces, not "
+                         f"on surface={surface}", "run")
+    if run.noise == 0:
+        raise SceneError(f"run {index}: seeds={run.seeds} needs noise: without it every copy takes the same path "
+                         "(give noise=..., e.g. noise=3)", "run")
 
 
 def _parse_flow(raw, fields, report):

@@ -49,6 +49,8 @@ PLANE = Choice("plane", "run1", ("run1", "joint"),
                "from it shown", title="Plane")
 
 PARAMS = (DATA, HIDDEN, LAYERS, ACT, INIT, LABELS, PRETRAIN, FREEZE, BATCH, SCALE, SHARPNESS_EVERY, PLANE)
+# Written in a link only where set: added after links to the network were shared.
+QUIET = ("sharpness_every", "plane")
 # The parameters whose every new value compiles a program (once): shapes
 # and code. The rest are data of the compiled programs.
 COMPILES = ("hidden", "layers", "act", "batch")
