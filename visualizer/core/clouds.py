@@ -29,6 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from visualizer.core import devices
 from visualizer.core.pipeline import F32, RunArguments, stepper, surface_functions
 from visualizer.core.programs import Member, ProgramCache
 from visualizer.core.results import DIVERGENCE_LIMIT
@@ -59,7 +60,7 @@ def size_of(seeds: int) -> int:
 
 
 def compile_cloud(surface, member: Member, length: int, size: int, clipping: frozenset, shapes: RunArguments):
-    """(arguments, noise std, first seed) -> (len(SERIES), length, size):
+    """(arguments, noise std, seeds (size,)) -> (size, len(SERIES), length):
     every copy's series, NaN from where it diverged. Clipping stages that
     are off are left out (vmapped, clipping by norm at infinity tripled
     the steps' time)."""
@@ -81,14 +82,20 @@ def compile_cloud(surface, member: Member, length: int, size: int, clipping: fro
         series = jnp.stack([xy[:, 0], xy[:, 1], loss, grad[:, 0], grad[:, 1], sharp])
         return jnp.where(alive[None], series, jnp.nan)
 
-    def cloud(args: RunArguments, std, seed):
-        seeds = seed + jnp.arange(size, dtype=jnp.uint32)
+    def cloud(args: RunArguments, std, seeds):
         tables = jax.vmap(lambda s: std * jax.random.normal(jax.random.key(s), (length, 2), F32))(seeds)
-        out = jax.vmap(copy, in_axes=(None, 0))(args, tables)  # (size, series, length)
-        return jnp.transpose(out, (1, 2, 0))
+        return jax.vmap(copy, in_axes=(None, 0))(args, tables)  # (size, series, length)
 
-    scalar = jax.ShapeDtypeStruct((), F32)
-    return jax.jit(cloud).lower(shapes, scalar, jax.ShapeDtypeStruct((), np.uint32)).compile()
+    # The copies split over the devices (visualizer.core.devices), the run's values on each.
+    batch, whole = devices.batch_sharding(size)
+    shapes = jax.tree.map(lambda s: devices.shaped(s.shape, s.dtype, whole), shapes)
+    return jax.jit(cloud).lower(shapes, devices.shaped((), F32, whole),
+                                devices.shaped((size,), np.uint32, batch)).compile()
+
+
+def seeds_of(run, size: int) -> np.ndarray:
+    """The copies' seeds: seed, seed + 1, ... (`size` of them, the padding included)."""
+    return (np.uint32(run.seed) + np.arange(size, dtype=np.uint32)).astype(np.uint32)
 
 
 class Cloud(NamedTuple):
@@ -117,7 +124,7 @@ def quantiles(values: np.ndarray, qs=QUANTILES) -> np.ndarray:
 
 def summarise(series: np.ndarray, seeds: int, points: int) -> Cloud:
     """The cloud of `seeds` copies from the program's output."""
-    values = series[:, :points, :seeds]
+    values = np.ascontiguousarray(series[:seeds, :, :points].transpose(1, 2, 0))  # (series, points, copies)
     x, y, loss = (quantiles(values[i]) for i in range(3))
     middle = QUANTILES.index(0.5)
     median = {name: (x, y, loss)[i][middle] if i < 3 else quantiles(values[i], (0.5,))[0]

@@ -236,7 +236,7 @@ def _cloud(scene: Scene, surface: surfaces.Surface, length: int, run: Run, label
     (program,) = clouds.PROGRAMS.get_many(
         [key], lambda keys: [built_for(scene, surface, clouds.compile_cloud, k.member, k.length, k.size,
                                        k.clipping, shapes) for k in keys])
-    series = np.asarray(program(args, F32(run.noise), np.uint32(run.seed)))
+    series = np.asarray(program(args, F32(run.noise), clouds.seeds_of(run, size)))
     n = scene.steps
     cloud = clouds.summarise(series, run.seeds, n + 1)
     m = cloud.median
