@@ -147,6 +147,11 @@ def cache_key(scene: Scene) -> str:
     written out, and the values the exploration varies set to a fixed one.
     So applying a picked value to the run (which changes the scene but not
     its exploration) finds the exploration in the cache."""
+    if scene.explore.kind == "race":  # every run races: the scene without what is only shown
+        from visualizer.core.scene import Viewer
+
+        runs = tuple(run.replace(label="") for run in scene.runs)
+        return scene.replace(runs=runs, lesson=None, viewer=Viewer()).to_query()
     resolved = resolve(scene.explore, scene)
     run = scene.runs[resolved.run].replace(label="")
     params = dict(scene.surface_params)
@@ -259,6 +264,21 @@ def browser_form(exploration: Exploration) -> dict:
         out["rate"] = {"exact": encode(planes["exact"], "f4"), "measured": encode(planes["measured"], "f4"),
                        "optimizer": run.optimizer}
     return out
+
+
+def race_form(race) -> dict:
+    """A race (`visualizer.core.race.Race`) as the player draws it: per run
+    its expected best final loss after k trials and its best trial's values."""
+    scene = race.scene
+    return {
+        "kind": "race",
+        "budget": race.budget,
+        "keys": race.keys,
+        "steps": scene.steps,
+        "runs": [{"run": r.run, "optimizer": OPTIMIZERS[scene.runs[r.run].optimizer].name,
+                  "best": r.best_values(), "best_after_k": [float(v) for v in r.best_after_k],
+                  "diverged": int(np.count_nonzero(r.diverged_at >= 0))} for r in race.runs],
+    }
 
 
 def own_values(scene: Scene) -> list[float | None]:

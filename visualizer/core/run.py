@@ -87,7 +87,7 @@ NOISE = Knob("noise", 0.0, 0.0, 1e4, r"\sigma", "std of Gaussian noise added to 
              title="Gradient noise σ", log=True, sweep=(0.001, 1000.0))
 SEED = Knob("seed", 0, 0, 2**31 - 1, "s", "seed of the gradient noise", title="Seed", integer=True)
 SEEDS = Knob("seeds", 1, 1, 1024, "N", "copies of the run, each with its own noise seed (seed, seed + 1, ...), "
-             "drawn as a cloud: the median path and the 10-90% band; needs noise (on surface=mlp, noise or a batch)",
+             "drawn as a cloud: the median path and the 10-90% band; needs noise, on a 2D surface",
              title="Seeds (a cloud)", integer=True)
 X0 = Knob("x0", 0.0, -COORD_LIMIT, COORD_LIMIT, "x_0", "this run's own start, x (the scene's start when not given)",
           title="Start x")

@@ -340,8 +340,9 @@ SCENE_KEYS: tuple[SceneKey | ViewerKey, ...] = (
     SceneKey("flow", "1: beside each run of sgd or momentum, its continuous-time limit (gradient flow, the "
              "heavy-ball equation) and the step where the run leaves it", "0", _parse_flow,
              lambda s: ["flow=1"] if s.flow else []),
-    SceneKey("explore", "many variants of one run at once: lr[:...], map:x=K1,y=K2[,...] or starts[:...] "
-             "(docs/explore.md)", "none", _parse_explore,
+    SceneKey("explore", "many variants of one run at once: lr[:...], map:x=K1,y=K2[,...] or starts[:...]; or "
+             "race[:budget=K,keys=lr|all], every run's optimizer at the same K random trials (docs/explore.md)",
+             "none", _parse_explore,
              lambda s: [] if s.explore is None else ["explore=" + s.explore.spec()]),
     # The viewer's keys, last: they change what is shown, never the
     # results, and the player writes its own after the server's query.

@@ -269,8 +269,10 @@ function percentAxis(d, c, px) {
 // value of a narrow range.
 function logAxisOf(d, c, px, most) {
   const values = d.runs.map((r) => drawn(d, c, c.series[0], r));
+  // a dashed series (a stability limit) is in range too: it is what the first is read against
+  const dashed = c.series.filter((x) => x.dash).flatMap((x) => d.runs.map((r) => drawn(d, c, x, r)));
   const levels = levelsOf(d, c);
-  const R = robustRange(values, levels);
+  const R = robustRange(values.concat(dashed), levels);
   if (!R) return c.linearTitles.length ? { type: "linear", rangemode: "tozero", nticks: 4 } : { type: "log" };
   let top = R[1];
   if (c.startDecades !== null) {

@@ -160,6 +160,15 @@ export function viewer(v) {
   return { keys: keys, values: values };
 }
 
+// Interleaved x, y values as {X, Y} of `n` points (NaN past the data), or
+// null where there are none.
+function pairs(a, n) {
+  if (!a.length) return null;
+  const X = new Float32Array(n).fill(NaN), Y = new Float32Array(n).fill(NaN);
+  for (let k = 0; k < Math.min(n, a.length >> 1); k++) { X[k] = a[2 * k]; Y[k] = a[2 * k + 1]; }
+  return { X: X, Y: Y };
+}
+
 // The side charts' curves: the table of visualizer/browser/curves.py (the
 // payload's `curves`, top to bottom); an entry the player cannot read is
 // left out, an option it cannot read is off. curves.js says what each
@@ -318,6 +327,13 @@ export function prepare(p) {
       levels: Object.fromEntries(levelKeys.map((k) => [k, positiveOrNull(r[k])])),
       diverged: finiteNum(dv) && dv >= 0 ? Math.round(dv) : null,
       px: new Float32Array(npts), py: new Float32Array(npts), Z: null,
+      // flow=1: its continuous-time limit at each point and the step it leaves it (dynamics.js)
+      flow: pairs(decode(r.flow), npts),
+      leavesFlow: finiteNum(r.leaves_flow_at) && r.leaves_flow_at >= 0 ? Math.round(r.leaves_flow_at) : null,
+      // a cloud (seeds > 1): the 10% and 90% quantiles of its points at each step
+      band: r.band && typeof r.band === "object"
+        ? { low: pairs(decode(r.band.low), npts), high: pairs(decode(r.band.high), npts),
+          seeds: finiteNum(r.band.seeds) ? Math.round(r.band.seeds) : null } : null,
     };
   });
 

@@ -14,6 +14,7 @@ import * as internals from "./plotly_internals.js";
 import { PLOT_CONFIG, baseLayout, esc, titleForms } from "./figure.js";
 import { drawInside } from "./overlays.js";
 import { paintBasins, basinText } from "./explore.js";
+import { drawClouds, drawFlows, drawFlowLabels } from "./dynamics.js";
 
 export const stats2d = { layers: [], pathWidth: 0 };
 let geo = null;     // plot-area geometry of the figure (plotly_internals.cartesian)
@@ -199,6 +200,9 @@ export function draw2d() {
   const layers = [];
   ctx.save();
   ctx.beginPath(); ctx.rect(g.L, g.T, g.W, g.H); ctx.clip();
+  if (drawClouds(ctx, d, toScreen, S.stepF)) layers.push("clouds");
+  const flowLabels = drawFlows(ctx, d, toScreen, S.stepF);
+  if (d.runs.some((r) => r.flow)) layers.push("flows");
   const items = drawPaths(ctx, d, (r) => r, S.stepF);
   ctx.restore();
   layers.push("paths:" + items.map((it) => it.r.i).join(","));
@@ -223,6 +227,7 @@ export function draw2d() {
   layers.push("saddles");
   if (drawInside(ctx, g)) layers.push("inside");
   drawEndLabels(ctx, labels, g.L + g.W, g.T);
+  drawFlowLabels(ctx, flowLabels);
   if (S.pending) {
     const [x, y] = toScreen(S.pending[0], S.pending[1]);
     paintPending(ctx, x, y);
