@@ -116,6 +116,14 @@ class Race:
         return out.getvalue()
 
 
+def played(scene: Scene) -> Scene:
+    """The scene whose runs are shown: in a race each run at its best trial
+    (what questions about a race scene are answered from); else the scene."""
+    if scene.explore is None or scene.explore.kind != "race":
+        return scene
+    return race(scene).best_scene().replace(viewer=scene.viewer, lesson=scene.lesson)
+
+
 def trial_keys(run, keys: str) -> dict[str, Knob]:
     """The keys a run's trials vary: lr, and with keys=all its optimizer's
     continuous hyperparameters."""
