@@ -57,9 +57,10 @@ def result():
 def test_the_sharpness_is_estimated_every_few_steps_in_pairs(result):
     at = sharpness_points(STEPS, STEPS + 5, 10)
     assert np.flatnonzero(at).tolist() == [0, 1, 10, 11, 20, 21, 30, 31, 40, 41, 50, 51, 60]
+    assert at[:2].tolist() == [2, 2] and set(at[2:].tolist()) == {0, 1}, "the first pair thorough, then quick"
     for run in result.runs:
         estimated = ~np.isnan(run.sharpness)
-        np.testing.assert_array_equal(estimated, at[: STEPS + 1])
+        np.testing.assert_array_equal(estimated, at[: STEPS + 1] > 0)
     data = json.loads(result.to_json())
     assert data["runs"][0]["sharpness"][2] is None and data["runs"][0]["sharpness"][10] is not None
 
@@ -76,6 +77,20 @@ def test_the_first_estimate_is_the_exact_top_eigenvalue_at_the_starting_weights(
     adam = result.runs[1]
     assert adam.preconditioned_sharpness[0] == pytest.approx(np.linalg.eigvalsh(scaled)[-1], rel=1e-3)
     assert result.runs[0].preconditioned_sharpness is None, "SGD has no preconditioner"
+
+
+def test_the_estimates_from_the_last_ones_vectors_are_those_started_afresh(result, monkeypatch):
+    """Later estimates take `curvature.LATER` iterations from the previous
+    Ritz vectors: what as many iterations as the first one gives."""
+    from visualizer.core import programs
+
+    monkeypatch.setattr(programs, "PROGRAMS", programs.ProgramCache(programs.PROGRAM_CACHE_SIZE))
+    monkeypatch.setattr(curvature, "LATER", curvature.FIRST)
+    thorough = simulate(Scene.from_query(SCENE))
+    for quick, slow in zip(result.runs, thorough.runs, strict=True):
+        np.testing.assert_allclose(quick.sharpness, slow.sharpness, rtol=1e-2)
+        if quick.preconditioned_sharpness is not None:
+            np.testing.assert_allclose(quick.preconditioned_sharpness, slow.preconditioned_sharpness, rtol=2e-2)
 
 
 def test_a_frozen_network_has_the_sharpness_of_its_last_layer():

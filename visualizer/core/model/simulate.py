@@ -211,16 +211,17 @@ def simulate_model(scene) -> SimulationResult:
 
 
 def sharpness_points(steps: int, length: int, every: int) -> np.ndarray:
-    """(length,) bool: the points whose sharpness is estimated: every
+    """(length,) int32, nonzero at the points whose sharpness is estimated: every
     `every` steps from 0, each with the point after it, and the last. In
     pairs because at the edge of stability the weights bounce across the
     valley, and the sharpness alternates between two values from one step
     to the next: points `every` apart (an even number) would all sit on
     one side and show only one of them."""
-    at = np.zeros(length, bool)
-    at[: steps + 1: every] = True
-    at[1: steps + 1: every] = True
-    at[steps] = True
+    at = np.zeros(length, np.int32)
+    at[: steps + 1: every] = 1
+    at[1: steps + 1: every] = 1
+    at[steps] = 1
+    at[:2] = 2  # the first pair: more iterations (`curvature.FIRST`), the first step moves the most
     return at
 
 

@@ -67,7 +67,7 @@ class NetworkArguments(NamedTuple):
     frame_slot: np.ndarray  # (length,) int32: where update k's weights go among the frames (F: nowhere)
     snapshot_slot: np.ndarray  # (length,) int32: likewise among the snapshots (K: nowhere)
     grid: np.ndarray  # (G * G, 2) the decision boundary's grid, scaled
-    sharpness_at: np.ndarray  # (length,) bool: the points whose sharpness is estimated
+    sharpness_at: np.ndarray  # (length,) int32: 0, or the points whose sharpness is estimated: 2 the first, 1 the others
     probe: np.ndarray  # (P,) where the first sharpness estimate's Lanczos iteration starts
 
 
@@ -136,7 +136,7 @@ def _argument_shapes(key: ProgramKey) -> RunArguments:
             freeze=f32(p), train_x=f32(n, 2), train_y=f32(n), labelled=f32(n), test_x=f32(m, 2), test_y=f32(m),
             batch_index=i32(length, problem.batch), batch_weight=f32(length, problem.batch), centre=f32(p),
             axes=f32(p, 2), frame_slot=i32(length), snapshot_slot=i32(length),
-            grid=f32(BOUNDARY_POINTS * BOUNDARY_POINTS, 2), sharpness_at=jax.ShapeDtypeStruct((length,), np.bool_),
+            grid=f32(BOUNDARY_POINTS * BOUNDARY_POINTS, 2), sharpness_at=i32(length),
             probe=f32(p)))
 
 
@@ -170,7 +170,7 @@ def _train_fn(key: ProgramKey):
                   jnp.zeros((n_frames + 1, w0.size), F32), jnp.zeros((n_snapshots + 1, w0.size), F32),
                   jnp.stack([data.probe, data.probe]))
 
-        def sharpness_at(w, states, t, probes):
+        def sharpness_at(w, states, t, probes, iterations):
             """The top eigenvalues of H and of P^-1 H at `w` (the training
             loss on every labelled point, over the weights that train), P
             the optimizer's after update t - 1, each from its last Ritz
@@ -179,12 +179,12 @@ def _train_fn(key: ProgramKey):
                 return loss_on(v, data.train_x, data.train_y, data.labelled)[0]
 
             hvp = curvature.hessian_vector_product(full_loss, w)
-            top, ritz = curvature.lanczos_top(lambda v: data.freeze * hvp(data.freeze * v), probes[0])
+            top, ritz = curvature.lanczos_top(lambda v: data.freeze * hvp(data.freeze * v), probes[0], iterations)
             if read_v is None:
                 return top, jnp.float32(jnp.nan), jnp.stack([ritz, probes[1]])
             p = stability.preconditioner(read_v(states[-1], w), t.astype(F32), args.hyper)
             scale = data.freeze / jnp.sqrt(p)
-            top_p, ritz_p = curvature.lanczos_top(lambda v: scale * hvp(scale * v), probes[1])
+            top_p, ritz_p = curvature.lanczos_top(lambda v: scale * hvp(scale * v), probes[1], iterations)
             return top, top_p, jnp.stack([ritz, ritz_p])
 
         def step(carry, row):
@@ -200,8 +200,11 @@ def _train_fn(key: ProgramKey):
             else:
                 train_loss, train_logits = loss_on(w, data.train_x, data.train_y, data.labelled)
             nan = jnp.float32(jnp.nan)
-            sharp, sharp_p, probes = jax.lax.cond(
-                estimate, lambda: sharpness_at(w, out.states, k + 1, probes), lambda: (nan, nan, probes))
+            # 0: no estimate here; 1: one from the last estimate's vectors; 2: the first, from the probe
+            sharp, sharp_p, probes = jax.lax.switch(estimate, (
+                lambda: (nan, nan, probes),
+                lambda: sharpness_at(w, out.states, k + 1, probes, curvature.LATER),
+                lambda: sharpness_at(w, out.states, k + 1, probes, curvature.FIRST)))
             offset = w - data.centre
             record = Record(
                 xy=offset @ data.axes,
