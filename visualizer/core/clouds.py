@@ -60,7 +60,7 @@ def size_of(seeds: int) -> int:
 
 
 def compile_cloud(surface, member: Member, length: int, size: int, clipping: frozenset, shapes: RunArguments):
-    """(arguments, noise std, seeds (size,)) -> (size, len(SERIES), length):
+    """(arguments, noise std, seeds (size,)) -> (len(SERIES), length, size):
     every copy's series, NaN from where it diverged. Clipping stages that
     are off are left out (vmapped, clipping by norm at infinity tripled
     the steps' time)."""
@@ -84,7 +84,9 @@ def compile_cloud(surface, member: Member, length: int, size: int, clipping: fro
 
     def cloud(args: RunArguments, std, seeds):
         tables = jax.vmap(lambda s: std * jax.random.normal(jax.random.key(s), (length, 2), F32))(seeds)
-        return jax.vmap(copy, in_axes=(None, 0))(args, tables)  # (size, series, length)
+        out = jax.vmap(copy, in_axes=(None, 0))(args, tables)  # (size, series, length)
+        # copies last: each series' rows are what the host sorts (and a copy on the way out costs more)
+        return jnp.transpose(out, (1, 2, 0))
 
     # The copies split over the devices (visualizer.core.devices), the run's values on each.
     batch, whole = devices.batch_sharding(size)
@@ -124,7 +126,7 @@ def quantiles(values: np.ndarray, qs=QUANTILES) -> np.ndarray:
 
 def summarise(series: np.ndarray, seeds: int, points: int) -> Cloud:
     """The cloud of `seeds` copies from the program's output."""
-    values = np.ascontiguousarray(series[:seeds, :, :points].transpose(1, 2, 0))  # (series, points, copies)
+    values = series[:, :points, :seeds]  # (series, points, copies)
     x, y, loss = (quantiles(values[i]) for i in range(3))
     middle = QUANTILES.index(0.5)
     median = {name: (x, y, loss)[i][middle] if i < 3 else quantiles(values[i], (0.5,))[0]
