@@ -101,3 +101,11 @@ def open_raw(raw: str) -> AppTest:
     at = new_app()
     at.query_params[RAW_KEY] = raw
     return run_ok(at)
+
+
+def viewer_values(**given) -> dict:
+    """The payload's viewer values for a link that gives `given`: every
+    other viewer key at its default (the table decides which there are)."""
+    from visualizer.core.scene import viewer_keys
+
+    return {k.name: k.value_json(k.values.default) for k in viewer_keys()} | given

@@ -3,7 +3,7 @@ Python and the player: a viewer key (`visualizer.core.scene.SCENE_KEYS`),
 an overlay of "Inside a step" (`visualizer.browser.overlays.OVERLAYS`) and
 a curve of the side charts (`visualizer.browser.curves.CURVES`). Nothing
 else in the tree knows them: tests/test_declared_once.py sees Python honour
-them, tests/browser/test_declared_once.py the player, on the page served
+them, tests/browser/test_declared_once_browser.py the player, on the page served
 with these tables (tests/browser/declared_app.py).
 """
 

@@ -41,7 +41,7 @@ from urllib import parse as urlparse
 
 import numpy as np
 import pytest
-from apptest_tools import errors, new_app, payload, query, run_ok, sidebar_errors, unescape_md, viewer
+from apptest_tools import errors, new_app, payload, query, run_ok, sidebar_errors, unescape_md, viewer, viewer_values
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Widget
 
@@ -133,8 +133,7 @@ def test_default_page_loads(app, default_scene):
     assert query(app) == default_scene.to_query()
     p = payload(app)
     assert p["steps"] == default_scene.steps and p["start"] == list(default_scene.start)
-    assert p["viewer"]["values"] == {"view": "2d", "step": None, "speed": 1.0, "hide": [], "present": False,
-                                     "autoplay": False, "loop": False}
+    assert p["viewer"]["values"] == viewer_values()
     assert not app.error, errors(app)
     # the paths the player gets are the engine's paths, with their labels and starts
     result = simulate(default_scene)
@@ -657,8 +656,8 @@ VIEWER_LINK = "steps=300&view=3d&step=10&speed=2&hide=2,3&present=1&autoplay=1&l
 def test_viewer_keys_reach_the_player(open_url):
     at = open_url(VIEWER_LINK)
     p = payload(at)
-    assert p["viewer"]["values"] == {"view": "3d", "step": 10, "speed": 2.0, "hide": [2, 3], "present": True,
-                                     "autoplay": True, "loop": True}, "the values as the link gives them"
+    assert p["viewer"]["values"] == viewer_values(view="3d", step=10, speed=2.0, hide=[2, 3], present=True,
+                                                  autoplay=True, loop=True), "the values as the link gives them"
     assert [k["name"] for k in p["viewer"]["keys"]] == [k.name for k in viewer_keys()], "the table, in order"
     address = Scene.from_query(p["query"])
     assert address.viewer == Viewer(present=True, autoplay=True, loop=True), \
@@ -669,8 +668,7 @@ def test_viewer_keys_reach_the_player(open_url):
     assert not at.sidebar.children, "presentation mode draws nothing in the sidebar"
     # outside presentation mode a control change keeps them; removing a run renumbers the hidden ones
     at = open_url(VIEWER_LINK.replace("&present=1", ""))
-    assert viewer(at) == {"view": "3d", "step": 10, "speed": 2.0, "hide": [2, 3], "present": False,
-                          "autoplay": True, "loop": True}
+    assert viewer(at) == viewer_values(view="3d", step=10, speed=2.0, hide=[2, 3], autoplay=True, loop=True)
     pick(at, 1)
     at.button("remove").click()
     run_ok(at)

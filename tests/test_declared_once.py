@@ -2,13 +2,15 @@
 curves are each declared in one table, on the Python side: an entry added
 to a table alone (tests/made_up.py) is parsed, written in the canonical
 form, documented, left to the player by the page and handed to the player
-in the payload. tests/browser/test_declared_once.py shows the player
+in the payload. tests/browser/test_declared_once_browser.py shows the player
 honouring the same entries in Chromium.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import made_up
 import pytest
@@ -56,9 +58,20 @@ def test_speed_offers_exactly_the_players_speeds():
     assert Scene.from_query("speed=2.0").to_query().endswith("&speed=2"), "a number is matched by value"
 
 
+def _player_viewer_kinds() -> set[str]:
+    """The kinds of viewer-key value the player reads: the keys of
+    VIEWER_KINDS in payload.js."""
+    source = (Path(__file__).resolve().parents[1] / "visualizer/browser/frontend/payload.js").read_text()
+    body = source[source.index("const VIEWER_KINDS = {"):]
+    body = body[:body.index("\n};")]
+    return set(re.findall(r"^  (\w+): ", body, re.M))
+
+
 def test_each_table_entry_is_one_the_player_reads():
+    kinds = _player_viewer_kinds()
+    assert {"choice", "flag", "step", "runs"} <= kinds
     for key in viewer_keys():
-        assert key.describe()["kind"] in ("choice", "flag", "step", "runs")
+        assert key.describe()["kind"] in kinds
     assert len({o.kind for o in overlays.OVERLAYS}) == len(overlays.OVERLAYS)
     assert len({c.id for c in curves.CURVES}) == len(curves.CURVES)
     series = [s.id for c in curves.CURVES for s in c.series] + [c.level.id for c in curves.CURVES if c.level]

@@ -18,7 +18,7 @@ from apptest_tools import payload, run_ok
 
 from visualizer import Scene, explore, simulate
 from visualizer.browser import explore_payload as ep
-from visualizer.browser.events import PickEvent, pick_event, player_event
+from visualizer.browser.events import PickEvent, player_event
 from visualizer.core.errors import SceneError
 from visualizer.page import draft as drafts
 
@@ -297,13 +297,13 @@ def test_the_exploration_follows_its_run():
     ["pick", 1, 2],
 ])
 def test_malformed_picks_are_ignored(value):
-    assert pick_event(value) is None
+    assert player_event(value, 1) is None
     assert player_event(value, 2) is None
 
 
 def test_a_pick_event():
     assert player_event({"event": "pick", "on": "abc", "i": 3, "j": None, "nonce": 9}, 1) == PickEvent("abc", 3, None, 9)
-    assert pick_event({"event": "pick", "on": "abc", "i": 3, "j": 0, "nonce": 9}) == PickEvent("abc", 3, 0, 9)
+    assert player_event({"event": "pick", "on": "abc", "i": 3, "j": 0, "nonce": 9}, 1) == PickEvent("abc", 3, 0, 9)
 
 
 # ---------------------------------------------------------------- the page (AppTest)

@@ -27,6 +27,7 @@ from PIL import Image, ImageSequence
 from visualizer import Scene, export, simulate
 from visualizer.browser import player_files
 from visualizer.browser import style as player_style
+from visualizer.browser.overlays import overlays_payload
 from visualizer.browser.payload import PALETTE
 from visualizer.cli import main
 from visualizer.export import (
@@ -192,7 +193,8 @@ def test_html_modules_are_the_players_frontend_files():
 def test_html_offers_inside_a_step_with_every_steps_numbers():
     scene = Scene.from_query(SMALL)
     payload = payload_of(export.html_bytes(scene).decode())
-    assert payload["inside"] == {"on": False}  # offered, off until the viewer turns it on
+    assert payload["inside"]["on"] is False  # offered, off until the viewer turns it on
+    assert payload["inside"]["overlays"] == overlays_payload()  # what the player draws them from
     assert all(run["inside"]["rule"]["lines"] for run in payload["runs"])  # no server to send them later
     network = payload_of(export.html_bytes(Scene.from_query("surface=mlp&steps=5")).decode())
     assert "inside" not in network and all("inside" not in run for run in network["runs"])

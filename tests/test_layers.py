@@ -30,7 +30,7 @@ LAYERS = {
     "core": {"core"},
     "browser": {"core", "browser"},
     "export": {"core", "browser", "export"},
-    "live": {"core", "live"},
+    "live": {"core", "browser", "live"},
     "page": {"core", "browser", "export", "live", "page"},
     "cli": {"core", "browser", "export", "cli"},
     "reference": {"core", "browser", "reference"},

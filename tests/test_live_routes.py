@@ -191,3 +191,20 @@ def test_an_unreachable_store_is_a_clear_refusal_and_the_page_still_works():
         assert first.ok and not first.exceptions, "the page without a class is untouched"
     finally:
         server.stop()
+
+
+def test_every_phone_gets_the_scene_the_teacher_shows(server):
+    status, started = call(server, "POST", "/api/class", {"scene": "lesson=lr-sensitivity", "question": 0})
+    version = call(server, "GET", f"/api/class/{started['code']}")[1]["version"]
+    status, payload = call(server, "GET", f"/api/class/{started['code']}/scene?version={version}")
+    assert status == 200 and {"runs", "surface", "explore", "viewer", "curves"} <= set(payload)
+    assert [r["label"] for r in payload["runs"]][0].startswith("lr 0.18")
+    status, body = call(server, "GET", f"/api/class/{started['code']}/scene?version={version + 5}")
+    assert status == 409 and "moved on" in body["error"]
+    request = urllib.request.Request(server.url + f"api/class/{started['code']}/scene",
+                                     headers={"Accept-Encoding": "gzip"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        import gzip
+
+        packed = response.read()
+        assert response.headers["Content-Encoding"] == "gzip" and json.loads(gzip.decompress(packed)) == payload

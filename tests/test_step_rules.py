@@ -199,17 +199,16 @@ def test_inside_event_is_validated():
     from visualizer.browser.events import (
         InsideEvent,
         StartEvent,
-        inside_event,
         player_event,
     )
 
-    assert inside_event({"event": "inside", "on": True, "nonce": 7}) == InsideEvent(True, 7)
+    assert player_event({"event": "inside", "on": True, "nonce": 7}, 1) == InsideEvent(True, 7)
     assert player_event({"event": "inside", "on": False, "nonce": 8}, 2) == InsideEvent(False, 8)
     assert player_event({"event": "start", "xy": [1, 2], "run": None, "nonce": 9}, 2) == StartEvent(1.0, 2.0, None, 9)
     for bad in ({"event": "inside", "on": 1, "nonce": 1}, {"event": "inside", "on": True},
                 {"event": "inside", "on": "yes", "nonce": 1}, {"event": "inside", "on": True, "nonce": True},
                 ["inside"], {"event": "start", "on": True, "nonce": 1}):
-        assert inside_event(bad) is None, bad
-    assert inside_event(None) is None and player_event(None, 1) is None
+        assert player_event(bad, 1) is None, bad
+    assert player_event(None, 1) is None
     assert player_event({"event": "boom", "nonce": 1}, 1) is None
     assert player_event("inside", 1) is None

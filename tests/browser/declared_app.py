@@ -1,7 +1,7 @@
 """The page (page.py) with a made-up entry in each table declared once for
 Python and the player (tests/made_up.py: a viewer key, an overlay of
 "Inside a step", a curve of the side charts), for
-tests/browser/test_declared_once.py:
+tests/browser/test_declared_once_browser.py:
 
     streamlit run tests/browser/declared_app.py --server.headless=true
 

@@ -338,9 +338,10 @@ if lr_scale != 1:
 
 value = player(payload, key="player", height=640)
 if value and value.get("event") == "inside" and value.get("nonce") != st.session_state.get("inside_nonce"):
-    from visualizer.browser.events import inside_event
+    from visualizer.browser.events import InsideEvent, player_event
 
-    event = inside_event(value)
+    event = player_event(value, 0)
+    event = event if isinstance(event, InsideEvent) else None
     if event is not None:
         st.session_state.inside_nonce = event.nonce
         st.session_state.inside = event.on

@@ -100,16 +100,6 @@ def _checked(value, run_count: int, kind: str | None = None):
         return None
 
 
-def inside_event(value) -> InsideEvent | None:
-    """`value` as an InsideEvent, or None if it is none (or malformed: logged)."""
-    return _checked(value, 0, "inside")
-
-
-def pick_event(value) -> PickEvent | None:
-    """`value` as a PickEvent, or None if it is none (or malformed: logged)."""
-    return _checked(value, 0, "pick")
-
-
 def player_event(value, run_count: int) -> StartEvent | InsideEvent | PickEvent | None:
     """Whichever event `value` is (by its "event"), validated; None for none,
     for an unknown kind and for a malformed one (logged)."""

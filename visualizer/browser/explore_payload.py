@@ -294,3 +294,13 @@ def own_values(scene: Scene) -> list[float | None]:
         value = surface.get(axis.key, run.values.get(axis.key))
         out.append(float(value) if isinstance(value, int | float) and math.isfinite(value) else None)
     return out
+
+
+def for_scene(scene: Scene, form: dict) -> dict:
+    """The browser form of `scene`'s exploration (`browser_form` of it, or
+    of the exploration of its `cache_key`, which is the same) with what
+    belongs to this scene: the explored run, its label and own values, and
+    the id a click on it names."""
+    resolved = resolve(scene.explore, scene)
+    return dict(form, run=resolved.run, id=key_id(cache_key(scene)), own=own_values(scene),
+                label=scene.runs[resolved.run].display_label())

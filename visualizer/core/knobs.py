@@ -147,9 +147,15 @@ def number_text(v: float) -> str:
 
 
 def show_text(text: str, limit: int = 40) -> str:
-    """A user's string made safe to echo in a one-line message."""
+    """A user's string made safe to echo in a one-line message: quoted, with
+    escapes for what is not printable, at most `limit` + 2 characters of it
+    (an escape such as \\U0001f600 counts as the ten it takes) and "..."
+    where it was cut."""
     text = str(text)
-    return repr(text[:limit]) + ("..." if len(text) > limit else "")
+    cut = text[:limit]
+    while len(repr(cut)) > limit + 2:
+        cut = cut[:-1]
+    return repr(cut) + ("..." if len(cut) < len(text) else "")
 
 
 def registry(entries, kind: str) -> dict:

@@ -34,7 +34,18 @@ from visualizer.core.run import (
 )
 from visualizer.core.surfaces import FORMULA, NETWORK
 from visualizer.core.variants import Explore
-from visualizer.core.viewer import PLAYER, SERVER, Flag, OneOf, RunNumbers, StepShown, ViewerKey
+from visualizer.core.viewer import (
+    CLASS_CODE,
+    PLAYER,
+    SERVER,
+    TEACHER_SECRET,
+    Flag,
+    OneOf,
+    RunNumbers,
+    StepShown,
+    Token,
+    ViewerKey,
+)
 
 MAX_RUNS = 8
 MAX_STEPS = 10_000
@@ -355,6 +366,10 @@ SCENE_KEYS: tuple[SceneKey | ViewerKey, ...] = (
     ViewerKey("present", "1: presentation mode (the player and the lesson only, large type)", Flag(), SERVER),
     ViewerKey("autoplay", "1: start playing when the page opens", Flag(), SERVER),
     ViewerKey("loop", "1: play again from the start at the end", Flag(), SERVER),
+    ViewerKey("class", "a live class's code: the scene follows its teacher's, and asks its question",
+              Token(CLASS_CODE, "a class code: six capital letters and digits"), SERVER, "none"),
+    ViewerKey("teacher", "the teacher's secret of the class (the teacher's link only)",
+              Token(TEACHER_SECRET, "a teacher's secret"), SERVER, "none"),
 )
 
 

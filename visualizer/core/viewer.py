@@ -17,7 +17,7 @@ parses the payload's values, keeps them and writes the address from it in
 the canonical order, so a key declared in the table is parsed, written,
 documented and carried by the player with no JavaScript, as long as its
 values are of a kind the player reads: `OneOf` ("choice"), `Flag`
-("flag"), `StepShown` ("step"), `RunNumbers` ("runs"). What a key *does*
+("flag"), `StepShown` ("step"), `RunNumbers` ("runs"), `Token` ("token"). What a key *does*
 in the player (that `speed` sets the playing rate) is the player's own.
 """
 
@@ -33,6 +33,14 @@ from visualizer.core.run import atom
 
 SERVER = "server"
 PLAYER = "player"
+
+# A live class's code and its teacher's secret as links carry them
+# (visualizer.live.classes makes them): the code is read off a projector, so
+# no 0/O and no 1/I; the secret is `secrets.token_urlsafe(24)`.
+CLASS_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+CLASS_CODE_LENGTH = 6
+CLASS_CODE = f"[{CLASS_CODE_ALPHABET}]{{{CLASS_CODE_LENGTH}}}"
+TEACHER_SECRET = "[A-Za-z0-9_-]{32,64}"
 
 
 @dataclass(frozen=True)
@@ -140,7 +148,36 @@ class RunNumbers:
         return {}
 
 
-Values = OneOf | Flag | StepShown | RunNumbers
+@dataclass(frozen=True)
+class Token:
+    """A short code of a few characters (`pattern`, a regular expression the
+    whole value must match), or none: a class's code, a teacher's secret.
+    Never shown as anything but the characters it is."""
+
+    pattern: str
+    what: str
+    default: None = None
+    kind: ClassVar[str] = "token"
+
+    def allowed(self) -> str:
+        return self.what
+
+    def parse(self, raw: str, name: str, fields: dict, report) -> str:
+        import re
+
+        text = unquote_plus(raw)
+        if not re.fullmatch(self.pattern, text):
+            raise SceneError(f"{name}: {show_text(text)} is not {self.what}", name)
+        return text
+
+    def text(self, value) -> str:
+        return value
+
+    def describe(self) -> dict:
+        return {"pattern": self.pattern}
+
+
+Values = OneOf | Flag | StepShown | RunNumbers | Token
 
 
 @dataclass(frozen=True)

@@ -33,14 +33,13 @@ from dataclasses import dataclass
 
 from visualizer.core.questions import Question
 from visualizer.core.results import spreadsheet_safe
+from visualizer.core.viewer import CLASS_CODE, CLASS_CODE_ALPHABET, CLASS_CODE_LENGTH, TEACHER_SECRET
 from visualizer.live.store import Answer, ClassRecord, Store, now
 
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, no 1/I: read off a projector
-CODE_LENGTH = 6  # 32^6: a billion codes
-SECRET_BYTES = 24  # 192 bits
+SECRET_BYTES = 24  # 192 bits: 32 characters of token_urlsafe
 HOURS_ENV = "OPTVIZ_CLASS_HOURS"
 DEFAULT_HOURS = 24.0
-CODE = re.compile(f"[{CODE_ALPHABET}]{{{CODE_LENGTH}}}")
+CODE = re.compile(CLASS_CODE)  # 32^6: a billion codes
 STUDENT = re.compile(r"[A-Za-z0-9_-]{16,64}")  # a browser's random id
 MAX_BODY = 2048  # bytes of an answer's request: a choice, a point, an order of eight, a number
 MAX_SCENE = 8000  # a scene's query, as the scene language caps it
@@ -111,7 +110,7 @@ def start(store: Store, scene: str, question: Question | None, index: int = 0) -
         raise Refused(400, "the scene is too long for a class")
     t = now()
     for _ in range(20):
-        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        code = "".join(secrets.choice(CLASS_CODE_ALPHABET) for _ in range(CLASS_CODE_LENGTH))
         secret = secrets.token_urlsafe(SECRET_BYTES)
         record = ClassRecord(code, _hash(secret), scene, _described(question), question_key(scene, index), False,
                              False, 1, t, t + class_hours() * 3600)
@@ -130,7 +129,8 @@ def teacher(store: Store, code, secret) -> ClassRecord:
     """The class, if `secret` is its teacher's; else Refused (403), the same
     answer for a wrong secret as for a wrong code's, so neither leaks."""
     record = _open(store, code)
-    if not (isinstance(secret, str) and hmac.compare_digest(_hash(secret), record.secret_hash)):
+    if not (isinstance(secret, str) and re.fullmatch(TEACHER_SECRET, secret)
+            and hmac.compare_digest(_hash(secret), record.secret_hash)):
         raise Refused(403, "only the teacher's link can do that")
     return record
 

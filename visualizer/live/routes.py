@@ -5,6 +5,8 @@ cost thirty cheap HTTP requests, not thirty script reruns.
     GET  /api/class/{code}?student=ID&after=V   the class as a student sees it; with `after`, held
                                                 (long polling, up to HOLD_S) until its version passes V
     POST /api/class/{code}/answer               {"student": ID, "key": K, "response": ...}
+    GET  /api/class/{code}/scene?version=V      the player's payload of the class's scene now (computed
+                                                once per scene for every phone; 409 if V is not current)
     GET  /api/class/{code}/tally?after=N        the room's answers (the teacher's secret in the
                                                 X-Class-Secret header; everyone's after the reveal),
                                                 held until more than N answered or the version moves
@@ -21,8 +23,11 @@ unreachable); nothing returns a traceback.
 
 from __future__ import annotations
 
+import functools
+import gzip
 import json
 import logging
+import threading
 import time
 
 import anyio
@@ -201,6 +206,43 @@ async def move(request: Request) -> Response:
     return reply if isinstance(reply, Response) else _reply(reply)
 
 
+_SCENES_LOCK = threading.Lock()
+
+
+@functools.lru_cache(maxsize=16)
+def _scene_payload(scene_text: str) -> bytes:
+    """The payload of a class's scene as JSON bytes, the same for every phone
+    (each adds nothing: the class's own part comes from the class view)."""
+    from visualizer.browser.complete import complete_payload
+    from visualizer.core.scene import Scene
+
+    return json.dumps(complete_payload(Scene.from_query(scene_text), ""), allow_nan=False).encode()
+
+
+def scene_payload(s, code, version) -> bytes:
+    record = classes.view(s, code)
+    if version is not None and version != record["version"]:
+        raise Refused(409, "the class has moved on; ask for its state again")
+    with _SCENES_LOCK:  # sixty phones asking at once: one computation
+        return _scene_payload(record["scene"])
+
+
+async def class_scene(request: Request) -> Response:
+    code = request.path_params["code"]
+    try:
+        version = _after(request, "version")
+    except Refused as exc:
+        return _refusal(exc)
+    reply = await _call(scene_payload, code, version)
+    if isinstance(reply, Response):
+        return reply
+    headers = dict(_NO_STORE)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        reply = gzip.compress(reply, compresslevel=5)
+        headers["Content-Encoding"] = "gzip"
+    return Response(reply, media_type="application/json", headers=headers)
+
+
 def _teacher_action(action):
     async def handle(request: Request) -> Response:
         reply = await _call(action, request.path_params["code"], request.headers.get(SECRET_HEADER))
@@ -224,6 +266,7 @@ ROUTES = [
     Route(PREFIX, start, methods=["POST"]),
     Route(PREFIX + "/{code}", class_view, methods=["GET"]),
     Route(PREFIX + "/{code}/move", move, methods=["POST"]),
+    Route(PREFIX + "/{code}/scene", class_scene, methods=["GET"]),
     Route(PREFIX + "/{code}/answer", answer, methods=["POST"]),
     Route(PREFIX + "/{code}/tally", tally, methods=["GET"]),
     Route(PREFIX + "/{code}/reveal", _teacher_action(classes.reveal), methods=["POST"]),

@@ -105,8 +105,7 @@ def attach(payload: dict, scene: Scene) -> None:
     except SceneError as exc:
         status.error(f"The exploration cannot run: {plain(str(exc))}", icon=":material/error:")
         return
-    form = dict(form, run=resolved.run, id=explore_payload.key_id(key), own=explore_payload.own_values(scene),
-                label=run.display_label())
+    form = explore_payload.for_scene(scene, form)
     payload["explore"] = form
     if not scene.viewer.present:
         status.caption(f"Exploring run {resolved.run + 1} · {plain(run.display_label())}: {count:,} "

@@ -120,6 +120,13 @@ const VIEWER_KINDS = {
   flag: () => ({ read: (v) => v === true || v === 1, text: () => "1" }),
   // a step of the runs (the state machine keeps it within them), or null
   step: () => ({ read: (v) => (v === null ? null : Number.isInteger(v) && v >= 0 ? Math.min(MAX_STEPS, v) : undefined), text: String }),
+  // a short code (a class's, a teacher's secret), or none: the whole value matches `pattern`
+  token: (k) => {
+    if (typeof k.pattern !== "string" || k.pattern.length > 200) return null;
+    let re;
+    try { re = new RegExp("^(?:" + k.pattern + ")$"); } catch (e) { return null; }
+    return { read: (v) => (v === null ? null : typeof v === "string" && v.length <= 64 && re.test(v) ? v : undefined), text: (v) => v };
+  },
   // run numbers, 1-based, ascending
   runs: () => ({
     read: (v) => {
