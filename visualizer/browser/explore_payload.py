@@ -296,11 +296,18 @@ def own_values(scene: Scene) -> list[float | None]:
     return out
 
 
+def form_of(exploration) -> dict:
+    """An exploration's browser form: `race_form` for a race, else `browser_form`."""
+    return race_form(exploration) if exploration.kind == "race" else browser_form(exploration)
+
+
 def for_scene(scene: Scene, form: dict) -> dict:
-    """The browser form of `scene`'s exploration (`browser_form` of it, or
-    of the exploration of its `cache_key`, which is the same) with what
-    belongs to this scene: the explored run, its label and own values, and
-    the id a click on it names."""
+    """The browser form of `scene`'s exploration (`form_of` it, or of the
+    exploration of its `cache_key`, which is the same) with what belongs to
+    this scene: the explored run, its label and own values, and the id a
+    click on it names (a race, every run's, only the id)."""
+    if scene.explore.kind == "race":
+        return dict(form, id=key_id(cache_key(scene)))
     resolved = resolve(scene.explore, scene)
     return dict(form, run=resolved.run, id=key_id(cache_key(scene)), own=own_values(scene),
                 label=scene.runs[resolved.run].display_label())

@@ -50,10 +50,7 @@ def computed(key: str) -> dict:
     `explore_payload.cache_key`), with how long it took."""
     t0 = time.perf_counter()
     exploration = explore(Scene.from_query(key))
-    if exploration.kind == "race":
-        form = explore_payload.race_form(exploration)
-    else:
-        form = explore_payload.browser_form(exploration)
+    form = explore_payload.form_of(exploration)
     form["ms"] = round((time.perf_counter() - t0) * 1000, 1)
     return form
 
@@ -121,7 +118,7 @@ def _attach_race(payload: dict, scene: Scene, status) -> None:
     except SceneError as exc:
         status.error(f"The race cannot run: {plain(str(exc))}", icon=":material/error:")
         return
-    payload["explore"] = dict(form, id=explore_payload.key_id(key))
+    payload["explore"] = explore_payload.for_scene(scene, form)
     if not scene.viewer.present:
         status.caption(f"A race: every run's optimizer at the same {budget} random trials "
                        f"({'its learning rate' if form['keys'] == 'lr' else 'all its values'}) × {scene.steps} "
