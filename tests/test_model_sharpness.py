@@ -124,3 +124,25 @@ def test_a_bad_plane_or_sharpness_interval_is_a_scene_error(query, key):
     with pytest.raises(SceneError) as caught:
         Scene.from_query(query.replace("rosenbrock,", "rosenbrock:"))
     assert caught.value.key == key
+
+
+def test_a_network_compiled_in_the_worker_runs_in_a_fresh_server_process():
+    """The sharpness's Lanczos calls LAPACK (eigh); a program compiled in the
+    compile worker and loaded by a process that never lowered one used to
+    crash it (a segmentation fault): the server, on its first network."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    program = ("from visualizer.core import compile_worker\n"
+               "assert compile_worker.for_the_server()\n"
+               "from visualizer import Scene, simulate\n"
+               "run = simulate(Scene.from_query('surface=mlp:data=moons&steps=20&run=adam:lr=0.03')).runs[0]\n"
+               "print(float(run.sharpness[0]), float(run.preconditioned_sharpness[0]))\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "OPTVIZ_COMPILE_WORKER": "on"}
+    done = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    sharp, preconditioned = (float(v) for v in done.stdout.split())
+    assert sharp > 0 and preconditioned > sharp
