@@ -254,5 +254,6 @@ def _with_flow(scene: Scene, surface: surfaces.Surface, length: int, result, arg
     key = flows.FlowKey(surface_key(scene), result.run.optimizer, length)
     (program,) = flows.PROGRAMS.get_many(
         [key], lambda keys: [built_for(scene, surface, flows.compile_flow, k.optimizer, k.length) for k in keys])
-    points = np.asarray(program(args.start, args.lr, args.hyper, args.problem))[: len(result.xy)]
-    return replace(result, flow=points, leaves_flow_at=flows.leaves_at(result.xy, points, surface.window))
+    flow = flows.solved(program, args.start, args.lr, len(result.xy) - 1, args.hyper, args.problem, surface.window)
+    return replace(result, flow=flow.points, leaves_flow_at=flows.leaves_at(result.xy, flow.points, surface.window),
+                   flow_stops_at=flow.stops_at, flow_stop=None if flow.stop is None else flow.stop.words)

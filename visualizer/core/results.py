@@ -48,9 +48,13 @@ class RunResult:
     plane_distance: np.ndarray | None = None
     # With flow=1, for an optimizer that has one: its continuous-time limit
     # at each point's time (like xy), and the first step where the run is
-    # further than 5% of the window's diagonal from it (visualizer.core.flow).
+    # further than 5% of the window's diagonal from it (visualizer.core.flow);
+    # where the solve stopped short, the first point without a flow (NaN in
+    # `flow` from there on) and why, in words.
     flow: np.ndarray | None = None
     leaves_flow_at: int | None = None
+    flow_stops_at: int | None = None
+    flow_stop: str | None = None
     # A cloud (seeds > 1): xy, loss, grad and sharpness above are the median
     # over its copies, and this holds {"q": (0.1, 0.5, 0.9), "xy": (3,
     # points, 2), "loss": (3, points)}, one series per q (visualizer.core.clouds).
@@ -115,6 +119,8 @@ class RunResult:
         if self.flow is not None:
             out["flow"] = json_numbers(self.flow)
             out["leaves_flow_at"] = self.leaves_flow_at
+            out["flow_stops_at"] = self.flow_stops_at
+            out["flow_stop"] = self.flow_stop
         if self.quantiles is not None:
             out["quantiles"] = {"q": list(self.quantiles["q"]), "xy": json_numbers(self.quantiles["xy"]),
                                 "loss": json_numbers(self.quantiles["loss"])}
