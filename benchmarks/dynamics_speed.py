@@ -1,9 +1,10 @@
-"""How fast are the dynamics (sharpness, clouds, races) and the basin map?
+"""How fast are the dynamics (sharpness, clouds, races, flows) and the basin map?
 Each against what it adds to, or against NumPy vectorised over the same
 batch, in the same process.
 
     python benchmarks/dynamics_speed.py            # everything (about two minutes)
     python benchmarks/dynamics_speed.py --quick    # fewer repetitions
+    python benchmarks/dynamics_speed.py --only 6   # one section (here the flow)
 
 Wall time with time.perf_counter (median, min in brackets) and the CPU time
 of this process (every thread's; other processes loading the machine
@@ -27,6 +28,10 @@ hardly change it). Targets (the dynamics issue):
    Himmelblau (500 steps) against NumPy loops over the same grid: the
    updates alone in float32, in float64, and the same outcomes in float64
    (benchmarks/explore_speed.py's reference); where the time goes.
+6. FLOW: what `flow=1` adds to a warm `simulate` (the ODE solved by
+   diffrax at the run's own times), against SciPy's `solve_ivp` (RK45, the
+   same Dormand-Prince pair, the same tolerances, float64) solving the same
+   flow at the same times; and how far apart the two flows are.
 """
 
 from __future__ import annotations
@@ -320,17 +325,87 @@ def basin_map(calls: int, numpy_calls: int) -> list[str]:
     return lines
 
 
+# ---------------------------------------------------------------- 6. flow
+
+
+def rosenbrock_grad(p):
+    x, y = p
+    r = y - x * x
+    return np.array([-2 * (1 - x) - 400 * x * r, 200 * r])
+
+
+def himmelblau_grad(p):
+    x, y = p
+    u, v = x * x + y - 11, x + y * y - 7
+    return np.array([4 * x * u + 2 * v, 2 * u + 4 * y * v])
+
+
+FLOWS = (  # (what, query, the gradient, heavy-ball momentum or None)
+    ("SGD on Rosenbrock, lr 0.001, 1000 steps",
+     "surface=rosenbrock&start=-1.5,2&steps=1000&run=sgd:lr=0.001", rosenbrock_grad, None),
+    ("momentum 0.9 on Himmelblau, lr 0.002, 1000 steps",
+     "surface=himmelblau&start=0,0&steps=1000&run=momentum:lr=0.002,momentum=0.9", himmelblau_grad, 0.9),
+    ("momentum 0.9 on Himmelblau, cosine schedule, 1000 steps",
+     "surface=himmelblau&start=0,0&steps=1000&run=momentum:lr=0.002,momentum=0.9,schedule=cosine",
+     himmelblau_grad, 0.9),
+    ("SGD on Rosenbrock, lr 0.001, 10000 steps",
+     "surface=rosenbrock&start=-1.5,2&steps=10000&run=sgd:lr=0.001", rosenbrock_grad, None),
+)
+
+
+def flow(calls: int, numpy_calls: int) -> list[str]:
+    from scipy.integrate import solve_ivp
+
+    from visualizer import Scene, simulate
+    from visualizer.core import flow as flows
+
+    lines = [f"6. flow=1: the flow's cost in a warm simulate, against SciPy's solve_ivp (RK45, rtol = atol = "
+             f"{flows.RTOL:g}, float64)"]
+    for what, query, grad, momentum in FLOWS:
+        plain, with_flow = Scene.from_query(query), Scene.from_query(query + "&flow=1")
+        (run,) = simulate(with_flow).runs
+        simulate(plain)
+        on, off = times(lambda s=with_flow: simulate(s), calls), times(lambda s=plain: simulate(s), calls)
+        rates = run.lr.astype(np.float64)
+        ts = np.concatenate([[0.0], np.cumsum(rates)])
+        start = run.xy[0].astype(np.float64)
+
+        def field(t, state, rates=rates, ts=ts, grad=grad, momentum=momentum):
+            x, u = state[:2], state[2:]
+            if momentum is None:
+                return np.concatenate([-grad(x), 0 * u])
+            lr = rates[min(max(np.searchsorted(ts, t, side="right") - 1, 0), len(rates) - 1)]
+            return np.concatenate([u, (-grad(x) - (1 - momentum) * u) / lr])
+
+        def scipy_flow(field=field, ts=ts, start=start):
+            return solve_ivp(field, (0.0, ts[-1]), np.concatenate([start, [0.0, 0.0]]), method="RK45",
+                             t_eval=ts, rtol=flows.RTOL, atol=flows.ATOL).y[:2].T
+
+        scipy = times(scipy_flow, numpy_calls)
+        gap = np.max(np.abs(scipy_flow() - run.flow.astype(np.float64)))
+        added = (on[0] - off[0], on[1] - off[1], on[2] - off[2])
+        lines.append(f"   {what}")
+        lines.append(f"     simulate with flow=1 {ms(on)} | without {ms(off)} | the flow adds {ms(added)}")
+        lines.append(f"     SciPy solve_ivp      {ms(scipy)}   {ratio(scipy, added)} (the flow alone); "
+                     f"largest gap between the two flows {gap:.1e}")
+    return lines
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--only", type=int, choices=range(1, 7), help="one section, by its number")
     args = parser.parse_args(argv)
     calls, numpy_calls = (5, 2) if args.quick else (20, 5)
     import jax
 
     print(f"jax {jax.__version__}, {len(jax.devices())} device(s), numpy {np.__version__}")
-    for section in (sharpness_2d(calls), sharpness_network(calls), cloud(calls, numpy_calls),
-                    race(calls, numpy_calls), basin_map(calls, numpy_calls)):
-        print("\n".join(section), flush=True)
+    sections = (lambda: sharpness_2d(calls), lambda: sharpness_network(calls), lambda: cloud(calls, numpy_calls),
+                lambda: race(calls, numpy_calls), lambda: basin_map(calls, numpy_calls),
+                lambda: flow(calls, numpy_calls))
+    for number, section in enumerate(sections, 1):
+        if args.only in (None, number):
+            print("\n".join(section()), flush=True)
     return 0
 
 
