@@ -11,7 +11,8 @@ from streamlit.logger import get_logger
 
 from visualizer import SceneError, simulate
 from visualizer.browser import payload as browser_payload
-from visualizer.browser.events import InsideEvent, StartEvent, player_event
+from visualizer.browser import predict
+from visualizer.browser.events import AnsweredEvent, InsideEvent, StartEvent, player_event
 from visualizer.core import landmarks
 from visualizer.core.lessons import LESSONS
 from visualizer.core.scene import Scene, parse_lenient, viewer_keys
@@ -68,15 +69,21 @@ if "draft" not in ss:
     session.start_session(opened)
 
 scene = session.scene()
-presenting = scene.viewer.present
-if presenting:
+presenting, embedded = scene.viewer.present, scene.viewer.embed
+if embedded:
+    classroom.embed_style()
+elif presenting:
     classroom.presentation_style()
 else:
     controls.sidebar()
     scene = session.scene()
-lesson = LESSONS.get(scene.lesson) if scene.lesson else None
+lesson = LESSONS.get(scene.lesson) if scene.lesson and not embedded else None
+# predict=1: what tells the outcome waits until the viewer has answered
+# this scene's question in the player (or chosen to play without).
+quiz_id = predict.quiz_id(scene)
+held_back = scene.viewer.predict and quiz_id not in ss.get("answered", set())
 
-if not (presenting and lesson):
+if not (presenting and lesson) and not embedded:
     st.markdown("### Optimizer trajectories")
 for problem in ss.get("link_problems", []):
     st.error(f"The link has a problem: {plain(problem.explained())}", icon=":material/link_off:")
@@ -101,11 +108,13 @@ else:
     main, side = st.container(), None
 with main:
     payload = browser_payload.scene_payload(result, surface, address(scene), inside=ss.get("inside", False))
+    if side is not None and "quiz" in payload:
+        payload["quiz"]["after"] = ""  # the lesson's panel beside the player says it, once answered
     explore_panel.attach(payload, scene)  # the exploration, if the scene has one
     value = player(payload, key="player", height=660)
 if side is not None:
     with side:
-        classroom.lesson_panel(lesson, scene)
+        classroom.lesson_panel(lesson, scene, outcome=not held_back)
 event = player_event(value, len(scene.runs))
 explore_panel.handle(event)  # a click on the exploration: its value applied, then a rerun
 if isinstance(event, StartEvent) and event.nonce != ss.get("start_nonce"):
@@ -116,18 +125,33 @@ if isinstance(event, InsideEvent) and event.nonce != ss.get("inside_nonce"):
     ss.inside_nonce = event.nonce
     ss.inside = event.on  # the player asked for each step's gradient, state and rule
     st.rerun()
+if isinstance(event, AnsweredEvent) and event.nonce != ss.get("answered_nonce"):
+    ss.answered_nonce = event.nonce
+    if held_back and event.on == quiz_id:  # an answer to what is asked now, not to a scene gone since
+        ss.setdefault("answered", set()).add(quiz_id)
+        st.rerun()
 
+if embedded:
+    st.stop()
 if presenting:
     st.markdown(f"[Leave presentation]({classroom.leave_link(scene)})")
     st.stop()
 
-panels.divergence_messages(result)
+if held_back:
+    st.caption("What each run did (the table, and which runs diverge) shows here once the question in the "
+               "player is answered.")
+else:
+    panels.divergence_messages(result)
 panels.surface_about(result.surface)
-panels.summary_table(result, landmarks.of(scene))
-panels.downloads(scene, result)
+if not held_back:
+    panels.summary_table(result, landmarks.of(scene))
+panels.downloads(scene, result, outcomes=not held_back)
 
-st.link_button("Present", classroom.present_link(scene), key="present",
-               help="This scene full-screen for a projector: no sidebar, large type, playing on load")
+present, embed = st.columns(2, gap="small")
+present.link_button("Present", classroom.present_link(scene), key="present", width="stretch",
+                    help="This scene full-screen for a projector: no sidebar, large type, playing on load")
+with embed:
+    classroom.embed_action(scene, result)
 
 # Typeset only when asked for: KaTeX on every rerun costs the browser.
 if st.toggle("Show each run's update rule, with its values", key="show_rules"):

@@ -16,7 +16,8 @@ server's and not those of sixty Chromiums on two cores.
   question after a random 0.5 to 10 s (each kind with a valid response).
 
 Measured: the follow time (from the teacher's move being accepted to each
-student's poll returning the new question), the tally time (from an answer
+student's poll returning the new question; a student's first view of the
+class, when joining, is not a follow), the tally time (from an answer
 being accepted to the teacher's tally counting it), errors (any refusal or
 failure), and the server's memory. Without `--url` the script starts its own
 server (`streamlit run app.py`, a fresh SQLite file in a temporary data
@@ -118,7 +119,8 @@ def student(http: Http, code: str, results: Results, stop: threading.Event, join
         if seen["version"] > version:
             with results.lock:
                 moved = results.moves.get((code, seen["version"]))
-                if moved is not None:
+                # a student's first sight of the class is joining, not following
+                if moved is not None and version > 0:
                     results.follow_ms.append((now - moved) * 1000)
             version = seen["version"]
         question = seen.get("question")
@@ -195,6 +197,10 @@ def _tally(http, code, secret, results, stop):
     """The projector's tally: a long poll that returns when more answered,
     or the teacher moved on (the version changed)."""
     counted: dict = {"n": 0, "version": 0}
+    # How many of each question's answers have been timed: the teacher comes
+    # back to a question (the lesson's steps wrap), and its earlier answers
+    # are still there (one per student), not new ones to time again.
+    timed: dict = {}
     while not stop.is_set():
         status, room = http.call("GET", f"/api/class/{code}/tally?after={counted['n']}&version={counted['version']}",
                                  secret=secret)
@@ -206,14 +212,13 @@ def _tally(http, code, secret, results, stop):
             time.sleep(1)
             continue
         key = room["key"]
-        if counted.get("key") != key:
-            counted.update(key=key, n=0)
         counted["version"] = room["version"]
         with results.lock:
             # Answers accepted, in order, that this tally counts for the first time.
             sent = sorted(results.sent.get((code, key), []))
-            for at in sent[counted["n"]:room["answered"]]:
+            for at in sent[timed.get(key, 0):room["answered"]]:
                 results.tally_ms.append((now - at) * 1000)
+        timed[key] = max(timed.get(key, 0), min(room["answered"], len(sent)))
         counted["n"] = room["answered"]
 
 

@@ -11,14 +11,17 @@ and drives it from one Chromium, one page at a time:
    rest), and the websocket bytes, until the player has drawn and the
    script is idle.
 2. Phones: 390 x 844 and 360 x 740 CSS px (mobile emulation, touch, 3x
-   pixels), the default page and a presentation (`lesson=momentum&present=1`):
-   whether anything scrolls sideways on the way from the player up to the
-   page, the player's content past its frame's edges, the frame's height
-   against the player's, points of the player that another element covers
-   (with the player's top at the window's top, then its bottom at the
-   bottom), how far a finger swiping up over the toolbar, the 2D plot, the
-   legend and the side charts scrolls the page, and screenshots (in --out) to
-   look at.
+   pixels), every kind of shared link (the default page, a lesson, a
+   question `predict=1`, a step link that asks, a presentation, a question
+   presented): whether anything scrolls sideways on the way from the player
+   up to the page, the player's content past its frame's edges, the frame's
+   height against the player's, points of the player that another element
+   covers (with the player's top at the window's top, then its bottom at
+   the bottom), the visible text under 16 px (the page's and the player's),
+   how far below the plot's top the question's Check button ends (within a
+   screen: no hunting), how far a finger swiping up over the toolbar, the 2D
+   plot, the legend and the side charts scrolls the page, and screenshots
+   (in --out) to look at.
 
 The same measurements compared the player in its iframe with a frameless
 prototype (Streamlit custom components v2): benchmarks/PAGE.md.
@@ -36,8 +39,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from page_latency import CHROMIUM_ARGS, PLAYER, ROOT, Wire, free_port, load, start_server, stop_server  # noqa: E402
 
+sys.path.insert(0, str(ROOT))
+from visualizer.core.lessons import LESSONS  # noqa: E402
+
 PHONES = {"390x844": (390, 844), "360x740": (360, 740)}
-PHONE_PAGES = {"default": "", "present": "?lesson=momentum&present=1"}
+PHONE_PAGES = {"default": "", "lesson": "?lesson=momentum", "predict": "?lesson=starts&predict=1",
+               "step": "?" + LESSONS["schedules"].step_query(2) + "&predict=1",
+               "present": "?lesson=momentum&present=1", "present-predict": "?lesson=schedules&present=1&predict=1"}
 PHONE_UA = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
             "Chrome/131.0.0.0 Mobile Safari/537.36")
 
@@ -88,6 +96,32 @@ COVER_JS = """(sel) => {
     }
   }
   return out;
+}"""
+
+# Visible text under `least` px (the collapsed sidebar lies off the
+# screen), in the page or in the player's frame, wherever it is evaluated.
+SMALL_TEXT_JS = r"""(least) => {
+  const small = [];
+  const visible = (n) => { const r = n.getBoundingClientRect(), s = getComputedStyle(n);
+    return r.width > 0 && r.height > 0 && r.right > 0 && r.left < innerWidth && s.visibility !== 'hidden'; };
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let t = walk.nextNode(); t; t = walk.nextNode()) {
+    const n = t.parentElement;
+    if (!/[^\s\u200b]/.test(t.textContent) || !n || !visible(n) ||
+        n.closest('.modebar, .hoverlayer, option, [data-testid=stTooltipContent]')) continue;
+    const px = parseFloat(getComputedStyle(n).fontSize);
+    if (px < least) small.push(`${n.tagName} ${JSON.stringify(t.textContent.trim().slice(0, 30))} ${px} px`);
+  }
+  return small;
+}"""
+
+# With the player's top at the window's top: from the 2D plot's top to the
+# bottom of the question's Check button (null: nothing asked), in px.
+QUESTION_JS = """(sel) => {
+  const frame = document.querySelector(sel), doc = frame.contentDocument;
+  const plot = doc.getElementById('plot2d'), check = doc.querySelector('#quiz .check');
+  if (!check || !check.offsetParent) return null;
+  return Math.round(check.getBoundingClientRect().bottom - plot.getBoundingClientRect().top);
 }"""
 
 # Streamlit scrolls a container, not the document: marked for SCROLL_TOP_JS.
@@ -167,11 +201,15 @@ def phone(browser, url: str, size: tuple[int, int], shots: Path) -> dict:
     page.wait_for_timeout(1500)
     page.evaluate(SCROLLER_JS, PLAYER)
     out = {"fit": page.evaluate(FIT_JS, PLAYER)}
+    frame = page.query_selector(PLAYER).content_frame()
+    out["small_text"] = page.evaluate(SMALL_TEXT_JS, 16) + frame.evaluate(SMALL_TEXT_JS, 16)
     page.screenshot(path=f"{shots}-load.png")
     for end, block in (("top", "start"), ("bottom", "end")):
         page.evaluate("([sel, block]) => document.querySelector(sel).scrollIntoView({block: block})", [PLAYER, block])
         page.wait_for_timeout(400)
         out[f"covered_{end}"] = page.evaluate(COVER_JS, PLAYER)
+        if end == "top":
+            out["plot_top_to_check_px"] = page.evaluate(QUESTION_JS, PLAYER)
         page.screenshot(path=f"{shots}-{end}.png")
     cdp = ctx.new_cdp_session(page)
     out["swipe_scrolls_page_px"] = {}
@@ -235,8 +273,9 @@ def report(results: dict, out: Path) -> None:
             print(f"{key}: frame {fit['frame']} (x, y, w, h), player {fit['app']}, band below {fit['band_below']} px, "
                   f"content past right {fit['past_right']} px, past bottom {fit['past_bottom']} px, "
                   f"sideways scroll {fit['sideways'] or 'none'}; covered (top) {top['covered']}/{top['points']} "
-                  f"{top['by']}, (bottom) {bottom['covered']}/{bottom['points']} {bottom['by']}; a swipe scrolls "
-                  f"the page {r['swipe_scrolls_page_px']} px; page errors {r['page_errors'] or 'none'}")
+                  f"{top['by']}, (bottom) {bottom['covered']}/{bottom['points']} {bottom['by']}; text under 16 px: "
+                  f"{len(r['small_text'])} {r['small_text'][:3]}; plot top to Check {r['plot_top_to_check_px']} px; "
+                  f"a swipe scrolls the page {r['swipe_scrolls_page_px']} px; page errors {r['page_errors'] or 'none'}")
     print(f"screenshots in {out}")
     print(f"load average {results['loadavg_start'][0]:.1f} -> {results['loadavg_end'][0]:.1f}")
 

@@ -26,7 +26,7 @@ from visualizer.page.classroom import FREE_PLAY, step_scene
 
 IDS = ("learning-rate", "lr-sensitivity", "schedules", "momentum", "nesterov", "adaptive", "adamw",
        "normalization", "starts", "clipping", "noise", "newton", "edge-of-stability", "fair-race", "initialization",
-       "activations", "transfer", "labels")
+       "activations", "labels", "unlabeled", "transfer")
 PROBLEM = "The link has a problem: "
 
 

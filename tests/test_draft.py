@@ -86,10 +86,12 @@ def test_values_of_a_default_draft_are_its_scene(surface_id):
         assert shown["run.optimizer"] == run.optimizer
         for p in model.params:
             assert shown[f"surface.{p.name}"] == p.default
-        # exactly the selected run's keys, at their values
+        # exactly the selected run's keys (a network's own only on a network), at their values
+        network = model.kind == surfaces.NETWORK
+        keys = [k for k in run.keys() if network or not k.model_only]
         run_controls = {k for k in shown if k.startswith("run.") and not k.endswith((TYPED, ".on"))}
-        assert run_controls == {"run.optimizer"} | {f"run.{k.name}" for k in run.keys()}
-        for key in run.keys():
+        assert run_controls == {"run.optimizer"} | {f"run.{k.name}" for k in keys}
+        for key in keys:
             value = run.values[key.name]
             if value is not None:
                 assert shown[f"run.{key.name}"] == value, key.name
@@ -708,8 +710,9 @@ def test_any_sequence_of_changes_leaves_a_valid_draft(start, data):
             after = {"add": drafts.add_run, "duplicate": drafts.duplicate_run, "remove": drafts.remove_run}[action](d)
         assert_valid(after)
         shown = values(after)  # never raises either
+        network = surfaces.SURFACES[after.scene.surface].kind == surfaces.NETWORK
         assert {k for k in shown if k.startswith("run.") and not k.endswith((TYPED, ".on"))} == \
-            {"run.optimizer"} | {f"run.{k.name}" for k in after.run.keys()}
+            {"run.optimizer"} | {f"run.{k.name}" for k in after.run.keys() if network or not k.model_only}
         d = after
 
 
@@ -728,3 +731,16 @@ def test_apply_never_raises_on_a_value_no_widget_sends(control, value):
     assert_valid(after)
     assert after.scene == d.scene or control not in after.problems
 
+
+
+def test_a_networks_run_keys_are_controls_on_a_network_only_and_a_new_surface_drops_them():
+    flat = draft_of("surface=quadratic&run=sgd:lr=0.1")
+    assert not {"run.unlabeled", "run.threshold", "run.weight"} & set(values(flat))
+    network = draft_of("surface=mlp&steps=20&run=sgd:lr=0.1")
+    assert values(network)["run.unlabeled"] == "ignore" and values(network)["run.threshold"] == 0.9
+    chosen = apply(network, "run.unlabeled", "selftrain")
+    assert not chosen.problems and chosen.scene.runs[0].setting("unlabeled") == "selftrain"
+    assert "run.unlabeled" in apply(network, "run.unlabeled", "cotrain").problems
+    moved = drafts.change_surface(apply(chosen, "run.weight", 2.0), "rosenbrock")
+    assert not moved.problems and moved.scene.runs[0].model_only_given() == []
+    assert_valid(moved)

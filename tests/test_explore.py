@@ -367,7 +367,7 @@ BAD_EXPLORE = {
     "unknown parameter": ("run=sgd&explore=lr:x=lr", ["'x'", "allowed"]),
     "tol of 0": ("run=sgd&explore=lr:tol=0", ["tol='0'", "allowed"]),
     "tol not a number": ("run=sgd&explore=starts:tol=nan", ["tol=", "allowed"]),
-    "not on the model surface": ("surface=mlp&explore=lr", ["mlp", "not available"]),
+    "no starts on the model surface": ("surface=mlp&explore=starts", ["mlp", "not available"]),
 }
 
 
@@ -508,3 +508,74 @@ def test_cli_subprocess():
     proc = subprocess.run([sys.executable, "-m", "visualizer", "explore", "surface=booth&explore=lr:n=0"], cwd=ROOT,
                           capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 2 and proc.stderr.startswith("error: explore lr: n='0'") and proc.stdout == ""
+
+
+# ---------------------------------------------------------------- on a network
+
+
+NETWORK_SCENES = {
+    "sgd": "surface=mlp:data=circles&steps=150&run=sgd:lr=0.5&explore=lr:lo=0.01,hi=3,n=7",
+    "adam, minibatches": "surface=mlp:data=moons,batch=8&steps=120&run=adam:lr=0.03&explore=lr:lo=0.001,hi=0.3,n=6",
+    "momentum, self-training": "surface=mlp:data=xor,labels=0.05&steps=150&run=adam:lr=0.03"
+                               "&run=momentum:lr=0.05,momentum=0.9,unlabeled=selftrain"
+                               "&explore=lr:run=2,lo=0.005,hi=0.5,n=5",
+    "clipped, noisy, cosine": "surface=mlp:data=spirals,act=relu,init=he&steps=100"
+                              "&run=sgd:lr=0.3,clip_norm=1,noise=0.05,seed=3,schedule=cosine"
+                              "&explore=lr:lo=0.03,hi=3,n=5",
+    "diverging": "surface=mlp:act=relu&steps=200&run=sgd:lr=1&explore=lr:lo=0.5,hi=200,n=2,tol=0.05",
+}
+
+
+@pytest.mark.parametrize("name", NETWORK_SCENES)
+def test_a_network_at_each_rate_equals_simulate_of_that_rate(name):
+    """A network's `explore=lr`: each rate's final training loss, divergence,
+    first step within tol of 0 and accuracies are those of `simulate`."""
+    scene = Scene.from_query(NETWORK_SCENES[name])
+    e = explore(scene)
+    res = resolve(scene.explore, scene)
+    assert np.isnan(e.final_xy).all() and (e.minimum == -1).all()
+    for i, rate in enumerate(res.axes[0].values):
+        run = simulate(variant_scene(scene, (i,))).runs[res.run]
+        where = f"{name}, lr {rate:.3g}"
+        assert (e.diverged_at[i] if e.diverged_at[i] >= 0 else None) == run.diverged_at, where
+        within = np.nonzero(run.loss.astype(np.float64) <= res.tol)[0]
+        assert (e.steps_to_tol[i] if e.steps_to_tol[i] >= 0 else None) == (int(within[0]) if len(within) else None)
+        if run.diverged_at is not None:
+            assert np.isnan(e.final_loss[i]), where
+            continue
+        assert e.final_loss[i] == pytest.approx(run.loss[-1], rel=2e-3, abs=1e-6), where
+        # an accuracy counts points either side of the boundary: one may flip with the last bit
+        assert abs(e.train_accuracy[i] - run.train_accuracy[-1]) <= 1 / 100, where
+        assert abs(e.test_accuracy[i] - run.test_accuracy[-1]) <= 1 / 100, where
+    if name == "diverging":
+        assert (e.diverged_at >= 0).any() and (e.diverged_at < 0).any()
+
+
+def test_a_networks_exploration_in_json_and_csv():
+    e = explore(Scene.from_query("surface=mlp&steps=30&run=sgd:lr=0.5&explore=lr:n=3"))
+    d = e.to_dict()["explore"]
+    assert list(d) == ["kind", "run", "tol", "axes", "final_loss", "diverged_at", "steps_to_tol", "final_xy",
+                       "minimum", "final_train_accuracy", "final_test_accuracy"]
+    assert d["final_xy"] == [[None, None]] * 3 and d["minimum"] == [None] * 3
+    assert all(0 <= v <= 1 for v in d["final_train_accuracy"] + d["final_test_accuracy"])
+    rows = list(csv.reader(io.StringIO(e.to_csv())))
+    assert rows[0][-2:] == ["final_train_accuracy", "final_test_accuracy"] and len(rows) == 4
+    assert json.loads(e.to_json()) == e.to_dict()
+
+
+@pytest.mark.parametrize("kind", ["map:x=lr,y=b1", "starts"])
+def test_a_network_explores_its_learning_rate_only(kind):
+    with pytest.raises(SceneError) as err:
+        Scene.from_query(f"surface=mlp&run=adam&explore={kind}")
+    assert err.value.key == "explore" and "explore=lr is" in str(err.value)
+
+
+def test_a_networks_exploration_compiles_nothing_when_values_change(compiles):
+    base = "surface=mlp:data=moons&steps=60&run=adam:lr=0.03&explore=lr:n=8"
+    explore(Scene.from_query(base))
+    with compiles.counting() as n:
+        for query in (base.replace("lr=0.03", "lr=0.01"), base.replace("n=8", "n=5,lo=0.001,hi=1"),
+                      base.replace("data=moons", "data=xor,labels=0.1,init=he"),
+                      base.replace("lr=0.03", "lr=0.03,b1=0.8,unlabeled=entropy")):
+            explore(Scene.from_query(query))
+    assert n[0] == 0, f"{n[0]} compilations: {n[1][:5]}"

@@ -420,3 +420,22 @@ def test_progress_shows_only_after_0_3_s():
         time.sleep(0.45)
     assert quick.calls == [("empty", None)]
     assert slow.calls == [("info", "running"), ("empty", None)]
+
+
+def test_a_network_explores_its_learning_rate_and_a_pick_applies_it(open_url):
+    at = open_url("surface=mlp:data=moons&steps=40&run=sgd:lr=0.5,label=SGD&run=adam:lr=0.03,label=Adam")
+    assert at.selectbox("explore.kind").options == ["nothing: one run", "the learning rate (a curve)"]
+    at.selectbox("explore.kind").set_value("lr")
+    run_ok(at)
+    at.select_slider("explore.n").set_value(32)
+    run_ok(at)
+    p = payload(at)
+    assert p["explore"]["kind"] == "lr" and "explore=lr:lo=0.0005,hi=500,n=32" in p["query"]
+    assert p["explore"]["minima"] == [] and "limit" not in p["explore"] and p["explore"]["f_star"] == 0.0
+    losses = unpack(p["explore"]["final_loss"])
+    assert len(losses) == 32 and np.isfinite(losses[:8]).all()
+    at.session_state["player"] = {"event": "pick", "on": p["explore"]["id"], "i": 20, "j": None, "nonce": 3}
+    run_ok(at)
+    scene = Scene.from_query(payload(at)["query"])
+    resolved = ep.resolve(scene.explore, scene)
+    assert scene.runs[0].lr == resolved.axes[0].values[20]

@@ -22,8 +22,9 @@ from visualizer.core import pipeline, surfaces
 from visualizer.core.model import network as nets
 from visualizer.core.model import training
 from visualizer.core.model.data import DATA_SETS, dataset
-from visualizer.core.model.simulate import ModelSettings, starting_weights
+from visualizer.core.model.simulate import PSEUDO_CLASS, PSEUDO_NONE, ModelSettings, starting_weights, weights_path
 from visualizer.core.optimizers import OPTIMIZERS
+from visualizer.core.scene import parse_lenient
 from visualizer.core.surfaces import NETWORK
 
 STEPS = 40  # bucket 65
@@ -67,28 +68,33 @@ def reference(scene: Scene, index: int = 0):
     mask = jnp.asarray(labelled, jnp.float32)
     freeze = jnp.asarray(net.last_layer() if s.freeze else np.ones(net.size, F32))
 
+    unlabelled_term = unlabelled_reference(run, 1 - mask)
+
     def full_loss(w):
-        return nets.loss(net, w, train_x, train_y, mask)[0]
+        return nets.loss(net, w, train_x, train_y, mask)[0] + unlabelled_term(net.logits(w, train_x))
 
     def batch_loss(w, rows):
-        return nets.loss(net, w, train_x[rows], train_y[rows], jnp.ones(len(rows)))[0]
+        return (nets.loss(net, w, train_x[rows], train_y[rows], jnp.ones(len(rows)))[0]
+                + unlabelled_term(net.logits(w, train_x)))
 
     chain = optax.with_extra_args_support(pipeline.build_chain(run, scene.steps, full_loss, f_min=0.0))
     batches = epochs(labelled, s.batch, run.seed, scene.steps) if s.batch else None
 
     @jax.jit
-    def step(w, state, rows):
+    def step(w, state, rows, trains):
         loss = full_loss if rows is None else functools.partial(batch_loss, rows=rows)
         value, g = jax.value_and_grad(loss)(w)
-        g = g * freeze
+        g = g * trains
         u, state = chain.update(g, state, w, value=value, grad=g, value_fn=loss)
-        return optax.apply_updates(w, u * freeze), state
+        return optax.apply_updates(w, u * trains), state
 
     w = jnp.asarray(starting_weights(s))
     state = chain.init(w)
     weights = [w]
     for k in range(scene.steps):
-        w, state = step(w, state, None if batches is None else jnp.asarray(batches[k]))
+        # unfreeze=K: every weight trains from update K on
+        trains = jnp.ones_like(freeze) if s.unfreeze and k >= s.unfreeze else freeze
+        w, state = step(w, state, None if batches is None else jnp.asarray(batches[k]), trains)
         weights.append(w)
     weights = np.asarray(weights)
 
@@ -99,6 +105,30 @@ def reference(scene: Scene, index: int = 0):
 
     loss, train_acc, test_acc = (np.asarray(a) for a in jax.jit(jax.vmap(measure))(weights))
     return weights, loss, train_acc, test_acc
+
+
+def unlabelled_reference(run, unlabelled):
+    """The unlabelled points' term of `run`'s loss as docs/model.md states
+    it, written out again: self-training's mean cross-entropy against the
+    predicted class over the unlabelled points, counting those predicted
+    with confidence max(p, 1 - p) >= threshold; or their mean entropy;
+    either times `weight`."""
+    mode, weight = run.setting("unlabeled"), run.setting("weight")
+    cut = float(np.log(run.setting("threshold") / (1 - run.setting("threshold"))))
+    count = jnp.maximum(jnp.sum(unlabelled), 1.0)
+
+    def term(logits):
+        p = jax.nn.sigmoid(logits)
+        if mode == "selftrain":
+            label = jax.lax.stop_gradient((logits > 0).astype(jnp.float32))
+            taken = jax.lax.stop_gradient((jnp.abs(logits) >= cut).astype(jnp.float32)) * unlabelled
+            return weight * jnp.sum(taken * optax.sigmoid_binary_cross_entropy(logits, label)) / count
+        if mode == "entropy":
+            entropy = -(p * jax.nn.log_sigmoid(logits) + (1 - p) * jax.nn.log_sigmoid(-logits))
+            return weight * jnp.sum(unlabelled * entropy) / count
+        return 0.0
+
+    return term
 
 
 def close(actual, desired, tol, what):
@@ -141,7 +171,8 @@ def test_training_equals_a_plain_optax_loop(run):
     assert len(got.lr) == len(got.grad) == len(got.grad_norm) == STEPS
 
 
-@pytest.mark.parametrize("extra", ["freeze=1", "batch=16", "batch=8,labels=0.3", "pretrain=circles,freeze=1",
+@pytest.mark.parametrize("extra", ["freeze=1", "freeze=1,unfreeze=15", "batch=16", "batch=8,labels=0.3",
+                                   "pretrain=circles,freeze=1,unfreeze=10",
                                    "scale=10,act=relu,init=he", "layers=2,act=gelu", "act=sigmoid,init=normal"])
 def test_every_setting_trains_as_the_plain_loop_does(extra):
     scene = Scene.from_query(f"surface=mlp:hidden=8,{extra}&steps={STEPS}&run=momentum:lr=0.1,seed=4"
@@ -152,6 +183,106 @@ def test_every_setting_trains_as_the_plain_loop_does(extra):
         close(got.xy, result.model.plane.project(weights), 2e-4, f"xy of run {i + 1} with {extra}")
         close(got.loss, loss, 2e-4, f"loss of run {i + 1} with {extra}")
         assert np.abs(got.train_accuracy - train_acc).max() <= 1 / 60  # 60 labelled points with labels=0.3
+
+
+UNLABELED = ["unlabeled=selftrain", "unlabeled=selftrain,threshold=0.6,weight=3", "unlabeled=entropy",
+             "unlabeled=entropy,weight=0.3"]
+
+
+@pytest.mark.parametrize("batch", ["all", "8"])
+@pytest.mark.parametrize("mode", UNLABELED)
+def test_the_unlabelled_points_train_as_the_plain_loop_does(mode, batch):
+    """Self-training and entropy minimisation, on the whole set and on
+    minibatches (whose unlabelled term is over every unlabelled point)."""
+    scene = Scene.from_query(f"surface=mlp:hidden=8,data=xor,labels=0.05,batch={batch}&steps={STEPS}"
+                             f"&run=adam:lr=0.03,seed=2&run=sgd:lr=0.5,seed=3,{mode}")
+    result = simulate(scene)
+    weights, loss, train_acc, test_acc = reference(scene, 1)
+    got = result.runs[1]
+    close(got.xy, result.model.plane.project(weights), 2e-4, f"xy with {mode}")
+    close(got.loss, loss, 2e-4, f"loss with {mode}")
+    assert np.abs(got.test_accuracy - test_acc).max() <= 1 / 100
+
+
+def _pseudo_labels_of(scene: Scene, weights: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per point: how many unlabelled points the network predicts with
+    probability max(p, 1 - p) >= threshold, and the share of them right (NaN: none)."""
+    s = ModelSettings.of(scene)
+    data = dataset(s.data)
+    unlabelled = ~data.labelled(s.labels)
+    p = np.asarray(jax.nn.sigmoid(jax.vmap(lambda w: s.network.logits(w, jnp.asarray(data.train_x)))(weights)),
+                   np.float64)
+    taken = (np.maximum(p, 1 - p) >= threshold) & unlabelled
+    right = taken & ((p > 0.5) == (data.train_y > 0.5))
+    count = taken.sum(1)
+    with np.errstate(invalid="ignore"):
+        return count, np.where(count > 0, right.sum(1) / count, np.nan)
+
+
+@pytest.mark.parametrize("mode", ["unlabeled=ignore", "unlabeled=selftrain,threshold=0.95", "unlabeled=entropy"])
+def test_pseudo_labels_are_the_confident_predictions_on_unlabelled_points_and_the_share_right(mode):
+    scene = Scene.from_query(f"surface=mlp:data=circles,labels=0.02&steps={STEPS}&run=adam:lr=0.03,{mode}")
+    result = simulate(scene)
+    threshold = scene.runs[0].setting("threshold")
+    count, share = _pseudo_labels_of(scene, reference(scene)[0], threshold)
+    got = result.runs[0]
+    # a prediction within float32's rounding of the threshold may fall either side
+    assert np.abs(got.pseudo_labels - count).max() <= 1
+    assert np.nanmax(np.abs(got.pseudo_label_accuracy - share)) <= 0.02
+    assert np.array_equal(np.isnan(got.pseudo_label_accuracy), count == 0)
+    assert got.pseudo_labels.max() > 0
+    # the frames of the data panel: the same predictions, point by point
+    b = result.model.boundary
+    frames = weights_path(scene)[b.steps]
+    s = ModelSettings.of(scene)
+    data = dataset(s.data)
+    p = np.asarray(jax.nn.sigmoid(jax.vmap(lambda w: s.network.logits(w, jnp.asarray(data.train_x)))(frames)))
+    taken = (np.maximum(p, 1 - p) >= threshold) & ~data.labelled(s.labels)
+    want = np.where(taken, PSEUDO_CLASS + (p > 0.5), PSEUDO_NONE)
+    assert np.mean(b.pseudo[0] == want) > 0.999
+    np.testing.assert_array_equal(b.pseudo[0].astype(bool).sum(1), got.pseudo_labels[b.steps])
+
+
+def test_the_unlabelled_points_are_in_no_loss_but_their_own_term():
+    """ignore is plain supervised learning; a weight of 0 is ignore; and
+    `loss` is the labelled points' cross-entropy in every mode."""
+    base = "surface=mlp:data=xor,labels=0.05&steps=30&run=adam:lr=0.03"
+    ignore = simulate(Scene.from_query(base))
+    zero = simulate(Scene.from_query(base + ",unlabeled=selftrain,weight=0"))
+    np.testing.assert_array_equal(ignore.runs[0].loss, zero.runs[0].loss)
+    entropy = simulate(Scene.from_query(base + ",unlabeled=entropy"))
+    s = ModelSettings.of(entropy.scene)
+    data = dataset(s.data)
+    w = weights_path(entropy.scene)
+    labelled = jnp.asarray(data.labelled(s.labels), jnp.float32)
+    want = jax.vmap(lambda v: nets.loss(s.network, v, data.train_x, data.train_y, labelled)[0])(w)
+    close(entropy.runs[0].loss, want, 1e-6, "loss under entropy minimisation")
+    assert not np.allclose(entropy.runs[0].loss, ignore.runs[0].loss)
+
+
+@pytest.mark.parametrize("optimizer", [o for o in OPTIMIZERS])
+def test_constant_init_keeps_every_hidden_unit_identical(optimizer):
+    """init=constant: every unit starts as every other, gets the same
+    gradient, and so the same update from any optimizer: their incoming
+    (and outgoing) weights stay equal at every step, bit for bit. Newton is
+    the exception that proves it: the Hessian of identical units is
+    singular, so it needs damping, and its solve keeps them equal to
+    float32's rounding."""
+    run = f"{optimizer}:label=x" if optimizer != "newton" else "newton:lr=1,damping=1,label=x"
+    scene = Scene.from_query(f"surface=mlp:data=circles,init=constant,layers=2,hidden=6&steps=60&run={run}")
+    net = ModelSettings.of(scene).network
+    w = weights_path(scene)
+    assert len(w) == 61, f"{optimizer} diverged"
+    layers = [[net.unflatten(jnp.asarray(v))[i] for v in w] for i in range(len(net.shapes))]
+    tol = 0 if optimizer != "newton" else 1e-6
+    for i, layer in enumerate(layers[:-1]):
+        incoming = np.stack([np.asarray(weights) for weights, _ in layer])  # (points, fan_in, units)
+        bias = np.stack([np.asarray(b) for _, b in layer])
+        assert np.abs(incoming - incoming[:, :, :1]).max() <= tol, f"layer {i + 1}'s units part under {optimizer}"
+        assert np.abs(bias - bias[:, :1]).max() <= tol
+    out = np.stack([np.asarray(weights)[:, 0] for weights, _ in layers[-1]])
+    assert np.abs(out - out[:, :1]).max() <= tol
+    assert np.abs(w[-1] - w[0]).max() > 1e-3, f"{optimizer} did not train"
 
 
 def test_the_gradient_is_the_raw_one_projected_and_its_norm_over_every_weight():
@@ -259,9 +390,10 @@ def test_zeros_stay_at_chance_while_xavier_fits():
     for r in zeros.runs:
         assert (r.train_accuracy == 0.5).all() and (r.test_accuracy == 0.5).all()
         assert r.loss[-1] == pytest.approx(np.log(2), abs=1e-3)
-    # The output bias's gradient is float32's rounding of a sum that is 0
-    # (1e-9), which Adam scales up to full steps; but every hidden unit's
-    # weights stay 0.
+    # On the moons the output bias's gradient is float32's rounding of a sum
+    # that is 0 (2e-9), which Adam, dividing by its size plus eps, makes into
+    # steps millions of times larger (docs/model.md tabulates it per data set);
+    # but every hidden unit's weights stay 0.
     assert (zeros.model.plane.centre[:-1] == 0).all()
     for r in xavier.runs:
         assert r.train_accuracy[-1] >= 0.93 and r.test_accuracy[-1] >= 0.9
@@ -325,6 +457,18 @@ def test_freezing_trains_the_last_layer_only():
     free = run_scene("surface=mlp:pretrain=moons,freeze=0,data=xor&steps=200&run=adam:lr=0.02")
     # Moons' features, a linear read-out: xor is not learnt as well as by the whole network.
     assert result.runs[0].train_accuracy[-1] < free.runs[0].train_accuracy[-1]
+
+
+def test_unfreeze_lifts_the_freeze_from_its_step_on():
+    scene = Scene.from_query("surface=mlp:pretrain=moons,freeze=1,unfreeze=30,data=xor&steps=60&run=adam:lr=0.02")
+    net = ModelSettings.of(scene).network
+    last = net.last_layer().astype(bool)
+    w = weights_path(scene)
+    assert np.all(w[:31, ~last] == w[0, ~last]), "frozen up to update 30"
+    assert np.mean(w[31, ~last] != w[30, ~last]) > 0.9, "update 30 moves the hidden weights"
+    with pytest.raises(SceneError, match="unfreeze=30") as err:
+        simulate(Scene.from_query("surface=mlp:unfreeze=30&steps=40&run=adam"))
+    assert err.value.key == "surface"
 
 
 def test_minibatches_come_from_the_runs_seed():
@@ -408,7 +552,8 @@ def test_bad_values_are_scene_errors_naming_the_key(spec, name):
 @pytest.mark.parametrize("query, key", [
     ("surface=mlp&run=adam:x0=1", "run"),
     ("surface=mlp&run=adam&run=sgd:y0=1", "run"),
-    ("surface=mlp&run=adam&explore=lr", "explore"),
+    ("surface=mlp&run=adam&explore=starts", "explore"),
+    ("surface=mlp&run=adam&explore=map:x=lr,y=b1", "explore"),
 ])
 def test_what_a_model_scene_has_no_use_for_is_a_scene_error(query, key):
     with pytest.raises(SceneError) as err:
@@ -416,9 +561,43 @@ def test_what_a_model_scene_has_no_use_for_is_a_scene_error(query, key):
     assert err.value.key == key
 
 
+@pytest.mark.parametrize("given", ["unlabeled=selftrain", "threshold=0.8", "weight=2", "unlabeled=entropy,weight=2"])
+def test_what_only_a_network_has_is_a_scene_error_on_a_surface(given):
+    with pytest.raises(SceneError) as err:
+        Scene.from_query(f"surface=quadratic&run=adam:lr=0.1,{given}")
+    assert err.value.key == "run" and given.split("=")[0] in str(err.value) and "surface=mlp" in str(err.value)
+    scene, problems = parse_lenient(f"surface=quadratic&run=adam:lr=0.1,{given}&run=sgd")
+    assert [p.key for p in problems] == ["run"]
+    assert scene.runs[0].to_spec() == "adam:lr=0.1,b1=0.9,b2=0.999,eps=1e-08" and len(scene.runs) == 2
+
+
+@pytest.mark.parametrize("given", ["unlabeled=entropy,threshold=0.8,weight=2.5", "unlabeled=selftrain,weight=0",
+                                   "threshold=0.999", "unlabeled=ignore"])
+def test_a_networks_run_keys_parse_to_their_values_and_round_trip(given):
+    scene = Scene.from_query(f"surface=mlp&run=sgd:lr=0.5,{given}")
+    run = scene.runs[0]
+    for pair in given.split(","):
+        name, value = pair.split("=")
+        assert str(run.setting(name)) == value or run.setting(name) == float(value)
+    assert Scene.from_query(scene.to_query()) == scene
+    with pytest.raises(SceneError, match="unlabeled"):
+        Scene.from_query("surface=mlp&run=sgd:unlabeled=cotrain")
+    with pytest.raises(SceneError, match="weight"):
+        Scene.from_query("surface=mlp&run=sgd:weight=11")
+
+
+def test_radams_threshold_is_its_own_and_it_self_trains_at_the_default_one():
+    scene = Scene.from_query("surface=mlp&run=radam:lr=0.01,threshold=6,unlabeled=selftrain")
+    run = scene.runs[0]
+    assert run.hyper["threshold"] == 6 and run.setting("threshold") == 0.9
+    assert Scene.from_query(scene.to_query()) == scene
+    with pytest.raises(SceneError, match="out of range"):
+        Scene.from_query("surface=mlp&run=radam:threshold=0.9")
+
+
 def test_the_scene_round_trips_and_start_is_ignored():
     query = ("surface=mlp:data=spirals,hidden=12,layers=2,act=gelu,init=he,labels=0.5,pretrain=moons,freeze=1,"
-             "batch=32,scale=0.5&start=0,0&steps=50&run=adam:lr=0.01,b1=0.9,b2=0.999,eps=1e-08")
+             "unfreeze=20,batch=32,scale=0.5&start=0,0&steps=50&run=adam:lr=0.01,b1=0.9,b2=0.999,eps=1e-08")
     scene = Scene.from_query(query)
     assert scene.to_query() == query and Scene.from_query(scene.to_query()) == scene
     moved = scene.replace(start=(3.0, -2.0))
@@ -437,9 +616,13 @@ def test_the_json_adds_the_plane_and_the_accuracies_only_on_a_model_scene():
     assert set(flat["runs"][0]) == {"label", "optimizer", "params", "xy", "loss", "lr", "grad_norm", "diverged_at",
                                     "grad", "state", "sharpness", "preconditioned_sharpness"}
     assert "plane_distance" in run and "plane_distance" not in flat["runs"][0]
+    assert len(run["pseudo_labels"]) == len(run["pseudo_label_accuracy"]) == 101
+    assert {"unlabeled", "threshold", "weight"} <= set(run["params"])
+    assert not {"unlabeled", "threshold", "weight"} & set(flat["runs"][0]["params"])
     csv = run_scene("surface=mlp&steps=100&run=adam:lr=0.02&run=sgd:lr=0.5").to_csv().splitlines()
-    assert csv[0].endswith(",grad_x,grad_y,train_accuracy,test_accuracy,sharpness,preconditioned_sharpness")
-    assert len(csv) == 1 + 2 * 101
+    assert (csv[0].endswith(",grad_x,grad_y,train_accuracy,test_accuracy,pseudo_labels,pseudo_label_accuracy,"
+                            "sharpness,preconditioned_sharpness")
+            and len(csv) == 1 + 2 * 101)
     assert "accuracy" not in simulate(Scene.from_query("surface=quadratic&steps=10&run=adam")).to_csv()
 
 
@@ -447,7 +630,7 @@ def test_the_surface_entry_is_not_a_function_of_xy():
     mlp = surfaces.SURFACES["mlp"]
     assert mlp.kind == NETWORK
     assert {p.name for p in mlp.params} == {"data", "hidden", "layers", "act", "init", "labels", "pretrain",
-                                            "freeze", "batch", "scale", "sharpness_every", "plane"}
+                                            "freeze", "unfreeze", "batch", "scale", "sharpness_every", "plane"}
     with pytest.raises(TypeError, match="weights"):
         mlp.fn(0.0, 0.0)
     assert not any(s.kind == NETWORK for s in surfaces.SURFACES.values() if s.id != "mlp")
@@ -470,7 +653,8 @@ def _change(rng: random.Random, scene: Scene) -> Scene:
     labels, pretraining, freezing, scale."""
     if rng.random() < 0.4:
         name, value = rng.choice([
-            ("data", rng.choice(DATA_SETS)), ("init", rng.choice(["zeros", "normal", "xavier", "he", "large"])),
+            ("data", rng.choice(DATA_SETS)),
+            ("init", rng.choice(["zeros", "constant", "normal", "xavier", "he", "large"])),
             ("labels", rng.uniform(0.01, 1)), ("pretrain", rng.choice(["none", "moons", "xor"])),
             ("freeze", rng.choice(["0", "1"])), ("scale", 10 ** rng.uniform(-2, 2)),
         ])
@@ -482,7 +666,8 @@ def _change(rng: random.Random, scene: Scene) -> Scene:
         ("seed", rng.randrange(1000)), ("clip_norm", rng.choice([None, rng.uniform(0.01, 1)])),
         ("clip_value", rng.choice([None, rng.uniform(0.01, 1)])),
         ("schedule", rng.choice(["constant", "cosine", "step", "exponential", "warmup_cosine", "onecycle", "cyclic"])),
-    ] + [(h.name, rng.uniform(max(h.low, 0.5), min(h.high, 0.999))) for h in OPTIMIZERS[run.optimizer].hypers])
+        ("unlabeled", rng.choice(["ignore", "selftrain", "entropy"])), ("weight", rng.uniform(0, 3)),
+    ] + ([] if "threshold" in run.hyper else [("threshold", rng.uniform(0.5, 0.999))]) + [(h.name, rng.uniform(max(h.low, 0.5), min(h.high, 0.999))) for h in OPTIMIZERS[run.optimizer].hypers])
     runs = list(scene.runs)
     runs[i] = run.replace(**{name: value})
     return scene.replace(runs=tuple(runs))
@@ -505,3 +690,26 @@ def test_value_changes_compile_nothing(compiles):
     with compiles.counting() as n:  # a shape does compile
         simulate(scene.replace(surface_params={**scene.surface_params, "hidden": 7}))
     assert n[0] >= 1
+
+
+def test_the_players_payload_carries_the_pseudo_labels():
+    import base64
+
+    from visualizer.browser.payload import scene_payload
+
+    result = run_scene("surface=mlp:data=xor,labels=0.05&steps=80&run=adam:lr=0.03,unlabeled=selftrain"
+                       "&run=adam:lr=0.03")
+    payload = scene_payload(result, {}, "")
+
+    def raw(spec, dtype):
+        return np.frombuffer(base64.b64decode(spec["bdata"]), dtype)
+
+    for run, part in zip(result.runs, payload["runs"], strict=True):
+        np.testing.assert_array_equal(raw(part["pseudo_labels"], "<f4"), run.pseudo_labels)
+        np.testing.assert_array_equal(raw(part["pseudo_label_accuracy"], "<f4"), run.pseudo_label_accuracy)
+    b = payload["model"]["boundary"]
+    runs, frames = b["shape"][:2]
+    codes = raw(b["pseudo"], np.uint8).reshape(runs, frames, 200)
+    at = [int(np.searchsorted(result.model.boundary.steps, s)) for s in b["steps"]]
+    np.testing.assert_array_equal(codes, result.model.boundary.pseudo[:, at])
+    assert codes[0, -1].astype(bool).sum() == result.runs[0].pseudo_labels[-1] > 0

@@ -204,3 +204,28 @@ def test_cli_lessons_json_carries_every_question_answered(capsys):
 
 def test_every_quantity_a_question_may_ask_is_computed():
     assert tuple(quiz.QUANTITIES) == questions.QUANTITIES
+
+
+def test_the_networks_quantities_are_counted_from_the_engines_weights_and_refused_elsewhere():
+    from visualizer.core import landmarks
+    from visualizer.core.engine import simulate
+
+    def answer(query, spec):
+        scene = Scene.from_query(query)
+        return ask(spec, scene, simulate(scene), landmarks.of(scene))
+
+    run = "&steps=30&run=adam:lr=0.03&run=sgd:lr=0.5"
+    assert answer("surface=mlp:init=constant" + run, questions.number("distinct_units")).answer == 1
+    assert answer("surface=mlp:init=xavier" + run, questions.number("distinct_units")).answer == 16
+    two = answer("surface=mlp:init=constant,layers=2,hidden=5" + run, questions.number("distinct_units"))
+    assert two.answer == 1 and two.extra["per_layer"] == [1, 1]
+    q = answer("surface=mlp:data=xor,labels=0.05" + run.replace("lr=0.03", "lr=0.03,unlabeled=selftrain"),
+               questions.number("pseudo_label_accuracy"))
+    assert 0 < q.answer <= 100
+    assert answer("surface=mlp" + run, questions.number("test_accuracy", 2)).answer > 50
+    flat = "surface=quadratic&steps=20&run=sgd:lr=0.1"
+    for quantity in ("distinct_units", "pseudo_label_accuracy", "test_accuracy"):
+        with pytest.raises(SceneError):
+            answer(flat, questions.number(quantity))
+    with pytest.raises(SceneError, match="run 1"):
+        answer("surface=mlp" + run, questions.number("distinct_units", 2))

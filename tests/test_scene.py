@@ -447,6 +447,8 @@ def valid_scene(draw):
                 if draw(st.booleans()):
                     run[p.name] = draw(_in_range(p))
         for key in SETTINGS:
+            if key.model_only:
+                continue  # a network's run keys only (tests/test_model.py)
             if draw(st.booleans()):
                 run[key.name] = draw(LABELS if key.kind == TEXT else _in_range(key.knob))
         if run.get("seeds", 1) > 1:  # a cloud needs noise, and a 2D surface

@@ -84,7 +84,10 @@ def run_keys() -> str:
             default = "off"
         else:
             default = number_text(k.default) if isinstance(k.default, int | float) else (k.default or "none")
-        rows.append([f"`{k.name}`", allowed, default, k.knob.help if k.knob else k.help])
+        meaning = k.knob.help if k.knob else k.help
+        if k.model_only and "surface=mlp" not in meaning:
+            meaning += "; only on surface=mlp"
+        rows.append([f"`{k.name}`", allowed, default, meaning])
     return _table(["key", "allowed", "default", "meaning"], rows)
 
 
@@ -139,6 +142,43 @@ def model_keys() -> str:
             allowed, default = p.allowed(), number_text(p.default)
         rows.append([f"`{p.name}`", allowed, default, p.help, "yes" if p.name in COMPILES else "no"])
     return _table(["key", "allowed", "default", "meaning", "a new value compiles"], rows)
+
+
+ZERO_INIT_SCENE = "surface=mlp:data={},init=zeros&steps=250&run=adam:lr=0.03"
+
+
+def zero_init() -> str:
+    """What init=zeros does on each data set: the output bias's first
+    gradient (float32's rounding of a sum that is exactly 0), and where Adam
+    takes that bias (every other weight stays 0), from the engine."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from visualizer.core.engine import simulate
+    from visualizer.core.model.data import DATA_SETS, dataset
+    from visualizer.core.model.network import Network, initial_weights, loss
+    from visualizer.core.model.simulate import weights_path
+    from visualizer.core.scene import Scene
+
+    rows = []
+    network = Network()
+    for data_id in DATA_SETS:
+        d = dataset(data_id)
+        w0 = jnp.asarray(initial_weights(network, "zeros"))
+        g = jax.grad(lambda w, d=d: loss(network, w, d.train_x, d.train_y, jnp.ones_like(d.train_y))[0])(w0)
+        g = np.asarray(g)
+        scene = Scene.from_query(ZERO_INIT_SCENE.format(data_id))
+        result = simulate(scene)
+        path = weights_path(scene)
+        others = "0" if not np.any(path[:, :-1]) else f"up to {np.max(np.abs(path[:, :-1])):.1g}"
+        first = "exactly 0" if g[-1] == 0 else f"{g[-1]:.1g}"
+        bias = np.max(np.abs(path[:, -1]))
+        rows.append([f"`{data_id}`", first, "exactly 0" if not np.any(g[:-1]) else "not 0",
+                     "0" if bias == 0 else f"{bias:.2g}", others,
+                     f"{100 * float(result.runs[0].test_accuracy[-1]):g}%"])
+    return _table(["`data`", "the output bias's first gradient", "every other weight's", "the output bias along "
+                   "250 Adam steps (lr 0.03), at most", "every other weight along them", "test accuracy"], rows)
 
 
 def formula_words() -> str:
@@ -267,6 +307,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "surfaces": surfaces_table,
     "formula": formula_words,
     "model-keys": model_keys,
+    "zero-init": zero_init,
     "lessons": lessons,
     "explore-kinds": explore_kinds,
     "explore-axes": explore_axes,

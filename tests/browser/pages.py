@@ -89,14 +89,14 @@ def open_demo(page, server, query: str, timeout_ms: int = 90_000):
                         message=lambda: f"?{query}: the player did not draw\n{server.log()[-1500:]}")
 
 
-def open_offline(page, path: Path) -> None:
+def open_offline(page, path: Path, ready_js: str = PLAYER_DREW_JS) -> None:
     """Open an exported HTML file from its file:// address with every other
     request aborted (a page made by the `offline_page` fixture records them
-    in `page.requests`) and wait until the player has drawn."""
+    in `page.requests`) and wait until the player has drawn (`ready_js`)."""
     url = path.as_uri()
     page.route("**/*", lambda route: route.continue_() if route.request.url == url else route.abort())
     page.goto(url)
-    page.wait_for_function(PLAYER_DREW_JS, timeout=30_000)
+    page.wait_for_function(ready_js, timeout=30_000)
 
 
 def show_inside_rule(frame) -> None:
@@ -114,6 +114,14 @@ def katex_faces(frame) -> dict[str, str]:
     return frame.evaluate("""() => Object.fromEntries([...document.fonts]
       .filter((f) => f.family.replace(/"/g, "").startsWith("KaTeX") && f.status !== "unloaded")
       .map((f) => [f.family.replace(/"/g, "") + " " + f.style + " " + f.weight, f.status]))""")
+
+
+def assert_katex_typeset(frame) -> None:
+    """The rule's formulas were typeset with KaTeX's own fonts: the two every
+    rule uses loaded, and none the page asked for failed."""
+    faces = katex_faces(frame)
+    assert faces.get("KaTeX_Main normal 400") == "loaded" and faces.get("KaTeX_Math italic 400") == "loaded", faces
+    assert set(faces.values()) == {"loaded"}, faces
 
 
 # ---------------------------------------------------------------- reading

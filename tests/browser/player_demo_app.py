@@ -20,6 +20,11 @@ edge case directly:
   diverges) and its accuracies. `runs=n` keeps the first n runs (`runs=1`:
   one constant learning rate); `init=zeros` is a network that never moves:
   every gradient 0, P(class 1) = 1/2 everywhere, accuracies 50%.
+  `pseudo=1` adds pseudo-labels (`pseudo_codes`): at frame f of F, the
+  unlabelled point i is pseudo-labelled when i % 5 < 5 f / F, with its own
+  class except where i % 7 == 0 (the other class: a wrong one); run 1
+  self-trains, the others only predict. `kept=n`: n training points keep
+  their labels (150 unless given).
 - `scene`: a real scene, simulated: `?case=scene&scene=<scene query,
   percent-encoded>`, with the "Inside a step" button (`inside=1`: on from
   the start); its event switches the overlays' numbers on and off, as the
@@ -219,8 +224,20 @@ def moons(n, rng, noise=0.2):
     return x, y
 
 
+def pseudo_codes(n_frames: int, labelled: np.ndarray, train_y: np.ndarray) -> np.ndarray:
+    """(frames, n) pseudo-label codes of the module docstring's rule: 0
+    none, 1 + the class given."""
+    i = np.arange(len(train_y))
+    codes = np.zeros((n_frames, len(train_y)), np.uint8)
+    for f in range(n_frames):
+        taken = (i % 5 < 5 * f / max(n_frames - 1, 1)) & (labelled == 0)
+        given = np.where(i % 7 == 0, 1 - train_y, train_y).astype(np.uint8)
+        codes[f] = np.where(taken, 1 + given, 0)
+    return codes
+
+
 @st.cache_data(max_entries=8)
-def model_build(steps: int, n_runs: int, zeros: bool) -> dict:
+def model_build(steps: int, n_runs: int, zeros: bool, pseudo: bool = False, kept: int = 150) -> dict:
     """A made-up network scene: the Rosenbrock runs on the plane, the data,
     boundaries and accuracies (see the module's docstring)."""
     from visualizer.browser.encode import encode_u8
@@ -233,7 +250,7 @@ def model_build(steps: int, n_runs: int, zeros: bool) -> dict:
     mean, std = train_x.mean(0), train_x.std(0)
     train_x, test_x = (train_x - mean) / std, (test_x - mean) / std
     labelled = np.ones(200, dtype=np.uint8)
-    labelled[rng.permutation(200)[:50]] = 0
+    labelled[rng.permutation(200)[:200 - kept]] = 0
     lo, hi = np.minimum(train_x.min(0), test_x.min(0)), np.maximum(train_x.max(0), test_x.max(0))
     pad = 0.1 * (hi - lo)
     window = [[float(lo[0] - pad[0]), float(hi[0] + pad[0])], [float(lo[1] - pad[1]), float(hi[1] + pad[1])]]
@@ -260,6 +277,14 @@ def model_build(steps: int, n_runs: int, zeros: bool) -> dict:
         run["test_accuracy"] = encode_f32(np.full(n_points, 0.5) if zeros else train - 0.04 * progress)
         if zeros:
             run["grad_norm"] = encode_f32(np.zeros(max(0, n_points - 1)))
+        if pseudo:
+            codes = pseudo_codes(len(frames), labelled, train_y)
+            at = np.searchsorted(frames, k, side="right") - 1  # each point's frame
+            taken = (codes[at] > 0).sum(1)
+            right = ((codes[at] > 0) & (codes[at] - 1 == train_y)).sum(1)
+            run["pseudo_labels"] = encode_f32(taken)
+            run["pseudo_label_accuracy"] = encode_f32(np.where(taken > 0, right / np.maximum(taken, 1), np.nan))
+            run["unlabeled"] = "selftrain" if r == 0 else "ignore"
     payload["surface"] = dict(payload["surface"], name="Network, plane of run 1 (97% of its path)")
     payload["model"] = {
         "explained_variance": [0.0, 0.0] if zeros else [0.8, 0.17],
@@ -269,7 +294,11 @@ def model_build(steps: int, n_runs: int, zeros: bool) -> dict:
         "boundary": {"steps": [int(v) for v in frames], "xs": encode_f32(xs), "ys": encode_f32(ys),
                      "shape": list(p.shape), "p": encode_u8(np.round(p * 255)), "diverged": encode_u8(diverged)},
     }
-    payload["query"] = f"case=model&steps={steps}&runs={n_runs}" + ("&init=zeros" if zeros else "")
+    if pseudo:
+        codes = pseudo_codes(len(frames), labelled, train_y)
+        payload["model"]["boundary"]["pseudo"] = encode_u8(np.broadcast_to(codes, (n_runs, *codes.shape)))
+    payload["query"] = (f"case=model&steps={steps}&runs={n_runs}" + ("&init=zeros" if zeros else "")
+                        + ("&pseudo=1" if pseudo else "") + (f"&kept={kept}" if kept != 150 else ""))
     return payload
 
 
@@ -325,7 +354,8 @@ if case == "scene":
     payload["query"] = "&".join(["case=scene", "scene=" + quote(scene_query, safe=""), *kept])
 elif case == "model":
     payload = model_build(steps, max(1, min(8, int(st.query_params.get("runs", "8")))),
-                          st.query_params.get("init") == "zeros")
+                          st.query_params.get("init") == "zeros", st.query_params.get("pseudo") == "1",
+                          int(st.query_params.get("kept", "150")))
     payload = dict(payload, viewer=viewer)
     payload["query"] = "&".join([payload["query"], *kept])
 else:

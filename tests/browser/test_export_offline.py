@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from pages import katex_faces, open_offline, player_stats, show_inside_rule
+from pages import assert_katex_typeset, open_offline, player_stats, show_inside_rule
 
 from visualizer import Scene, export
 
@@ -95,9 +95,7 @@ def test_inside_a_step_typesets_its_rule_offline_with_katex_fonts(offline_page, 
     page = offline_page
     open_offline(page, path)
     show_inside_rule(page)
-    faces = katex_faces(page)
-    assert faces.get("KaTeX_Main normal 400") == "loaded" and faces.get("KaTeX_Math italic 400") == "loaded", faces
-    assert set(faces.values()) == {"loaded"}, faces
+    assert_katex_typeset(page)
     laid_out = page.evaluate("""() => {
       const box = document.querySelector('#inside-rule .katex').getBoundingClientRect();
       const variable = document.querySelector('#inside-rule .katex .mathnormal');

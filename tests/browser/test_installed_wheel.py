@@ -20,7 +20,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from pages import ROOT, katex_faces, open_offline, show_inside_rule
+from pages import ROOT, assert_katex_typeset, open_offline, show_inside_rule
 
 from visualizer.browser import player_files
 
@@ -95,9 +95,7 @@ def test_the_installed_cli_exports_a_page_that_typesets_with_its_fonts(installed
     page = offline_page
     open_offline(page, out)
     show_inside_rule(page)
-    faces = katex_faces(page)
-    assert faces.get("KaTeX_Main normal 400") == "loaded" and faces.get("KaTeX_Math italic 400") == "loaded", faces
-    assert set(faces.values()) == {"loaded"}, faces
+    assert_katex_typeset(page)
     width = page.evaluate("() => document.querySelector('#inside-rule .katex').getBoundingClientRect().width")
     assert width > 100
     assert page.requests == [out.as_uri()], page.requests

@@ -140,6 +140,83 @@ def test_points_in_their_colours(page, demo_server):
     assert frame.locator("#data-test").get_attribute("aria-pressed") == "true"
 
 
+def test_pseudo_labels_in_their_class_outlined_and_the_wrong_ones_crossed(page, demo_server):
+    frame = open_demo(page, demo_server, "case=model&runs=2&pseudo=1")
+    m = frame.evaluate("""() => { const m = window.__model.state.m, b = m.boundary;
+        return {labelled: Array.from(m.train.labelled), y: Array.from(m.train.y), F: b.F, n: m.train.n}; }""")
+    n, last = m["n"], m["F"] - 1
+    unlabelled = [i for i in range(n) if not m["labelled"][i]]
+    taken = [i for i in unlabelled if i % 5 < 5]  # the rule at the last frame: every unlabelled point
+    wrong = [i for i in taken if i % 7 == 0]
+    s = model_stats(frame)
+    assert s["frame"] == last
+    assert s["pseudo"] == {"right": len(taken) - len(wrong), "wrong": len(wrong)}
+    key = frame.locator("#data-key").inner_text()
+    assert "pseudo-label (confident)" in key and "wrong" in key
+    share = round(100 * (len(taken) - len(wrong)) / len(taken))
+    assert frame.locator("#data-readout").inner_text() == (
+        f"train 97% \u00b7 test 93% \u00b7 {len(taken)} pseudo-labels ({share}% right)")
+
+    # the centre of each point standing alone: a right pseudo-label in its
+    # class's colour, a wrong one under the cross's dark centre
+    seen = frame.evaluate("""() => { const m = window.__model.state.m, g = window.__model.state.geo;
+        const px = [];
+        for (let i = 0; i < m.train.n; i++) px.push([g.x2p(m.train.x[2 * i]), g.y2p(m.train.x[2 * i + 1])]);
+        const out = [];
+        px.forEach(([x, y], i) => {
+          if (m.train.labelled[i] || px.some(([u, v], j) => j !== i && Math.hypot(u - x, v - y) < 9)) return;
+          out.push([i, window.__model.pixel(m.train.x[2 * i], m.train.x[2 * i + 1]).slice(0, 3)]);
+        });
+        return out; }""")
+    colours = {0: list(CLASS0), 1: list(CLASS1)}
+    checked = {"right": 0, "wrong": 0}
+    for i, rgb in seen:
+        if i in wrong:
+            assert max(rgb) <= 0x40, (i, rgb)  # the cross (#1a1a1a), not a class's colour
+            checked["wrong"] += 1
+        else:
+            assert rgb == colours[m["y"][i]], (i, rgb)
+            checked["right"] += 1
+    assert min(checked.values()) >= 1, checked
+    with_most_kept = _rims(frame)
+
+    # step 0: nothing is pseudo-labelled yet; the grey points are back
+    scrub(frame, 0)
+    assert model_stats(frame)["pseudo"] == {"right": 0, "wrong": 0}
+    assert frame.locator("#data-readout").inner_text().endswith("\u00b7 0 pseudo-labels")
+    # a run that only predicts: its confident predictions, not pseudo-labels
+    frame.evaluate("() => { window.__player.S.front = window.__player.S.d.runs[1].key; }")
+    scrub(frame, 40)
+    assert " confident (" in frame.locator("#data-readout").inner_text()
+
+    # the kept labels, few among many unlabelled points, are drawn larger: 3.5
+    # px from the centre of a labelled point standing alone, its colour (with
+    # most labels kept, not: there 3.5 px out is its white ring or beyond)
+    # (labelled points are drawn over the others: only other labelled ones, or
+    # the boundary's line, can cover them)
+    rims = _rims(open_demo(page, demo_server, "case=model&runs=2&pseudo=1&kept=20"), among_labelled=True)
+    def near(rgb, c) -> bool:  # within the fill, though maybe blended with its edge
+        return sum((a - b) ** 2 for a, b in zip(rgb, colours[c], strict=True)) ** 0.5 < 40
+
+    assert len(rims) >= 5 and sum(near(rgb, c) for c, rgb in rims) >= 0.75 * len(rims), rims
+    assert with_most_kept and not any(near(rgb, c) for c, rgb in with_most_kept), with_most_kept
+    assert not page.problems, page.problems
+
+
+def _rims(frame, among_labelled: bool = False) -> list:
+    """For each labelled point with no point (no labelled point) within 14
+    px: its class and the colour 3.5 px right of its centre."""
+    return frame.evaluate("""(among) => { const m = window.__model.state.m, g = window.__model.state.geo;
+        const px = [], unit = 3.5 / (g.x2p(1) - g.x2p(0)), out = [];
+        for (let i = 0; i < m.train.n; i++) px.push([g.x2p(m.train.x[2 * i]), g.y2p(m.train.x[2 * i + 1])]);
+        px.forEach(([x, y], i) => {
+          if (!m.train.labelled[i] || px.some(([u, v], j) => j !== i && (!among || m.train.labelled[j])
+                                                  && Math.hypot(u - x, v - y) < 14)) return;
+          out.push([m.train.y[i], window.__model.pixel(m.train.x[2 * i] + unit, m.train.x[2 * i + 1]).slice(0, 3)]);
+        });
+        return out; }""", among_labelled)
+
+
 def test_accuracy_curves_and_the_plane(page, demo_server):
     frame = open_demo(page, demo_server, "case=model&runs=3")
     titles = panel_titles(frame)

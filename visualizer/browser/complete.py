@@ -8,8 +8,7 @@ from visualizer.browser import explore_payload
 from visualizer.browser.payload import scene_payload, surface_payload
 from visualizer.core import landmarks
 from visualizer.core.engine import simulate
-from visualizer.core.exploration import explore
-from visualizer.core.race import played
+from visualizer.core.exploration import explore, played
 from visualizer.core.scene import Scene
 
 

@@ -45,6 +45,15 @@ class PickEvent(NamedTuple):
     nonce: int
 
 
+class AnsweredEvent(NamedTuple):
+    """The viewer answered the questions named `on` (the payload's
+    `quiz.id`), or chose to play without answering: the page may now show
+    what it kept back."""
+
+    on: str
+    nonce: int
+
+
 def _read_start(value: dict, run_count: int) -> StartEvent:
     """``{"event": "start", "xy": [x, y], "run": int | null, "nonce": n}``."""
     xy = value.get("xy")
@@ -82,7 +91,16 @@ def _read_pick(value: dict, run_count: int) -> PickEvent:
     return PickEvent(on, i, j, _nonce(value))
 
 
-_READERS = {"start": _read_start, "inside": _read_inside, "pick": _read_pick}
+def _read_answered(value: dict, run_count: int) -> AnsweredEvent:
+    """``{"event": "answered", "on": quiz id, "nonce": n}``; whether the id
+    is the scene's shown is for the page to check."""
+    on = value.get("on")
+    if not (isinstance(on, str) and 0 < len(on) <= 64):
+        raise ValueError(f"on is not a quiz id: {str(on)[:40]}")
+    return AnsweredEvent(on, _nonce(value))
+
+
+_READERS = {"start": _read_start, "inside": _read_inside, "pick": _read_pick, "answered": _read_answered}
 
 
 def _checked(value, run_count: int, kind: str | None = None):
@@ -100,7 +118,7 @@ def _checked(value, run_count: int, kind: str | None = None):
         return None
 
 
-def player_event(value, run_count: int) -> StartEvent | InsideEvent | PickEvent | None:
+def player_event(value, run_count: int) -> StartEvent | InsideEvent | PickEvent | AnsweredEvent | None:
     """Whichever event `value` is (by its "event"), validated; None for none,
     for an unknown kind and for a malformed one (logged)."""
     return _checked(value, run_count)

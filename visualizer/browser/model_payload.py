@@ -1,7 +1,7 @@
 """What the browser gets for a model scene (`surface=mlp`): the plane's loss
 grid in place of a surface sampled from f(x, y), the data set (labelled
-points in their class, unlabelled grey), each run's decision boundary at a
-few steps, and its accuracies. visualizer/page/player.py documents the contract.
+points in their class, unlabelled grey), each run's decision boundary and
+pseudo-labels at a few steps, and its accuracies and pseudo-label counts. visualizer/page/player.py documents the contract.
 """
 
 from __future__ import annotations
@@ -65,5 +65,17 @@ def model(result) -> dict:
             "shape": list(raw.shape),  # runs, frames, ny, nx
             "p": encode_u8(np.round(np.clip(probability, 0, 1) * 255)),
             "diverged": encode_u8(np.isnan(raw).any(axis=(2, 3))),  # runs x frames
+            # runs x frames x training points: 0 no pseudo-label, 1 + the class pseudo-labelled
+            "pseudo": encode_u8(boundary.pseudo[:, frames]),
         },
     }
+
+
+def run_part(run) -> dict:
+    """What the data panel reads of a run besides the curves' arrays: how
+    many unlabelled points it pseudo-labels and the share right, per point
+    like its loss, and what it does with them (`unlabeled`: the panel says
+    "pseudo-labels" for a run that trains on them, "confident" otherwise)."""
+    return {"pseudo_labels": encode_f32(run.pseudo_labels),
+            "pseudo_label_accuracy": encode_f32(run.pseudo_label_accuracy),
+            "unlabeled": run.run.setting("unlabeled")}

@@ -8,7 +8,7 @@ visualizer/page/player.py documents the contract.
 
 from __future__ import annotations
 
-from visualizer.browser import curves, model_payload, overlays
+from visualizer.browser import curves, model_payload, overlays, predict
 from visualizer.browser.encode import encode_f32
 from visualizer.browser.style import PALETTE  # THE palette of runs (style.json)
 from visualizer.core import grid, step_rules
@@ -69,6 +69,8 @@ def runs_payload(result: SimulationResult) -> list[dict]:
             part["band"] = {"low": encode_f32(r.quantiles["xy"][low]), "high": encode_f32(r.quantiles["xy"][high]),
                             "seeds": int(r.run.seeds)}
         part.update({key: getattr(r.run, key) for key in curves.level_keys()})
+        if on_model:
+            part.update(model_payload.run_part(r))
         part["start"] = [float(v) for v in start]
         runs.append(part)
     return runs
@@ -130,6 +132,8 @@ def scene_payload(result: SimulationResult, surface: dict, address: str, inside:
     }
     if result.model is not None:
         payload["model"] = model_payload.model(result)
+    if scene.viewer.predict:
+        payload["quiz"] = predict.quiz_part(scene, result)
     if inside is not None:
         payload["inside"] = {"on": True, "overlays": overlays.overlays_payload()} if inside else {"on": False}
         if inside:

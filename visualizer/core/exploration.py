@@ -42,7 +42,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from visualizer.core import devices, landmarks
+from visualizer.core import devices, landmarks, surfaces
+from visualizer.core import race as races
 from visualizer.core.engine import built_for, surface_key
 from visualizer.core.errors import SceneError
 from visualizer.core.optimizers import OPTIMIZERS
@@ -51,6 +52,7 @@ from visualizer.core.programs import Member, ProgramCache, bucket_length, member
 from visualizer.core.results import DIVERGENCE_LIMIT, json_numbers
 from visualizer.core.scene import Scene
 from visualizer.core.schedules import SCHEDULES, lr_table
+from visualizer.core.surfaces import NETWORK
 from visualizer.core.variants import Resolved, resolve
 
 MINIMUM_RADIUS = 0.01  # a final point this close to a minimum (times the window's diagonal) ended there
@@ -98,7 +100,10 @@ class Exploration:
     - `final_loss` float32, NaN where the run diverged or its start is not finite;
     - `diverged_at`, `steps_to_tol`, `minimum` int64, -1 for null;
     - `final_xy` float32 `(..., 2)`, the last finite point (the start where
-      f is not finite there).
+      f is not finite there);
+    - on a network (`explore=lr` of surface=mlp), `final_xy` is NaN and
+      `minimum` -1 (no plane, no minima), and `train_accuracy` and
+      `test_accuracy` (float32) are the accuracies at the last good point.
 
     `to_dict()` is the JSON of docs/explore.md, `to_csv()` one row per variant."""
 
@@ -109,6 +114,8 @@ class Exploration:
     steps_to_tol: np.ndarray
     final_xy: np.ndarray
     minimum: np.ndarray
+    train_accuracy: np.ndarray | None = None
+    test_accuracy: np.ndarray | None = None
 
     @property
     def kind(self) -> str:
@@ -137,6 +144,9 @@ class Exploration:
                 "steps_to_tol": _integers(self.steps_to_tol),
                 "final_xy": json_numbers(self.final_xy),
                 "minimum": _integers(self.minimum),
+                **({} if self.train_accuracy is None else {
+                    "final_train_accuracy": json_numbers(self.train_accuracy),
+                    "final_test_accuracy": json_numbers(self.test_accuracy)}),
             },
         }
 
@@ -146,7 +156,8 @@ class Exploration:
     def to_csv(self) -> str:
         """One row per variant, in the order of the JSON's flattened lists
         (for a map, y's values outer, x's inner): the axis values, then
-        final_loss, diverged_at, steps_to_tol, final_x, final_y, minimum;
+        final_loss, diverged_at, steps_to_tol, final_x, final_y, minimum
+        (on a network then final_train_accuracy, final_test_accuracy);
         an empty cell where the outcome is null."""
         grids = np.meshgrid(*(a.values for a in self.axes))  # each (ny, nx), or (n,) for one axis
         columns = [g.ravel().tolist() for g in grids]
@@ -155,10 +166,13 @@ class Exploration:
             _integers(self.steps_to_tol.ravel()), json_numbers(self.final_xy[..., 0].ravel()),
             json_numbers(self.final_xy[..., 1].ravel()), _integers(self.minimum.ravel()),
         ]
+        accuracies = [] if self.train_accuracy is None else ["final_train_accuracy", "final_test_accuracy"]
+        if accuracies:
+            outcomes += [json_numbers(self.train_accuracy.ravel()), json_numbers(self.test_accuracy.ravel())]
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow([a.key for a in self.axes] + ["final_loss", "diverged_at", "steps_to_tol", "final_x",
-                                                       "final_y", "minimum"])
+                                                       "final_y", "minimum", *accuracies])
         writer.writerows([_cell(v) for v in row] for row in zip(*columns, *outcomes, strict=True))
         return out.getvalue()
 
@@ -187,11 +201,11 @@ def explore(scene: Scene):
     if scene.explore is None:
         raise SceneError("explore: this scene has no explore key; add one, e.g. explore=lr, "
                          "explore=map:x=lr,y=momentum or explore=starts", "explore")
-    if scene.explore.kind == "race":
-        from visualizer.core.race import race
-
-        return race(scene)
     resolved = resolve(scene.explore, scene)
+    if scene.explore.kind == "race":
+        return _explore_race(scene, resolved)
+    if surfaces.SURFACES[scene.surface].kind == NETWORK:
+        return _explore_network(scene, resolved)
     run = scene.runs[resolved.run]
     surface = scene.resolved_surface()
     marks = landmarks.of(scene)
@@ -199,6 +213,37 @@ def explore(scene: Scene):
     length = bucket_length(scene.steps)
     raw = run_variants(scene, surface, member_of(run), length, plan, marks, resolved.tol)
     return _outcomes(scene, resolved, surface, marks, plan, raw)
+
+
+def _explore_race(scene: Scene, resolved: Resolved) -> races.Race:
+    """`explore=race`: each run's trials (`visualizer.core.race`) as
+    variants of that run, every run's call made before any is read."""
+    surface = scene.resolved_surface()
+    marks = landmarks.of(scene)
+    length = bucket_length(scene.steps)
+    values = races.trials(scene)
+    raw = [run_variants(scene, surface, member_of(run), length, plan_values(scene, run, trial_values), marks,
+                        resolved.tol) for run, trial_values in zip(scene.runs, values, strict=True)]
+    return races.tally(scene, resolved.tol, values, [decode(r) for r in raw])
+
+
+def played(scene: Scene) -> Scene:
+    """The scene whose runs are shown: in a race each run at its best trial
+    (what questions about a race scene are answered from); else the scene."""
+    if scene.explore is None or scene.explore.kind != "race":
+        return scene
+    return explore(scene).best_scene().replace(viewer=scene.viewer, lesson=scene.lesson)
+
+
+def _explore_network(scene: Scene, resolved: Resolved) -> Exploration:
+    """`explore=lr` of a model scene (`visualizer.core.model.explore`)."""
+    from visualizer.core.model.explore import explore_lr
+
+    (axis,) = resolved.axes
+    out = explore_lr(scene, resolved.run, axis.values, resolved.tol)
+    n = len(axis.values)
+    return Exploration(scene, resolved, out.final_loss, out.diverged_at, out.steps_to_tol,
+                       np.full((n, 2), np.nan, F32), np.full(n, -1, np.int64), out.train_accuracy, out.test_accuracy)
 
 
 class Plan(NamedTuple):

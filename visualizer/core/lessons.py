@@ -66,27 +66,31 @@ class Lesson:
 _ENTRIES: tuple[Lesson, ...] = (
     Lesson(
         "learning-rate", "The learning rate", "step size",
-        "Four SGD runs on a bowl whose steep axis has curvature L = 10: gradient descent is stable only for "
-        "lr < 2/L = 0.2. lr 0.01 crawls, still 0.6 from the minimum after 100 steps. lr 0.1 = 1/L removes "
-        "the steep direction in one step and arrives within 1e-3 by step 35. lr 0.19 zig-zags, each swing "
-        "10% smaller, and arrives by step 49. lr 0.22 swings 20% wider each step and diverges at step 71.",
+        "Curvature is how fast the slope changes: this bowl's is 1 along its valley, L = 10 across it. A run "
+        "arrives when its loss is within 0.001 of the minimum's. SGD at lr 0.01, 0.1 = 1/L, 0.19 and 0.22.",
         "surface=quadratic:cond=10&steps=100&run=sgd:lr=0.01,label=lr+0.01+(too+low)&"
         "run=sgd:lr=0.1,label=lr+0.1+(1/L)&run=sgd:lr=0.19,label=lr+0.19+(just+below+2/L)&"
         "run=sgd:lr=0.22,label=lr+0.22+(just+above+2/L)",
         (
-            Step("lr 0.19 and 0.21, either side of 2/L: one zig-zag shrinks, the other grows",
+            Step("lr 0.19 and 0.21, either side of 2/L",
                  "run=sgd:lr=0.19,label=lr+0.19&run=sgd:lr=0.21,label=lr+0.21",
-                 question=which("final_loss", "lr 0.19 or 0.21: which one comes back?")),
-            Step("cond=1, so L = 1: lr 1 lands on the minimum in one step; even lr 1.9 converges",
+                 question=which("final_loss", "lr 0.19 or 0.21: which one comes back?"),
+                 after="0.19's zig-zag shrinks; 0.21's grows, and it ends above its start"),
+            Step("cond=1, so L = 1: lr 1 = 1/L and lr 1.9",
                  "surface=quadratic:cond=1&run=sgd:lr=1,label=lr+1+(1/L)&run=sgd:lr=1.9,label=lr+1.9",
-                 question=where(1, 1, "Tap where lr 1 will be after one step.")),
-            Step("cond=100, so 2/L = 0.02: lr 0.019 is still 0.24 away after 100 steps; 0.022 diverges",
+                 question=where(1, 1, "Tap where lr 1 will be after one step."),
+                 after="lr 1 lands on the minimum in one step; lr 1.9, below 2/L = 2, arrives too"),
+            Step("cond=100, so 2/L = 0.02: lr 0.019 and 0.022",
                  "surface=quadratic:cond=100&run=sgd:lr=0.019,label=lr+0.019&run=sgd:lr=0.022,label=lr+0.022",
-                 question=outcome(2)),
+                 question=outcome(2),
+                 after="0.022 diverges; 0.019 is stable, but its loss is still 0.03 after 100 steps"),
             Step("Every rate from 0.001 to 1 at once: the next lesson",
                  "lesson=lr-sensitivity"),
         ),
         question=number("largest_stable_lr", 3, "What is the largest rate at which SGD still lowers the loss here?"),
+        after="lr 0.01 crawls: loss 0.18 after 100 steps. 0.1 removes the steep direction at once, arriving by "
+        "step 35; 0.19 zig-zags, each swing 10% smaller, arriving by step 49. 0.22, past 2/L = 0.2, swings 20% "
+        "wider: it diverges at step 71.",
     ),
     Lesson(
         "lr-sensitivity", "Final loss against the learning rate", "step size",
@@ -112,6 +116,11 @@ _ENTRIES: tuple[Lesson, ...] = (
                  "steps=300",
                  question=number("largest_stable_lr", 1),
                  after="The floor deepens; the cliff stays at 2/L = 0.2"),
+            Step("A network on the moons, 200 steps: SGD's final loss at 64 rates, 0.001 to 1000",
+                 "surface=mlp:data=moons&steps=200&run=sgd:lr=0.5,label=SGD&run=adam:lr=0.03,label=Adam&"
+                 "explore=lr:lo=0.001,hi=1000,n=64",
+                 question=number("largest_stable_lr", 1, "Up to which rate does SGD still lower the network's loss?"),
+                 after="Up to about lr 22. Adam's loss (explore=lr:run=2) falls only up to about lr 4"),
         ),
         question=number("largest_stable_lr", 1, "Up to which rate does the loss still fall: where is the cliff?"),
         after="It falls to a floor near lr 0.18 = 2/(L + 1), where both axes shrink equally fast. From 2/L = 0.2 "
@@ -148,6 +157,11 @@ _ENTRIES: tuple[Lesson, ...] = (
                  "run=sgd:lr=0.22,schedule=exponential,gamma=0.97,label=exponential+0.97",
                  question=outcome(2),
                  after="It is below 2/L from step 4 on, and arrives by step 20"),
+            Step("Adam at lr 0.3, with and without 20 warm-up steps",
+                 "run=adam:lr=0.3,label=Adam%2C+constant&"
+                 "run=adam:lr=0.3,schedule=warmup_cosine,warmup=20,min_ratio=1,label=Adam%2C+warm-up",
+                 question=where(1, 1, "Tap where Adam without warm-up is after one step."),
+                 after="Its second moment rests on one gradient: the first step is lr long in each coordinate"),
         ),
         question=order("arrival", "Order the four schedules by when they arrive, first first."),
         after="Constant, the zig-zag grows 20% a step: it diverges at step 71. Step decay flies 14 units out, then "
@@ -180,7 +194,7 @@ _ENTRIES: tuple[Lesson, ...] = (
                  "surface=quadratic:cond=10&run=momentum:lr=0.18,momentum=0.9,label=Momentum+0.9&"
                  "run=sgd:lr=0.18,label=SGD",
                  question=which("arrival"),
-                 after="SGD arrives by step 24, momentum 0.9 only by step 102"),
+                 after="SGD arrives by step 24, momentum 0.9 only by step 73"),
         ),
         question=which("final_loss", "After 150 steps, which ends lower: momentum 0.9 or SGD?"),
         after="SGD crosses the floor every step, while each step along covers 1.9% of the way: it ends at loss "
@@ -199,7 +213,7 @@ _ENTRIES: tuple[Lesson, ...] = (
                  "run=nesterov:lr=0.1,momentum=0.99,label=Nesterov+0.99&"
                  "run=momentum:lr=0.1,momentum=0.99,label=Momentum+0.99",
                  question=which("arrival"),
-                 after="Momentum still swings at step 150; Nesterov arrives by step 60"),
+                 after="Momentum never arrives; Nesterov passes within 0.001 by step 4 and stays from step 60"),
             Step("lr 0.15 for both: Nesterov's limit is 2(1 + μ)/((1 + 2μ)L) = 0.136",
                  "run=nesterov:lr=0.15,momentum=0.9,label=Nesterov&"
                  "run=momentum:lr=0.15,momentum=0.9,label=Momentum",
@@ -218,8 +232,8 @@ _ENTRIES: tuple[Lesson, ...] = (
         ),
         question=which("arrival", "Which arrives first: Nesterov or momentum?"),
         after="After its first dip momentum's loss climbs back to 23; Nesterov's never rises above 0.21. Momentum "
-        "runs 1.0 past the minimum along the valley, Nesterov 0.65. Nesterov arrives by step 32, momentum "
-        "only by step 100.",
+        "runs 1.0 past the minimum along the valley, Nesterov 0.65. Nesterov arrives by step 14, momentum "
+        "only by step 71.",
     ),
     Lesson(
         "adaptive", "AdaGrad, RMSProp, Adam", "adaptive methods",
@@ -237,11 +251,11 @@ _ENTRIES: tuple[Lesson, ...] = (
             Step("RMSProp at lr 0.01 against lr 0.1",
                  "run=rmsprop:lr=0.01,label=RMSProp%2C+lr+0.01&run=rmsprop:lr=0.1,label=RMSProp%2C+lr+0.1",
                  question=which("final_loss"),
-                 after="Hops ten times smaller, and it settles by step 377"),
+                 after="Hops ten times smaller: it arrives by step 375 and stays"),
             Step("Adam with RMSProp's short memory (b2=0.9)",
                  "run=adam:lr=0.1,b2=0.9,label=Adam%2C+b2+0.9&run=rmsprop:lr=0.1,label=RMSProp",
                  question=outcome(1),
-                 after="Momentum alone lets it settle, by step 130"),
+                 after="Momentum alone lets it arrive, by step 85, and stay from step 130"),
             Step("Adam without momentum (b1=0), against RMSProp",
                  "run=adam:lr=0.1,b1=0,label=Adam%2C+b1+0&run=rmsprop:lr=0.1,label=RMSProp",
                  question=outcome(1),
@@ -253,58 +267,73 @@ _ENTRIES: tuple[Lesson, ...] = (
     ),
     Lesson(
         "adamw", "AdamW: decay decoupled from the step", "adaptive methods",
-        "The loss 0.5(x - 2)^2 ignores y: every point of the line x = 2 is a minimum. Adam without decay "
-        "walks to x = 2 and leaves y at 2.5 for good. AdamW takes the same step and, apart from it, shrinks "
-        "both weights by lr times the decay, 0.5% a step: y falls steadily from 2.5 to 0.92, while x still "
-        "ends at 1.93. Step 1 puts the decay into the loss as an L2 penalty instead.",
+        "The loss 0.5(x - 2)^2 ignores y: every point of the line x = 2 is a minimum. Adam and AdamW (decay "
+        "0.1), both lr 0.05, start at (0.5, 2.5). AdamW takes Adam's step, then shrinks each weight by lr "
+        "times the decay: outside Adam's normalisation, not outside the rate.",
         "surface=custom:window=-1,4,-1,4&f=0.5*(x-2)^2&start=0.5,2.5&steps=200&"
         "run=adamw:lr=0.05,weight_decay=0.1,label=AdamW%2C+decay+0.1&run=adam:lr=0.05,label=Adam%2C+no+decay",
         (
-            Step("Adam with L2: y is 0.45 at step 50 (AdamW's 1.95), and x settles at 1.82",
+            Step("Adam with the decay as an L2 penalty 0.05(x² + y²) in the loss",
                  "f=0.5*(x-2)^2%2B0.05*(x^2%2By^2)&run=adam:lr=0.05,label=Adam+%2B+L2+0.1",
-                 question=where(1, 50)),
-            Step("Ten times the loss: AdamW's path is unchanged; neither its step nor the decay sees the "
-                 "scale",
+                 question=where(1, 50),
+                 after="Inside Adam's normalisation: y is 0.45 at step 50 (AdamW's 1.95); x settles at 1.82"),
+            Step("Ten times the loss",
                  "f=5*(x-2)^2&run=adamw:lr=0.05,weight_decay=0.1,label=AdamW%2C+decay+0.1&"
                  "run=adam:lr=0.05,label=Adam%2C+no+decay",
-                 question=where(1)),
-            Step("Ten times the loss, same L2: the loss now outweighs it; x settles at 1.98",
+                 question=where(1),
+                 after="AdamW's path is unchanged: neither Adam's step nor the decay sees the loss's scale"),
+            Step("Ten times the loss, the same L2 penalty",
                  "f=5*(x-2)^2%2B0.05*(x^2%2By^2)&run=adam:lr=0.05,label=Adam+%2B+L2+0.1",
-                 question=where(1)),
-            Step("AdamW, decay 1: x stays below 1, where the decay beats Adam's step; y falls to 0",
+                 question=where(1),
+                 after="The loss now outweighs the penalty: x settles at 1.98"),
+            Step("AdamW with decay 1",
                  "run=adamw:lr=0.05,weight_decay=1,label=AdamW%2C+decay+1&"
                  "run=adamw:lr=0.05,weight_decay=0.1,label=AdamW%2C+decay+0.1",
-                 question=where(1)),
+                 question=where(1),
+                 after="x stays below 1, where the decay beats Adam's step of about lr; y falls to 0"),
+            Step("AdamW at twice the rate, lr 0.1",
+                 "run=adamw:lr=0.1,weight_decay=0.1,label=AdamW%2C+lr+0.1&"
+                 "run=adamw:lr=0.05,weight_decay=0.1,label=AdamW%2C+lr+0.05",
+                 question=where(1, 50),
+                 after="y now shrinks 1% a step, not 0.5%: the decay is multiplied by the learning rate"),
         ),
-        question=where(1),
+        question=where(1, None, "Tap where AdamW ends."),
+        after="Adam walks to x = 2 and leaves y at 2.5. AdamW's y shrinks 0.5% a step, from 2.5 to 0.92, while x "
+        "ends at 1.93, held back by the decay.",
     ),
     Lesson(
-        "normalization", "Why normalising helps", "conditioning",
-        "Momentum 0.5 on the cond=100 bowl: curvature 100 across the valley, 1 along it. The steep axis caps "
-        "the rate at 2(1 + μ)/L = 0.03: lr 0.5 diverges at step 3, and lr 0.02 is slow along the shallow "
-        "axis, arriving only by step 86. Normalising inputs aims to curve every direction alike. Step 1 "
-        "shows the bowl at cond=1, the shape stretching the steep axis tenfold gives (same start, not a "
-        "stretched one).",
-        "surface=quadratic:cond=100&steps=120&"
-        "run=momentum:lr=0.02,momentum=0.5,label=Momentum+0.5%2C+lr+0.02&"
-        "run=momentum:lr=0.5,momentum=0.5,label=Momentum+0.5%2C+lr+0.5",
+        "normalization", "Normalising the inputs, or adapting the steps", "conditioning",
+        "A ravine along the x axis: y's curvature is 100 times x's, as when one input feature has 10 times the "
+        "other's scale. Momentum tuned for it, RMSProp and Adam, which divide each coordinate's step by its "
+        "gradient scale, and SGD at its best rate.",
+        "surface=quadratic:cond=100,angle=0&steps=300&"
+        "run=momentum:lr=0.0331,momentum=0.669,label=Momentum%2C+tuned&run=rmsprop:lr=0.01,label=RMSProp&"
+        "run=adam:lr=0.05,label=Adam&run=sgd:lr=0.0198,label=SGD%2C+lr+2%2F(L%2B1)",
         (
-            Step("cond=1: lr 0.5 is stable and arrives by step 13; lr 0.02 is no faster (step 99)",
-                 "surface=quadratic:cond=1",
-                 question=which("arrival")),
-            Step("cond=1 with plain SGD at lr 1 = 1/L: a single step lands on the minimum",
-                 "surface=quadratic:cond=1&run=sgd:lr=1,label=SGD%2C+lr+1",
-                 question=where(1, 1)),
-            Step("Halfway, cond=10: the limit is 0.3, and lr 0.2 arrives by step 15",
-                 "surface=quadratic:cond=10&run=momentum:lr=0.2,momentum=0.5,label=Momentum+0.5%2C+lr+0.2&"
-                 "run=momentum:lr=0.02,momentum=0.5,label=Momentum+0.5%2C+lr+0.02",
-                 question=which("arrival")),
-            Step("cond=1000: the limit falls to 0.003; lr 0.002 is still 1.0 away after 120 steps",
-                 "surface=quadratic:cond=1000&"
-                 "run=momentum:lr=0.002,momentum=0.5,label=Momentum+0.5%2C+lr+0.002",
-                 question=outcome(1)),
+            Step("The same ravine rotated 30 degrees: across is no longer y",
+                 "surface=quadratic:cond=100,angle=30",
+                 question=which("arrival"),
+                 after="Momentum still arrives, by step 72; no other run does. Scaling x and y cannot undo a rotation"),
+            Step("cond=1: the axis-aligned ravine with y scaled by 10, SGD at lr 1",
+                 "surface=quadratic:cond=1,angle=0&run=sgd:lr=1,label=SGD%2C+lr+1",
+                 question=where(1, 1, "Tap where SGD will be after one step."),
+                 after="Normalised, the ravine is round: one step of lr 1 = 1/L lands on the minimum"),
+            Step("A network on the circles whose first input feature is 10 times too large (scale=10)",
+                 "surface=mlp:data=circles,scale=10&steps=250&"
+                 "run=momentum:lr=0.05,momentum=0.9,label=Momentum&run=rmsprop:lr=0.01,label=RMSProp&"
+                 "run=adam:lr=0.03,label=Adam&run=sgd:lr=0.5,label=SGD",
+                 question=which("test_accuracy"),
+                 after="SGD bounces: 69% test. Momentum 94%. Adam and RMSProp scale each weight's step: 99%, 96.5%"),
+            Step("The same network, normalised inputs (scale=1)",
+                 "surface=mlp:data=circles&steps=250&"
+                 "run=momentum:lr=0.05,momentum=0.9,label=Momentum&run=rmsprop:lr=0.01,label=RMSProp&"
+                 "run=adam:lr=0.03,label=Adam&run=sgd:lr=0.5,label=SGD",
+                 question=which("final_loss"),
+                 after="Every run ends at 97.5% test or more"),
         ),
-        question=outcome(2),
+        question=order("arrival", "Order them by when they arrive, first first."),
+        after="Momentum arrives by step 67, Adam by 92, SGD by 279. RMSProp's steps stay about lr long: it hops "
+        "around the minimum, never arriving.",
     ),
     Lesson(
         "starts", "Where a run starts", "the landscape",
@@ -347,7 +376,7 @@ _ENTRIES: tuple[Lesson, ...] = (
     Lesson(
         "clipping", "Clipping at the cliff", "exploding gradients",
         "A wall 50 high, its gradient up to about 250, ends a plateau. Three SGD runs (lr 0.1) start there: "
-        "unclipped, clipped to norm 1, clipped by value to 1.",
+        "unclipped, clipped to norm 1, and to 1 by value.",
         "surface=cliff&steps=300&run=sgd:lr=0.1,label=no+clipping&"
         "run=sgd:lr=0.1,clip_norm=1,label=clip+norm+1&run=sgd:lr=0.1,clip_value=1,label=clip+value+1",
         (
@@ -366,11 +395,16 @@ _ENTRIES: tuple[Lesson, ...] = (
             Step("The same three runs in 3D: the plateau, the wall and the valley below it",
                  "view=3d",
                  question=where(3, 60)),
+            Step("Two ReLU layers with weights of std 5: the first gradient is 66. SGD at lr 0.3",
+                 "surface=mlp:data=circles,init=large,act=relu,layers=2&steps=250&"
+                 "run=sgd:lr=0.3,label=no+clipping&run=sgd:lr=0.3,clip_norm=1,label=clip+norm+1",
+                 question=which("test_accuracy"),
+                 after="Unclipped, 20-unit steps switch 21 of 32 ReLU units off for good: 57.5% test; clipped, 97.5%"),
         ),
         question=outcome(1, "The unclipped run hits the wall: what will it do in 300 steps?"),
         after="Unclipped, one 24-unit step throws it off the map at step 10; it arrives by step 279. Norm 1 caps "
-        "steps at 0.1: it walks down, arriving by step 132. By value, x's gradient is cut to 1, y's "
-        "kept: it turns toward the valley, arriving by step 131.",
+        "steps at 0.1, keeping their direction: it walks down, arriving by step 132. By value, only x's "
+        "gradient is cut: the step turns to the valley, arriving by 131.",
     ),
     Lesson(
         "noise", "Noise, and a rate that settles it", "noise",
@@ -504,101 +538,164 @@ _ENTRIES: tuple[Lesson, ...] = (
 
 # The real model (surface=mlp, docs/model.md). Its surface keys (init, act,
 # pretrain, freeze, labels) belong to the scene, not to a run: every run of a
-# scene trains the same network from the same weights. So each lesson's runs
-# are the same three optimizers, and its steps change the network or the
+# scene trains the same network from the same weights. So most lessons' runs
+# are the same three optimizers, and their steps change the network or the
 # data; a step's `surface=` replaces every surface key, so it names them all.
 # Adam is run 1: the plane is its path's, the one that gets furthest.
 _TRIO = "&run=adam:lr=0.03,label=Adam&run=sgd:lr=0.5,label=SGD&run=momentum:lr=0.05,momentum=0.9,label=Momentum"
+# Without and with the unlabelled points (both Adam, lr 0.03).
+_UNLABELED = "&run=adam:lr=0.03,label=labels+only&run=adam:lr=0.03,unlabeled=selftrain,label=self-training"
+# Freeze the features, then fine-tune everything at a tenth of the rate from step 100.
+_THEN_TENTH = ("&run=adam:lr=0.03,schedule=step,step_size=100,gamma=0.1,label=Adam"
+               "&run=sgd:lr=0.5,schedule=step,step_size=100,gamma=0.1,label=SGD"
+               "&run=momentum:lr=0.05,momentum=0.9,schedule=step,step_size=100,gamma=0.1,label=Momentum")
 _MODEL_ENTRIES: tuple[Lesson, ...] = (
     Lesson(
         "initialization", "Initialization: breaking the symmetry", "the real model",
-        "Every weight starts at 0: each of the 16 hidden units computes tanh(0) = 0 and reaches the output "
-        "through a weight of 0, so every gradient is exactly 0 (the output bias's too: the classes are "
-        "balanced). Nothing moves: the loss stays at ln 2 = 0.693, both accuracies at 50%, the network says "
-        "0.5 everywhere, and every path is one point. Identical units get identical updates, so no optimizer "
-        "can break the tie; random weights must.",
-        "surface=mlp:data=circles,init=zeros&steps=250" + _TRIO,
+        "Every weight starts at 0.2 and every bias at 0, so the 16 tanh hidden units of this network start "
+        "identical: each computes the same thing from the two inputs and reaches the output through the "
+        "same weight. Adam, SGD and momentum train it on the circles.",
+        "surface=mlp:data=circles,init=constant&steps=250" + _TRIO,
         (
-            Step("Xavier, std √(2/(fan_in + fan_out)): the tie is broken; Adam passes 95% test by step 38",
+            Step("Every weight and bias 0 instead",
+                 "surface=mlp:data=circles,init=zeros",
+                 question=where(1, None, "Tap where Adam ends."),
+                 after="Nothing moves: tanh(0) = 0, and every gradient is exactly 0"),
+            Step("Xavier's random weights, std √(2/(fan_in + fan_out))",
                  "surface=mlp:data=circles,init=xavier",
-                 question=which("final_loss")),
-            Step("Std 5: most tanh units start saturated; loss starts at 9.2; all end below 95% test",
-                 "surface=mlp:data=circles,init=large",
-                 question=which("test_accuracy")),
-            Step("He, std √(2/fan_in), made for ReLU: SGD passes 95% test by step 32 (Xavier, tanh: 152)",
+                 question=which("final_loss"),
+                 after="The tie is broken: Adam passes 95% test accuracy by step 38"),
+            Step("ReLU units, with Xavier's weights",
+                 "surface=mlp:data=circles,init=xavier,act=relu",
+                 question=which("final_loss"),
+                 after="SGD passes 95% test by step 48"),
+            Step("ReLU units with He's weights, std √(2/fan_in), made for ReLU",
                  "surface=mlp:data=circles,init=he,act=relu",
-                 question=which("final_loss")),
+                 question=which("final_loss"),
+                 after="One change, He for Xavier: SGD passes 95% test by step 30, not 48"),
+            Step("Tanh units with weights of std 5",
+                 "surface=mlp:data=circles,init=large",
+                 question=which("test_accuracy"),
+                 after="Most units start saturated; the loss starts at 9.2, and every run ends below 95% test"),
         ),
-        question=outcome(1),
+        question=number("distinct_units", 1, "The 16 hidden units start identical. How many different ones will "
+                        "Adam's network have after 250 steps?"),
+        after="One. Identical units get identical gradients, so every optimizer moves them in lockstep. One "
+        "tanh unit cannot draw a ring: every run ends at loss ln 2 = 0.693, 44.5% test.",
     ),
     Lesson(
-        "activations", "Activations: sigmoid's vanishing gradient", "the real model",
-        "Sigmoid's slope is at most 1/4, tanh's 1, so less gradient reaches the hidden units. SGD and "
-        "momentum reach loss ln 2 = 0.69 within 30 steps and stall: their gradient norm drops below 0.01, "
-        "their steps (lr × gradient) with it, and test accuracy never passes 65%. Adam divides each step by "
-        "the gradient's recent size and escapes: 95% test by step 161. On the plane of Adam's path, the "
-        "others barely move.",
-        "surface=mlp:data=circles,act=sigmoid&steps=250" + _TRIO,
+        "activations", "Activations: a gradient through two layers", "the real model",
+        "Two hidden layers of 16 sigmoid units, Xavier's weights, on the circles. A gradient reaches the "
+        "first layer only through the second, times each unit's slope: at most 1/4 for sigmoid, 1 for tanh "
+        "and ReLU.",
+        "surface=mlp:data=circles,act=sigmoid,layers=2&steps=250" + _TRIO,
         (
-            Step("Tanh: no plateau; SGD passes 95% test by step 152, Adam by 38",
-                 "surface=mlp:data=circles,act=tanh",
-                 question=which("final_loss")),
-            Step("ReLU (slope 1 where on): SGD passes 95% test by step 48, three times sooner",
-                 "surface=mlp:data=circles,act=relu",
-                 question=which("final_loss")),
-            Step("SGD at ten times the rate, lr 5: it escapes, 95% test by step 85",
-                 "run=sgd:lr=5,label=SGD%2C+lr+5&run=sgd:lr=0.5,label=SGD%2C+lr+0.5",
-                 question=which("test_accuracy")),
-            Step("Two sigmoid layers: SGD's gradient norm is 0.0017 by step 5, and its path stops",
-                 "surface=mlp:data=circles,act=sigmoid,layers=2",
-                 question=which("test_accuracy")),
+            Step("Tanh instead of sigmoid",
+                 "surface=mlp:data=circles,act=tanh,layers=2",
+                 question=which("final_loss"),
+                 after="The first layer's gradient starts twice the output layer's; SGD passes 95% test by step 62"),
+            Step("ReLU, with He's weights",
+                 "surface=mlp:data=circles,act=relu,init=he,layers=2",
+                 question=which("final_loss"),
+                 after="The first layer's gradient starts 0.6 times the output's; SGD passes 95% test by step 16"),
+            Step("GELU, with Xavier's weights",
+                 "surface=mlp:data=circles,act=gelu,layers=2",
+                 question=which("final_loss"),
+                 after="The first layer's gradient starts 1.7 times the output's; SGD passes 95% test by step 31"),
+            Step("One sigmoid layer: no depth to vanish through",
+                 "surface=mlp:data=circles,act=sigmoid",
+                 question=which("test_accuracy"),
+                 after="SGD still stops at ln 2 with P = 1/2 everywhere: a collapsed output, not a vanished gradient"),
         ),
         question=which("test_accuracy"),
+        after="The first layer's gradient starts 16 times smaller than the output layer's. SGD and momentum stop "
+        "at loss ln 2 = 0.693: their output is 1/2 everywhere. Adam divides each step by its gradient's size: "
+        "99% test.",
+    ),
+    Lesson(
+        "labels", "Few labels: the price on the test split", "the real model",
+        "Only 10 of the 200 training points keep their labels; grey points are not in the loss. Adam, SGD and "
+        "momentum train on those 10 and are scored on 200 test points.",
+        "surface=mlp:data=circles,labels=0.05&steps=250" + _TRIO,
+        (
+            Step("20 labels (10 per class)",
+                 "surface=mlp:data=circles,labels=0.1",
+                 question=which("final_loss"),
+                 after="Every run ends at 97% test accuracy"),
+            Step("All 200 labels",
+                 "surface=mlp:data=circles",
+                 question=which("final_loss"),
+                 after="97.5% to 99% test, little more than 20 labels gave"),
+            Step("Spirals, 20 labels",
+                 "surface=mlp:data=spirals,labels=0.1",
+                 question=which("final_loss"),
+                 after="Adam fits them by step 68; its test accuracy peaks at 79% and ends at 72.5%"),
+            Step("The unlabelled points put to use: the next lesson",
+                 "lesson=unlabeled"),
+        ),
+        question=which("final_loss", "Which run ends with the lowest training loss on its 10 labels?"),
+        after="Each fits the 10 labels, Adam by step 26, SGD by 68, momentum by 90, yet each ends at 74.5% test: "
+        "10 points do not pin the ring down. On Adam's plane the others end 6 to 7 units away: other weights "
+        "fit the same 10.",
+    ),
+    Lesson(
+        "unlabeled", "Unlabelled data: self-training and the cluster assumption", "the real model",
+        "The four xor clusters, with a gap between them; 10 of the 200 training points keep their labels. One "
+        "run ignores the other 190. The other self-trains: each point it predicts with 90% confidence is "
+        "trained on as if labelled so, step after step.",
+        "surface=mlp:data=xor,labels=0.05&steps=250" + _UNLABELED,
+        (
+            Step("All 200 labels: what the unlabelled points could be worth",
+                 "surface=mlp:data=xor&run=adam:lr=0.03,label=all+labels",
+                 question=number("test_accuracy", 1),
+                 after="100% test: self-training closed 6 of the 7 points between 10 labels and 200"),
+            Step("Entropy minimisation instead, at weight 0.3 and at 1",
+                 "run=adam:lr=0.03,unlabeled=entropy,weight=0.3,label=weight+0.3"
+                 "&run=adam:lr=0.03,unlabeled=entropy,label=weight+1",
+                 question=which("test_accuracy"),
+                 after="At weight 1 it grows confident too soon: 38 of its 189 pseudo-labels end wrong, 83.5% test"),
+            Step("The circles, 4 labels: the first boundary cuts the rings",
+                 "surface=mlp:data=circles,labels=0.02",
+                 question=which("test_accuracy"),
+                 after="Self-training confirms its mistakes: 42% of its pseudo-labels are wrong, test falls to 61.5%"),
+            Step("Two overlapping blobs, 4 labels: no gap between the classes",
+                 "surface=mlp:data=blobs,labels=0.02",
+                 question=number("pseudo_label_accuracy", 2, "What share of self-training's pseudo-labels will be "
+                                 "right?"),
+                 after="Where the blobs overlap its pseudo-labels are wrong: no gain, 92.5% test against 93.5%"),
+        ),
+        question=which("test_accuracy", "Which run ends with the best test accuracy?"),
+        after="Labels only: 93% test. Self-training pseudo-labels 181 of the 190 points, all rightly, and reaches "
+        "99%: its boundary moves into the gaps, where no points are. That is the cluster assumption.",
     ),
     Lesson(
         "transfer", "Transfer: a pretrained start", "the real model",
         "Every run starts from a network first trained on xor (500 Adam steps, all 200 labels), and only its "
         "output layer, 17 of 65 weights, trains here, on the labels lesson's 10 labels. That layer still "
-        "answers xor, so the loss starts at 2.5. But the frozen hidden units are features xor's labels paid "
-        "for: every run ends at 84% to 88% test, where from scratch all end at 74.5% (step 2).",
+        "answers xor.",
         "surface=mlp:data=circles,labels=0.05,pretrain=xor,freeze=1&steps=250" + _TRIO,
         (
-            Step("Fine-tuning every weight: the 10 labels fit sooner, but test ends at 70% to 71.5%",
+            Step("Fine-tuning every weight from the start",
                  "surface=mlp:data=circles,labels=0.05,pretrain=xor",
-                 question=which("final_loss")),
-            Step("From scratch, the labels lesson's scene: 100% training, 74.5% test for every run",
+                 question=which("final_loss"),
+                 after="70% to 71.5% test, below scratch: fitting 10 labels moves xor's hidden weights by half their size"),
+            Step("From scratch, the labels lesson's scene",
                  "surface=mlp:data=circles,labels=0.05",
-                 question=which("final_loss")),
-            Step("All 200 labels, every weight trained: SGD passes 95% test by step 71; from scratch, 152",
-                 "surface=mlp:data=circles,pretrain=xor",
-                 question=which("final_loss")),
-            Step("All 200 labels, frozen: every run ends below 93% test; xor's features are the limit",
-                 "surface=mlp:data=circles,pretrain=xor,freeze=1",
-                 question=which("final_loss")),
+                 question=which("final_loss"),
+                 after="100% training, 74.5% test for every run"),
+            Step("Frozen for 100 steps, then every weight at a tenth of the rate",
+                 "surface=mlp:data=circles,labels=0.05,pretrain=xor,freeze=1,unfreeze=100" + _THEN_TENTH,
+                 question=number("test_accuracy", 1, "What test accuracy (in %) will Adam end at?"),
+                 after="SGD and momentum keep xor's features: 87.5% and 88.5%. Adam's first steps on them are lr "
+                       "long: 76.5%"),
+            Step("Pretrained on the spirals instead, frozen",
+                 "surface=mlp:data=circles,labels=0.05,pretrain=spirals,freeze=1",
+                 question=which("test_accuracy"),
+                 after="Negative transfer: the spirals' features serve the ring worse than none, 67% to 68.5%"),
         ),
         question=which("test_accuracy"),
-    ),
-    Lesson(
-        "labels", "Few labels: the price on the test split", "the real model",
-        "Only 10 of the 200 training points keep their labels; grey points are not in the loss. Every run "
-        "fits those 10, Adam by step 26, SGD by 68, momentum by 90, yet each ends at 74.5% on the 200 test "
-        "points: 10 points do not pin the ring down, and no optimizer adds labels. On the plane of Adam's "
-        "path, the others end 6 to 7 units away: other weights fit the same 10.",
-        "surface=mlp:data=circles,labels=0.05&steps=250" + _TRIO,
-        (
-            Step("20 labels (10 per class): every run ends at 97% test accuracy",
-                 "surface=mlp:data=circles,labels=0.1",
-                 question=which("final_loss")),
-            Step("All 200 labels: 97.5% to 99% test, little more than 20 labels gave",
-                 "surface=mlp:data=circles",
-                 question=which("final_loss")),
-            Step("Spirals, 20 labels: Adam fits them by step 68; test peaks at 79%, ends at 72.5%",
-                 "surface=mlp:data=spirals,labels=0.1",
-                 question=which("final_loss")),
-            Step("The same 10 labels from a network pretrained on xor: the transfer lesson",
-                 "lesson=transfer"),
-        ),
-        question=which("final_loss"),
+        after="The frozen hidden units are features xor's labels paid for: every run ends at 84% to 88% test, "
+        "where from scratch all end at 74.5% (step 2).",
     ),
 )
 

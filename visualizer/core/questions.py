@@ -65,6 +65,7 @@ class Facts:
     diverged_at: int | None
     distance: float | None  # from the last point to the nearest minimum (None: none known)
     test_accuracy: float | None  # at the last point, on a network
+    pseudo_label_accuracy: float | None = None  # at the last point, on a network (None: no pseudo-labels)
 
 
 def facts_of(result, f_star: float, minima) -> list[Facts]:
@@ -77,8 +78,10 @@ def facts_of(result, f_star: float, minima) -> list[Facts]:
         final = r.xy[-1].astype(np.float64)
         distance = float(np.min(np.linalg.norm(minima - final, axis=1))) if len(minima) else None
         accuracy = getattr(r, "test_accuracy", None)
+        pseudo = getattr(r, "pseudo_label_accuracy", None)
+        pseudo = None if pseudo is None or not np.isfinite(pseudo[-1]) else float(pseudo[-1])
         out.append(Facts(r.label, r.xy.astype(np.float64), loss, arrival, r.diverged_at, distance,
-                         None if accuracy is None else float(accuracy[-1])))
+                         None if accuracy is None else float(accuracy[-1]), pseudo))
     return out
 
 
@@ -124,7 +127,7 @@ MEASURES: dict[str, Measure] = {
 }
 
 # What a `number` question may ask (visualizer.core.quiz computes each).
-QUANTITIES = ("arrival_step", "largest_stable_lr")
+QUANTITIES = ("arrival_step", "largest_stable_lr", "distinct_units", "pseudo_label_accuracy", "test_accuracy")
 
 # What a run does in its steps: the choices of an `outcome` question.
 OUTCOMES = ("it arrives (within 0.001 of the lowest value)", "it stays in the window but never arrives",
@@ -188,7 +191,10 @@ def number(quantity: str, run: int = 1, prompt: str = "") -> Ask:
 
 
 # Without a lesson, predict=1 asks where run 1 ends and whether it diverges.
+# On a network the plane is centred where run 1 ends, so "where" would be
+# its origin every time: its test accuracy is asked instead.
 GENERIC = (where(1), diverges(1))
+GENERIC_NETWORK = (number("test_accuracy", 1), diverges(1))
 
 
 # ---------------------------------------------------------------- answering

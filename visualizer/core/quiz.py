@@ -1,7 +1,7 @@
 """Questions answered by the engine, and which question a scene asks: the
 lesson's own or one of its steps' when the scene is that one (whatever the
-viewer shows), else the generic two (where run 1 ends, and whether it
-diverges). `visualizer.core.questions` is the vocabulary and the grading.
+viewer shows), else the generic two (where run 1 ends, on a network its test accuracy;
+and whether it diverges). `visualizer.core.questions` is the vocabulary and the grading.
 
     >>> from visualizer.core import quiz
     >>> [q.describe()["kind"] for q in quiz.questions_of(Scene.from_query("lesson=momentum"))]
@@ -15,9 +15,10 @@ import math
 
 import numpy as np
 
-from visualizer.core import landmarks, questions
+from visualizer.core import landmarks, questions, surfaces
 from visualizer.core.engine import simulate
 from visualizer.core.errors import SceneError
+from visualizer.core.exploration import played
 from visualizer.core.lessons import LESSONS, Lesson
 from visualizer.core.optimizers import OPTIMIZERS
 from visualizer.core.questions import (
@@ -33,7 +34,6 @@ from visualizer.core.questions import (
     show_arrival,
     show_loss,
 )
-from visualizer.core.race import played
 from visualizer.core.scene import Scene, Viewer
 
 
@@ -68,7 +68,8 @@ def place_of(scene: Scene) -> tuple[Lesson, int | None] | None:
 def specs_of(scene: Scene) -> tuple[questions.Ask, ...]:
     place = place_of(scene)
     if place is None:
-        return questions.GENERIC
+        network = surfaces.SURFACES[scene.surface].kind == surfaces.NETWORK
+        return questions.GENERIC_NETWORK if network else questions.GENERIC
     lesson, index = place
     return (lesson.question if index is None else lesson.steps[index].question,)
 
@@ -156,9 +157,12 @@ def _where(spec, scene, result, facts) -> Question:
     if step > last:
         raise SceneError(f"question: {f.label} has no step {step} (it diverges at step {f.diverged_at})", "lesson")
     (x0, x1), (y0, y1) = result.surface.window
-    at = "ends" if step == scene.steps else f"is at step {step}"
-    prompt = spec.prompt or (f"Tap where {f.label} ends." if step == scene.steps
-                             else f"Tap where {f.label} will be at step {step}.")
+    # "where it ends" never names the step: a run that diverges ends early,
+    # and the step would give that away before it is asked
+    ends = spec.step is None or step == scene.steps
+    at = f"is at step {step}" if not ends else "ends" if f.diverged_at is None else \
+        f"diverges at step {f.diverged_at}; its last finite point is"
+    prompt = spec.prompt or (f"Tap where {f.label} ends." if ends else f"Tap where {f.label} will be at step {step}.")
     x, y = (float(v) for v in f.xy[step])
     diagonal = float(math.hypot(x1 - x0, y1 - y0))
     return Question("point", prompt, [x, y], f"{f.label} {at} at ({coordinate(x, diagonal)}, "
@@ -220,8 +224,14 @@ def largest_stable_lr(scene, run: int) -> tuple[float, float]:
 
 
 def simulated_start_loss(scene, run: int) -> float:
-    """f at run `run`'s start (on a 2D surface)."""
+    """The loss at run `run`'s start: f there on a 2D surface, the
+    network's training loss at its initial weights on a model."""
+    from visualizer.core.surfaces import NETWORK
+
     surface = scene.resolved_surface()
+    if surface.kind == NETWORK:
+        plain = scene.replace(explore=None, runs=(scene.runs[run - 1],))
+        return float(simulate(plain).runs[0].loss[0])
     x, y = scene.start_of(scene.runs[run - 1])
     return float(surface.fn(np.float32(x), np.float32(y), **{k: np.float32(v) for k, v in
                                                                scene.surface_values().items()}))
@@ -234,7 +244,54 @@ def _largest_stable_lr(scene, f: Facts, run: int):
             f"What is the largest learning rate at which {name} still lowers the loss here?", {"resolution": step})
 
 
+def _distinct_units(scene, f: Facts, run: int):
+    """How many different hidden units run 1's network ends with: units
+    with the same incoming weights, bias and outgoing weight (within 1e-6 of
+    the weights' size) compute the same thing. From run 1's final weights,
+    the plane's centre."""
+    result = simulate(scene)
+    if result.model is None or run != 1:
+        raise SceneError("question: distinct_units asks about run 1 of a network (the plane's centre is its end)",
+                         "lesson")
+    settings = result.model.settings
+    layers = settings.network.unflatten(np.asarray(result.model.plane.centre, np.float64))
+    counts = []
+    for i, (weights, bias) in enumerate(layers[:-1]):
+        outgoing = np.asarray(layers[i + 1][0])
+        units = np.concatenate([np.asarray(weights).T, np.asarray(bias)[:, None], outgoing], axis=1)
+        scale = max(float(np.max(np.abs(units))), 1e-12)
+        distinct: list[np.ndarray] = []
+        for unit in units:
+            if not any(np.max(np.abs(unit - d)) <= 1e-6 * scale for d in distinct):
+                distinct.append(unit)
+        counts.append(len(distinct))
+    value = float(max(counts))
+    layer_word = "layer" if len(counts) == 1 else "layers"
+    return (value, f"{f.label} ends with {value:g} different hidden unit{'s' if value != 1 else ''} of "
+            f"{settings.network.hidden} (per {layer_word}: {', '.join(str(c) for c in counts)}).",
+            f"How many different hidden units will {f.label}'s network have at the end?", {"per_layer": counts})
+
+
+def _pseudo_label_accuracy(scene, f: Facts, run: int):
+    if f.pseudo_label_accuracy is None:
+        raise SceneError(f"question: {f.label} pseudo-labels nothing at its last step", "lesson")
+    value = round(100 * f.pseudo_label_accuracy, 1)
+    return (value, f"{value:g}% of {f.label}'s pseudo-labels are right at its last step.",
+            f"What share of {f.label}'s pseudo-labels (in %) will be right at the end?", {})
+
+
+def _test_accuracy(scene, f: Facts, run: int):
+    if f.test_accuracy is None:
+        raise SceneError(f"question: {f.label} is not a network's run: it has no test accuracy", "lesson")
+    value = round(100 * f.test_accuracy, 1)
+    return (value, f"{f.label} ends at {value:g}% test accuracy.",
+            f"What test accuracy (in %) will {f.label} end at?", {})
+
+
 QUANTITIES: dict = {
     "arrival_step": _arrival_step,
     "largest_stable_lr": _largest_stable_lr,
+    "distinct_units": _distinct_units,
+    "pseudo_label_accuracy": _pseudo_label_accuracy,
+    "test_accuracy": _test_accuracy,
 }

@@ -16,7 +16,9 @@ f at the start and every final loss of the race (so that every expected
 value stays a number).
 
 Each run's trials are one vmapped call of the explorations' compiled
-program (`visualizer.core.exploration`): a program per optimizer.
+program, a program per optimizer: `visualizer.core.exploration` runs them
+(`explore(scene)`) and this module says which trials there are (`trials`)
+and what came of them (`tally`).
 """
 
 from __future__ import annotations
@@ -29,16 +31,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from visualizer.core import landmarks
 from visualizer.core.errors import SceneError
-from visualizer.core.exploration import decode, plan_values, run_variants
 from visualizer.core.knobs import Knob
 from visualizer.core.optimizers import LR, OPTIMIZERS
 from visualizer.core.optimizers.optimizer import DECAY_STOPS
-from visualizer.core.programs import bucket_length, member_of
 from visualizer.core.results import json_numbers
 from visualizer.core.scene import Scene
-from visualizer.core.variants import BUDGET, resolve
+from visualizer.core.variants import BUDGET
 
 SEED = 0
 DECAY_FLOOR = 1e-5  # a decay rate's 1 - value is drawn log-uniformly from here to 1
@@ -62,7 +61,7 @@ class RunRace:
 
 @dataclass(frozen=True, eq=False)
 class Race:
-    """What `race(scene)` returns; `to_dict()` is the JSON of docs/explore.md."""
+    """What `explore(scene)` returns for a race; `to_dict()` is the JSON of docs/explore.md."""
 
     scene: Scene
     budget: int
@@ -116,14 +115,6 @@ class Race:
         return out.getvalue()
 
 
-def played(scene: Scene) -> Scene:
-    """The scene whose runs are shown: in a race each run at its best trial
-    (what questions about a race scene are answered from); else the scene."""
-    if scene.explore is None or scene.explore.kind != "race":
-        return scene
-    return race(scene).best_scene().replace(viewer=scene.viewer, lesson=scene.lesson)
-
-
 def trial_keys(run, keys: str) -> dict[str, Knob]:
     """The keys a run's trials vary: lr, and with keys=all its optimizer's
     continuous hyperparameters."""
@@ -169,32 +160,29 @@ def expected_best(losses: np.ndarray) -> np.ndarray:
     return out
 
 
-def race(scene: Scene) -> Race:
-    """Every run's trials; SceneError where the scene's race cannot run."""
-    if scene.explore is None or scene.explore.kind != "race":
-        raise SceneError("explore: this scene has no race; add explore=race", "explore")
-    resolved = resolve(scene.explore, scene)
+def trials(scene: Scene) -> list[dict]:
+    """Each run's trials: key -> (K,) values, K the scene's budget."""
     budget = scene.explore.params.get("budget", BUDGET.default)
     keys = scene.explore.params.get("keys", "lr")
-    surface = scene.resolved_surface()
-    marks = landmarks.of(scene)
-    length = bucket_length(scene.steps)
-    pending = []
-    for run in scene.runs:
-        values = {name: draws(name, knob, budget) for name, knob in trial_keys(run, keys).items()}
-        plan = plan_values(scene, run, values)
-        pending.append((values, run_variants(scene, surface, member_of(run), length, plan, marks, resolved.tol)))
-    found = [(values, decode(raw)) for values, raw in pending]
-    for _, outcome in found:
+    return [{name: draws(name, knob, budget) for name, knob in trial_keys(run, keys).items()} for run in scene.runs]
+
+
+def tally(scene: Scene, tol: float, values: list[dict], outcomes: list) -> Race:
+    """The race of `scene` from each run's trial `values` and their
+    outcomes (`exploration.Outcomes`, a row per trial); SceneError where a
+    run's start is not finite."""
+    for outcome in outcomes:
         if outcome.bad_start.any():
             x, y = (float(v) for v in outcome.final_xy[np.argmax(outcome.bad_start)])
             raise SceneError(f"start: the surface is not finite at ({x:g}, {y:g}); choose another start", "start")
+    surface = scene.resolved_surface()
     starts = [float(surface.fn(*scene.start_of(run), **scene.surface_values())) for run in scene.runs]
-    finite = [v for _, o in found for v in o.final_loss[~np.isnan(o.final_loss)].tolist()]
+    finite = [v for o in outcomes for v in o.final_loss[~np.isnan(o.final_loss)].tolist()]
     worst = max([*starts, *finite])
     runs = []
-    for i, (values, outcome) in enumerate(found):
+    for i, (trial_values, outcome) in enumerate(zip(values, outcomes, strict=True)):
         counted = np.where(np.isnan(outcome.final_loss), worst, outcome.final_loss.astype(np.float64))
-        runs.append(RunRace(i, values, outcome.final_loss, outcome.diverged_at, int(np.argmin(counted)),
+        runs.append(RunRace(i, trial_values, outcome.final_loss, outcome.diverged_at, int(np.argmin(counted)),
                             expected_best(counted)))
-    return Race(scene, budget, keys, resolved.tol, tuple(runs), worst)
+    budget = scene.explore.params.get("budget", BUDGET.default)
+    return Race(scene, budget, scene.explore.params.get("keys", "lr"), tol, tuple(runs), worst)

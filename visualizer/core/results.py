@@ -34,10 +34,14 @@ class RunResult:
     state: dict = field(default_factory=dict)  # name -> (len(lr), 2): the optimizer's state after update k
     # A model scene's runs (surface=mlp) only, else None: the accuracies at
     # each point (like loss), and |raw gradient| over every weight (like lr;
-    # `grad` then holds the gradient's projection on the plane).
+    # `grad` then holds the gradient's projection on the plane); at each
+    # point how many unlabelled training points are pseudo-labelled and the
+    # share of those that are right (NaN where there are none).
     train_accuracy: np.ndarray | None = None
     test_accuracy: np.ndarray | None = None
     weight_grad_norm: np.ndarray | None = None
+    pseudo_labels: np.ndarray | None = None
+    pseudo_label_accuracy: np.ndarray | None = None
     # The top eigenvalue of the loss's Hessian at each point (like loss; NaN
     # where not computed: on a network, between every `sharpness_every`
     # steps), and for an optimizer with a preconditioner P (the Adam family)
@@ -98,7 +102,7 @@ class RunResult:
         out = {
             "label": self.label,
             "optimizer": self.run.optimizer,
-            "params": self.run.params(),
+            "params": self.run.params(network=self.train_accuracy is not None),
             "xy": json_numbers(self.xy),
             "loss": json_numbers(self.loss),
             "lr": json_numbers(self.lr),
@@ -110,6 +114,8 @@ class RunResult:
         if self.train_accuracy is not None:
             out["train_accuracy"] = json_numbers(self.train_accuracy)
             out["test_accuracy"] = json_numbers(self.test_accuracy)
+            out["pseudo_labels"] = np.asarray(self.pseudo_labels).astype(int).tolist()
+            out["pseudo_label_accuracy"] = json_numbers(self.pseudo_label_accuracy)
         if self.sharpness is not None:
             out["sharpness"] = json_numbers(self.sharpness)
         if self.preconditioned_sharpness is not None:
@@ -177,7 +183,8 @@ class SimulationResult:
         (grad_norm, grad_x, grad_y) and the optimizer's state after it
         (`<name>_x`, `<name>_y` for each name any run has; empty where a
         run's optimizer has no such state); on a model scene then
-        `train_accuracy` and `test_accuracy`; then `sharpness`, and
+        `train_accuracy`, `test_accuracy`, `pseudo_labels` and
+        `pseudo_label_accuracy`; then `sharpness`, and
         `preconditioned_sharpness` where a run has it (empty where not
         computed); with flow=1 then `flow_x`, `flow_y` (empty for a run
         without one)."""
@@ -190,7 +197,8 @@ class SimulationResult:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["run", "label", "optimizer", "step", "x", "y", "loss", "lr", "grad_norm", "diverged_at",
                          "grad_x", "grad_y", *(f"{n}_{axis}" for n in names for axis in "xy"),
-                         *(("train_accuracy", "test_accuracy") if accuracies else ()), *curvature,
+                         *(("train_accuracy", "test_accuracy", "pseudo_labels", "pseudo_label_accuracy")
+                           if accuracies else ()), *curvature,
                          *(("flow_x", "flow_y") if flows else ())])
         for i, r in enumerate(self.runs):
             rows = max(len(r.xy), len(r.lr))
@@ -199,7 +207,8 @@ class SimulationResult:
             columns = [xy[:, 0], xy[:, 1], _column(r.loss, rows), _column(r.lr, rows), _column(r.grad_norm, rows)]
             after = [grad[:, 0], grad[:, 1], *(values[:, axis] for values in state for axis in (0, 1))]
             if accuracies:
-                after += [_column(r.train_accuracy, rows), _column(r.test_accuracy, rows)]
+                after += [_column(r.train_accuracy, rows), _column(r.test_accuracy, rows),
+                          _column(r.pseudo_labels, rows), _column(r.pseudo_label_accuracy, rows)]
             after += [_column(getattr(r, key), rows) if getattr(r, key) is not None else np.full(rows, np.nan)
                       for key in curvature]
             if flows:

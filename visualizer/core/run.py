@@ -5,7 +5,8 @@ the scene language gives it.
 
 A run's keys, in canonical order, are `lr`, its optimizer's hyperparameters,
 `schedule` and the schedule's parameters, then the run's own settings in
-`SETTINGS` (clipping, noise, seed, its own start, label). Each is a `RunKey`,
+`SETTINGS` (clipping, noise, seed, its own start, what a network does with
+its unlabelled points, label). Each is a `RunKey`,
 declared once; parsing, the canonical form, the sidebar, the CLI listing and
 the reference in docs/ all iterate `keys_of(optimizer, schedule)`. Adding a
 run setting is one entry in `SETTINGS` (and, if the engine must see it, one
@@ -21,6 +22,7 @@ from urllib.parse import quote_plus
 
 from visualizer.core.errors import SceneError
 from visualizer.core.knobs import Knob, show_text
+from visualizer.core.model.keys import THRESHOLD, UNLABELED_HELP, UNLABELED_MODES, WEIGHT
 from visualizer.core.optimizers import LR, OPTIMIZERS
 from visualizer.core.schedules import SCHEDULES
 
@@ -45,10 +47,12 @@ class RunKey:
     always: bool = False
     choices: tuple[str, ...] = ()
     help: str = ""
+    model_only: bool = False  # a network's (surface=mlp) only: elsewhere it must keep its default
+    caption: str = ""  # the sidebar's label of a key without a knob
 
     @property
     def title(self) -> str:
-        return self.knob.label if self.knob else self.name
+        return self.knob.label if self.knob else (self.caption or self.name)
 
     def parse(self, values: list[str], where: str) -> object:
         if self.kind == TEXT:
@@ -96,7 +100,7 @@ Y0 = Knob("y0", 0.0, -COORD_LIMIT, COORD_LIMIT, "y_0", "this run's own start, y 
 
 LR_KEY = RunKey("lr", NUMBER, LR, always=True)
 SCHEDULE_KEY = RunKey("schedule", CHOICE, default="constant", choices=tuple(SCHEDULES),
-                      help="learning-rate schedule; its parameters are run keys too")
+                      help="learning-rate schedule; its parameters are run keys too", caption="Schedule")
 SETTINGS = (
     RunKey("clip_value", SWITCH, CLIP_VALUE),
     RunKey("clip_norm", SWITCH, CLIP_NORM),
@@ -105,30 +109,45 @@ SETTINGS = (
     RunKey("seeds", NUMBER, SEEDS, default=1),
     RunKey("x0", SWITCH, X0),
     RunKey("y0", SWITCH, Y0),
+    RunKey("unlabeled", CHOICE, default="ignore", choices=UNLABELED_MODES, help=UNLABELED_HELP, model_only=True,
+           caption="Unlabelled points"),
+    RunKey("threshold", NUMBER, THRESHOLD, default=THRESHOLD.default, model_only=True),
+    RunKey("weight", NUMBER, WEIGHT, default=WEIGHT.default, model_only=True),
     RunKey("label", TEXT, default="", help="plain text shown in legends; percent-encode , : = & + inside it"),
 )
 
 
+MODEL_ONLY = tuple(k.name for k in SETTINGS if k.model_only)
+
+
 def keys_of(optimizer_id: str, schedule_id: str = "constant") -> tuple[RunKey, ...]:
-    """Every key of a run of this optimizer and schedule, in canonical order."""
+    """Every key of a run of this optimizer and schedule, in canonical order.
+    A model-only setting whose name the optimizer's own hyperparameter has
+    (RAdam's `threshold`, optax's name) is not among them: the
+    hyperparameter keeps its name, and the setting its default
+    (`Run.setting`)."""
     opt, sched = OPTIMIZERS[optimizer_id], SCHEDULES[schedule_id]
+    hypers = {h.name for h in opt.hypers}
     return (
         replace(LR_KEY, default=opt.lr),
         *(RunKey(h.name, NUMBER, h, default=h.default, always=True) for h in opt.hypers),
         SCHEDULE_KEY,
         *(RunKey(p.name, NUMBER, p, default=p.default, always=True) for p in sched.params),
-        *SETTINGS,
+        *(k for k in SETTINGS if not (k.model_only and k.name in hypers)),
     )
 
 
 def _check_names_are_unique() -> None:
     """A hyperparameter, a schedule parameter and a setting sharing a name
-    would make `run=...:name=v` ambiguous."""
-    settings = {k.name for k in (LR_KEY, SCHEDULE_KEY, *SETTINGS)}
+    would make `run=...:name=v` ambiguous (a model-only setting aside, which
+    gives way to a hyperparameter: `keys_of`)."""
+    settings = {k.name for k in (LR_KEY, SCHEDULE_KEY, *SETTINGS) if not k.model_only}
+    model_only = set(MODEL_ONLY)
     for opt in OPTIMIZERS.values():
         for sched in SCHEDULES.values():
             names = [h.name for h in opt.hypers] + [p.name for p in sched.params]
-            clash = (set(names) & settings) | {n for n in names if names.count(n) > 1}
+            clash = ((set(names) & settings) | {n for n in names if names.count(n) > 1}
+                     | ({p.name for p in sched.params} & model_only))
             if clash:
                 raise ValueError(f"run keys of {opt.id} with {sched.id} clash: {sorted(clash)}")
 
@@ -193,15 +212,37 @@ class Run:
         old one (b1, b2, eps...) keep their values, the rest take defaults."""
         names = {k.name for k in keys_of(optimizer_id, self.values["schedule"])}
         kept = {k: v for k, v in self.values.items() if k in names}
-        new = OPTIMIZERS[optimizer_id]
-        for h in new.hypers:  # a shared name with a narrower range here
-            if h.name in kept and not h.contains(kept[h.name]):
-                kept.pop(h.name)
+        # A shared name with a narrower range here (RAdam's threshold and
+        # the pseudo-label threshold share one, too): the default instead.
+        for k in keys_of(optimizer_id, self.values["schedule"]):
+            value = kept.get(k.name)
+            if k.knob is not None and value is not None and not k.knob.contains(value):
+                kept.pop(k.name)
         return Run.make(optimizer_id, **kept)
 
-    def params(self) -> dict:
-        """Everything that shapes the trajectory, as plain values (no label)."""
-        return {k: v for k, v in self.values.items() if k != "label"}
+    def params(self, network: bool = False) -> dict:
+        """Everything that shapes the trajectory, as plain values (no label);
+        the keys only a network has only on a network."""
+        hypers = self.hyper
+        return {k: v for k, v in self.values.items()
+                if k != "label" and (network or k not in MODEL_ONLY or k in hypers)}
+
+    def setting(self, name: str):
+        """The value of setting `name` (of SETTINGS), its default where this
+        run's optimizer has a hyperparameter of that name instead."""
+        key = next(k for k in SETTINGS if k.name == name)
+        if key.model_only and name in self.hyper:
+            return key.default
+        return self.values[name]
+
+    def model_only_given(self) -> list[str]:
+        """The network-only keys this run sets away from their defaults."""
+        return [k.name for k in SETTINGS if k.model_only and self.setting(k.name) != k.default]
+
+    def without_model_only(self) -> Run:
+        """This run with the network-only keys at their defaults (for a surface)."""
+        given = self.model_only_given()
+        return self.replace(**{k.name: k.default for k in SETTINGS if k.name in given}) if given else self
 
     def automatic_label(self) -> str:
         return f"{OPTIMIZERS[self.optimizer].name} lr={self.values['lr']:g}"

@@ -366,6 +366,11 @@ SCENE_KEYS: tuple[SceneKey | ViewerKey, ...] = (
     ViewerKey("present", "1: presentation mode (the player and the lesson only, large type)", Flag(), SERVER),
     ViewerKey("autoplay", "1: start playing when the page opens", Flag(), SERVER),
     ViewerKey("loop", "1: play again from the start at the end", Flag(), SERVER),
+    ViewerKey("predict", "1: ask the scene's question first (the lesson's, else where run 1 ends, on a network "
+              "its test accuracy, and whether it diverges); the paths, the curves and every outcome stay hidden until it is answered, then it plays",
+              Flag(), SERVER),
+    ViewerKey("embed", "1: the player alone, for an iframe in another page: no sidebar, no title, nothing around "
+              "it, sized to the frame", Flag(), SERVER),
     ViewerKey("class", "a live class's code: the scene follows its teacher's, and asks its question",
               Token(CLASS_CODE, "a class code: six capital letters and digits"), SERVER, "none"),
     ViewerKey("teacher", "the teacher's secret of the class (the teacher's link only)",
@@ -441,8 +446,28 @@ def _parse(query, report) -> Scene:
                     fields.update(key.parse(fallback, fields, _raise))
         _fill_defaults(key.name, fields)
 
+    fields["runs"] = _network_keys_on_a_network(fields, report)
     viewer = Viewer(**{k.name: fields.pop(k.name) for k in viewer_keys() if k.name in fields})
     return Scene(**fields, viewer=viewer)
+
+
+def _network_keys_on_a_network(fields: dict, report) -> tuple[Run, ...]:
+    """The runs, where the surface is not a network with the keys only a
+    network has (what it does with unlabelled points) set back to their
+    defaults, each reported."""
+    if surfaces.SURFACES[fields["surface"]].kind == NETWORK:
+        return fields["runs"]
+    runs = []
+    for i, run in enumerate(fields["runs"], start=1):
+        given = run.model_only_given()
+        if given:
+            verb = "applies" if len(given) == 1 else "apply"
+            report(SceneError(f"run {i}: {', '.join(given)} {verb} only on surface=mlp (what a network does with "
+                              f"its unlabelled training points); surface {fields['surface']} has none", "run"),
+                   "their defaults are used")
+            run = run.without_model_only()
+        runs.append(run)
+    return tuple(runs)
 
 
 def _lesson_keys(raw: dict[str, list[str]]) -> dict[str, list[str]]:

@@ -1,4 +1,6 @@
 """Learning-rate schedules: optax's own, plus a triangular cycle optax lacks.
+They set the learning rate only: one-cycle here is optax's rate cycle,
+without the momentum cycle Smith's one-cycle policy pairs with it.
 
 `Schedule.build(lr, steps, params)` returns an optax schedule
 (count -> learning rate). The engine evaluates it once per run into a table
@@ -96,7 +98,7 @@ _ENTRIES = (
         _warmup_cosine,
         r"\eta_t = \eta\,\tfrac{t}{w}\ (t < w),\ \text{then cosine from } \eta \text{ to } r\eta"),
     Schedule(
-        "onecycle", "One-cycle",
+        "onecycle", "One-cycle (the rate only)",
         "optax.cosine_onecycle_schedule(steps, lr)",
         (),
         lambda lr, steps, p: optax.cosine_onecycle_schedule(max(steps, 1), lr),

@@ -161,9 +161,10 @@ def resolve(explore: Explore, scene) -> Resolved:
     run = scene.runs[number - 1]
     n = p.get("n", LIMITS[kind][2])
     tol = p.get("tol", TOL.default)
-    if surfaces.SURFACES[scene.surface].kind == NETWORK:
+    if surfaces.SURFACES[scene.surface].kind == NETWORK and kind != "lr":
         raise SceneError(f"{where}: not available on surface={scene.surface} (a network's loss, not a function "
-                         "of x and y); explore a surface of the catalog or a formula", "explore")
+                         "of x and y): explore=lr is; a map or starts need a surface of the catalog or a formula",
+                         "explore")
     if kind == "lr":
         knob = axis_knobs(scene, run)["lr"]
         # lr / 1000 is always allowed (lr > 0); float32 keeps it above 0.

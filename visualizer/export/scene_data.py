@@ -4,7 +4,7 @@ an export shows what the page shows."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from visualizer.browser import payload as browser_payload
 from visualizer.core import landmarks
@@ -24,7 +24,9 @@ class SceneData:
         an address: an exported page has no app to link back to, so the
         player writes no address (its `query` is null). "Inside a step" is
         offered, off, with every step's numbers already in it: there is no
-        server to send them when the viewer turns it on."""
+        server to send them when the viewer turns it on. With `predict=1`
+        the questions and their answers are in it: the page grades them
+        itself."""
         data = browser_payload.scene_payload(self.result, self.surface, "", inside=True)
         data["query"] = None
         if "inside" in data:  # not on a network's plane
@@ -44,6 +46,11 @@ def load(scene: Scene, result: SimulationResult | None = None) -> SceneData:
         from visualizer.core.engine import simulate
 
         result = simulate(scene)
+    elif result.scene != scene:
+        # the same runs, shown as `scene`'s viewer asks (predict=1: a quiz)
+        if result.scene.replace(viewer=scene.viewer) != scene:
+            raise ValueError("result is not the simulation of scene")
+        result = replace(result, scene=scene)
     marks = landmarks.of(scene)
     if result.model is not None:  # a network: the plane of its runs is the surface
         from visualizer.browser import model_payload as model_payload

@@ -1,14 +1,19 @@
 """The classroom parts of the page: the lesson picker, the lesson's text and
 its steps beside the player, the "Present" link and presentation mode
 (`present=1`: the player and the lesson only, in type large enough for the
-back of a room)."""
+back of a room), and the "Embed" action with the view it links to
+(`embed=1`: the player alone, for an iframe in a blog or a course page)."""
 
 from __future__ import annotations
 
+import html
+
 import streamlit as st
 
+from visualizer.browser import predict
 from visualizer.core.lessons import LESSONS, Lesson
-from visualizer.core.scene import Scene
+from visualizer.core.scene import Scene, viewer_keys
+from visualizer.core.viewer import SERVER, Flag
 from visualizer.page import session
 from visualizer.page.text import plain
 
@@ -79,17 +84,19 @@ def _pick_lesson() -> None:
         session.load(scene.replace(lesson=None))
 
 
-def _keep_showing(scene: Scene, shown: Scene) -> Scene:
-    """`scene` as the viewer is showing things: a presentation stays one,
-    playing on load and looping if it did (a step or a link from a
-    presentation opened with the Present link keeps playing)."""
+def keep_showing(scene: Scene, shown: Scene) -> Scene:
+    """`scene` as the viewer is showing things: every mode a link switches
+    on (the flags the page writes) stays on: a presentation stays one,
+    playing on load and looping if it did, a quiz keeps asking first. (Not
+    a class's keys: a teacher's secret never goes into a step's link.)"""
     v, now = scene.viewer, shown.viewer
-    return scene.replace(viewer=v.replace(present=v.present or now.present, autoplay=v.autoplay or now.autoplay,
-                                          loop=v.loop or now.loop))
+    modes = {k.name: getattr(v, k.name) or getattr(now, k.name) for k in viewer_keys()
+             if k.writer == SERVER and isinstance(k.values, Flag)}
+    return scene.replace(viewer=v.replace(**modes))
 
 
 def _open_step(lesson_id: str, index: int) -> None:
-    session.load(_keep_showing(step_scene(LESSONS[lesson_id], index), session.scene()))
+    session.load(keep_showing(step_scene(LESSONS[lesson_id], index), session.scene()))
 
 
 def picker(sb) -> None:
@@ -102,19 +109,25 @@ def picker(sb) -> None:
                  help="A lesson opens a scene, says what to look at, and offers steps to try.")
 
 
-def lesson_panel(lesson: Lesson, scene: Scene) -> None:
+def lesson_panel(lesson: Lesson, scene: Scene, outcome: bool = True) -> None:
     """The lesson's title, text and steps: each step a button that opens its
-    scene here, and a link to it."""
+    scene here, and a link to it. With `outcome`, under the text what came
+    of the scene shown, where the lesson says (`predict.after_of`); without
+    (a question not answered yet), nothing that tells it."""
     with st.container(key="lesson-panel"):
         st.markdown(f"### {plain(lesson.title)}")
         # The text scrolls in its own box so the steps stay on the screen.
-        st.container(key="lesson-text").markdown(plain(lesson.text))
+        with st.container(key="lesson-text"):
+            st.markdown(plain(lesson.text))
+            after = predict.after_of(scene) if outcome else ""
+            if after:
+                st.markdown(f"**What happens:** {plain(after)}")
         with st.container(key="lesson-steps"):
             st.markdown("**Try this**")
             for index, step in enumerate(lesson.steps):
                 st.button(f"{index + 1} · {step.line}", key=f"step{index}", on_click=_open_step,
                           args=(lesson.id, index), width="stretch", help="Open this step here")
-        links = " · ".join(f"[{index + 1}]({_link(_keep_showing(step_scene(lesson, index), scene))})"
+        links = " · ".join(f"[{index + 1}]({_link(keep_showing(step_scene(lesson, index), scene))})"
                            for index in range(len(lesson.steps)))
         st.caption(f"Links to the steps: {links}")
 
@@ -140,3 +153,68 @@ def presentation_style() -> None:
     st.html(PRESENT_CSS)
 
 
+
+
+# The embedded view (`embed=1`): Streamlit's header, toolbar, sidebar and
+# margins gone, so the player is all the frame holds; the player fits
+# itself to the frame's height (layout.js).
+EMBED_CSS = """
+<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
+[data-testid="stToolbar"], [data-testid="stDecoration"], [data-testid="stStatusWidget"] { display: none !important; }
+.stMainBlockContainer { padding: 0 !important; max-width: 100% !important; }
+.stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] { background: #ffffff; }
+</style>
+"""
+
+# What an embedding page gives the frame: the whole width of its column (up
+# to what the player uses well) and a height the player fills at any width
+# (layout.js): 640 px where the plot and the charts sit side by side, more
+# on a narrow screen, where the toolbar, the plot, the question and the
+# legend are stacked (860 px on a phone of 390 px, by the host page's width).
+EMBED_HEIGHT = "clamp(640px, calc(1100px - 60vw), 860px)"
+EMBED_MAX_WIDTH = 1100
+
+
+def embed_style() -> None:
+    st.html(EMBED_CSS)
+
+
+def embed_scene(scene: Scene, ask: bool) -> Scene:
+    """`scene` as an embed shows it: alone in its frame, from the start (the
+    step shown left out, no presentation), asking first if `ask`."""
+    v = scene.viewer
+    return scene.replace(viewer=v.replace(embed=True, present=False, autoplay=False, step=None, predict=ask))
+
+
+def embed_snippet(src: str, title: str) -> str:
+    """The HTML a blog or course page pastes in: an iframe of `src`."""
+    return (f'<iframe src="{html.escape(src)}" title="{html.escape(title)}" loading="lazy"\n'
+            f'  style="width: 100%; max-width: {EMBED_MAX_WIDTH}px; height: {EMBED_HEIGHT}; border: 0"></iframe>')
+
+
+def embed_action(scene: Scene, result) -> None:
+    """The "Embed" button: the iframe snippet of this scene's embedded view,
+    and the offline file with its own snippet (a page that needs no server,
+    hosted beside the post)."""
+    from visualizer import export
+
+    # (its contents are made only while it is open: a slider move sends none of them)
+    popover = st.popover("Embed", key="embed", on_change="rerun", width="stretch",
+                         help="Put this scene in a blog post or a course page")
+    if not popover.open:
+        return
+    with popover:
+        ask = st.toggle("Ask first (predict, then play)", value=scene.viewer.predict, key="embed_predict",
+                        help="The reader answers the scene's question before the paths play")
+        shown = embed_scene(scene, ask)
+        title = f"Optimizer trajectories: {result.surface.name}"
+        base = st.context.url or ""
+        st.markdown("Paste this into the page; the frame shows the player and the question, nothing else:")
+        st.code(embed_snippet(f"{base}?{shown.to_query()}", title), language="html")
+        name = export.file_name(shown, "html")
+        st.markdown("Or host the offline file beside the page: it plays (and asks) with no server at all.")
+        st.download_button("Offline page (HTML)", key="embed_offline",
+                           data=lambda: export.html_bytes(shown, result=result), file_name=name,
+                           mime=export.MIME["html"], on_click="ignore", width="stretch")
+        st.code(embed_snippet(name, title), language="html")

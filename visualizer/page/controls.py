@@ -208,12 +208,14 @@ def _run_box(sb, d: drafts.Draft) -> None:
     done_groups = set()
     for key in run.keys():
         control = f"run.{key.name}"
+        if key.model_only and not on_model:
+            continue  # what a network does with its unlabelled points
         if key.kind == TEXT:
             _problem(box, control)
             box.text_input("Label", key=control, on_change=_changed, args=(control,), max_chars=60,
                            placeholder=run.automatic_label(), help=key.help)
         elif key.kind == CHOICE:
-            box.selectbox("Schedule" if key.name == "schedule" else key.name, list(key.choices), key=control,
+            box.selectbox(key.title, list(key.choices), key=control,
                           on_change=_changed, args=(control,),
                           format_func=lambda i: SCHEDULES[i].name if i in SCHEDULES else i, help=key.help)
         elif key.kind == SWITCH and drafts.GROUPS.get(key.name) == "start" and on_model:

@@ -109,7 +109,10 @@ def values(draft: Draft) -> dict[str, object]:
     for param in surfaces.SURFACES[scene.surface].params:
         value = scene.surface_params.get(param.name, param.default)
         out[f"surface.{param.name}"] = value if isinstance(param, Choice) else float(value)
+    network = surfaces.SURFACES[scene.surface].kind == surfaces.NETWORK
     for k in run.keys():
+        if k.model_only and not network:
+            continue  # what a network does with its unlabelled points: no control elsewhere
         value = run.values[k.name]
         if k.kind == SWITCH:
             # Switches of one group share a checkbox: on if any of them is.
@@ -300,11 +303,15 @@ def _switch(draft: Draft, key: str, on: bool) -> Draft:
 def change_surface(draft: Draft, surface_id: str) -> Draft:
     """Another surface keeps the runs (optimizers, learning rates, labels and
     settings); the start, steps and window become the new surface's own, and
-    runs drop their own starts (they belonged to the old window)."""
+    runs drop their own starts (they belonged to the old window) and, off a
+    network, what a network does with unlabelled points."""
     if surface_id not in surfaces.SURFACES:
         raise SceneError(f"surface: unknown surface {surface_id!r}", "surface")
     fresh = Scene.default(surface_id)
+    network = surfaces.SURFACES[surface_id].kind == surfaces.NETWORK
     runs = tuple(r.replace(x0=None, y0=None) for r in draft.scene.runs)
+    if not network:
+        runs = tuple(r.without_model_only() for r in runs)
     scene = _scene_with_steps(fresh.replace(runs=runs, viewer=draft.scene.viewer, explore=draft.scene.explore),
                               fresh.steps)
     return _with_scene(replace(draft, typed={}, problems={}), scene)

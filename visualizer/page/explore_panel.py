@@ -154,12 +154,13 @@ def run_controls(box) -> None:
     """In the run's box: explore nothing, its learning rate, two of its
     values or its starting points, and how many points."""
     d = session.current()
-    if d.scene.resolved_surface().kind == NETWORK:
-        return  # a network's loss: nothing to explore (docs/explore.md)
+    network = d.scene.resolved_surface().kind == NETWORK
     ss = st.session_state
     shown = drafts.explore_values(d)
     axes = axis_knobs(d.scene, d.run)
-    kinds = [k for k in drafts.EXPLORE_KINDS if k != "map" or len(axes) >= 2]
+    # a network's loss is not a function of a point: its learning rate only (docs/explore.md)
+    kinds = [k for k in drafts.EXPLORE_KINDS if (k != "map" or len(axes) >= 2) and not (network and k in
+                                                                                     ("map", "starts"))]
     kind = shown["explore.kind"]
     for key, value in shown.items():
         if value is not None and ss.get(key) != value:

@@ -105,9 +105,11 @@ def update_rules(result: SimulationResult) -> None:
         st.caption(opt.fixes)
 
 
-def downloads(scene, result: SimulationResult) -> None:
+def downloads(scene, result: SimulationResult, outcomes: bool = True) -> None:
     """The results as data (JSON, CSV) and as pictures for slides (GIF, PNG)
-    and a page that plays offline (HTML). Each is made only when clicked."""
+    and a page that plays offline (HTML). Each is made only when clicked.
+    Without `outcomes` (a question not answered yet) only the offline page,
+    which asks it too."""
     from visualizer import export
 
     buttons = [
@@ -121,6 +123,8 @@ def downloads(scene, result: SimulationResult) -> None:
         ("Offline page (HTML)", lambda: export.html_bytes(scene, result=result), export.file_name(scene, "html"),
          export.MIME["html"], "One file that plays this scene with no network, from a USB stick"),
     ]
+    if not outcomes:
+        buttons = buttons[-1:]
     for column, (label, data, name, mime, help) in zip(st.columns(len(buttons)), buttons, strict=True):
         column.download_button(label, data=data, file_name=name, mime=mime, on_click="ignore", width="stretch",
                                help=help)

@@ -37,7 +37,8 @@ every key optional, every value validated by the browser)::
                 "values": {name: value}},  # the viewer keys (below)
      "inside": {"on": bool},                # optional: "Inside a step" (below)
      "explore": {...},                      # optional: an exploration (below)
-     "model": {...}}                        # optional: a network scene (below)
+     "model": {...},                        # optional: a network scene (below)
+     "quiz": {...}}                         # optional: predict=1, the questions (below)
 
 - Run i is drawn in ``runs[i]["color"]`` if that is a valid CSS colour, else
   ``palette[i % len(palette)]``. Each run's start is its first point
@@ -79,7 +80,12 @@ every key optional, every value validated by the browser)::
   ``hide`` runs hidden from the plot and the charts; ``autoplay`` play
   from step 0 on load; ``loop`` play again from 0 at the end; ``present``
   presentation mode: type of at least 18 px, thicker paths, toolbar
-  reduced to playback and 2D/3D, the frame sized to the visible viewport.
+  reduced to playback and 2D/3D, the frame sized to the visible viewport;
+  ``embed`` alone in another page's frame: sized to the visible viewport
+  as a presentation is, no "Copy link"; ``predict`` ask the payload's
+  ``quiz`` first (below). A narrow player (under 640 px) on a touch
+  screen takes the style table's ``phone`` mode: no text under 16 px,
+  and a finger dragging over a figure scrolls the page.
   Any other key is kept as the payload gives it and written back into the
   address. A key the player writes applies on the first payload and
   whenever its value changes; a rerun that repeats it keeps what the viewer
@@ -149,8 +155,12 @@ every key optional, every value validated by the browser)::
   sends a pick (below).
 - A network scene (``surface=mlp``, built by ``visualizer.browser.model_payload``):
   the surface is the plane of run 1's path, each run also carries
-  ``train_accuracy`` and ``test_accuracy`` (f4, per point like ``loss``),
-  and the payload a ``model`` part::
+  ``train_accuracy``, ``test_accuracy``, ``pseudo_labels`` (how many
+  unlabelled training points it pseudo-labels) and ``pseudo_label_accuracy``
+  (the share of those right; NaN where there are none), f4, per point like
+  ``loss``, and ``unlabeled`` (what it does with those points:
+  ``"selftrain"`` trains on its pseudo-labels), and the payload a ``model``
+  part::
 
       {"explained_variance": [r1, r2],     # of run 1's path, by the plane's axes
        "data": {"window": [[x0, x1], [y0, y1]], "scale": float,
@@ -160,17 +170,49 @@ every key optional, every value validated by the browser)::
                     "xs": f4 (nx), "ys": f4 (ny),
                     "shape": [runs, frames, ny, nx],
                     "p": u1 (P(class 1) * 255, runs x frames x ny x nx),
-                    "diverged": u1 (runs x frames)}}
+                    "diverged": u1 (runs x frames),
+                    "pseudo": u1 (runs x frames x n: 0 none, 1 + the class
+                              an unlabelled point is pseudo-labelled)}}
 
   (``u1``: ``{"dtype": "u1", "bdata"}``, not deflated.) The player adds a
   data panel: the training points in their class colour, unlabelled ones
   grey, the test points as rings on request, and the decision boundary of
   the run in front of the legend (else the first visible one) at the last
   frame at or before the step shown, drawn in the browser as the scrubber
-  moves; under it that run's accuracies at the step and how much of run 1's
-  path the plane explains. The side charts gain the accuracy curve (train
-  solid, test dashed: the runs carry ``train_accuracy`` and
-  ``test_accuracy``). Without ``model`` nothing of this is shown.
+  moves, with that run's pseudo-labelled points at that frame in their
+  pseudo-class's colour, outlined, a wrong one crossed (the few labels kept
+  among many unlabelled points drawn larger); under it that run's
+  accuracies and pseudo-labels at the step and how much of run 1's path the
+  plane explains. The side charts gain the accuracy curve (train solid,
+  test dashed: the runs carry ``train_accuracy`` and ``test_accuracy``).
+  Without ``model`` nothing of this is shown.
+- Questions (``predict=1``, built by ``visualizer.browser.predict``)::
+
+      {"id": str,                           # the scene's questions' name (16 hex digits)
+       "questions": [{"kind": "choice" | "point" | "order" | "number",
+                      "prompt", "answer", "why",
+                      "choices"?, "run"?, "step"?, "by"?, "quantity"?,
+                      "diagonal"? (point), "runs"? (order),
+                      "axis"? (number: "step" or a run array's key)}],
+       "grading": {"point": {"right", "close"}, "number": {...}, "order": {...}},
+       "verdicts": ["right", "close", "wrong"],
+       "after": str}                         # what came of it, shown once answered
+
+  (``Question.describe()`` of ``visualizer.core.questions``.) With the
+  ``predict`` key on, the player holds the step at 0 and draws the
+  surface, the starts and the marks only: no paths, no side charts, no
+  exploration, no "diverged" in the legend, no "Inside a step"; the
+  question panel (``quiz.js``) asks each question: choice buttons; for
+  a point a tap or click on the 2D plot (or the arrow keys on it, or x
+  and y typed); the runs tapped in order; a number typed. "Check" grades
+  every answer in the browser (``grading.js``, by ``grading``, as
+  ``Question.grade`` does), draws it beside the truth (a point on the
+  plot; an order side by side; a number on the charts' axis named by
+  ``axis``, and on an exploration of that key), with the grade, ``why``
+  and ``after``, then plays from step 0. "Just play" shows the truth
+  without an answer. An answered set is remembered by its ``id`` while
+  the player lives. A question the player cannot read is left out; with
+  none left, it plays as without ``predict``.
 - The address bar: ``query`` (the canonical scene with the viewer keys the
   server writes, and ``lesson`` if wanted) with the viewer keys the player
   writes put in, each where the table places it and only where it differs
@@ -186,7 +228,9 @@ that run's only; or, from the "Inside a step" button,
 ``{"event": "inside", "on": true | false, "nonce": n}``; or, from a click
 on an exploration, ``{"event": "pick", "on": id, "i": int, "j": int | None,
 "nonce": n}`` (indices of the variant: x then y; the server looks the
-values up). All validated by ``visualizer.browser.events.player_event``.
+values up); or, once the viewer has answered the questions (or chosen to
+play without), ``{"event": "answered", "on": quiz id, "nonce": n}``. All
+validated by ``visualizer.browser.events.player_event``.
 """
 
 from __future__ import annotations

@@ -18,14 +18,26 @@
 
 import { el } from "./dom.js";
 import { S } from "./state.js";
-import { style } from "./marks.js";
+import { style, paintLabel } from "./marks.js";
 import { fmt, logTicks, pow10 } from "./numbers.js";
 import { sizeCanvas, textWidth, fitTitle } from "./layout.js";
 import * as internals from "./plotly_internals.js";
-import { PLOT_CONFIG, baseLayout, esc, clip } from "./figure.js";
+import { PLOT_CONFIG, TOUCH, baseLayout, esc, clip } from "./figure.js";
 
 let axes = null;    // {x, ys: {curve id: y axis}, panels} pixel mappings of the drawn figure
 let layoutKey = "";  // what the drawn figure was laid out for
+// A number question's answers once revealed (quiz.js chartMarks): lines on
+// the axis they belong to, "step" (across every panel) or a run array's key
+// (on the panel of the curve that draws it, whose range takes them in).
+let answerMarks = [];
+
+export function setAnswerMarks(marks) {
+  answerMarks = Array.isArray(marks) ? marks.filter((m) => m && typeof m.value === "number" && isFinite(m.value)) : [];
+}
+
+function marksOn(c) {
+  return answerMarks.filter((m) => c.series.some((x) => x.key === m.axis)).map((m) => m.value).filter((v) => v > 0);
+}
 
 // ------------------------------------------------------------- floors
 // A series on a log axis, with values that reach 0 drawn at a floor a
@@ -152,7 +164,8 @@ function layoutFor(d) {
   const M = margins();
   const gap = f.chartTitle + 16, minH = Math.round(f.tick * 5.2);
   const panels = choosePanels(d, H - M.t - M.b, minH, gap);
-  return { W: W, H: H, M: M, gap: gap, panels: panels, key: W + "x" + H + panels.map((c) => c.id).join() + style().name };
+  return { W: W, H: H, M: M, gap: gap, panels: panels,
+    key: W + "x" + H + panels.map((c) => c.id).join() + style().name + JSON.stringify(answerMarks) };
 }
 
 // Each panel's title: its forms (with a level drawn, a loss below 0 or a
@@ -271,7 +284,7 @@ function logAxisOf(d, c, px, most) {
   const values = d.runs.map((r) => drawn(d, c, c.series[0], r));
   // a dashed series (a stability limit) is in range too: it is what the first is read against
   const dashed = c.series.filter((x) => x.dash).flatMap((x) => d.runs.map((r) => drawn(d, c, x, r)));
-  const levels = levelsOf(d, c);
+  const levels = levelsOf(d, c).concat(marksOn(c));
   const R = robustRange(values.concat(dashed), levels);
   if (!R) return c.linearTitles.length ? { type: "linear", rangemode: "tozero", nticks: 4 } : { type: "log" };
   let top = R[1];
@@ -352,6 +365,7 @@ export function figureSide(d, L) {
     margin: { l: M.l, r: M.r, t: M.t, b: M.b, pad: 0 },
     showlegend: false,
     hovermode: "closest",
+    dragmode: TOUCH ? false : "zoom", // a finger over the charts scrolls the page
     xaxis: Object.assign({}, axisStyle, { range: [0, N], anchor: names[L.panels[n - 1].id], showgrid: true,
       title: { text: "step", standoff: 4, font: { size: f.axisTitle } } },
     N < 8 ? { tickmode: "linear", tick0: 0, dtick: 1 } : { tickformat: "~d", nticks: Math.max(3, Math.floor((L.W - M.l - M.r) / (f.tick * 4))) }),
@@ -392,7 +406,7 @@ export function renderSide() {
 
 // The figure follows its box (the legend above it changes it).
 export function resizeSide() {
-  if (!S.d || !internals.laidOut(el.plotside)) return Promise.resolve();
+  if (!S.d || el.charts.hidden || !internals.laidOut(el.plotside)) return Promise.resolve();
   if (layoutFor(S.d).key === layoutKey) { drawCursor(); return Promise.resolve(); }
   return renderSide();
 }
@@ -459,6 +473,7 @@ export function drawCursor() {
   const d = S.d, A = axes;
   if (!d || !A) return;
   const st = style();
+  drawAnswerMarks(ctx, A, st);
   const k = Math.min(d.N, Math.floor(S.stepF));
   const x = A.x.toPx(k);
   const first = A.ys[A.panels[0].id], last = A.ys[A.panels[A.panels.length - 1].id];
@@ -478,5 +493,37 @@ export function drawCursor() {
         ctx.fillStyle = r.color; ctx.fill(); ctx.lineWidth = st.curve.dotRing; ctx.strokeStyle = "#ffffff"; ctx.stroke();
       }
     }
+  }
+}
+
+// The answer marks: the viewer's a dashed line, the truth a solid one, each
+// named at its end.
+function drawAnswerMarks(ctx, A, st) {
+  const m = st.answer, first = A.ys[A.panels[0].id], last = A.ys[A.panels[A.panels.length - 1].id];
+  for (const mark of answerMarks) {
+    ctx.save();
+    ctx.strokeStyle = m.you; ctx.lineWidth = mark.who === "you" ? m.chart.width : m.chart.width + 1;
+    ctx.setLineDash(mark.who === "you" ? m.chart.dash : []);
+    const name = mark.who === "you" ? "you" : "answer";
+    if (mark.axis === "step") {
+      const x = A.x.toPx(mark.value);
+      if (x >= A.x.left - 1 && x <= A.x.right + 1) {
+        ctx.beginPath(); ctx.moveTo(x, first.top); ctx.lineTo(x, last.bottom); ctx.stroke();
+        paintLabel(ctx, name, x + 4, first.top + st.font.label * (mark.who === "you" ? 0.8 : 2), null, "left");
+      }
+    } else {
+      for (const c of A.panels) {
+        if (!c.series.some((x) => x.key === mark.axis)) continue;
+        const y = A.ys[c.id].toPx(mark.value);
+        if (y !== y) continue;
+        ctx.beginPath(); ctx.moveTo(A.x.left, y); ctx.lineTo(A.x.right, y); ctx.stroke();
+        // the viewer's named above its line at the right, the truth under its own at the left: apart
+        // when the two lines are close
+        const you = mark.who === "you";
+        paintLabel(ctx, name, you ? A.x.right - 4 : A.x.left + 4, y + (you ? -0.7 : 0.7) * st.font.label, null,
+          you ? "right" : "left");
+      }
+    }
+    ctx.restore();
   }
 }

@@ -23,7 +23,7 @@
 
 import { el, setStatus } from "./dom.js";
 import { S } from "./state.js";
-import { style, PALETTE } from "./marks.js";
+import { style, PALETTE, paintLabel } from "./marks.js";
 import { fmt, plain, logTicks, linearTicks } from "./numbers.js";
 import { finiteNum as finite, obj } from "./payload.js";
 import { sizeCanvas, textWidth } from "./layout.js";
@@ -39,7 +39,15 @@ const MODES = { loss: "final loss", steps: "steps", measured: "rate", exact: "ex
 
 export const stats = { loads: 0, decodeMs: 0, renders: 0, lastRenderMs: 0, kind: null, mode: null, picks: 0,
   basins: 0, id: null };
-const X = { d: null, mode: "loss", hover: -1, pending: null, geo: null, image: null, imageKey: "", bound: false };
+const X = { d: null, mode: "loss", hover: -1, pending: null, geo: null, image: null, imageKey: "", bound: false,
+  answers: [] };
+
+// A number question's answers once revealed (quiz.js chartMarks), drawn on
+// this panel's axis where it is theirs.
+export function setAnswerMarks(marks) {
+  X.answers = Array.isArray(marks) ? marks : [];
+  drawOver();
+}
 
 // ------------------------------------------------------------- decoding
 const TYPES = { u1: Uint8Array, u2: Uint16Array, f4: Float32Array };
@@ -361,7 +369,7 @@ let basinCache = { key: "", canvas: null };
 // The basins under the level lines of the 2D view: `g` is its plot area.
 export function paintBasins(ctx, g) {
   const d = X.d;
-  if (!d || d.kind !== "starts") return;
+  if (!d || d.kind !== "starts" || S.asking) return; // where each start ends: the outcome, kept back while asking
   const key = d.sig + style().name + (S.d && S.d.palette ? S.d.palette.join() : "");
   if (basinCache.key !== key) {
     const hues = basinHues();
@@ -382,7 +390,7 @@ export function paintBasins(ctx, g) {
 // The readout's line for the start at data (x, y), or "".
 export function basinText(x, y) {
   const d = X.d;
-  if (!d || d.kind !== "starts") return "";
+  if (!d || d.kind !== "starts" || S.asking) return "";
   const [ax, ay] = d.axes, i = ax.cell(x), j = ay.cell(y);
   if (i < 0 || i >= ax.n || j < 0 || j >= ay.n) return "";
   return "from here: " + outcome(j * ax.n + i) + " \u2014 click to start here";
@@ -393,7 +401,7 @@ export function basinText(x, y) {
 // charts are laid out: the panel takes its share of the column first).
 export function showPanel() {
   const d = X.d, P = el.explore;
-  P.hidden = !d;
+  P.hidden = !d || S.asking; // every variant's outcome: kept back while a question is open
   if (!d) { el.exploreReadout.textContent = ""; return; }
   P.classList.toggle("figure", d.kind !== "starts");
   P.classList.toggle("key-only", d.kind === "starts");
@@ -757,7 +765,7 @@ export function renderPanel() {
 
 // The panel follows its box.
 export function resizePanel() {
-  if (!X.d || X.d.kind === "starts") return Promise.resolve();
+  if (!X.d || X.d.kind === "starts" || el.explore.hidden) return Promise.resolve();
   const W = Math.max(120, el.exploreBox.clientWidth), H = Math.max(100, el.exploreBox.clientHeight);
   return W + "x" + H + style().name === renderedKey ? Promise.resolve() : renderPanel();
 }
@@ -794,6 +802,16 @@ function drawOver() {
     const ax = d.axes[0]; // the run's own rate is a line of the figure (lrFigure)
     if (X.hover >= 0) vline(g.px(ax.at(X.hover)), ex.hover.color, ex.hover.width, [3, 3]);
     if (X.pending !== null) vline(g.px(ax.at(X.pending)), ex.hover.color, ex.hover.width + 1, [6, 4]);
+    // a number question's answers on this axis, once revealed
+    const a = style().answer;
+    for (const m of X.answers) {
+      if (m.axis !== ax.key || !(m.value > 0) || (m.run !== null && m.run !== d.run + 1)) continue;
+      const x = g.px(m.value);
+      if (!(x >= g.L - 1 && x <= g.L + g.W + 1)) continue;
+      vline(x, a.you, m.who === "you" ? a.chart.width : a.chart.width + 1, m.who === "you" ? a.chart.dash : null);
+      paintLabel(ctx, m.who === "you" ? "you" : "answer", x + 4, g.T + style().font.label * (m.who === "you" ? 0.8 : 2),
+        null, "left");
+    }
   } else {
     const [ax, ay] = d.axes, cw = g.W / ax.n, ch = g.H / ay.n;
     const cellBox = (k) => { const i = k % ax.n, j = (k - i) / ax.n; return [g.L + i * cw, g.T + g.H - (j + 1) * ch]; };

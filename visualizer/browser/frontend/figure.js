@@ -3,6 +3,10 @@
 
 import { style, FONT } from "./marks.js";
 
+// A touch screen (a phone, a tablet): a finger dragging over a figure
+// scrolls the page instead of zooming it.
+export const TOUCH = !!(window.matchMedia && window.matchMedia("(pointer: coarse)").matches);
+
 export const PLOT_CONFIG = {
   displaylogo: false,
   responsive: false,

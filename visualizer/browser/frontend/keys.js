@@ -1,5 +1,5 @@
-// The player's keys: space plays or pauses, the arrows step, Esc cancels
-// "Set start". They work without clicking into the frame first: the frame
+// The player's keys: space plays or pauses, the arrows step, Home and End
+// go to the first and the last step, Esc cancels "Set start". They work without clicking into the frame first: the frame
 // is same-origin, so the host page's keys are heard too, except those meant
 // for something else there (a text field, a select, a slider, any Streamlit
 // widget, a button). The host listener goes with the frame.
@@ -16,7 +16,8 @@ function meantForHost(target) {
   return !!(target.closest && target.closest(WIDGETS));
 }
 
-// `act(name)`: "toggle", "back", "forward", "escape"; returns true if handled.
+// `act(name)`: "toggle", "back", "forward", "first", "last", "escape";
+// returns true if handled.
 export function installKeys(act) {
   const handle = (ev, host) => {
     if (ev.defaultPrevented || ev.ctrlKey || ev.metaKey || ev.altKey) return;
@@ -26,6 +27,8 @@ export function installKeys(act) {
     if (ev.key === " " && (host || tag !== "BUTTON")) { ev.preventDefault(); act("toggle"); }
     else if (ev.key === "ArrowLeft") { ev.preventDefault(); act("back"); }
     else if (ev.key === "ArrowRight") { ev.preventDefault(); act("forward"); }
+    else if (ev.key === "Home" && act("first")) ev.preventDefault();
+    else if (ev.key === "End" && act("last")) ev.preventDefault();
   };
   const own = (ev) => handle(ev, false);
   const host = (ev) => handle(ev, true);

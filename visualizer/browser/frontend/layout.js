@@ -4,8 +4,9 @@
 
 import { el } from "./dom.js";
 import { S } from "./state.js";
-import { style, FONT } from "./marks.js";
+import { style, setMode, FONT } from "./marks.js";
 import * as component from "./component.js";
+import { TOUCH } from "./figure.js";
 
 const MIN_PRESENT_HEIGHT = 360;
 // The main panel's least height in a narrow presentation, when a compact
@@ -55,6 +56,12 @@ export function fitTitle(forms, room, size) {
 // Margins of the 2D figure around its plot area, from the font sizes.
 function margins2d(d) {
   const f = style().font;
+  // a phone's plot takes what its 16 px labels leave: tighter than the
+  // desktop's figures, which leave room for any tick
+  if (style().name === "phone") {
+    return { l: Math.round(f.tick * 2.6 + f.axisTitle + 2), t: Math.round(f.title + 16), b: Math.round(f.tick + f.axisTitle + 16),
+      cb: d && d.grid ? Math.round(18 + f.tick * 3) : 0, r: 8 };
+  }
   return {
     l: Math.round(f.tick * 3.3 + f.axisTitle + 6),
     t: Math.round(f.title + 19),
@@ -93,9 +100,21 @@ export function mainGeometry(d) {
   };
 }
 
-// Presentation mode: the player fits the visible viewport of the page (the
-// iframe is same-origin), from the frame's top in the page's scrolled
-// content down to the window's bottom.
+// A narrow player stacks the plot over the side column.
+export function narrowNow() {
+  const w = document.documentElement.clientWidth || window.innerWidth || 800;
+  return w < (S.present ? 520 : 640);
+}
+
+// The style table's mode: presentation, a narrow player on a touch screen
+// (a phone: no text under 16 px, marks a finger can hit), or normal.
+export function styleMode() {
+  return S.present ? "present" : narrowNow() && TOUCH ? "phone" : "normal";
+}
+
+// Presentation mode, and an embedded player: the player fits the visible
+// viewport of the page (the iframe is same-origin), from the frame's top in
+// the page's scrolled content down to the window's bottom.
 function presentHeight() {
   try {
     const fe = window.frameElement, pw = window.parent;
@@ -131,21 +150,42 @@ function fitToolbar() {
   }
 }
 
+// The height a narrow player's 2D plot of this window needs at its full
+// width (an equal-scale window), or Infinity.
+function plotNeed(w) {
+  if (!S.d || !isEqualScale(S.d)) return Infinity;
+  const [[x0, x1], [y0, y1]] = S.d.window, M = margins2d(S.d);
+  const pw = (el.main.clientWidth || w) - M.l - M.cb - M.r;
+  return Math.round(M.t + M.b + 6 + pw * (y1 - y0) / (x1 - x0));
+}
+
 export function applyHeight() {
   const w = document.documentElement.clientWidth || window.innerWidth || 800;
-  S.narrow = w < (S.present ? 520 : 640);
+  S.narrow = narrowNow();
+  setMode(styleMode());
   el.app.classList.toggle("narrow", S.narrow);
   el.app.classList.toggle("present", S.present);
+  el.app.classList.toggle("phone", style().name === "phone");
+  el.app.classList.toggle("embed", S.embed);
   fitToolbar();
-  let total = S.present ? presentHeight() : S.height;
+  const fit = S.present || S.embed;
+  let total = fit ? presentHeight() : S.height;
   if (S.narrow) {
     const tb = el.toolbar.offsetHeight || 90;
     let mainH, sideH;
     placeLegend();
     placeData(false);
-    if (S.present) {
+    if (fit) {
       const rest = Math.max(200, total - tb - 4);
-      mainH = Math.round(rest * 0.58);
+      // the plot as tall as it needs at this width, at most 58%: the side
+      // column (the question, the legend, the charts) gets the rest
+      mainH = Math.round(Math.min(rest * 0.58, Math.max(240, plotNeed(w))));
+      // a question open: it comes whole under the plot, and two rows of the
+      // legend, the plot shrinking for them down to MIN_NARROW_PLOT
+      if (S.asking && !el.quiz.hidden) {
+        const legend = el.legend.hidden ? 0 : Math.min(el.legend.scrollHeight, 2 * style().font.ui * 1.5 + 12);
+        mainH = Math.max(MIN_NARROW_PLOT, Math.min(mainH, rest - el.quiz.scrollHeight - legend - 6));
+      }
       sideH = rest - mainH;
       // the legend placed again with the side's height known; a compact
       // legend short of room takes it from the plot if that leaves the
@@ -160,13 +200,10 @@ export function applyHeight() {
       }
     } else {
       mainH = Math.round(Math.min(620, Math.max(340, w * 0.9 + 90)));
-      if (S.d && isEqualScale(S.d)) {
-        // as tall as the 2D plot of this window at the full width needs
-        const [[x0, x1], [y0, y1]] = S.d.window, M = margins2d(S.d);
-        const pw = (el.main.clientWidth || w) - M.l - M.cb - M.r;
-        mainH = Math.round(Math.min(mainH, Math.max(300, M.t + M.b + 6 + pw * (y1 - y0) / (x1 - x0))));
-      }
-      sideH = 380 + (el.legend.hidden ? 0 : el.legend.offsetHeight) + panelsHeight();
+      // as tall as the 2D plot of this window at the full width needs
+      mainH = Math.round(Math.min(mainH, Math.max(300, plotNeed(w))));
+      // (the charts wait while a question is open)
+      sideH = (S.asking ? 8 : 380) + (el.legend.hidden ? 0 : el.legend.offsetHeight) + panelsHeight();
       total = tb + mainH + sideH + 4;
     }
     el.main.style.height = mainH + "px";
@@ -198,7 +235,7 @@ export function applyHeight() {
 // window's shape leaves room there for its plot (MIN_DATA_MAIN tall), else
 // into the side column above the charts. Decided per payload and size,
 // never per view (in 3D it stays under the figure).
-const MIN_DATA_MAIN = { normal: 190, present: 220 };
+const MIN_DATA_MAIN = { normal: 190, present: 220, phone: 190 };
 function placeData(mayGoInMain) {
   const P = el.data, d = S.d;
   let inMain = false;
@@ -391,7 +428,7 @@ function placeLegend() {
 // swatch and label (a long label cut, whole in its tooltip), the marks
 // after them as far as they add no line. Taken when the rows do not fit the
 // height the side column gives the legend.
-const MIN_CHARTS_INLINE = { normal: 250, present: 120 };
+const MIN_CHARTS_INLINE = { normal: 250, present: 120, phone: 250 };
 
 // The compact legend's longest labels (then cut, with an ellipsis).
 const LABEL_CUTS = ["11em", "8em", "6em"];

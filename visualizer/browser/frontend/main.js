@@ -4,7 +4,8 @@
 // (curves.js), the legend, the toolbar and the address (url.js).
 //
 // Test hooks: window.__playerStats (frames, lastFrameMs, renders,
-// lastRenderMs, phases, view, playing, step, layers, pathWidth, present)
+// lastRenderMs, phases, view, playing, step, layers, pathWidth, present,
+// mode, asking)
 // and window.__player (S, prepare, render2d, render3d, renderSide, draw2d,
 // draw3d, drawSurface, figure2d, figure3d, toggleRun, setFront, solo,
 // style, styles, viewerQuery, curveScale, fmt, numbers, scaleColor: the
@@ -15,8 +16,8 @@ import * as component from "./component.js";
 import * as state from "./state.js";
 import { S } from "./state.js";
 import * as payload from "./payload.js";
-import { setPresent, style, STYLES } from "./marks.js";
-import { applyHeight, positionLegend, watchViewport } from "./layout.js";
+import { setMode, style, STYLES, paintArrow } from "./marks.js";
+import { applyHeight, positionLegend, watchViewport, styleMode } from "./layout.js";
 import * as view2d from "./view2d.js";
 import * as view3d from "./view3d.js";
 import * as curves from "./curves.js";
@@ -30,10 +31,13 @@ import * as rule from "./rule.js";
 import { stats as overlayStats } from "./overlays.js";
 import * as explore from "./explore.js";
 import * as model from "./model.js";
+import * as quiz from "./quiz.js";
+import * as predict from "./predict.js";
+import * as grading from "./grading.js";
 
 const stats = (window.__playerStats = {
   frames: 0, lastFrameMs: 0, renders: 0, lastRenderMs: 0, view: "2d", playing: false, step: 0,
-  layers: [], pathWidth: 0, present: false,
+  layers: [], pathWidth: 0, present: false, mode: "normal", asking: false,
 });
 
 // ------------------------------------------------------------- drawing
@@ -50,7 +54,7 @@ function drawOverlays() {
 // ------------------------------------------------------- inside a step
 function updateInsideButton() {
   const d = S.d, offered = !!(d && d.inside && d.inside.offered);
-  el.btnInside.hidden = !offered || S.present;
+  el.btnInside.hidden = !offered || S.present || S.asking;
   el.btnInside.setAttribute("aria-pressed", String(S.inside.on));
 }
 
@@ -96,6 +100,9 @@ function updateControls() {
   }
   const speed = speedKey ? speedKey.text(S.speed) : undefined;
   if (speed !== undefined && el.speed.value !== speed) el.speed.value = speed;
+  // nothing to play until the question is answered
+  for (const b of [el.play, el.restart, el.back, el.fwd]) b.disabled = S.asking || !S.d;
+  el.scrub.disabled = S.asking || S.N === 0;
 }
 
 // The speed control offers the speed key's values (the payload's table of
@@ -143,6 +150,7 @@ state.subscribe((what) => {
     if (S.setStart) armSetStart(true); // its message names the run in front
   }
   if (what.speed) updateControls();
+  if (what.asking) showAsking(true);
   if (what.inside) {
     updateInsideButton();
     const wasHidden = el.inside.hidden;
@@ -167,6 +175,7 @@ function setView(v) {
   el.readout.textContent = "";
   el.plot3d.hidden = v !== "3d";
   el.paths3d.hidden = v !== "3d";
+  updateAnswerPick();
   positionLegend();
   if (v === "3d" && S.setStart) armSetStart(false);
   rule.refreshNote();
@@ -207,12 +216,62 @@ function pickStart(ev) {
 
 // -------------------------------------------------------------- render
 function applyMode() {
-  setPresent(S.present);
+  setMode(styleMode());
   stats.present = S.present;
+  stats.mode = style().name;
   document.documentElement.classList.toggle("present", S.present);
-  el.start.hidden = S.present || !!(S.d && S.d.model); // a network's runs all start at its initial weights
-  el.copy.hidden = S.present;
+  // a network's runs all start at its initial weights; a new start while a
+  // question is open would be a new question
+  el.start.hidden = S.present || S.asking || !!(S.d && S.d.model);
+  el.copy.hidden = S.present || S.embed;
   updateInsideButton();
+}
+
+// ------------------------------------------------------------- asking
+// While a question is open (predict.js): the step held at the starts, no
+// paths (view2d, view3d), no charts, no exploration, no "diverged" in the
+// legend, no "Inside a step"; the answer overlay on the plot for a point
+// question. When it is answered, all of it comes back and the scene plays.
+// (`panels`: the exploration's panel too; a new payload shows it later.)
+function showAsking(panels) {
+  stats.asking = S.asking;
+  el.app.classList.toggle("asking", S.asking);
+  el.charts.hidden = S.asking;
+  if (S.asking && S.inside.on) state.setInside(false);
+  if (S.asking && S.setStart) armSetStart(false);
+  if (S.asking && quiz.pointQuestion() >= 0 && S.view !== "2d") setView("2d");
+  if (panels) { explore.showPanel(); if (S.view === "2d") view2d.drawSurface(); } // the basins of starts: kept back
+  applyMode();
+  updateControls();
+  updateAnswerPick();
+}
+
+// The outcomes are out: lay the side column out again with the charts and
+// the exploration, and draw them.
+function showOutcomes() {
+  answerMarks();
+  applyHeight();
+  return Promise.all([curves.renderSide(), explore.renderPanel()]).then(() => { applyHeight(); drawOverlays(); });
+}
+
+// A number question's answer and the viewer's, on the charts and the
+// exploration, once revealed.
+function answerMarks() {
+  const marks = quiz.chartMarks();
+  curves.setAnswerMarks(marks);
+  explore.setAnswerMarks(marks);
+}
+
+function updateAnswerPick() {
+  const on = quiz.pointQuestion() >= 0 && S.view === "2d" && !!S.d;
+  el.answerPick.hidden = !on;
+}
+
+function onQuizLayout() {
+  applyHeight();
+  curves.resizeSide();
+  explore.resizePanel();
+  drawOverlays();
 }
 
 function onRender(args) {
@@ -248,12 +307,15 @@ function onRender(args) {
   const d = payload.prepare(p);
   d.model = model.load(p.model, d);
   const { view, autoplay } = state.load(d, viewer);
+  predict.load(payload.quizPart(p.quiz, d.runs.length));
+  answerMarks();
+  showAsking(false);
   loadInside(d, p);
   applyMode();
   if (S.setStart) armSetStart(false);
   if (/ sent$/.test(el.status.textContent)) setStatus("");
   el.scrub.max = String(S.N);
-  el.scrub.disabled = S.N === 0;
+  el.scrub.disabled = S.asking || S.N === 0;
   el.empty.hidden = !d.allNaN;
   el.empty.textContent = d.allNaN ? "f is not finite anywhere in this window" : "";
   buildLegend(d, { front: state.setFront, hide: state.toggleHidden, solo: state.solo });
@@ -281,14 +343,15 @@ function onRender(args) {
   });
   return main.then(() => {
     t2 = performance.now();
-    return Promise.all([curves.renderSide(), explore.renderPanel()]);
+    // while a question is open the charts and the exploration wait (hidden)
+    return S.asking ? null : Promise.all([curves.renderSide(), explore.renderPanel()]);
   }).then(() => {
     const t3 = performance.now();
     stats.renders++;
     stats.lastRenderMs = t3 - t0;
     stats.phases = { prepare: Math.round(t1 - t0), main: Math.round(t2 - t1), side: Math.round(t3 - t2) };
     url.flushUrl();
-    if (autoplay) { S.stepF = 0; state.play(); }
+    if (autoplay && !S.asking) { S.stepF = 0; state.play(); }
   });
 }
 
@@ -317,7 +380,7 @@ el.main.addEventListener("pointerdown", (ev) => {
 window.addEventListener("pointerup", (ev) => {
   const a = down;
   down = null;
-  if (!a || ev.button !== 0 || S.setStart || explore.kind() !== "starts") return;
+  if (!a || ev.button !== 0 || S.setStart || S.asking || explore.kind() !== "starts") return;
   if (Math.hypot(ev.clientX - a[0], ev.clientY - a[1]) > 4 || performance.now() - a[2] > 700) return;
   const r = el.main.getBoundingClientRect();
   const xy = view2d.dataAt(ev.clientX - r.left, ev.clientY - r.top);
@@ -325,6 +388,19 @@ window.addEventListener("pointerup", (ev) => {
   if (cell) { S.pending = cell; drawOverlays(); }
 }, true);
 el.btnInside.addEventListener("click", toggleInside);
+// A point question: a click or a tap on the plot places the answer; the
+// arrow keys move it (a hundredth of the window, Shift a tenth), Enter
+// checks.
+el.answerPick.addEventListener("click", (ev) => {
+  quiz.place(view2d.pickAt(ev.offsetX, ev.offsetY));
+});
+el.answerPick.addEventListener("keydown", (ev) => {
+  const step = ev.shiftKey ? 0.1 : 0.01;
+  const moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, step], ArrowDown: [0, -step] };
+  if (moves[ev.key]) { ev.preventDefault(); quiz.nudge(moves[ev.key][0], moves[ev.key][1]); }
+  else if (ev.key === "Enter") { ev.preventDefault(); quiz.submit(); }
+});
+predict.init({ layout: onQuizLayout, revealed: showOutcomes, changed: drawOverlays });
 el.dataTest.addEventListener("click", model.toggleTest);
 rule.buildKey({ toggle: state.toggleOverlay });
 url.followPresentLink();
@@ -334,10 +410,12 @@ el.copy.addEventListener("click", () => {
 
 installKeys((name) => {
   if (name === "escape") { if (!S.setStart) return false; armSetStart(false); return true; }
-  if (!S.d) return false;
+  if (!S.d || S.asking) return false;
   if (name === "toggle") state.togglePlay();
   else if (name === "back") state.stepBy(-1);
   else if (name === "forward") state.stepBy(1);
+  else if (name === "first") state.goto(0);
+  else if (name === "last") state.goto(S.N);
   return true;
 });
 
@@ -360,7 +438,7 @@ if (window.ResizeObserver) {
   ro.observe(el.charts);
 }
 window.addEventListener("resize", onResize);
-watchViewport(() => { if (S.present) onResize(); });
+watchViewport(() => { if (S.present || S.embed) onResize(); });
 
 component.onRender((args) => {
   try {
@@ -385,6 +463,8 @@ window.__player = {
     valueAt: inside.valueAt, toggle: toggleInside },
   explore: explore.stats,
   model: model.stats,
+  quiz: { stats: quiz.stats, predict: predict.stats, grade: grading.grade, read: grading.read,
+    parseNumber: quiz.parseNumber, place: quiz.place },
 };
 component.ready();
 applyHeight();

@@ -19,6 +19,7 @@ export const PALETTE = TABLE.palette;
 export const CONTOUR = TABLE.contour;
 const NORMAL = TABLE.normal;
 const PRESENT = merge(NORMAL, TABLE.present);
+const PHONE = merge(NORMAL, TABLE.phone);
 
 function merge(base, over) {
   const out = {};
@@ -31,10 +32,11 @@ function merge(base, over) {
   return out;
 }
 
-export const STYLES = { normal: NORMAL, present: PRESENT };
+export const STYLES = { normal: NORMAL, present: PRESENT, phone: PHONE };
 let current = NORMAL;
 
-export function setPresent(on) { current = on ? PRESENT : NORMAL; }
+// "normal", "present" (presentation mode) or "phone" (a narrow player).
+export function setMode(name) { current = STYLES[name] || NORMAL; }
 export function style() { return current; }
 
 export function runDash(i) {
@@ -139,6 +141,41 @@ export function paintLabel(ctx, text, x, y, color, align) {
   ctx.textAlign = align; ctx.textBaseline = "middle"; ctx.lineJoin = "round";
   ctx.strokeStyle = l.halo; ctx.lineWidth = l.haloWidth; ctx.strokeText(text, x, y);
   ctx.fillStyle = color || l.color; ctx.fillText(text, x, y);
+  ctx.restore();
+}
+
+// ------------------------------------------------------------ answers
+// The viewer's answer to "where will it be?": a dashed ring around a cross.
+export function paintAnswer(ctx, x, y) {
+  const m = current.answer, c = m.cross;
+  ctx.save();
+  ctx.lineCap = "round";
+  ctx.beginPath(); ctx.arc(x, y, m.r, 0, 2 * Math.PI);
+  ctx.moveTo(x - c, y); ctx.lineTo(x + c, y); ctx.moveTo(x, y - c); ctx.lineTo(x, y + c);
+  ctx.strokeStyle = m.halo; ctx.lineWidth = m.width + m.haloWidth; ctx.stroke();
+  ctx.strokeStyle = m.you; ctx.lineWidth = m.width;
+  ctx.beginPath(); ctx.moveTo(x - c, y); ctx.lineTo(x + c, y); ctx.moveTo(x, y - c); ctx.lineTo(x, y + c); ctx.stroke();
+  ctx.setLineDash(m.dash);
+  ctx.beginPath(); ctx.arc(x, y, m.r, 0, 2 * Math.PI); ctx.stroke();
+  ctx.restore();
+}
+
+// The truth: a ring in the run's colour.
+export function paintTruth(ctx, x, y, color) {
+  const m = current.answer;
+  ctx.save();
+  ctx.beginPath(); ctx.arc(x, y, m.r, 0, 2 * Math.PI);
+  ctx.strokeStyle = m.halo; ctx.lineWidth = m.truthWidth + m.haloWidth; ctx.stroke();
+  ctx.strokeStyle = color; ctx.lineWidth = m.truthWidth; ctx.stroke();
+  ctx.restore();
+}
+
+// From the answer to the truth.
+export function paintJoin(ctx, x0, y0, x1, y1) {
+  const m = current.answer.join;
+  ctx.save();
+  ctx.setLineDash(m.dash); ctx.strokeStyle = m.color; ctx.lineWidth = m.width; ctx.lineCap = "round";
+  ctx.beginPath(); ctx.moveTo(x0, y0); ctx.lineTo(x1, y1); ctx.stroke();
   ctx.restore();
 }
 

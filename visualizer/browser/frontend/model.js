@@ -3,8 +3,11 @@
 // (points whose labels are not kept in grey), the test points as rings when
 // the panel's switch is on, and the decision boundary of the run in front
 // of the legend (else the first visible run) at the step shown: P(class 1)
-// as a light two-colour shading and P = 1/2 as a line in the run's colour.
-// Under it, how much of run 1's path the plane of the main plot shows.
+// as a light two-colour shading and P = 1/2 as a line in the run's colour;
+// the unlabelled points that run pseudo-labels there in the colour of the
+// class it gives them, outlined, a wrong one crossed. Under it the run's
+// accuracies and pseudo-labels at the step, and how much of run 1's path
+// the plane of the main plot shows.
 //
 // Boundary frames are sparse (at most a few dozen per run): the step shows
 // the last frame at or before it. Each frame's picture (shading, points,
@@ -25,7 +28,8 @@ const CACHE_BYTES = 48e6; // offscreen pictures kept, in canvas bytes
 
 export const stats = { loads: 0, builds: 0, blits: 0, run: null, frame: null, frameStep: null, cached: 0,
   flat: false, diverged: false, test: false, buildMs: 0,
-  points: { c0: 0, c1: 0, none: 0, test: 0 } }; // drawn, by kind (class 0, class 1, no label, test rings)
+  points: { c0: 0, c1: 0, none: 0, test: 0 }, // drawn, by kind (class 0, class 1, no label, test rings)
+  pseudo: { right: 0, wrong: 0 } }; // pseudo-labelled points drawn over the unlabelled ones, in the frame shown
 
 const P = {
   m: null,             // the decoded model part, or null
@@ -33,7 +37,8 @@ const P = {
   shown: "",           // key of the picture on the canvas (run|frame|size)
   cache: new Map(),    // key -> offscreen canvas, in use order
   sizeKey: "",         // the size the pictures were drawn for
-  points: null,        // the static points layer (offscreen), for sizeKey
+  under: null,         // the static points under the pseudo-labels (test rings, unlabelled), for sizeKey
+  over: null,          // the static points over them (labelled)
   geo: null,           // {L, T, W, H, x2p, y2p}: the data window in box pixels
   readout: "",
 };
@@ -63,7 +68,7 @@ export function load(p, d) {
     test: { x: vx, y: vy, n: nt },
     scale: finite(data.scale) && data.scale > 0 ? data.scale : 1,
     explained: ev.length === 2 && ev.every((v) => v === v) ? ev : null,
-    boundary: boundaryOf(obj(p.boundary), d ? d.runs.length : 0),
+    boundary: boundaryOf(obj(p.boundary), d ? d.runs.length : 0, n),
     runs: d ? d.runs.length : 0,
   };
   if (m.boundary) m.boundary.flat = new Int8Array(m.boundary.R * m.boundary.F).fill(-1); // lazily: -1 unknown
@@ -72,7 +77,7 @@ export function load(p, d) {
   return m;
 }
 
-function boundaryOf(b, nRuns) {
+function boundaryOf(b, nRuns, nPoints) {
   const shape = Array.isArray(b.shape) ? b.shape : [];
   if (shape.length !== 4 || !shape.every((v) => Number.isInteger(v) && v > 0)) return null;
   const [R, F, ny, nx] = shape;
@@ -84,7 +89,11 @@ function boundaryOf(b, nRuns) {
   if (!(xs[nx - 1] > xs[0]) || !(ys[ny - 1] > ys[0])) return null;
   let dv = decodeBytes(b.diverged);
   if (!dv || dv.length !== R * F) dv = new Uint8Array(R * F);
-  return { R: Math.min(R, nRuns || R), F: F, nx: nx, ny: ny, steps: steps, xs: xs, ys: ys, p: pv, diverged: dv };
+  // pseudo-labels: runs x frames x points, 0 none, 1 + the class given; absent (or not whole): none drawn
+  let ps = decodeBytes(b.pseudo);
+  if (!ps || ps.length !== R * F * nPoints) ps = null;
+  return { R: Math.min(R, nRuns || R), F: F, nx: nx, ny: ny, steps: steps, xs: xs, ys: ys, p: pv, diverged: dv,
+    pseudo: ps };
 }
 
 // --------------------------------------------------------------- which
@@ -153,6 +162,8 @@ function keyItem(kind, label) {
     ctx.lineCap = "round";
     ctx.strokeStyle = "#ffffff"; ctx.lineWidth = 5; ctx.beginPath(); ctx.moveTo(1.5, 7); ctx.lineTo(12.5, 7); ctx.stroke();
     ctx.strokeStyle = "#1a1a1a"; ctx.lineWidth = 2.6; ctx.stroke();
+  } else if (kind === "p1" || kind === "x1") {
+    paintPseudo(ctx, 7, 7, 1, kind === "x1", Math.min(5, D.point.r + 1));
   } else {
     paintPoint(ctx, 7, 7, kind, Math.min(5, D.point.r + 1));
   }
@@ -161,14 +172,25 @@ function keyItem(kind, label) {
   return it;
 }
 
+// How many training points have no label.
+function unlabelled() {
+  const m = P.m;
+  let unl = 0;
+  if (m && m.train.labelled) for (let i = 0; i < m.train.n; i++) if (!m.train.labelled[i]) unl++;
+  return unl;
+}
+
 function buildKey() {
   const m = P.m;
   el.dataItems.replaceChildren();
   keyItem("c0", "class 0");
   keyItem("c1", "class 1");
-  let unl = 0;
-  if (m.train.labelled) for (let i = 0; i < m.train.n; i++) if (!m.train.labelled[i]) unl++;
+  const unl = unlabelled();
   if (unl) keyItem("none", "no label (" + unl + ")");
+  if (unl && m.boundary && m.boundary.pseudo) {
+    keyItem("p1", "pseudo-label (confident)");
+    keyItem("x1", "wrong");
+  }
   if (m.boundary) keyItem("line", "P = \u00bd");
   if (m.scale !== 1) {
     const it = document.createElement("span");
@@ -200,6 +222,24 @@ function paintPoint(ctx, x, y, kind, r) {
   ctx.lineWidth = D.point.ring; ctx.strokeStyle = D.point.ringColor; ctx.stroke();
 }
 
+// An unlabelled point pseudo-labelled class `cls`: that class's colour with
+// a dark outline; crossed where the class is wrong.
+function paintPseudo(ctx, x, y, cls, wrong, r) {
+  const D = style().data, Q = D.pseudo;
+  ctx.beginPath(); ctx.arc(x, y, r, 0, 2 * Math.PI);
+  ctx.fillStyle = D.classes[cls];
+  ctx.fill();
+  ctx.lineWidth = Q.width; ctx.strokeStyle = Q.outline; ctx.stroke();
+  if (!wrong) return;
+  const a = r * Q.crossSize;
+  ctx.beginPath();
+  ctx.moveTo(x - a, y - a); ctx.lineTo(x + a, y + a);
+  ctx.moveTo(x - a, y + a); ctx.lineTo(x + a, y - a);
+  ctx.lineCap = "round";
+  ctx.lineWidth = Q.crossWidth + 2; ctx.strokeStyle = Q.crossHalo; ctx.stroke();
+  ctx.lineWidth = Q.crossWidth; ctx.strokeStyle = Q.cross; ctx.stroke();
+}
+
 // The box's geometry: the data window at equal scale, centred.
 function geometry() {
   const m = P.m, box = el.dataBox;
@@ -220,28 +260,42 @@ function offscreen(w, h, dpr) {
   return [c, ctx];
 }
 
-// Every point once, for this size: the test points (rings) under the
-// training points, unlabelled ones under the labelled.
-function pointsLayer(g, dpr) {
+// Every point once, for this size, in two layers that a frame's
+// pseudo-labels go between: under them the test points (rings) and the
+// unlabelled ones, over them the labelled.
+function pointsLayers(g, dpr) {
   const m = P.m, D = style().data;
-  const [c, ctx] = offscreen(g.W, g.H, dpr);
+  const [under, below] = offscreen(g.W, g.H, dpr), [over, above] = offscreen(g.W, g.H, dpr);
   const count = { c0: 0, c1: 0, none: 0, test: 0 };
   if (P.showTest) {
-    for (let i = 0; i < m.test.n; i++) paintPoint(ctx, g.x2p(m.test.x[2 * i]), g.y2p(m.test.x[2 * i + 1]), m.test.y[i] ? "t1" : "t0", D.test.r);
+    for (let i = 0; i < m.test.n; i++) paintPoint(below, g.x2p(m.test.x[2 * i]), g.y2p(m.test.x[2 * i + 1]), m.test.y[i] ? "t1" : "t0", D.test.r);
     count.test = m.test.n;
   }
   const lab = m.train.labelled;
-  for (const pass of [0, 1]) {
-    for (let i = 0; i < m.train.n; i++) {
-      const known = !lab || lab[i] !== 0;
-      if (known !== (pass === 1)) continue;
-      const kind = known ? (m.train.y[i] ? "c1" : "c0") : "none";
-      paintPoint(ctx, g.x2p(m.train.x[2 * i]), g.y2p(m.train.x[2 * i + 1]), kind, D.point.r);
-      count[kind]++;
-    }
+  // Where most labels were dropped, the few that are kept are drawn larger.
+  const r = lab && 2 * unlabelled() > m.train.n ? D.point.labelledR : D.point.r;
+  for (let i = 0; i < m.train.n; i++) {
+    const known = !lab || lab[i] !== 0;
+    const kind = known ? (m.train.y[i] ? "c1" : "c0") : "none";
+    paintPoint(known ? above : below, g.x2p(m.train.x[2 * i]), g.y2p(m.train.x[2 * i + 1]), kind,
+      known ? r : D.point.r);
+    count[kind]++;
   }
   stats.points = count;
-  return c;
+  return [under, over];
+}
+
+// Run r's pseudo-labelled points at frame f, over their grey: {right, wrong}.
+function paintPseudoLabels(ctx, b, r, f, g) {
+  const m = P.m, D = style().data, n = m.train.n, off = (r * b.F + f) * n, out = { right: 0, wrong: 0 };
+  for (let i = 0; i < n; i++) {
+    const code = b.pseudo[off + i];
+    if (!code || (m.train.labelled && m.train.labelled[i])) continue;
+    const cls = code === 2 ? 1 : 0, wrong = cls !== (m.train.y[i] ? 1 : 0);
+    paintPseudo(ctx, g.x2p(m.train.x[2 * i]), g.y2p(m.train.x[2 * i + 1]), cls, wrong, D.point.r + 0.6);
+    out[wrong ? "wrong" : "right"]++;
+  }
+  return out;
 }
 
 // The shading of one frame as an nx x ny image, row 0 at the top.
@@ -318,7 +372,12 @@ function picture(r, f, color, g, dpr) {
   }
   ctx.save();
   ctx.setTransform(1, 0, 0, 1, 0, 0);
-  ctx.drawImage(P.points, 0, 0);
+  ctx.drawImage(P.under, 0, 0);
+  ctx.restore();
+  if (live && b.pseudo) paintPseudoLabels(ctx, b, r, f, g);
+  ctx.save();
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.drawImage(P.over, 0, 0);
   ctx.restore();
   if (live && !isFlat(b, r, f)) {
     const segs = halfLine(b, r, f, g);
@@ -347,7 +406,7 @@ function picture(r, f, color, g, dpr) {
 // A new size, style or switch: every picture is drawn again when needed.
 export function invalidate() {
   P.cache.clear();
-  P.points = null;
+  P.under = P.over = null;
   P.sizeKey = "";
   P.shown = "";
   stats.cached = 0;
@@ -370,7 +429,7 @@ export function update() {
     invalidate();
     P.sizeKey = sizeKey;
     P.geo = geometry();
-    if (P.geo) P.points = pointsLayer(P.geo, dpr);
+    if (P.geo) [P.under, P.over] = pointsLayers(P.geo, dpr);
   }
   const g = P.geo;
   if (!g || !r) return;
@@ -395,9 +454,21 @@ export function update() {
     stats.frameStep = f >= 0 ? b.steps[f] : null;
     stats.flat = !!(b && f >= 0 && r.i < b.R && isFlat(b, r.i, f));
     stats.diverged = !!(b && f >= 0 && r.i < b.R && b.diverged[r.i * b.F + f]);
+    stats.pseudo = b && b.pseudo && f >= 0 && r.i < b.R && !stats.diverged ? pseudoCount(b, r.i, f) : { right: 0, wrong: 0 };
     header(r);
   }
   readout(r, k, b, f);
+}
+
+// Run r's pseudo-labels at frame f, right and wrong (what the frame draws).
+function pseudoCount(b, r, f) {
+  const m = P.m, n = m.train.n, off = (r * b.F + f) * n, out = { right: 0, wrong: 0 };
+  for (let i = 0; i < n; i++) {
+    const code = b.pseudo[off + i];
+    if (!code || (m.train.labelled && m.train.labelled[i])) continue;
+    out[(code === 2) !== !!m.train.y[i] ? "wrong" : "right"]++;
+  }
+  return out;
 }
 
 function header(r) {
@@ -414,6 +485,12 @@ function readout(r, k, b, f) {
   else {
     const a = k < r.acc.length ? r.acc[k] : NaN, t = k < r.testAcc.length ? r.testAcc[k] : NaN;
     text = "train " + pct(a) + " \u00b7 test " + pct(t);
+    // pseudo-labels at the step itself (the frame's points may be a few steps older)
+    if (k < r.pseudo.length && unlabelled() > 0) {
+      const n = Math.round(r.pseudo[k]), share = k < r.pseudoAcc.length ? r.pseudoAcc[k] : NaN;
+      const what = r.selftrain ? " pseudo-label" + (n === 1 ? "" : "s") : " confident";
+      text += " \u00b7 " + n + what + (n > 0 ? " (" + pct(share) + " right)" : "");
+    }
     if (b && f >= 0 && r.i < b.R && isFlat(b, r.i, f)) text += " \u00b7 P = \u00bd everywhere";
     else if (!b || f < 0 || r.i >= b.R) text += " \u00b7 no boundary";
   }

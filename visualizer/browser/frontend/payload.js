@@ -329,6 +329,9 @@ export function prepare(p) {
       loss: array("loss"), lr: array("lr"),
       // a network's accuracies (model scenes), per point like the loss; empty elsewhere
       acc: array("train_accuracy"), testAcc: array("test_accuracy"),
+      // and its pseudo-labels: how many unlabelled points, the share right (NaN: none)
+      pseudo: array("pseudo_labels"), pseudoAcc: array("pseudo_label_accuracy"),
+      selftrain: r.unlabeled === "selftrain", // trains on its pseudo-labels (else they are only confident predictions)
       // the curves' arrays and levels (curves.js), by their names in the table
       series: Object.fromEntries(seriesKeys.map((k) => [k, array(k)])),
       levels: Object.fromEntries(levelKeys.map((k) => [k, positiveOrNull(r[k])])),
@@ -409,4 +412,68 @@ export function prepare(p) {
     runs: runs, N: N, palette: colors, curves: curves,
     uirev: (typeof surf.name === "string" ? surf.name : "") + JSON.stringify(win),
   };
+}
+
+// The questions asked before the scene plays (the payload's `quiz`, built by
+// visualizer/browser/predict.py), or null. A question the player cannot
+// read is left out; an answer may be missing (a live class sends it at the
+// reveal), anything else about it must be right.
+//   -> {id, questions: [{kind, prompt, why, answer, choices, run, step,
+//       runs, diagonal, axis}], grading, after}
+const KINDS = ["choice", "point", "order", "number"];
+const QUIZ_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const MAX_QUESTIONS = 4;
+const MAX_TEXT = 1000;
+
+function textOf(v, n) {
+  return typeof v === "string" ? v.slice(0, n || MAX_TEXT) : "";
+}
+
+function bounds(b, bigger) {
+  b = obj(b);
+  return finiteNum(b.right) && finiteNum(b.close) && (bigger ? b.right >= b.close : b.right <= b.close)
+    ? { right: b.right, close: b.close } : null;
+}
+
+function answerOf(kind, a, q) {
+  if (a === undefined || a === null) return null;
+  if (kind === "choice") return Number.isInteger(a) && a >= 0 && a < q.choices.length ? a : undefined;
+  if (kind === "point") return isPoint(a) ? [a[0], a[1]] : undefined;
+  if (kind === "order") {
+    const ok = Array.isArray(a) && a.length === q.runs && a.slice().sort((x, y) => x - y).every((v, i) => v === i + 1);
+    return ok ? a.slice() : undefined;
+  }
+  return finiteNum(a) && a > 0 ? a : undefined;
+}
+
+function question(e, nRuns) {
+  e = obj(e);
+  if (!KINDS.includes(e.kind)) return null;
+  const q = { kind: e.kind, prompt: textOf(e.prompt), why: textOf(e.why),
+    choices: (Array.isArray(e.choices) ? e.choices : []).slice(0, 16).map((c) => textOf(c, 200)),
+    run: Number.isInteger(e.run) && e.run >= 1 && e.run <= nRuns ? e.run : null,
+    step: Number.isInteger(e.step) && e.step >= 0 ? e.step : null,
+    runs: Number.isInteger(e.runs) ? e.runs : 0,
+    diagonal: finiteNum(e.diagonal) && e.diagonal > 0 ? e.diagonal : null,
+    axis: typeof e.axis === "string" && /^[A-Za-z][A-Za-z0-9_]{0,39}$/.test(e.axis) ? e.axis : null };
+  if (!q.prompt) return null;
+  if (q.kind === "choice" && (q.choices.length < 2 || !q.choices.every((c) => c))) return null;
+  if (q.kind === "order" && (q.runs < 2 || q.runs !== nRuns)) return null;
+  if (q.kind === "point" && (q.diagonal === null || q.run === null)) return null;
+  const answer = answerOf(q.kind, e.answer, q);
+  if (answer === undefined) return null;
+  q.answer = answer;
+  return q;
+}
+
+export function quizPart(p, nRuns) {
+  p = obj(p);
+  if (typeof p.id !== "string" || !QUIZ_ID.test(p.id)) return null;
+  const g = obj(p.grading);
+  const grading = { point: bounds(g.point, false), number: bounds(g.number, false), order: bounds(g.order, true) };
+  if (!grading.point || !grading.number || !grading.order) return null;
+  const questions = (Array.isArray(p.questions) ? p.questions : []).slice(0, MAX_QUESTIONS)
+    .map((e) => question(e, nRuns)).filter(Boolean);
+  if (!questions.length) return null;
+  return { id: p.id, questions: questions, grading: grading, after: textOf(p.after) };
 }

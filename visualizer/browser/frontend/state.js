@@ -12,6 +12,10 @@
 // The viewer's keys (the payload's table, payload.js) are read and written
 // here: BINDINGS says what the ones the player acts on mean; any other key
 // is carried as the payload gives it.
+//
+// Asking (predict=1, predict.js): a question is open. The step is held at
+// 0 (the starts), nothing plays, and the views, the charts and the panels
+// leave out whatever tells the outcome until it is answered.
 
 const SEC_PER_RUN = 6; // 1x plays a whole run in about this many seconds
 
@@ -27,6 +31,9 @@ export const S = {
   hidden: new Set(),  // keys (index|label) of hidden runs: they outlive reruns
   front: null,        // key of the run brought to the front, or null
   present: false,
+  embed: false,       // alone in a frame of another page: fitted to it, as a presentation is
+  predict: false,     // the viewer's predict key: ask first
+  asking: false,      // a question is open (predict.js): outcomes hidden, step held at 0
   loop: false,
   viewer: null,       // the last payload's viewer keys and values (payload.viewer)
   setStart: false,    // "Set start" armed: the next click on the plot is a start
@@ -58,7 +65,7 @@ export function step() {
 }
 
 export function play() {
-  if (!S.d || S.playing) return;
+  if (!S.d || S.playing || S.asking) return;
   if (S.stepF >= S.N) S.stepF = 0;
   S.playing = true;
   emit({ play: true, step: true });
@@ -89,6 +96,7 @@ export function advance(dt) {
 }
 
 export function goto(k) {
+  if (S.asking) return;
   const was = S.playing;
   S.playing = false;
   S.stepF = Math.max(0, Math.min(S.N, Math.round(k)));
@@ -100,6 +108,7 @@ export function stepBy(delta) {
 }
 
 export function restart() {
+  if (S.asking) return;
   S.stepF = 0;
   emit({ step: true, restart: true });
 }
@@ -171,6 +180,17 @@ export function loadInside(flag) {
   if (flag === null) S.inside.on = false;
 }
 
+// ------------------------------------------------------------- asking
+// Open (the step back to the starts, paused) or answered: then it plays
+// from the start.
+export function setAsking(on) {
+  on = !!on;
+  const changed = on !== S.asking;
+  S.asking = on;
+  if (on || changed) { S.playing = false; S.stepF = 0; }
+  if (changed) emit({ asking: true, play: true, step: true });
+}
+
 // ---------------------------------------------------------- payloads
 // What each viewer key the player acts on means here. `load(value, changed,
 // d, out)` on every payload, `changed` when it applies: a key the player
@@ -183,7 +203,8 @@ const BINDINGS = {
   view: { load: (v, changed, d, out) => { if (changed) out.view = v; }, now: () => S.view },
   // a new payload shows the full paths, unless it asks for a step
   step: { load: (v, changed) => { if (v !== null && changed) S.stepF = Math.min(S.N, v); },
-    now: () => { const k = step(); return !S.playing && k !== S.N ? k : null; } },
+    // while a question is open the step held is not the viewer's choice
+    now: () => { const k = step(); return S.asking ? S.viewer.values.step : !S.playing && k !== S.N ? k : null; } },
   speed: { load: (v, changed) => { if (changed) S.speed = v; }, now: () => S.speed },
   hide: {
     load: (v, changed, d) => {
@@ -192,6 +213,8 @@ const BINDINGS = {
     now: () => hiddenIndices().map((i) => i + 1),
   },
   present: { load: (v) => { S.present = v; } },
+  embed: { load: (v) => { S.embed = v; } },
+  predict: { load: (v) => { S.predict = v; } },
   loop: { load: (v) => { S.loop = v; } },
   autoplay: { load: (v, changed, d, out) => { out.autoplay = v; } },
 };
@@ -200,6 +223,7 @@ const BINDINGS = {
 // depends on it.
 export function loadPresent(viewer) {
   BINDINGS.present.load(viewer.values.present === true);
+  BINDINGS.embed.load(viewer.values.embed === true);
 }
 
 // The value of viewer key `key` now: the player's own where it writes the

@@ -5,16 +5,17 @@
 
 import { el } from "./dom.js";
 import { S } from "./state.js";
-import { style, paintMinimum, paintSaddle, paintStart, paintRunStart, paintPending, paintLabel } from "./marks.js";
+import { style, paintMinimum, paintSaddle, paintStart, paintRunStart, paintPending, paintLabel, paintArrow } from "./marks.js";
 import { fmt, tickText, linearTicks } from "./numbers.js";
 import { bandScale, paintSurface, surfaceValue } from "./contour.js";
 import { drawPaths, drawHeads, drawEnds, drawEndLabels, drawOrder } from "./paths.js";
 import { sizeCanvas, mainGeometry, mainSize, textWidth, fitTitle } from "./layout.js";
 import * as internals from "./plotly_internals.js";
-import { PLOT_CONFIG, baseLayout, esc, titleForms } from "./figure.js";
+import { PLOT_CONFIG, TOUCH, baseLayout, esc, titleForms } from "./figure.js";
 import { drawInside } from "./overlays.js";
 import { paintBasins, basinText } from "./explore.js";
 import { drawClouds, drawFlows, drawFlowLabels } from "./dynamics.js";
+import * as quiz from "./quiz.js";
 
 export const stats2d = { layers: [], pathWidth: 0 };
 let geo = null;     // plot-area geometry of the figure (plotly_internals.cartesian)
@@ -104,7 +105,8 @@ export function figure2d(d) {
     yaxis: axis([y0, y1], "y", 4, g.ph, false),
     showlegend: false,
     hovermode: "closest",
-    dragmode: "zoom",
+    // a finger on the plot scrolls the page (Plotly's drag would hold it)
+    dragmode: TOUCH ? false : "zoom",
   });
   return { data: traces, layout: layout };
 }
@@ -113,7 +115,8 @@ export function render2d() {
   const d = S.d;
   size2d = mainSize();
   const fig = figure2d(d);
-  return Plotly.react(el.plot2d, fig.data, fig.layout, PLOT_CONFIG).then(() => {
+  const config = TOUCH ? Object.assign({}, PLOT_CONFIG, { displayModeBar: false }) : PLOT_CONFIG;
+  return Plotly.react(el.plot2d, fig.data, fig.layout, config).then(() => {
     S.stale2d = false;
     bindEvents();
     updateGeometry();
@@ -158,8 +161,10 @@ function updateGeometry() {
       r.py[k] = r.Y[k] === r.Y[k] ? cy(r.Y[k]) : NaN;
     }
   }
-  const p = el.picker.style;
-  p.left = g.L + "px"; p.top = g.T + "px"; p.width = g.W + "px"; p.height = g.H + "px";
+  for (const over of [el.picker, el.answerPick]) {
+    const p = over.style;
+    p.left = g.L + "px"; p.top = g.T + "px"; p.width = g.W + "px"; p.height = g.H + "px";
+  }
 }
 
 export function drawSurface() {
@@ -198,18 +203,25 @@ export function draw2d() {
   const d = S.d, g = geo;
   if (!d || !g || S.view !== "2d") return;
   const layers = [];
-  ctx.save();
-  ctx.beginPath(); ctx.rect(g.L, g.T, g.W, g.H); ctx.clip();
-  if (drawClouds(ctx, d, toScreen, S.stepF)) layers.push("clouds");
-  const flowLabels = drawFlows(ctx, d, toScreen, S.stepF);
-  if (d.runs.some((r) => r.flow)) layers.push("flows");
-  const items = drawPaths(ctx, d, (r) => r, S.stepF);
-  ctx.restore();
-  layers.push("paths:" + items.map((it) => it.r.i).join(","));
-  drawHeads(ctx, items, inside, edgePoint);
-  layers.push("heads");
-  const labels = drawEnds(ctx, items, (x, y) => (inside(x, y) ? [x, y] : edgePoint(x, y)));
-  layers.push("diverged");
+  // while a question is open: the starts and the surface's marks only (a
+  // cloud or a flow would tell where the runs go)
+  let labels = [];
+  let items = [];
+  let flowLabels = [];
+  if (!S.asking) {
+    ctx.save();
+    ctx.beginPath(); ctx.rect(g.L, g.T, g.W, g.H); ctx.clip();
+    if (drawClouds(ctx, d, toScreen, S.stepF)) layers.push("clouds");
+    flowLabels = drawFlows(ctx, d, toScreen, S.stepF);
+    if (d.runs.some((r) => r.flow)) layers.push("flows");
+    items = drawPaths(ctx, d, (r) => r, S.stepF);
+    ctx.restore();
+    layers.push("paths:" + items.map((it) => it.r.i).join(","));
+    drawHeads(ctx, items, inside, edgePoint);
+    layers.push("heads");
+    labels = drawEnds(ctx, items, (x, y) => (inside(x, y) ? [x, y] : edgePoint(x, y)));
+    layers.push("diverged");
+  }
   if (d.start) {
     const [x, y] = toScreen(d.start[0], d.start[1]);
     if (inside(x, y)) paintStart(ctx, x, y);
@@ -225,9 +237,10 @@ export function draw2d() {
   layers.push("minima");
   for (const q of d.saddles) { const [x, y] = toScreen(q[0], q[1]); if (inside(x, y)) paintSaddle(ctx, x, y); }
   layers.push("saddles");
-  if (drawInside(ctx, g)) layers.push("inside");
+  if (!S.asking && drawInside(ctx, g)) layers.push("inside");
   drawEndLabels(ctx, labels, g.L + g.W, g.T);
   drawFlowLabels(ctx, flowLabels);
+  if (quiz.drawPlot(ctx, toScreen, inside, edgePoint, (x, y, a, color) => paintArrow(ctx, x, y, a, color), g.L + g.W)) layers.push("answer");
   if (S.pending) {
     const [x, y] = toScreen(S.pending[0], S.pending[1]);
     paintPending(ctx, x, y);
@@ -235,7 +248,7 @@ export function draw2d() {
     layers.push("pending");
   }
   stats2d.layers = layers;
-  stats2d.pathWidth = items.minWidth;
+  stats2d.pathWidth = S.asking ? 0 : items.minWidth;
 }
 
 // The readout under the mouse: x, y and f there.

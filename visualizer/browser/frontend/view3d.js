@@ -185,11 +185,12 @@ export function draw3d() {
   const P = projection();
   if (!P) return;
   const layers = [];
-  const items = drawPaths(ctx, d, (r) => P.runs[r.i], S.stepF);
+  // while a question is open: the starts and the surface's marks only
+  const items = S.asking ? [] : drawPaths(ctx, d, (r) => P.runs[r.i], S.stepF);
   layers.push("paths:" + items.map((it) => it.r.i).join(","));
-  drawHeads(ctx, items, null, null);
+  if (!S.asking) drawHeads(ctx, items, null, null);
   layers.push("heads");
-  const labels = drawEnds(ctx, items, null);
+  const labels = S.asking ? [] : drawEnds(ctx, items, null);
   layers.push("diverged");
   const visible = new Set(drawOrder(d));
   for (const kind of ["start", "min", "saddle"]) {
@@ -204,5 +205,5 @@ export function draw3d() {
   }
   drawEndLabels(ctx, labels, el.paths3d._w, 0);
   stats3d.layers = layers;
-  stats3d.pathWidth = items.minWidth;
+  stats3d.pathWidth = S.asking ? 0 : items.minWidth;
 }

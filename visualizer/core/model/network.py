@@ -15,6 +15,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from visualizer.core.model.keys import CONSTANT_WEIGHT
+
 INIT_SEED = 0  # fixed: every run, and every link, starts from the same weights
 F32 = np.float32
 
@@ -74,14 +76,18 @@ def initial_weights(network: Network, init: str) -> np.ndarray:
     """The flat weights every run starts from (before any pretraining).
     Biases start at 0; weights are Gaussian: std 1 (`normal`), 5 (`large`),
     sqrt(2 / (fan_in + fan_out)) (`xavier`, Glorot's normal), sqrt(2 / fan_in)
-    (`he`); `zeros` sets every weight 0 too. Drawn from a fixed seed, so the
-    same architecture and init always give the same weights."""
+    (`he`); `zeros` sets every weight 0 too, `constant` every weight to
+    CONSTANT_WEIGHT. Drawn from a fixed seed, so the same architecture and
+    init always give the same weights."""
     rng = np.random.default_rng(INIT_SEED)
     parts = []
     for i, o in network.shapes:
-        std = {"zeros": 0.0, "normal": 1.0, "large": 5.0, "xavier": np.sqrt(2 / (i + o)),
+        std = {"zeros": 0.0, "constant": 0.0, "normal": 1.0, "large": 5.0, "xavier": np.sqrt(2 / (i + o)),
                "he": np.sqrt(2 / i)}[init]
-        parts += [rng.standard_normal(i * o) * std, np.zeros(o)]
+        weights = rng.standard_normal(i * o) * std
+        if init == "constant":
+            weights = np.full(i * o, CONSTANT_WEIGHT)
+        parts += [weights, np.zeros(o)]
     return np.concatenate(parts).astype(F32)
 
 

@@ -293,9 +293,11 @@ ADAMW = Optimizer(
     (B1, B2, eps(1e-8), weight_decay(0.01)), 0.05,
     latex_lines(MOMENTS_TEX + r",\quad " + HATS_TEX,
                 r"x_{t+1} = x_t - \eta_t\left(" + _ADAM_STEP_TEX + r" + \lambda\, x_t\right)"),
-    "Fixes Adam's L2 regularisation: weight decay added to the gradient "
-    "gets divided by Adam's scale; AdamW applies it to the weights "
-    "directly, decoupled from the adaptive step.",
+    "Fixes Adam's L2 regularisation: a decay added to the gradient gets "
+    "divided by Adam's scale, so it pulls a weight whose loss gradient is "
+    "small as hard as Adam's whole step. AdamW subtracts lr × weight_decay "
+    "× x after the adaptive step: decoupled from Adam's normalisation, not "
+    "from the learning rate (optax multiplies the decay by lr).",
     state=ADAM_STATE,
     stability=ADAM_STABILITY,
     step_rule=_adam_rule("adamw"),
