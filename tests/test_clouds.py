@@ -75,6 +75,26 @@ def test_a_larger_learning_rate_late_in_a_run_gives_a_wider_cloud():
     assert spread(decaying) < 0.2 * spread(constant)
 
 
+def test_a_cloud_compiles_once_per_number_of_copies_bucket_and_never_for_a_value(compiles):
+    """Copies are stepped by a program per power of two of them (`clouds.SIZES`):
+    any number within one, any rate, noise, seed, start or knob of the
+    surface reuses it; 65 copies need the next size, once."""
+    scene = Scene.from_query(QUERY)
+    (run,) = scene.runs
+    simulate(scene)
+    with compiles.counting() as n:
+        for seeds, lr, noise, seed in ((33, 0.02, 1.0, 3), (64, 0.08, 5.0, 11), (50, 0.05, 0.5, 0)):
+            changed = scene.replace(runs=(run.replace(seeds=seeds, lr=lr, noise=noise, seed=seed),),
+                                    start=(1.5, -2.0), surface_params={"cond": 25.0, "angle": 10.0})
+            (r,) = simulate(changed).runs
+            assert r.quantiles["xy"].shape == (3, 151, 2)
+    assert n[0] == 0, n[1]
+    with compiles.counting() as n:
+        simulate(scene.replace(runs=(run.replace(seeds=65),)))
+        simulate(scene.replace(runs=(run.replace(seeds=100),)))
+    assert n[0] == 1, n[1]
+
+
 def test_a_cloud_in_json_has_its_quantiles_and_every_series_its_length(cloud):
     scene, run = cloud
     data = json.loads(simulate(scene).to_json())["runs"][0]
