@@ -17,7 +17,7 @@ from visualizer.core import landmarks
 from visualizer.core.lessons import LESSONS
 from visualizer.core.scene import Scene, parse_lenient, viewer_keys
 from visualizer.core.viewer import PLAYER
-from visualizer.page import classroom, controls, explore_panel, panels, session, style, warmup
+from visualizer.page import classroom, controls, explore_panel, live_panel, panels, session, style, warmup
 from visualizer.page.player import player
 from visualizer.page.text import plain
 
@@ -66,24 +66,30 @@ warmup.persistent_compilation_cache()
 ss = st.session_state
 if "draft" not in ss:
     opened, ss.link_problems = parse_lenient(opening_query())
-    session.start_session(opened)
+    session.start_session(live_panel.keep_link(opened))
 
+# A class's link: a student sees the class's scene and its question alone;
+# the teacher, the page and the class's panel.
+seat = live_panel.seat_of(live_panel.linked(session.scene()))
+student = seat is not None and seat.student
 scene = session.scene()
 presenting, embedded = scene.viewer.present, scene.viewer.embed
-if embedded:
+if student:
+    live_panel.student_page(seat)
+elif embedded:
     classroom.embed_style()
 elif presenting:
     classroom.presentation_style()
 else:
     controls.sidebar()
     scene = session.scene()
-lesson = LESSONS.get(scene.lesson) if scene.lesson and not embedded else None
+scene = live_panel.scene_for(seat, scene)
+lesson = LESSONS.get(scene.lesson) if scene.lesson and not (embedded or student) else None
 # predict=1: what tells the outcome waits until the viewer has answered
 # this scene's question in the player (or chosen to play without).
 quiz_id = predict.quiz_id(scene)
-held_back = scene.viewer.predict and quiz_id not in ss.get("answered", set())
 
-if not (presenting and lesson) and not embedded:
+if not (presenting and lesson) and not (embedded or student):
     st.markdown("### Optimizer trajectories")
 for problem in ss.get("link_problems", []):
     st.error(f"The link has a problem: {plain(problem.explained())}", icon=":material/link_off:")
@@ -102,19 +108,28 @@ except Exception:  # noqa: BLE001 - never a traceback on the page; the log has i
              "has the details.", icon=":material/error:")
     st.stop()
 
+seat = live_panel.follow(seat, scene, result)  # the teacher's class asks what this page shows now
+held_back = (scene.viewer.predict and quiz_id not in ss.get("answered", set())) or live_panel.holds_back(seat)
+if presenting and seat is not None and seat.teacher:
+    live_panel.teacher_panel(seat, scene, result, compact=True)
+
 if lesson:
     main, side = st.columns([1.75, 1] if presenting else [2.6, 1], gap="medium")
 else:
     main, side = st.container(), None
 with main:
-    payload = browser_payload.scene_payload(result, surface, address(scene), inside=ss.get("inside", False))
+    payload = browser_payload.scene_payload(result, surface, address(live_panel.linked(scene)),
+                                            inside=None if student else ss.get("inside", False))
     if side is not None and "quiz" in payload:
         payload["quiz"]["after"] = ""  # the lesson's panel beside the player says it, once answered
     explore_panel.attach(payload, scene)  # the exploration, if the scene has one
+    live_panel.attach(payload, seat)  # the class, if this page is in one
     value = player(payload, key="player", height=660)
 if side is not None:
     with side:
         classroom.lesson_panel(lesson, scene, outcome=not held_back)
+if student:
+    st.stop()  # the player follows the class by itself: nothing here reruns for it
 event = player_event(value, len(scene.runs))
 explore_panel.handle(event)  # a click on the exploration: its value applied, then a rerun
 if isinstance(event, StartEvent) and event.nonce != ss.get("start_nonce"):
@@ -134,12 +149,15 @@ if isinstance(event, AnsweredEvent) and event.nonce != ss.get("answered_nonce"):
 if embedded:
     st.stop()
 if presenting:
-    st.markdown(f"[Leave presentation]({classroom.leave_link(scene)})")
+    st.markdown(f"[Leave presentation]({classroom.leave_link(live_panel.linked(scene))})")
     st.stop()
+if seat is not None and seat.teacher:
+    live_panel.teacher_panel(seat, scene, result)
 
 if held_back:
-    st.caption("What each run did (the table, and which runs diverge) shows here once the question in the "
-               "player is answered.")
+    st.caption("What each run did (the table, and which runs diverge) shows here once "
+               + ("the class's answer is revealed." if live_panel.holds_back(seat)
+                  else "the question in the player is answered."))
 else:
     panels.divergence_messages(result)
 panels.surface_about(result.surface)
@@ -147,9 +165,12 @@ if not held_back:
     panels.summary_table(result, landmarks.of(scene))
 panels.downloads(scene, result, outcomes=not held_back)
 
-present, embed = st.columns(2, gap="small")
-present.link_button("Present", classroom.present_link(scene), key="present", width="stretch",
+present, start, embed = st.columns(3, gap="small")
+present.link_button("Present", classroom.present_link(live_panel.linked(scene)), key="present", width="stretch",
                     help="This scene full-screen for a projector: no sidebar, large type, playing on load")
+if seat is None:
+    with start:
+        live_panel.start_button(scene, result)
 with embed:
     classroom.embed_action(scene, result)
 

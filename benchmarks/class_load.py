@@ -196,13 +196,14 @@ def teacher(http: Http, results: Results, stop: threading.Event, step_seconds: f
 def _tally(http, code, secret, results, stop):
     """The projector's tally: a long poll that returns when more answered,
     or the teacher moved on (the version changed)."""
-    counted: dict = {"n": 0, "version": 0}
+    counted: dict = {"n": 0, "version": 0, "latest": 0}
     # How many of each question's answers have been timed: the teacher comes
     # back to a question (the lesson's steps wrap), and its earlier answers
     # are still there (one per student), not new ones to time again.
     timed: dict = {}
     while not stop.is_set():
-        status, room = http.call("GET", f"/api/class/{code}/tally?after={counted['n']}&version={counted['version']}",
+        status, room = http.call("GET", f"/api/class/{code}/tally?after={counted['n']}&version={counted['version']}"
+                                        f"&latest={counted['latest']}",
                                  secret=secret)
         now = time.monotonic()
         if status == 204 or stop.is_set():
@@ -212,7 +213,7 @@ def _tally(http, code, secret, results, stop):
             time.sleep(1)
             continue
         key = room["key"]
-        counted["version"] = room["version"]
+        counted["version"], counted["latest"] = room["version"], room["latest"]
         with results.lock:
             # Answers accepted, in order, that this tally counts for the first time.
             sent = sorted(results.sent.get((code, key), []))
@@ -220,6 +221,46 @@ def _tally(http, code, secret, results, stop):
                 results.tally_ms.append((now - at) * 1000)
         timed[key] = max(timed.get(key, 0), min(room["answered"], len(sent)))
         counted["n"] = room["answered"]
+
+
+class Classroom:
+    """`classes` classes of `students` between them, played against `url`
+    in threads until `stop()`: what main() measures, and what
+    benchmarks/load.py runs beside its sessions (`--beside-class`)."""
+
+    def __init__(self, url: str, students: int, classes: int, step_seconds: float, join: bool):
+        self.url, self.students, self.classes = url, students, classes
+        self.step_seconds, self.join = step_seconds, join
+        self.http, self.results, self.halt = Http(url), Results(), threading.Event()
+        self.codes: list[str] = []
+
+    def start(self) -> None:
+        for _ in range(self.classes):
+            ready = threading.Event()
+            threading.Thread(target=teacher, args=(self.http, self.results, self.halt, self.step_seconds,
+                                                   self.codes, ready), daemon=True).start()
+            ready.wait(120)
+        join_url = self.url.rstrip("/") + "/" if self.join else None
+        for code in self.codes:
+            for _ in range(self.per_class):
+                threading.Thread(target=student, args=(self.http, code, self.results, self.halt, join_url),
+                                 daemon=True).start()
+                time.sleep(0.05)  # a class arrives over a few seconds, not in one instant
+
+    @property
+    def per_class(self) -> int:
+        return max(1, self.students // max(1, len(self.codes)))
+
+    def stop(self) -> None:
+        self.halt.set()
+
+    def figures(self) -> dict:
+        r = self.results
+        return {"students": self.per_class * len(self.codes), "classes": len(self.codes), "errors": len(r.errors),
+                "answers": r.answers, "answer_to_tally_p95_ms": p95(r.tally_ms), "follow_p95_ms": p95(r.follow_ms),
+                "answer_to_tally_p50_ms": round(statistics.median(r.tally_ms), 1) if r.tally_ms else None,
+                "follow_p50_ms": round(statistics.median(r.follow_ms), 1) if r.follow_ms else None,
+                "follows": len(r.follow_ms)}
 
 
 def rss_mb(pids: list[int]) -> float:
@@ -272,40 +313,17 @@ def main(argv=None) -> int:
         url, pids = server.url, [server.proc.pid]
     else:
         url, pids = args.url, args.server_pid
-    http, results, stop = Http(url), Results(), threading.Event()
-    codes: list[str] = []
+    room = Classroom(url, args.students, args.classes, args.step_seconds, args.join)
     try:
-        threads = []
-        for _ in range(args.classes):
-            ready = threading.Event()
-            t = threading.Thread(target=teacher, args=(http, results, stop, args.step_seconds, codes, ready),
-                                 daemon=True)
-            t.start()
-            ready.wait(120)
-            threads.append(t)
-        per_class = max(1, args.students // max(1, len(codes)))
-        for code in codes:
-            for _ in range(per_class):
-                t = threading.Thread(target=student, args=(http, code, results, stop, url.rstrip("/") + "/"
-                                                            if args.join else None), daemon=True)
-                t.start()
-                threads.append(t)
-                time.sleep(0.05)  # a class arrives over a few seconds, not in one instant
+        room.start()
         time.sleep(args.seconds)
         memory = rss_mb(pids)
     finally:
-        stop.set()
+        room.stop()
         if server is not None:
             server.stop()
-    out = {
-        "students": per_class * len(codes), "classes": len(codes), "errors": len(results.errors),
-        "answers": results.answers, "answer_to_tally_p95_ms": p95(results.tally_ms),
-        "follow_p95_ms": p95(results.follow_ms), "rss_mb": memory,
-        "answer_to_tally_p50_ms": round(statistics.median(results.tally_ms), 1) if results.tally_ms else None,
-        "follow_p50_ms": round(statistics.median(results.follow_ms), 1) if results.follow_ms else None,
-        "follows": len(results.follow_ms), "seconds": args.seconds, "join": args.join,
-        "loadavg_1min": round(os.getloadavg()[0], 2), "first_errors": results.errors[:5],
-    }
+    out = {**room.figures(), "rss_mb": memory, "seconds": args.seconds, "join": args.join,
+           "loadavg_1min": round(os.getloadavg()[0], 2), "first_errors": room.results.errors[:5]}
     print(json.dumps(out))
     if args.check:
         missed = [k for k, limit in TARGETS.items() if out[k] is None or out[k] > limit] + (

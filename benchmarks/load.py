@@ -15,7 +15,10 @@ changes sent once every session has its first page (the class's first
 pages, which compile, are reported apart, and `p95_all_ms` counts all).
 
 First one session alone does the same for `--single-seconds` (the
-baseline), then all of them together. Without `--url` the script starts its
+baseline), then all of them together; `--beside-class N` runs a live class
+of N students (benchmarks/class_load.py's teacher and students, over the
+class's routes) beside them, from the moment the baseline ends, and
+reports its figures under "class". Without `--url` the script starts its
 own server (`streamlit run app.py`, this repository's config) and stops it
 at the end; with `--url`, `--server-pid` (repeatable: replicas) says whose
 memory and threads to read.
@@ -45,6 +48,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from class_load import Classroom  # noqa: E402
 from stclient import LocalServer, ProtocolError, Session, process_stats  # noqa: E402
 
 SURFACES = ("rosenbrock", "beale", "himmelblau", "booth", "matyas", "rastrigin", "ackley", "goldstein_price",
@@ -198,10 +202,12 @@ def main(argv=None) -> int:
     parser.add_argument("--server-pid", type=int, action="append", default=[],
                         help="with --url: a server process whose memory and threads to report (repeatable)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--beside-class", type=int, default=0, metavar="STUDENTS",
+                        help="a live class of this many students beside the sessions (not the baseline)")
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
     args = parser.parse_args(argv)
 
-    server = None
+    server = room = None
     if args.url is None:
         server = LocalServer().start()
         url, pids = server.url, [server.pid]
@@ -213,13 +219,19 @@ def main(argv=None) -> int:
         ramp = args.ramp if args.ramp is not None else min(10.0, args.seconds / 6)
         load_before = os.getloadavg()
         single, _ = asyncio.run(phase(url, 1, single_seconds, args.think, args.seed, 0.0, pids, "alone"))
+        if args.beside_class:
+            room = Classroom(url, args.beside_class, 1, step_seconds=15, join=True)
+            room.start()
         many, peak = asyncio.run(phase(url, args.sessions, args.seconds, args.think, args.seed + 1, ramp, pids,
                                        "together"))
         alive = server.alive() if server else True
     finally:
+        if room is not None:
+            room.stop()
         if server is not None:
             server.stop()
-    errors = len(single.errors) + len(many.errors) + (0 if alive else 1)
+    class_figures = room.figures() if room is not None else None
+    errors = len(single.errors) + len(many.errors) + (0 if alive else 1) + (class_figures or {}).get("errors", 0)
     report = {
         "sessions": args.sessions,
         "errors": errors,
@@ -242,6 +254,7 @@ def main(argv=None) -> int:
         "load_avg_before": [round(v, 2) for v in load_before],
         "load_avg_after": [round(v, 2) for v in os.getloadavg()],
         "server_alive": alive,
+        **({"class": class_figures} if class_figures else {}),
     }
     ratio = report["p95_ms"] / report["single_p95_ms"] if report["single_p95_ms"] else float("inf")
     report["p95_ratio"] = round(ratio, 2)

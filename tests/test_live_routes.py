@@ -208,3 +208,46 @@ def test_every_phone_gets_the_scene_the_teacher_shows(server):
 
         packed = response.read()
         assert response.headers["Content-Encoding"] == "gzip" and json.loads(gzip.decompress(packed)) == payload
+
+
+
+def test_twenty_held_polls_all_wake_when_the_teacher_moves_and_the_tally_when_one_answers(server):
+    c = classes.start(server.db, SCENE, CHOICE)
+    seen = {}
+
+    def follow(i):
+        start = time.monotonic()
+        status, view = call(server, "GET", f"/api/class/{c.code}?student=follower{i:04d}xyzabc&after=1")
+        seen[i] = (status, view["version"], time.monotonic() - start)
+
+    def tally():
+        status, room = call(server, "GET", f"/api/class/{c.code}/tally?after=0&version=1", secret=c.secret)
+        seen["tally"] = (status, room["answered"])
+
+    threads = [threading.Thread(target=follow, args=(i,)) for i in range(20)] + [threading.Thread(target=tally)]
+    for t in threads:
+        t.start()
+    time.sleep(1.5)  # every poll is held: nothing has changed
+    assert not seen
+    status, _ = call(server, "POST", f"/api/class/{c.code}/answer",
+                     {"student": "answerer0001xyzab", "key": classes.question_key(SCENE, 0), "response": 1})
+    assert status == 200
+    time.sleep(1.0)
+    assert seen.get("tally") == (200, 1), "the tally wakes on an answer"
+    assert len(seen) == 1, "a student's poll does not wake on someone's answer"
+    _, room = call(server, "GET", f"/api/class/{c.code}/tally", secret=c.secret)
+    changed = {}
+    held = threading.Thread(target=lambda: changed.update(room=call(
+        server, "GET", f"/api/class/{c.code}/tally?after=1&version=1&latest={room['latest']}", secret=c.secret)[1]))
+    held.start()
+    time.sleep(1.0)
+    assert not changed, "held: nothing changed"
+    call(server, "POST", f"/api/class/{c.code}/answer",
+         {"student": "answerer0001xyzab", "key": classes.question_key(SCENE, 0), "response": 0})
+    held.join(3)
+    assert changed["room"]["counts"] == [1, 0], "a changed answer wakes the tally though the count is the same"
+    classes.move(server.db, c.code, c.secret, SCENE, CHOICE, 1)
+    for t in threads:
+        t.join(10)
+    assert all(seen[i][:2] == (200, 2) for i in range(20)), seen
+    assert max(seen[i][2] for i in range(20)) < 1.5 + 1.0 + 2.0, "every follower within 2 s of the move"

@@ -68,9 +68,9 @@ _ENTRIES: tuple[Lesson, ...] = (
         "learning-rate", "The learning rate", "step size",
         "Curvature is how fast the slope changes: this bowl's is 1 along its valley, L = 10 across it. A run "
         "arrives when its loss is within 0.001 of the minimum's. SGD at lr 0.01, 0.1 = 1/L, 0.19 and 0.22.",
-        "surface=quadratic:cond=10&steps=100&run=sgd:lr=0.01,label=lr+0.01+(too+low)&"
-        "run=sgd:lr=0.1,label=lr+0.1+(1/L)&run=sgd:lr=0.19,label=lr+0.19+(just+below+2/L)&"
-        "run=sgd:lr=0.22,label=lr+0.22+(just+above+2/L)",
+        "surface=quadratic:cond=10&steps=100&run=sgd:lr=0.01,label=lr+0.01&"
+        "run=sgd:lr=0.1,label=lr+0.1+(1/L)&run=sgd:lr=0.19,label=lr+0.19&"
+        "run=sgd:lr=0.22,label=lr+0.22",
         (
             Step("lr 0.19 and 0.21, either side of 2/L",
                  "run=sgd:lr=0.19,label=lr+0.19&run=sgd:lr=0.21,label=lr+0.21",
@@ -96,8 +96,8 @@ _ENTRIES: tuple[Lesson, ...] = (
         "lr-sensitivity", "Final loss against the learning rate", "step size",
         "The curve is the loss after 100 SGD steps on the cond=10 bowl (from 28.7), for 128 rates from 0.001 "
         "to 1; three of those runs are drawn. Where does the curve reach its floor, and where is its cliff?",
-        "surface=quadratic:cond=10&steps=100&run=sgd:lr=0.18,label=lr+0.18+(the+floor)&"
-        "run=sgd:lr=0.01,label=lr+0.01+(the+slope)&run=sgd:lr=0.25,label=lr+0.25+(over+the+cliff)&"
+        "surface=quadratic:cond=10&steps=100&run=sgd:lr=0.18,label=lr+0.18&"
+        "run=sgd:lr=0.01,label=lr+0.01&run=sgd:lr=0.25,label=lr+0.25&"
         "explore=lr:lo=0.001,hi=1,n=128",
         (
             Step("Momentum 0.9 at lr 0.1: where is the cliff now?",

@@ -233,6 +233,13 @@ def submit(store: Store, code, student, key, response) -> dict:
 # ---------------------------------------------------------------- what the room answered
 
 
+def latest_ms(answers) -> int:
+    """When the newest of `answers` was given (ms since the epoch; 0 for
+    none): it moves when someone answers, and when someone changes an
+    answer, which their count does not show."""
+    return int(max((a.at for a in answers), default=0) * 1000)
+
+
 def tally(store: Store, code, secret=None) -> dict:
     """The room's answers to the question asked now: how many answered, and
     by kind: counts per choice, the points, the numbers, the orders and how
@@ -244,7 +251,7 @@ def tally(store: Store, code, secret=None) -> dict:
     question = question_of(record)
     answers = store.answers(code, record.key)
     out = {"code": code, "version": record.version, "key": record.key, "answered": len(answers),
-           "revealed": record.revealed}
+           "latest": latest_ms(answers), "revealed": record.revealed}
     if question is None:
         return out
     values = [json.loads(a.response) for a in answers]

@@ -7,9 +7,11 @@ cost thirty cheap HTTP requests, not thirty script reruns.
     POST /api/class/{code}/answer               {"student": ID, "key": K, "response": ...}
     GET  /api/class/{code}/scene?version=V      the player's payload of the class's scene now (computed
                                                 once per scene for every phone; 409 if V is not current)
-    GET  /api/class/{code}/tally?after=N        the room's answers (the teacher's secret in the
+    GET  /api/class/{code}/tally?after=N&version=V&latest=T
+                                                the room's answers (the teacher's secret in the
                                                 X-Class-Secret header; everyone's after the reveal),
-                                                held until more than N answered or the version moves
+                                                held until more than N answered, the version moves
+                                                or the newest answer is not T's (one was changed)
     POST /api/class                             {"scene": Q, "question": I}: start a class; its code and secret
     POST /api/class/{code}/move                 {"scene": Q, "question": I}: ask question I of scene Q now
     POST /api/class/{code}/reveal, /close       the teacher's (X-Class-Secret)
@@ -36,13 +38,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from visualizer.core.errors import SceneError
-from visualizer.live import classes, store
+from visualizer.live import classes, store, watch
 from visualizer.live.classes import Refused
 
 _LOG = logging.getLogger(__name__)
 PREFIX = "/api/class"
 HOLD_S = 20.0  # a long poll comes back after this at the latest (proxies allow 60 s)
-POLL_S = 0.25  # how often a held request looks at the store: a follower sees a change within this
+DISCONNECTED_S = 2.0  # a held request looks this often whether its browser has gone
 SECRET_HEADER = "X-Class-Secret"
 _NO_STORE = {"Cache-Control": "no-store"}
 
@@ -71,22 +73,27 @@ def _after(request: Request, name: str = "after") -> int | None:
     raw = request.query_params.get(name)
     if raw is None:
         return None
-    if not raw.isdigit() or len(raw) > 12:
+    if not raw.isdigit() or len(raw) > 16:
         raise Refused(400, f"{name} is not a whole number")
     return int(raw)
 
 
-async def _held(request: Request, read, moved) -> Response:
-    """`read()` now, or once `moved(reply)` holds (a long poll), or after
-    HOLD_S: whichever comes first."""
+async def _held(request: Request, code: str, read, moved, answers: bool = False) -> Response:
+    """`read()` now, or again once `moved(reply)` may hold (the class moved,
+    or with `answers` someone answered: `watch` looks at the store for every
+    held request at once), or after HOLD_S: whichever comes first."""
     deadline = time.monotonic() + HOLD_S
     while True:
         reply = await _call(read)
         if isinstance(reply, Response) or moved(reply) or time.monotonic() >= deadline:
             return reply if isinstance(reply, Response) else _reply(reply)
-        if await request.is_disconnected():
-            return Response(status_code=204)
-        await anyio.sleep(POLL_S)
+        answered = (reply["answered"], reply["latest"]) if answers else None
+        while not await watch.wait(code, min(DISCONNECTED_S, deadline - time.monotonic()), reply["version"],
+                                   answered):
+            if await request.is_disconnected():
+                return Response(status_code=204)
+            if time.monotonic() >= deadline:
+                return _reply(reply)
 
 
 async def class_view(request: Request) -> Response:
@@ -96,7 +103,7 @@ async def class_view(request: Request) -> Response:
         after = _after(request)
     except Refused as exc:
         return _refusal(exc)
-    return await _held(request, lambda s: classes.view(s, code, student),
+    return await _held(request, code, lambda s: classes.view(s, code, student),
                        lambda seen: after is None or seen["version"] > after)
 
 
@@ -126,11 +133,13 @@ async def tally(request: Request) -> Response:
     try:
         after = _after(request)
         version = _after(request, "version")
+        latest = _after(request, "latest")
     except Refused as exc:
         return _refusal(exc)
-    return await _held(request, lambda s: classes.tally(s, code, secret),
+    return await _held(request, code, lambda s: classes.tally(s, code, secret),
                        lambda room: after is None or room["answered"] > after
-                       or (version is not None and room["version"] != version))
+                       or (version is not None and room["version"] != version)
+                       or (latest is not None and room["latest"] != latest), answers=True)
 
 
 async def _body(request: Request) -> dict:

@@ -38,7 +38,8 @@ every key optional, every value validated by the browser)::
      "inside": {"on": bool},                # optional: "Inside a step" (below)
      "explore": {...},                      # optional: an exploration (below)
      "model": {...},                        # optional: a network scene (below)
-     "quiz": {...}}                         # optional: predict=1, the questions (below)
+     "quiz": {...},                         # optional: predict=1, the questions (below)
+     "class": {...}}                        # optional: a live class (below)
 
 - Run i is drawn in ``runs[i]["color"]`` if that is a valid CSS colour, else
   ``palette[i % len(palette)]``. Each run's start is its first point
@@ -213,6 +214,39 @@ every key optional, every value validated by the browser)::
   without an answer. An answered set is remembered by its ``id`` while
   the player lives. A question the player cannot read is left out; with
   none left, it plays as without ``predict``.
+- A live class (``visualizer.page.live_panel.payload_part``; the routes are
+  ``visualizer.live.routes``)::
+
+      {"api": "/api/class/CODE", "role": "student" | "teacher",
+       "secret": str (the teacher's only: sent as the X-Class-Secret header),
+       "grading": {...} (as the quiz's),
+       "code", "version", "scene", "key", "revealed", "closed", "expires",
+       "question": {...} | None}            # the class as this seat may see it
+
+  (the class's view, ``visualizer.live.classes.view``: a student's question
+  has no ``answer`` nor ``why`` until ``revealed``.) With it the class asks,
+  not ``predict`` (``live.js``): the player holds the step at 0 and keeps
+  the outcomes back as ``predict`` does until the class is revealed, and
+  the question panel shows the class's one question. A student's player
+  makes an anonymous id (kept in localStorage), keeps a long poll open on
+  ``{api}?student=ID&after=V`` and, when the class moves to another scene,
+  fetches ``{api}/scene?version=V`` and draws it in place (the address
+  keeps this page's viewer keys, ``class`` among them; no rerun, no
+  reload; a payload the page sends that is older than what it follows is
+  ignored); it sends its answer with "Send" (``POST {api}/answer``;
+  again replaces; a refusal's reason is shown), shows it again after a
+  reload (the view's ``mine``), has no "Just play", and on the reveal
+  draws the answer beside the truth with its grade (``grading``) and
+  plays. A closed class says so and leaves the scene to play. The
+  teacher's player shows the question without controls and the room's
+  answers as ``{api}/tally?after=N&version=V&latest=T`` returns them (``tally.js``:
+  a bar per choice, the tapped points on the 2D plot, a histogram of the
+  numbers, how many put each run first and the most common orders, how
+  many answered; once revealed the truth beside them and how many were
+  right, close or wrong); a payload that differs from the one drawn only
+  in its ``class`` part applies it to what is shown (the reveal plays on).
+  No "Set start" for a student. Every reply is read as untrusted, every
+  word shown is text.
 - The address bar: ``query`` (the canonical scene with the viewer keys the
   server writes, and ``lesson`` if wanted) with the viewer keys the player
   writes put in, each where the table places it and only where it differs

@@ -17,6 +17,9 @@ PAGE = """
 .st-key-lesson-text { max-height: 45vh; overflow-y: auto; padding-right: 0.4rem; }
 .st-key-lesson-steps button p { white-space: normal; text-align: left; }
 .st-key-lesson-steps button { justify-content: flex-start; }
+/* A live class's code, read from the back of the room off the projector. */
+.st-key-class-panel strong { font-size: 1.5rem; letter-spacing: 0.06em; }
+.st-key-class-panel code { font-size: 1.05rem; }
 /* Room for a slider and an exact value side by side, when the sidebar is
    open on a screen that has it: collapsed, it keeps Streamlit's own width,
    all of which it slides away (a wider one left a strip over the page). */

@@ -15,7 +15,7 @@ export const el = {
   explore: $("explore"), exploreTitle: $("explore-title"), exploreModes: $("explore-modes"), exploreKey: $("explore-key"),
   exploreBox: $("explore-box"), exploreCells: $("explore-cells"), explorePlot: $("explore-plot"),
   exploreOver: $("explore-over"), exploreHit: $("explore-hit"), exploreReadout: $("explore-readout"),
-  quiz: $("quiz"), answerPick: $("answer-pick"),
+  quiz: $("quiz"), answerPick: $("answer-pick"), classNote: $("class-note"),
   data: $("data"), dataWho: $("data-who"), dataTest: $("data-test"), dataBox: $("data-box"), dataCanvas: $("data-canvas"),
   dataReadout: $("data-readout"), dataKey: $("data-key"), dataItems: $("data-items"), dataNote: $("data-note"),
 };

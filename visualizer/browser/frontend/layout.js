@@ -12,6 +12,9 @@ const MIN_PRESENT_HEIGHT = 360;
 // The main panel's least height in a narrow presentation, when a compact
 // legend takes room from it.
 const MIN_NARROW_PLOT = 200;
+// A narrow player's plot is never shorter than this, however flat the
+// window: a wide, short window (a network's plane) gets no empty band.
+const MIN_FITTED_PLOT = 240;
 
 // Where the legend went (placeLegend): under the 2D plot or above the
 // side charts; and a network's data panel (placeData): under the legend in
@@ -179,7 +182,7 @@ export function applyHeight() {
       const rest = Math.max(200, total - tb - 4);
       // the plot as tall as it needs at this width, at most 58%: the side
       // column (the question, the legend, the charts) gets the rest
-      mainH = Math.round(Math.min(rest * 0.58, Math.max(240, plotNeed(w))));
+      mainH = Math.round(Math.min(rest * 0.58, Math.max(MIN_FITTED_PLOT, plotNeed(w))));
       // a question open: it comes whole under the plot, and two rows of the
       // legend, the plot shrinking for them down to MIN_NARROW_PLOT
       if (S.asking && !el.quiz.hidden) {
@@ -201,7 +204,7 @@ export function applyHeight() {
     } else {
       mainH = Math.round(Math.min(620, Math.max(340, w * 0.9 + 90)));
       // as tall as the 2D plot of this window at the full width needs
-      mainH = Math.round(Math.min(mainH, Math.max(300, plotNeed(w))));
+      mainH = Math.round(Math.min(mainH, Math.max(MIN_FITTED_PLOT, plotNeed(w))));
       // (the charts wait while a question is open)
       sideH = (S.asking ? 8 : 380) + (el.legend.hidden ? 0 : el.legend.offsetHeight) + panelsHeight();
       total = tb + mainH + sideH + 4;

@@ -9,7 +9,8 @@
 // and window.__player (S, prepare, render2d, render3d, renderSide, draw2d,
 // draw3d, drawSurface, figure2d, figure3d, toggleRun, setFront, solo,
 // style, styles, viewerQuery, curveScale, fmt, numbers, scaleColor: the
-// last two what the exported pictures port, checked against them).
+// last two what the exported pictures port, checked against them; quiz;
+// live: a class's stats and the room's tally).
 
 import { el, setStatus } from "./dom.js";
 import * as component from "./component.js";
@@ -34,6 +35,8 @@ import * as model from "./model.js";
 import * as quiz from "./quiz.js";
 import * as predict from "./predict.js";
 import * as grading from "./grading.js";
+import * as live from "./live.js";
+import * as tally from "./tally.js";
 
 const stats = (window.__playerStats = {
   frames: 0, lastFrameMs: 0, renders: 0, lastRenderMs: 0, view: "2d", playing: false, step: 0,
@@ -221,8 +224,9 @@ function applyMode() {
   stats.mode = style().name;
   document.documentElement.classList.toggle("present", S.present);
   // a network's runs all start at its initial weights; a new start while a
-  // question is open would be a new question
-  el.start.hidden = S.present || S.asking || !!(S.d && S.d.model);
+  // question is open would be a new question; a student's scene is the
+  // teacher's
+  el.start.hidden = S.present || S.asking || !!(S.d && S.d.model) || live.following();
   el.copy.hidden = S.present || S.embed;
   updateInsideButton();
 }
@@ -279,9 +283,23 @@ function onRender(args) {
   const h = Math.round(+args.height);
   if (h >= 200) S.height = h;
   const p = args.payload && typeof args.payload === "object" ? args.payload : {};
+  // a page's payload older than the class's scene this student follows
+  if (live.superseded(p)) { applyHeight(); return null; }
   const sig = JSON.stringify(p);
   if (sig === S.sig) { applyHeight(); return null; }
   S.sig = sig;
+  // Only the class's state changed (the teacher's page after a reveal): the
+  // class applies it to what is shown, and plays from there.
+  const classless = p.class ? JSON.stringify(p, function (k, v) { return this === p && k === "class" ? undefined : v; }) : sig;
+  const sameScene = S.d && classless === S.classless;
+  S.classless = classless;
+  if (sameScene && p.class) {
+    live.load(p, true);
+    applyHeight();
+    stats.renders++;
+    stats.lastRenderMs = performance.now() - t0;
+    return null;
+  }
   // Only the "Inside a step" parts changed (the button was pressed): keep
   // everything the viewer has (step, view, zoom) and add or drop them.
   const baseSig = p.inside ? JSON.stringify(p, (k, v) => (k === "inside" ? undefined : v)) : sig;
@@ -307,7 +325,8 @@ function onRender(args) {
   const d = payload.prepare(p);
   d.model = model.load(p.model, d);
   const { view, autoplay } = state.load(d, viewer);
-  predict.load(payload.quizPart(p.quiz, d.runs.length));
+  // a class asks its own question (live.js); else predict=1 asks the scene's
+  if (!live.load(p, false)) predict.load(payload.quizPart(p.quiz, d.runs.length));
   answerMarks();
   showAsking(false);
   loadInside(d, p);
@@ -401,6 +420,7 @@ el.answerPick.addEventListener("keydown", (ev) => {
   else if (ev.key === "Enter") { ev.preventDefault(); quiz.submit(); }
 });
 predict.init({ layout: onQuizLayout, revealed: showOutcomes, changed: drawOverlays });
+live.init({ layout: onQuizLayout, revealed: showOutcomes, changed: drawOverlays, render: renderFollowed });
 el.dataTest.addEventListener("click", model.toggleTest);
 rule.buildKey({ toggle: state.toggleOverlay });
 url.followPresentLink();
@@ -440,15 +460,23 @@ if (window.ResizeObserver) {
 window.addEventListener("resize", onResize);
 watchViewport(() => { if (S.present || S.embed) onResize(); });
 
-component.onRender((args) => {
+function render(args) {
   try {
     const r = onRender(args);
     if (r && r.catch) r.catch((e) => { setStatus("display error: " + e.message, true); throw e; });
+    return r;
   } catch (e) {
     setStatus("display error: " + e.message, true);
     throw e;
   }
-});
+}
+component.onRender(render);
+
+// A class's scene a student's player fetched (live.js): drawn as the page's
+// payload is, at the frame's height.
+function renderFollowed(p) {
+  return Promise.resolve(render({ payload: p, height: S.height })).catch(() => null);
+}
 
 window.__player = {
   S: S, prepare: payload.prepare, render2d: view2d.render2d, render3d: view3d.render3d,
@@ -465,6 +493,7 @@ window.__player = {
   model: model.stats,
   quiz: { stats: quiz.stats, predict: predict.stats, grade: grading.grade, read: grading.read,
     parseNumber: quiz.parseNumber, place: quiz.place },
+  live: { stats: live.stats, tally: tally.stats },
 };
 component.ready();
 applyHeight();

@@ -9,17 +9,28 @@
 //   ask(set, on)     show `set` ({questions, after}; the answers may be
 //                    missing); on.answer(responses) when the viewer checks
 //                    (one response per question), on.skip() when they play
-//                    without answering, on.layout() when the panel changed
-//                    size; on.check, on.checking: the check button's words.
+//                    without answering ("Just play" is there only with it),
+//                    on.layout() when the panel changed size; on.check,
+//                    on.checking, on.sent: the check button's words (ready,
+//                    while the asker works, once what it shows was sent).
+//                    With on.watch the questions are shown, not answered (a
+//                    teacher's screen): no controls, a box per question for
+//                    what the watcher draws there (room(i)).
+//   give(responses)  responses given before (a class's answers, kept by the
+//                    server across a reload), shown as the viewer's own.
+//   settle(reply)    the asker's reply to on.answer: {line (one line under
+//                    the buttons, plain text), warn (a refusal), sent (the
+//                    responses went: the button says on.sent until one
+//                    changes)}.
 //   reveal(outcome)  {questions (with their answers), responses (null:
 //                    none), grades (null: not graded)}: the truth beside each
 //                    response, and the set's `after`.
 //   close()          nothing is asked.
 // predict.js asks for one viewer and grades in the browser (grading.js);
-// a live class sends the responses instead and reveals when the teacher
-// does. The plot and the charts draw what the panel holds (drawPlot,
-// chartMarks, exploreMarks); a tap on the plot answers a point question
-// (pointQuestion, place, nudge).
+// a live class (live.js) sends the responses instead and reveals when the
+// teacher does. The plot and the charts draw what the panel holds
+// (drawPlot, chartMarks, exploreMarks); a tap on the plot answers a point
+// question (pointQuestion, place, nudge).
 
 import { el } from "./dom.js";
 import { S } from "./state.js";
@@ -32,6 +43,8 @@ const Q = {
   responses: [],    // one per question, null until given
   outcome: null,    // once revealed: {questions, responses, grades}
   parts: [],        // per question: its DOM and its control's state
+  busy: false,      // between check and the asker's settle
+  sent: null,       // JSON of the responses the asker says went (settle)
 };
 export const stats = { asked: 0, revealed: 0, kinds: [] };
 
@@ -149,15 +162,15 @@ function orderControl(q, i, box) {
       if (Q.outcome) return;
       const n = k + 1, at = picked.indexOf(n);
       picked = at >= 0 ? picked.slice(0, at) : picked.concat([n]);
-      show();
+      mark();
       respond(i, picked.length === labels.length ? picked.slice() : null, true);
     });
     list.appendChild(b);
     return b;
   });
   const clear = button("clear", "Clear", "Clear the order"); // goes beside Check (ask)
-  clear.addEventListener("click", () => { picked = []; show(); respond(i, null, true); });
-  function show() {
+  clear.addEventListener("click", () => { picked = []; mark(); respond(i, null, true); });
+  function mark() {
     buttons.forEach((b, k) => {
       const at = picked.indexOf(k + 1);
       b.querySelector(".rank").textContent = at >= 0 ? String(at + 1) : "";
@@ -166,10 +179,11 @@ function orderControl(q, i, box) {
     });
     clear.disabled = !picked.length;
   }
-  show();
+  mark();
   box.appendChild(list);
   return {
-    show: () => {},
+    // an order given from elsewhere (an answer sent before a reload)
+    show: (r, typed) => { if (!typed) { picked = Array.isArray(r) ? r.slice() : []; mark(); } },
     extra: clear,
     reveal: (answer, r) => {
       list.hidden = true; clear.hidden = true;
@@ -218,44 +232,60 @@ function numberControl(q, i, box) {
   input.addEventListener("keydown", (ev) => { if (ev.key === "Enter") { ev.preventDefault(); check(); } });
   box.appendChild(label);
   box.appendChild(error);
-  return { show: () => {}, reveal: () => { input.disabled = true; } };
+  return {
+    show: (r, typed) => { if (!typed && typeof r === "number") input.value = fmt(r).replace("\u2212", "-"); },
+    reveal: () => { input.disabled = true; },
+  };
 }
 
 const CONTROLS = { choice: choiceControl, point: pointControl, order: orderControl, number: numberControl };
 
 // ---------------------------------------------------------------- asking
+// A watcher's question has no control: the box under its prompt is the
+// watcher's (room(i)).
+const WATCHED = { show: () => {}, reveal: () => {} };
+
 export function ask(set, on) {
   Q.set = set;
   Q.on = on || {};
   Q.outcome = null;
+  Q.busy = false;
+  Q.sent = null;
   Q.responses = set.questions.map(() => null);
   const panel = el.quiz;
   panel.replaceChildren();
   panel.classList.remove("revealed", "folded");
+  panel.classList.toggle("watch", !!Q.on.watch);
   Q.parts = set.questions.map((q, i) => {
     const part = node("section", "q");
     part.dataset.kind = q.kind;
     const prompt = node("p", "prompt", q.prompt);
     prompt.id = "quiz-prompt-" + i;
     part.appendChild(prompt);
-    const box = node("div", "control");
+    const box = node("div", Q.on.watch ? "room" : "control");
     part.appendChild(box);
-    const control = CONTROLS[q.kind](q, i, box);
+    const control = Q.on.watch ? WATCHED : CONTROLS[q.kind](q, i, box);
     const result = node("div", "result");
     result.setAttribute("aria-live", "polite"); // read out once it is revealed
     result.hidden = true;
     part.appendChild(result);
     panel.appendChild(part);
-    return { part: part, control: control, result: result };
+    return { part: part, control: control, result: result, box: box };
   });
   const actions = node("div", "actions");
   const go = button("check primary", Q.on.check || "Check");
   go.addEventListener("click", check);
   const skip = button("skip", "Just play", "Play without answering");
   skip.addEventListener("click", () => { if (!Q.outcome && Q.on.skip) Q.on.skip(); });
+  skip.hidden = !Q.on.skip;
   // a control's own button (an order's Clear) goes first in the row
   actions.append(...Q.parts.filter((p) => p.control.extra).map((p) => p.control.extra), go, skip);
+  actions.hidden = !!Q.on.watch;
   panel.appendChild(actions);
+  const line = node("p", "line");
+  line.setAttribute("role", "status");
+  line.hidden = true;
+  panel.appendChild(line);
   const after = node("p", "after");
   after.hidden = true;
   panel.appendChild(after);
@@ -270,7 +300,7 @@ export function ask(set, on) {
     if (Q.on.layout) Q.on.layout();
   });
   panel.appendChild(fold);
-  Q.go = go; Q.skip = skip; Q.after = after; Q.fold = fold;
+  Q.go = go; Q.skip = skip; Q.after = after; Q.fold = fold; Q.line = line;
   panel.hidden = false;
   stats.asked++;
   stats.kinds = set.questions.map((q) => q.kind);
@@ -285,22 +315,58 @@ function respond(i, response, typed) {
 }
 
 function updateCheck() {
-  if (!Q.go) return;
+  if (!Q.go || Q.busy) return;
   const ready = Q.responses.every((r) => r !== null);
-  Q.go.disabled = !ready || !!Q.outcome;
+  const sent = Q.sent !== null && Q.sent === JSON.stringify(Q.responses);
+  Q.go.textContent = sent ? Q.on.sent : Q.on.check || "Check";
+  Q.go.classList.toggle("sent", sent);
+  Q.go.disabled = !ready || !!Q.outcome || sent;
   Q.go.title = ready ? "" : "Answer " + (Q.responses.length > 1 ? "every question" : "the question") + " first";
 }
 
 function check() {
   if (Q.outcome || !Q.go || Q.go.disabled) return;
-  if (Q.on.checking) { Q.go.textContent = Q.on.checking; Q.go.disabled = true; }
+  if (Q.on.checking) { Q.busy = true; Q.go.textContent = Q.on.checking; Q.go.disabled = true; }
   if (Q.on.answer) Q.on.answer(Q.responses.slice());
 }
 
+export function give(responses) {
+  if (!Q.set || Q.outcome || !Array.isArray(responses)) return;
+  responses.forEach((r, i) => { if (i < Q.parts.length && r !== null && r !== undefined) respond(i, r, false); });
+}
+
+export function settle(reply) {
+  if (!Q.set) return;
+  reply = reply || {};
+  Q.busy = false;
+  if (reply.sent && Q.on.sent) Q.sent = JSON.stringify(Q.responses);
+  Q.line.textContent = reply.line || "";
+  Q.line.classList.toggle("warn", !!reply.warn);
+  Q.line.hidden = !reply.line || !!Q.outcome;
+  updateCheck();
+  if (Q.on.layout) Q.on.layout();
+}
+
+// The box under question i's prompt, for a watcher to draw in (null
+// unless the panel watches).
+export function room(i) {
+  return Q.set && Q.on.watch && Q.parts[i] ? Q.parts[i].box : null;
+}
+
 // ---------------------------------------------------------------- reveal
+// A point's coordinate to a thousandth of the window's size, as Python's
+// questions.coordinate writes it: (0, 1.41), not (-2.38e-7, 1.41).
+function coordinate(v, diagonal) {
+  if (!(diagonal > 0)) return fmt(v);
+  const digits = Math.max(0, 3 - Math.ceil(Math.log10(diagonal)));
+  let t = v.toFixed(digits);
+  if (t.includes(".")) t = t.replace(/0+$/, "").replace(/\.$/, "");
+  return t === "-0" || t === "" ? "0" : t.replace("-", "\u2212");
+}
+
 function showValue(q, v) {
   if (v === null || v === undefined) return "\u2014";
-  if (q.kind === "point") return "(" + fmt(v[0]) + ", " + fmt(v[1]) + ")";
+  if (q.kind === "point") return "(" + coordinate(v[0], q.diagonal) + ", " + coordinate(v[1], q.diagonal) + ")";
   if (q.kind === "number") return fmt(v);
   return String(v);
 }
@@ -324,7 +390,7 @@ export function reveal(outcome) {
       line.setAttribute("aria-label", word + ": " + g.detail);
       line.appendChild(document.createTextNode(" " + word + (g.detail && g.detail !== "right" ? ": " + g.detail : "")));
       box.appendChild(line);
-    } else if (r === null) {
+    } else if (r === null && !Q.on.watch) {
       box.appendChild(node("p", "verdict skipped", "Not answered."));
     }
     if (q.kind === "point" || q.kind === "number") {
@@ -341,7 +407,7 @@ export function reveal(outcome) {
   Q.after.hidden = !after;
   // the focus was on Check (now gone): it goes to the panel's one button left
   const hadFocus = el.quiz.contains(document.activeElement);
-  Q.go.hidden = true; Q.skip.hidden = true;
+  Q.go.hidden = true; Q.skip.hidden = true; Q.line.hidden = true;
   Q.fold.hidden = false;
   if (hadFocus) Q.fold.focus({ preventScroll: true });
   Q.fold.setAttribute("aria-expanded", "true");
@@ -368,7 +434,7 @@ export function focus() {
 // ------------------------------------------------ the plot and the charts
 // The index of the point question a tap on the plot answers, or -1.
 export function pointQuestion() {
-  if (!Q.set || Q.outcome) return -1;
+  if (!Q.set || Q.outcome || Q.on.watch) return -1;
   return Q.set.questions.findIndex((q) => q.kind === "point");
 }
 

@@ -44,6 +44,7 @@ export const S = {
   stale2d: true,      // the hidden view was not redrawn for the last payload or size
   stale3d: true,
   baseSig: null,      // JSON of the last payload without its "inside" parts
+  classless: null,    // JSON of the last payload without its "class" part (live.js)
   // "Inside a step": on or off (the toolbar's button; the payload's `inside.on`
   // applies when it changes), and the overlays the viewer switched off in
   // the key (by kind: false; every other overlay is shown)

@@ -16,6 +16,7 @@ import { drawInside } from "./overlays.js";
 import { paintBasins, basinText } from "./explore.js";
 import { drawClouds, drawFlows, drawFlowLabels } from "./dynamics.js";
 import * as quiz from "./quiz.js";
+import * as tally from "./tally.js";
 
 export const stats2d = { layers: [], pathWidth: 0 };
 let geo = null;     // plot-area geometry of the figure (plotly_internals.cartesian)
@@ -240,6 +241,7 @@ export function draw2d() {
   if (!S.asking && drawInside(ctx, g)) layers.push("inside");
   drawEndLabels(ctx, labels, g.L + g.W, g.T);
   drawFlowLabels(ctx, flowLabels);
+  if (tally.drawPlot(ctx, toScreen, inside)) layers.push("room");
   if (quiz.drawPlot(ctx, toScreen, inside, edgePoint, (x, y, a, color) => paintArrow(ctx, x, y, a, color), g.L + g.W)) layers.push("answer");
   if (S.pending) {
     const [x, y] = toScreen(S.pending[0], S.pending[1]);
