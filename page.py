@@ -160,6 +160,7 @@ if held_back:
                   else "the question in the player is answered."))
 else:
     panels.divergence_messages(result)
+    panels.flow_messages(result)
 panels.surface_about(result.surface)
 if not held_back:
     panels.summary_table(result, landmarks.of(scene))
