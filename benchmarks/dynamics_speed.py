@@ -128,37 +128,15 @@ def sharpness_2d(calls: int) -> list[str]:
 
 def sharpness_network(calls: int) -> list[str]:
     from visualizer import Scene, simulate
-    from visualizer.core import programs
     from visualizer.core.model import simulate as model
     from visualizer.core.model import training
-    from visualizer.core.programs import ProgramKey, bucket_length, member_of
 
     scene = Scene.from_query("surface=mlp:data=moons&steps=500&run=sgd:lr=2&run=adam:lr=0.03")
     simulate(scene)
-    settings = model.ModelSettings.of(scene)
-    length = bucket_length(scene.steps)
-    from visualizer.core.model.data import dataset
-
-    data = dataset(settings.data)
-    problem = training.NetworkProblem(settings.network, 0, len(data.train_y), len(data.test_y))
+    prepared = model.prepare(scene)  # each run's program and arguments, as simulate trains them
     lines = ["2. sharpness on the network, every 10 steps, Lanczos in pairs (target: at most +100% of training)"]
-    for run in scene.runs:
-        key = ProgramKey(problem, member_of(run), length)
-        (place,) = programs.PROGRAMS.get_many([key], lambda keys: [(training.compile_group(tuple(keys)), 0)])
-        labelled = data.labelled(settings.labels)
-        train_x, test_x = data.scaled(settings.scale)
-        net = settings.network
-        shared = dict(
-            freeze=np.ones(net.size, np.float32), train_x=train_x, train_y=data.train_y,
-            labelled=labelled.astype(np.float32), test_x=test_x, test_y=data.test_y,
-            centre=np.zeros(net.size, np.float32), axes=np.zeros((net.size, 2), np.float32),
-            frame_slot=training.slots(training.spread(scene.steps, training.frames_of(length)), length,
-                                      training.frames_of(length)),
-            snapshot_slot=np.full(length, training.snapshots_of(length), np.int32),
-            grid=np.zeros((training.BOUNDARY_POINTS ** 2, 2), np.float32),
-            sharpness_at=model.sharpness_points(scene.steps, length, 10), probe=model.probe(net.size))
-        args = model._arguments(run, scene.steps, length, 0, labelled, model.starting_weights(settings), shared)
-        off = args._replace(problem=args.problem._replace(sharpness_at=np.zeros(length, np.int32)))
+    for run, place, args in zip(scene.runs, prepared.places, prepared.arguments, strict=True):
+        off = args._replace(problem=args.problem._replace(sharpness_at=np.zeros_like(args.problem.sharpness_at)))
 
         def train(a, place=place):
             out = training.train([(place, a)])[0]
