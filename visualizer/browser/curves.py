@@ -35,6 +35,9 @@ class Series:
     name: str  # a value's name in the readout: "step 12: |g| 0.3"
     dash: bool = False  # a second series of a panel: dashed, and left out where a run has no values
     sparse: bool = False  # values only every few steps (NaN between): drawn as one line through them
+    # (dashed) a limit the first series is read against: drawn over a halo, so it shows where the first swings
+    # across it, and in the axis's range unless far above the first (a decaying rate's 2/lr: off the top)
+    limit: bool = False
 
 
 @dataclass(frozen=True)
@@ -115,13 +118,13 @@ CURVES: tuple[Curve, ...] = (
                     "sharpness (log) \u2014 dashed: stability limit", "sharpness (log), dashed: limit",
                     "sharpness, - - limit", "sharpness"),
           (Series("sharpness", "sharp", "sharpness", sparse=True),
-           Series("sharpness_limit", "sharplimit", "stable below", dash=True)),
+           Series("sharpness_limit", "sharplimit", "stable below", dash=True, limit=True)),
           rank=6, telling=NEAR, rank_telling=2, optional=True),
     Curve("psharp", ("preconditioned sharpness, top eigenvalue of P\u207b\u00b9H (log) \u2014 dashed: stability limit",
                      "preconditioned sharpness (log) \u2014 dashed: limit", "P\u207b\u00b9H sharpness, - - limit",
                      "P\u207b\u00b9H sharpness"),
           (Series("preconditioned_sharpness", "psharp", "P\u207b\u00b9H sharpness", sparse=True),
-           Series("preconditioned_limit", "psharplimit", "stable below", dash=True)),
+           Series("preconditioned_limit", "psharplimit", "stable below", dash=True, limit=True)),
           rank=7, telling=NEAR, rank_telling=2, optional=True),
 )
 

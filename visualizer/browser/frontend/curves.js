@@ -13,7 +13,8 @@
 // many decades under its top; `constant_ticks`: each run's constant value
 // is a tick; `level`: a run setting drawn as a dashed level; `optional`:
 // shown only where a run has values; a series' `sparse`: values every few
-// steps, one line through them. Every title fits its width (shorter
+// steps, one line through them; its `limit`: drawn over a halo, in range
+// up to LIMIT_DECADES above the first series. Every title fits its width (shorter
 // forms, last an ellipsis); ticks on a log axis keep a label's height apart.
 
 import { el } from "./dom.js";
@@ -24,6 +25,9 @@ import { sizeCanvas, textWidth, fitTitle } from "./layout.js";
 import * as internals from "./plotly_internals.js";
 import { PLOT_CONFIG, TOUCH, baseLayout, esc, clip } from "./figure.js";
 
+// A dashed limit drawn in range only up to this many decades above the values read against it.
+const LIMIT_DECADES = 1.5;
+const HALO = "halo";  // a trace's meta[2]: the white line under a limit
 let axes = null;    // {x, ys: {curve id: y axis}, panels} pixel mappings of the drawn figure
 let layoutKey = "";  // what the drawn figure was laid out for
 // A number question's answers once revealed (quiz.js chartMarks): lines on
@@ -282,10 +286,14 @@ function percentAxis(d, c, px) {
 // value of a narrow range.
 function logAxisOf(d, c, px, most) {
   const values = d.runs.map((r) => drawn(d, c, c.series[0], r));
-  // a dashed series (a stability limit) is in range too: it is what the first is read against
-  const dashed = c.series.filter((x) => x.dash).flatMap((x) => d.runs.map((r) => drawn(d, c, x, r)));
+  // a limit (a stability line) is in range too: it is what the first is read against; where it is
+  // more than LIMIT_DECADES above every value of the first (a decaying rate's 2/lr), it leaves the
+  // chart at its top rather than squash the values it is read against
+  const solid = robustRange(values, []);
+  const limits = c.series.filter((x) => x.limit).flatMap((x) => d.runs.map((r) => drawn(d, c, x, r)))
+    .map((a) => (solid ? a.filter((v) => v <= solid[1] * Math.pow(10, LIMIT_DECADES)) : a));
   const levels = levelsOf(d, c).concat(marksOn(c));
-  const R = robustRange(values.concat(dashed), levels);
+  const R = robustRange(values.concat(limits), levels);
   if (!R) return c.linearTitles.length ? { type: "linear", rangemode: "tozero", nticks: 4 } : { type: "log" };
   let top = R[1];
   if (c.startDecades !== null) {
@@ -322,6 +330,12 @@ export function figureSide(d, L) {
       for (const x of c.series) {
         const y = drawn(d, c, x, r);
         if (!y.length && x.dash) continue;
+        if (x.limit) {  // its halo first, under it
+          idx.push(traces.length);
+          traces.push(Object.assign({}, base, { mode: "lines", x: stepsOf(y.length), y: y, yaxis: names[c.id],
+            line: { color: st.curve.limitHalo, width: base.line.width + st.curve.limitHaloExtra },
+            meta: [r.i, x.id, HALO], hoverinfo: "skip", connectgaps: x.sparse }));
+        }
         idx.push(traces.length);
         const line = Object.assign({}, base.line, x.dash ? { dash: "dash" } : {});
         traces.push(Object.assign({}, base, { mode: y.length < 2 ? "markers" : "lines", x: stepsOf(y.length), y: y, yaxis: names[c.id],
@@ -432,7 +446,8 @@ export function applySideStyle() {
       const tr = el.plotside.data[t];
       idx.push(t);
       vis.push(!S.hidden.has(r.key));
-      width.push(tr.meta && levels.has(tr.meta[1]) ? 1.6 : (front ? st.frontWidth : st.width));
+      const w = front ? st.frontWidth : st.width;
+      width.push(tr.meta && levels.has(tr.meta[1]) ? 1.6 : tr.meta && tr.meta[2] === HALO ? w + st.limitHaloExtra : w);
       opacity.push(anyFront && !front ? st.dimAlpha : 1);
     }
   });

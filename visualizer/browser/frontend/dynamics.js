@@ -8,6 +8,7 @@
 
 import { style, paintLabel } from "./marks.js";
 import { drawOrder } from "./paths.js";
+import { textWidth } from "./layout.js";
 
 function rgba(hex, alpha) {
   const m = /^#([0-9a-f]{6})$/i.exec(hex || "");
@@ -80,8 +81,22 @@ export function drawFlows(ctx, d, toScreen, stepF) {
   return labels;
 }
 
-export function drawFlowLabels(ctx, labels) {
-  const off = style().flow.leave.r + 4;
-  for (const [text, x, y, color] of labels) paintLabel(ctx, text, x + off, y + off + 4, color, "left");
-}
+// Each label beside its ring, inside the plot (`g`: its left, top, width
+// and height): right of the ring, else left of it, else as near it as the
+// plot's edges let it be; under it, else over it. `stats.flowLabels` keeps
+// where each went (for the tests).
+export const stats = { flowLabels: [] };
 
+export function drawFlowLabels(ctx, labels, g) {
+  const st = style(), off = st.flow.leave.r + 4, right = g.L + g.W, h = st.font.label;
+  stats.flowLabels = [];
+  for (const [text, x, y, color] of labels) {
+    const w = textWidth(text, h);
+    let start = x + off;
+    if (start + w > right) start = x - off - w >= g.L ? x - off - w : Math.max(g.L, right - w);
+    const mid = y + off + 4 + h <= g.T + g.H ? y + off + 4 : y - off - 4;
+    paintLabel(ctx, text, start, mid, color, "left");
+    stats.flowLabels.push({ text: text, left: start, right: start + w, top: mid - h / 2, bottom: mid + h / 2,
+      plot: { L: g.L, T: g.T, W: g.W, H: g.H } });
+  }
+}

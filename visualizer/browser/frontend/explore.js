@@ -26,7 +26,7 @@ import { S } from "./state.js";
 import { style, PALETTE, paintLabel } from "./marks.js";
 import { fmt, plain, logTicks, linearTicks } from "./numbers.js";
 import { finiteNum as finite, obj } from "./payload.js";
-import { sizeCanvas, textWidth } from "./layout.js";
+import { sizeCanvas, textWidth, fitTitle } from "./layout.js";
 import { hexRgb, scaleColor, MASK_RGB } from "./contour.js";
 import * as internals from "./plotly_internals.js";
 import { PLOT_CONFIG, baseLayout, esc, clip } from "./figure.js";
@@ -699,6 +699,11 @@ function mapFigure(W, H) {
   return { data: traces, layout: layout };
 }
 
+// A race's k axis: one trial, the budget, and its middle between them.
+function kTicks(budget) {
+  return [...new Set([1, Math.round((budget + 1) / 2), budget])];
+}
+
 // The race: each run's expected best final loss after k trials (log) against k.
 function raceFigure(W, H) {
   const d = X.d, st = style(), M = margins(false), pw = W - M.l - M.r, ph = H - M.t - M.b;
@@ -719,8 +724,10 @@ function raceFigure(W, H) {
   });
   const layout = Object.assign(baseLayout(), {
     width: W, height: H, margin: { l: M.l, r: M.r, t: M.t, b: M.b, pad: 0 }, showlegend: false, hovermode: "closest",
-    xaxis: axisLayout([0.5, d.budget + 0.5], false, "trials k", pw),
-    yaxis: axisLayout(yr, true, "best final loss (log)", ph),
+    xaxis: axisLayout([0.5, d.budget + 0.5], false, "trials k", pw, { tickmode: "array", tickvals: kTicks(d.budget),
+      ticktext: kTicks(d.budget).map(String) }),
+    yaxis: axisLayout(yr, true, fitTitle(["best final loss (log)", "best loss (log)", "best loss"], ph,
+      style().font.axisTitle), ph),
   });
   return { data: traces, layout: layout };
 }

@@ -195,7 +195,7 @@ function curveTable(list) {
     const series = (Array.isArray(e.series) ? e.series : []).slice(0, 4).map(obj)
       .filter((x) => typeof x.key === "string" && CURVE_NAME.test(x.key) && typeof x.id === "string" && CURVE_NAME.test(x.id))
       .map((x) => ({ key: x.key, id: x.id, name: typeof x.name === "string" ? x.name.slice(0, 40) : x.id, dash: x.dash === true,
-        sparse: x.sparse === true }));
+        sparse: x.sparse === true, limit: x.limit === true }));
     const titles = texts(e.titles);
     if (!series.length || !titles.length) continue;
     const lv = obj(e.level);

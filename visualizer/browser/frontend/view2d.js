@@ -240,7 +240,7 @@ export function draw2d() {
   layers.push("saddles");
   if (!S.asking && drawInside(ctx, g)) layers.push("inside");
   drawEndLabels(ctx, labels, g.L + g.W, g.T);
-  drawFlowLabels(ctx, flowLabels);
+  drawFlowLabels(ctx, flowLabels, g);
   if (tally.drawPlot(ctx, toScreen, inside)) layers.push("room");
   if (quiz.drawPlot(ctx, toScreen, inside, edgePoint, (x, y, a, color) => paintArrow(ctx, x, y, a, color), g.L + g.W)) layers.push("answer");
   if (S.pending) {
