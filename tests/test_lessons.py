@@ -1009,6 +1009,8 @@ def test_noise():
           half.mean_loss(100) / full.mean_loss(100))
     full, half = runs("noise", 1)
     claim("step 2: half the noise, std 1.5", half.spec.noise == 1.5)
+    claim("step 2: ... what a batch four times larger does: the noise's std over sqrt(4)",
+          math.isclose(half.spec.noise, full.spec.noise / math.sqrt(4)))
     claim("step 2: the larger batch halves the cloud's width", round(cloud_width(half) / cloud_width(full), 1) == 0.5,
           cloud_width(half) / cloud_width(full))
     claim("step 2: ... and quarters its loss", round(half.mean_loss(100) / full.mean_loss(100), 2) == 0.25,
@@ -1536,6 +1538,8 @@ def test_edge_of_stability():
     claim("on a quadratic it is stable only while the sharpness stays under 2/lr = 0.5",
           np.allclose(gd.result.sharpness_limit, 0.5))
     claim("it never diverges", gd.diverged is None)
+    claim("the question: the sharpness passes 2/lr = 0.5", np.nanmax(gd.result.sharpness) > 0.5,
+          np.nanmax(gd.result.sharpness))
     steps, means = pair_means(gd)
     low = int(np.argmin(means))
     claim("the sharpness falls to 0.27", round(means[low], 2) == 0.27, means[low])
@@ -1560,6 +1564,8 @@ def test_edge_of_stability():
     claim("step 2: a quarter of the rate, lr 1: the line at 2/lr = 2", np.allclose(one.result.sharpness_limit, 2))
     claim("step 2: the sharpness reaches only 1.18 in 600 steps", round(float(np.max(pair_means(one)[1])), 2) == 1.18,
           np.max(pair_means(one)[1]))
+    claim("step 2: ... below the edge: under 2/lr at every estimate", np.nanmax(one.result.sharpness) < 2,
+          np.nanmax(one.result.sharpness))
     claim("step 2: ... and the loss falls at every step", rises(one) == 0, rises(one))
     adam, gd4 = runs("edge-of-stability", 2)
     limit = (2 + 2 * 0.9) / ((1 - 0.9) * 0.03)
