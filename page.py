@@ -96,7 +96,7 @@ for problem in ss.get("link_problems", []):
 
 try:
     with st.spinner("Compiling the optimizers for this surface (only the first time)…"):
-        result = simulate(scene)
+        result = simulate(explore_panel.played(scene))  # a race plays each run at its best trial
         # A model surface's grid is the plane of its runs (in the result).
         surface = None if result.model is not None else surface_payload(scene.surface_query())
 except SceneError as exc:
@@ -160,6 +160,7 @@ if held_back:
                   else "the question in the player is answered."))
 else:
     panels.divergence_messages(result)
+    panels.flow_messages(result)
 panels.surface_about(result.surface)
 if not held_back:
     panels.summary_table(result, landmarks.of(scene))

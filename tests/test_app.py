@@ -919,3 +919,17 @@ def test_summary_says_when_a_run_arrived_and_whether_it_stayed(open_url):
     assert column == want
     assert column[0].startswith("passed at ") and column[1].endswith(" (and stayed)"), column
     assert column[2] == column[3] == "—", "never arrived; diverged"
+
+
+def test_a_flow_that_stops_short_says_where_and_why(open_url):
+    """flow=1 on a plane: the flow leaves the window (and the solve stops)
+    while the run goes on; the page says so beside the run's label, and
+    keeps it back while a question is open."""
+    link = "surface=custom&f=x-y&start=0.5,0.5&steps=2000&run=sgd:lr=0.01,label=down+the+plane&flow=1"
+    at = open_url(link)
+    (run,) = payload(at)["runs"]
+    said = [unescape_md(m.value) for m in at.main.info if "its flow stops" in m.value]
+    assert said == [f"**down the plane**: its flow stops at step {simulate(scene(at)).runs[0].flow_stops_at}: it left "
+                    "the window. The run goes on; its flow is drawn up to there."]
+    assert run["leaves_flow_at"] is None
+    assert not [m for m in open_url(link + "&predict=1").main.info if "its flow stops" in m.value]

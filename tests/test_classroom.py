@@ -25,8 +25,8 @@ from visualizer.core.lessons import LESSONS
 from visualizer.page.classroom import FREE_PLAY, step_scene
 
 IDS = ("learning-rate", "lr-sensitivity", "schedules", "momentum", "nesterov", "adaptive", "adamw",
-       "normalization", "starts", "clipping", "noise", "newton", "initialization", "activations", "labels",
-       "unlabeled", "transfer")
+       "normalization", "starts", "clipping", "noise", "newton", "edge-of-stability", "fair-race", "initialization",
+       "activations", "labels", "unlabeled", "transfer")
 PROBLEM = "The link has a problem: "
 
 
@@ -87,7 +87,7 @@ def shows_no_lesson(at: AppTest) -> None:
 # ---------------------------------------------------------------- the picker
 
 
-def test_the_picker_lists_the_17_lessons_and_free_play(app):
+def test_the_picker_lists_every_lesson_and_free_play(app):
     picker = app.sidebar.selectbox("lesson")
     assert picker.value == FREE_PLAY
     assert picker.options == ["None: free play", *(LESSONS[i].title for i in IDS)]

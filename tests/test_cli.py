@@ -98,7 +98,8 @@ def test_run_csv_has_header_and_steps_plus_one_rows_per_run(capsys):
     assert code == 0, err
     rows = list(csv.DictReader(io.StringIO(out)))
     result = simulate(Scene.from_query(CSV_SCENE))
-    assert out.splitlines()[0] == "run,label,optimizer,step,x,y,loss,lr,grad_norm,diverged_at,grad_x,grad_y,m_x,m_y,v_x,v_y"
+    assert out.splitlines()[0] == ("run,label,optimizer,step,x,y,loss,lr,grad_norm,diverged_at,grad_x,grad_y,m_x,m_y,v_x,v_y,"
+                                    "sharpness,preconditioned_sharpness")
     assert out == result.to_csv()
     adam = [row for row in rows if row["optimizer"] == "adam"]
     assert float(adam[3]["m_x"]) == pytest.approx(float(result.runs[2].state["m"][3][0]), rel=1e-6)

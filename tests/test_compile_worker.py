@@ -94,6 +94,25 @@ def test_an_exploration_of_a_formula_is_built_by_the_worker(worker, monkeypatch)
     assert far.to_json() == near.to_json()
 
 
+def test_a_formulas_flow_is_built_by_the_worker_and_equals_one_built_here(worker, compiles, monkeypatch):
+    """diffrax's program travels: no host callback in it (its checks give
+    NaN rather than raise: visualizer.core.flow)."""
+    from visualizer.core import flow
+
+    monkeypatch.setattr(flow, "PROGRAMS", programs.ProgramCache(4))
+    scene = Scene.from_query(FORMULA + RUNS + "&flow=1")
+    simulate(scene.replace(flow=False))
+    done = worker.jobs_done
+    with compiles.counting() as n:
+        far = simulate(scene)
+    assert worker.jobs_done == done + 2, "the flows of sgd and momentum"
+    assert n[0] == 0, f"the server compiled {n[1]}"
+    monkeypatch.setattr(flow, "PROGRAMS", programs.ProgramCache(4))
+    near = _without_worker(monkeypatch, lambda: simulate(scene))
+    assert far.to_json() == near.to_json()
+    assert sum(r.flow is not None for r in far.runs) == 2
+
+
 def test_a_network_trained_with_the_worker_equals_one_trained_without(worker, monkeypatch):
     """Its training group, the loss grid on its plane and its pretrained
     start come from the worker."""

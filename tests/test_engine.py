@@ -368,7 +368,10 @@ def test_noise_is_gaussian_with_the_given_std_and_reproducible():
 
 RESULT_KEYS = {"scene", "surface", "runs"}
 RESULT_SURFACE_KEYS = {"id", "window", "minima"}
-RESULT_RUN_KEYS = {"label", "optimizer", "params", "xy", "loss", "lr", "grad_norm", "diverged_at", "grad", "state"}
+RESULT_RUN_KEYS = {"label", "optimizer", "params", "xy", "loss", "lr", "grad_norm", "diverged_at", "grad", "state",
+                   "sharpness"}
+# The Adam family's runs also carry the preconditioned sharpness.
+PRECONDITIONED_RUN_KEYS = RESULT_RUN_KEYS | {"preconditioned_sharpness"}
 
 
 def assert_json_is_spec(result):
@@ -379,7 +382,10 @@ def assert_json_is_spec(result):
     assert data["scene"] == result.scene.to_query()
     assert data["surface"]["id"] == result.scene.surface
     for run_data, run in zip(data["runs"], result.runs, strict=True):
-        assert set(run_data) == RESULT_RUN_KEYS
+        preconditioned = OPTIMIZERS[run.run.optimizer].stability is not None and \
+            OPTIMIZERS[run.run.optimizer].stability.preconditioner is not None
+        assert set(run_data) == (PRECONDITIONED_RUN_KEYS if preconditioned else RESULT_RUN_KEYS)
+        assert len(run_data["sharpness"]) == len(run.xy)
         assert run_data["label"] == run.label and run_data["optimizer"] == run.run.optimizer
         assert run_data["diverged_at"] == run.diverged_at
         assert len(run_data["xy"]) == len(run.xy) and len(run_data["loss"]) == len(run.loss)

@@ -35,8 +35,8 @@ from visualizer.core.scene import Scene, parse_lenient
 # The order the lessons are listed in (the picker, `lessons`, docs/lessons.md);
 # every other test here takes its lessons from the registry itself.
 ORDER = ("learning-rate", "lr-sensitivity", "schedules", "momentum", "nesterov", "adaptive", "adamw",
-       "normalization", "starts", "clipping", "noise", "newton", "initialization", "activations", "labels",
-       "unlabeled", "transfer")
+         "normalization", "starts", "clipping", "noise", "newton", "edge-of-stability", "fair-race", "initialization",
+         "activations", "labels", "unlabeled", "transfer")
 
 # What fits beside the player: the page shows a lesson's text in a narrow
 # column, at 18 px in presentation mode, and all of it (steps included) must
@@ -73,6 +73,7 @@ class Facts:
 
     def __init__(self, scene: Scene, run, summary: dict, marks):
         self.scene = scene
+        self.result = run  # the RunResult: its sharpness, flow, quantiles
         self.spec = run.run  # the Run: its optimizer and values
         self.xy = run.xy.astype(np.float64)
         self.loss = run.loss.astype(np.float64)
@@ -971,42 +972,68 @@ def test_clipping():
     claim.verify()
 
 
+def cloud_width(run: Facts, last: int = 100) -> float:
+    """A cloud's size: the diagonal of the box from its 10% to its 90%
+    quantile point, averaged over its last `last` steps."""
+    q = run.result.quantiles["xy"].astype(np.float64)
+    return float(np.mean(np.hypot(q[2, -last:, 0] - q[0, -last:, 0], q[2, -last:, 1] - q[0, -last:, 1])))
+
+
 def test_noise():
     claim = Claims("noise")
     noisy, cosine, clean = runs("noise")
     claim("the noise is Gaussian of std 3 on the true gradient", noisy.spec.noise == 3 and cosine.spec.noise == 3)
-    claim("without noise, SGD at lr 0.05 arrives by step 71 and stays", by(clean.arrived, 71), clean.arrived)
-    claim("with noise it wanders: it never settles", noisy.arrived is None)
-    claim("with noise its loss averages about 0.3 over the last 100 steps",
-          round(noisy.mean_loss(100), 1) == 0.3, noisy.mean_loss(100))
-    claim("... it wanders around the minimum (always near it, never at it)",
-          np.all(noisy.distances()[-100:] < 1.5) and np.mean(noisy.distances()[-100:]) > 0.2,
-          np.mean(noisy.distances()[-100:]))
-    claim("the cosine run sees exactly the same noise", cosine.spec.seed == noisy.spec.seed)
-    claim("the cosine run's rate falls to 0", cosine.lr[-1] < 1e-4 * cosine.lr[0], cosine.lr[-1])
-    claim("the cosine run's loss averages 0.01 (over its last 100 steps)", round(cosine.mean_loss(100), 2) == 0.01,
-          cosine.mean_loss(100))
+    claim("a cloud is 64 copies of SGD at lr 0.05, each with its own noise",
+          noisy.spec.seeds == cosine.spec.seeds == 64 and noisy.spec.lr == cosine.spec.lr == 0.05
+          and len(noisy.result.quantiles["xy"]) == 3)
+    claim("... drawn as the median path and the box holding the middle 80%",
+          list(noisy.result.quantiles["q"]) == [0.1, 0.5, 0.9])
+    claim("one cloud's rate decays to 0 (cosine)", cosine.lr[-1] < 1e-4 * cosine.lr[0], cosine.lr[-1])
+    claim("one run is noiseless", clean.spec.noise == 0 and clean.spec.seeds == 1)
+    claim("without noise SGD arrives by step 71", by(clean.arrived, 71), clean.arrived)
+    claim("the constant cloud never settles", noisy.arrived is None)
+    claim("... 1.4 wide at the end", round(cloud_width(noisy, 1), 1) == 1.4, cloud_width(noisy, 1))
+    claim("the cosine cloud ends half as wide", 0.4 <= cloud_width(cosine, 1) / cloud_width(noisy, 1) <= 0.6,
+          cloud_width(cosine, 1) / cloud_width(noisy, 1))
+    claim("... its loss 0.03 against 0.14",
+          round(cosine.final_loss, 2) == 0.03 and round(noisy.final_loss, 2) == 0.14,
+          [cosine.final_loss, noisy.final_loss])
     claim("the viewer plays it on opening", scene_of("noise").viewer.autoplay)
 
-    seeds = runs("noise", 0)
-    claim("step 1: seeds 1 and 2: other noise, other paths", len({tuple(np.round(r.xy[-1], 4)) for r in seeds}) == 3)
-    claim("step 1: ... about the same wandering loss, 0.2 to 0.4",
-          all(0.2 <= r.mean_loss(100) <= 0.4 for r in seeds), [r.mean_loss(100) for r in seeds])
-    full, half = runs("noise", 1)
-    claim("step 2: half the rate, about half the wandering loss", 0.4 <= half.mean_loss(100) / full.mean_loss(100) <= 0.6,
+    full, half = runs("noise", 0)
+    claim("step 1: half the rate, lr 0.025", half.spec.lr == 0.025)
+    claim("step 1: the cloud narrows, 1.3 to 0.94 wide",
+          round(cloud_width(full), 1) == 1.3 and round(cloud_width(half), 2) == 0.94,
+          [cloud_width(full), cloud_width(half)])
+    claim("step 1: ... and its loss halves", 0.4 <= half.mean_loss(100) / full.mean_loss(100) <= 0.6,
           half.mean_loss(100) / full.mean_loss(100))
-    full, half = runs("noise", 2)
-    claim("step 3: half the noise, a quarter of the wandering loss",
-          round(half.mean_loss(100) / full.mean_loss(100), 2) == 0.25, half.mean_loss(100) / full.mean_loss(100))
-    sgd, momentum = runs("noise", 3)
-    claim("step 4: momentum 0.9 (at the same rate) wanders several times higher",
-          momentum.mean_loss(100) > 3 * sgd.mean_loss(100), momentum.mean_loss(100) / sgd.mean_loss(100))
-    exponential, cosine = runs("noise", 4)
-    claim("step 5: exponential decay ends at 5% of 0.05", round(exponential.lr[-1] / 0.05, 2) == 0.05,
+    full, half = runs("noise", 1)
+    claim("step 2: half the noise, std 1.5", half.spec.noise == 1.5)
+    claim("step 2: ... what a batch four times larger does: the noise's std over sqrt(4)",
+          math.isclose(half.spec.noise, full.spec.noise / math.sqrt(4)))
+    claim("step 2: the larger batch halves the cloud's width", round(cloud_width(half) / cloud_width(full), 1) == 0.5,
+          cloud_width(half) / cloud_width(full))
+    claim("step 2: ... and quarters its loss", round(half.mean_loss(100) / full.mean_loss(100), 2) == 0.25,
+          half.mean_loss(100) / full.mean_loss(100))
+    sgd, momentum = runs("noise", 2)
+    effective = momentum.spec.lr / (1 - momentum.spec.momentum)
+    claim("step 3: momentum 0.9 at lr 0.005, the same effective rate lr/(1 - mu) = 0.05 as SGD",
+          math.isclose(effective, sgd.spec.lr), effective)
+    claim("step 3: alike: 1.25 and 1.31 wide",
+          round(cloud_width(momentum), 2) == 1.25 and round(cloud_width(sgd), 2) == 1.31,
+          [cloud_width(momentum), cloud_width(sgd)])
+    (fast,) = extra("surface=quadratic:cond=10&steps=300&run=momentum:lr=0.05,momentum=0.9,noise=3,seeds=64")
+    claim("step 3: momentum at lr 0.05 takes tenfold steps", math.isclose(0.05 / (1 - 0.9), 10 * sgd.spec.lr))
+    claim("step 3: ... a cloud three times wider", round(cloud_width(fast) / cloud_width(sgd)) == 3,
+          cloud_width(fast) / cloud_width(sgd))
+    exponential, cosine = runs("noise", 3)
+    claim("step 4: exponential decay ends at 5% of 0.05", round(exponential.lr[-1] / 0.05, 2) == 0.05,
           exponential.lr[-1])
-    claim("step 5: ... it settles like cosine",
-          exponential.mean_loss(100) < 0.1 * full.mean_loss(100) and cosine.mean_loss(100) < 0.1 * full.mean_loss(100),
-          exponential.mean_loss(100))
+    claim("step 4: it settles like cosine", exponential.arrived is None and exponential.final_loss < 0.2 * noisy.final_loss,
+          exponential.final_loss)
+    claim("step 4: its cloud ends 0.50 wide, cosine's 0.64",
+          round(cloud_width(exponential, 1), 2) == 0.50 and round(cloud_width(cosine, 1), 2) == 0.64,
+          [cloud_width(exponential, 1), cloud_width(cosine, 1)])
     claim.verify()
 
 
@@ -1475,4 +1502,150 @@ def test_transfer():
     finals = sorted(percent(r.test[-1]) for r in spirals)
     claim("step 4: negative transfer: worse than none (scratch's 74.5%), 67% to 68.5%", (finals[0], finals[-1])
           == (67, 68.5), finals)
+    claim.verify()
+
+
+# ---------------------------------------------------------------- dynamics
+
+
+def pair_means(run: Facts, key: str = "sharpness") -> tuple[np.ndarray, np.ndarray]:
+    """A network's sharpness as the lessons read it: estimated every 10
+    steps at two consecutive points (the two sides of the valley), so each
+    pair's mean; (the pairs' first steps, their means)."""
+    values = getattr(run.result, key).astype(np.float64)
+    steps = np.flatnonzero(~np.isnan(values))
+    steps = steps[(steps % 10 == 0) & (steps + 1 < len(values))]
+    return steps, (values[steps] + values[steps + 1]) / 2
+
+
+def plateau(run: Facts, key: str = "sharpness", since: int = 300) -> float:
+    steps, means = pair_means(run, key)
+    return float(np.mean(means[steps >= since]))
+
+
+def rises(run: Facts, since: int = 0) -> float:
+    """The fraction of steps after `since` at which the loss goes up."""
+    return float(np.mean(np.diff(run.loss[since:]) > 0))
+
+
+def test_edge_of_stability():
+    claim = Claims("edge-of-stability")
+    (gd,) = runs("edge-of-stability")
+    scene = scene_of("edge-of-stability")
+    claim("full-batch gradient descent on the moons network at lr 4",
+          gd.spec.optimizer == "sgd" and gd.spec.lr == 4 and scene.surface == "mlp"
+          and scene.surface_params["data"] == "moons" and scene.surface_params["batch"] == "all")
+    claim("on a quadratic it is stable only while the sharpness stays under 2/lr = 0.5",
+          np.allclose(gd.result.sharpness_limit, 0.5))
+    claim("it never diverges", gd.diverged is None)
+    claim("the question: the sharpness passes 2/lr = 0.5", np.nanmax(gd.result.sharpness) > 0.5,
+          np.nanmax(gd.result.sharpness))
+    steps, means = pair_means(gd)
+    low = int(np.argmin(means))
+    claim("the sharpness falls to 0.27", round(means[low], 2) == 0.27, means[low])
+    back = steps[(steps > steps[low]) & (means >= 0.9 * 0.5)]
+    claim("... climbs to the line by step 80", len(back) and back[0] == 80, back[:1])
+    claim("... and holds near it", abs(plateau(gd) / 0.5 - 1) < 0.2 and np.std(means[steps >= 300]) < 0.05 * plateau(gd),
+          plateau(gd))
+    sharp = gd.result.sharpness.astype(np.float64)
+    swing = np.abs(sharp[steps + 1] - sharp[steps])[steps >= 300]
+    claim("... swinging from step to step", np.all(swing > 0.1 * plateau(gd)), swing.min())
+    claim("the loss rises every other step", round(rises(gd, 300), 1) == 0.5, rises(gd, 300))
+    claim("... yet falls, 0.138 at step 300 to 0.120",
+          round(gd.loss[300], 3) == 0.138 and round(gd.loss[600], 3) == 0.120, [gd.loss[300], gd.loss[600]])
+
+    two, four = runs("edge-of-stability", 0)
+    claim("step 1: half the rate, lr 2: the line doubles to 2/lr = 1", np.allclose(two.result.sharpness_limit, 1))
+    claim("step 1: the plateau nearly doubles, 0.57 to 1.06",
+          round(plateau(four), 2) == 0.57 and round(plateau(two), 2) == 1.06 and 1.7 < plateau(two) / plateau(four) < 2,
+          [plateau(four), plateau(two)])
+    claim("step 1: ... it follows 2/lr", abs(plateau(two) - 1) < 0.1 and abs(plateau(four) - 0.5) < 0.1)
+    (one,) = runs("edge-of-stability", 1)
+    claim("step 2: a quarter of the rate, lr 1: the line at 2/lr = 2", np.allclose(one.result.sharpness_limit, 2))
+    claim("step 2: the sharpness reaches only 1.18 in 600 steps", round(float(np.max(pair_means(one)[1])), 2) == 1.18,
+          np.max(pair_means(one)[1]))
+    claim("step 2: ... below the edge: under 2/lr at every estimate", np.nanmax(one.result.sharpness) < 2,
+          np.nanmax(one.result.sharpness))
+    claim("step 2: ... and the loss falls at every step", rises(one) == 0, rises(one))
+    adam, gd4 = runs("edge-of-stability", 2)
+    limit = (2 + 2 * 0.9) / ((1 - 0.9) * 0.03)
+    claim("step 3: Adam at lr 0.03 against 38/lr = 1267", round(limit) == 1267
+          and np.allclose(adam.result.preconditioned_limit, limit, rtol=1e-5))
+    steps, means = pair_means(adam, "preconditioned_sharpness")
+    claim("step 3: it climbs from 101", round(float(np.min(means))) == 101, np.min(means))
+    claim("step 3: ... to near 38/lr, 1123 on average from step 300",
+          round(plateau(adam, "preconditioned_sharpness")) == 1123
+          and abs(plateau(adam, "preconditioned_sharpness") / limit - 1) < 0.15,
+          plateau(adam, "preconditioned_sharpness"))
+    small, large = runs("edge-of-stability", 3)
+    claim("step 4: a bowl with 2/L = 0.2", np.allclose(small.result.sharpness, 10))
+    claim("step 4: lr 0.02 hugs its flow", small.result.leaves_flow_at is None)
+    claim("step 4: lr 0.19, near 2/L, leaves it at step 1", large.result.leaves_flow_at == 1)
+    claim("step 4: ... arriving by step 49", by(large.arrived, 49), large.arrived)
+    claim.verify()
+
+
+def played_runs(lesson_id: str, step: int | None = None) -> list[Facts]:
+    """The runs a race scene plays: each at its best trial."""
+    from visualizer.core.exploration import played
+
+    query = lesson_query(lesson_id) if step is None else step_query(lesson_id, step)
+    return simulated(played(Scene.from_query(query)).to_query())[1]
+
+
+@functools.cache
+def race_of(lesson_id: str, step: int | None = None):
+    query = lesson_query(lesson_id) if step is None else step_query(lesson_id, step)
+    return explore_function()(Scene.from_query(query))
+
+
+def test_fair_race():
+    claim = Claims("fair-race")
+    scene = scene_of("fair-race")
+    race = race_of("fair-race")
+    adam, momentum, sgd = race.runs
+    claim("Adam, momentum and SGD on Rosenbrock, 300 steps",
+          [r.optimizer for r in scene.runs] == ["adam", "momentum", "sgd"] and scene.surface == "rosenbrock"
+          and scene.steps == 300)
+    claim("each at the same 32 learning rates", race.budget == 32
+          and all(np.array_equal(r.values["lr"], adam.values["lr"]) for r in race.runs))
+    claim("... drawn at random from 0.00001 to 10", np.all((adam.values["lr"] >= 1e-5) & (adam.values["lr"] <= 10)))
+    played = played_runs("fair-race")
+    claim("each run plays at its best rate", [r.spec.lr for r in played] == [r.best_values()["lr"] for r in race.runs])
+    claim("momentum ends lowest, just: 0.00066 against Adam's 0.0015",
+          round(played[1].final_loss, 5) == 0.00066 and round(played[0].final_loss, 4) == 0.0015
+          and played[1].final_loss < played[0].final_loss < played[2].final_loss,
+          [r.final_loss for r in played])
+    leads = adam.best_after_k < momentum.best_after_k
+    claim("Adam leads whenever fewer than 20 trials are paid for", leads[:19].all() and not leads[19:].any(),
+          np.flatnonzero(~leads)[:1] + 1)
+    claim("none of Adam's rates diverges; 21 of momentum's do",
+          np.sum(adam.diverged_at >= 0) == 0 and np.sum(momentum.diverged_at >= 0) == 21)
+
+    eight = played_runs("fair-race", 0)
+    claim("step 1: only 8 trials each, the same first 8 rates",
+          race_of("fair-race", 0).budget == 8
+          and np.array_equal(race_of("fair-race", 0).runs[0].values["lr"], adam.values["lr"][:8]))
+    claim("step 1: Adam ends lowest: 0.036 against momentum's 0.077",
+          round(eight[0].final_loss, 3) == 0.036 and round(eight[1].final_loss, 3) == 0.077
+          and min(eight, key=lambda r: r.final_loss) is eight[0], [r.final_loss for r in eight])
+    every = played_runs("fair-race", 1)
+    keys = race_of("fair-race", 1).runs
+    claim("step 2: 32 trials of lr, momentum, b1, b2 and eps",
+          set(keys[0].values) == {"lr", "b1", "b2", "eps"} and set(keys[1].values) == {"lr", "momentum"})
+    claim("step 2: Adam ends lowest, 0.011", round(every[0].final_loss, 3) == 0.011
+          and min(every, key=lambda r: r.final_loss) is every[0], [r.final_loss for r in every])
+    claim("step 2: ... more values to search cost momentum most (0.28)",
+          round(every[1].final_loss, 2) == 0.28
+          and every[1].final_loss / played[1].final_loss > every[0].final_loss / played[0].final_loss)
+    beale = race_of("fair-race", 2).runs
+    claim("step 3: on Beale's function Adam leads at every budget",
+          all(np.all(beale[0].best_after_k <= other.best_after_k) for other in beale[1:]))
+    longer = race_of("fair-race", 3).runs
+    five = played_runs("fair-race", 3)
+    overtakes = np.flatnonzero(longer[1].best_after_k < longer[0].best_after_k)
+    claim("step 4: momentum ends lowest again", min(five, key=lambda r: r.final_loss) is five[1],
+          [r.final_loss for r in five])
+    claim("step 4: ... but overtakes Adam only from 27 trials",
+          len(overtakes) and overtakes[0] + 1 == 27 and np.all(np.diff(overtakes) == 1), overtakes[:1] + 1)
     claim.verify()

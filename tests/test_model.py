@@ -614,12 +614,14 @@ def test_the_json_adds_the_plane_and_the_accuracies_only_on_a_model_scene():
     flat = simulate(Scene.from_query("surface=quadratic&steps=10&run=adam")).to_dict()
     assert set(flat) == {"scene", "surface", "runs"}
     assert set(flat["runs"][0]) == {"label", "optimizer", "params", "xy", "loss", "lr", "grad_norm", "diverged_at",
-                                    "grad", "state"}
+                                    "grad", "state", "sharpness", "preconditioned_sharpness"}
+    assert "plane_distance" in run and "plane_distance" not in flat["runs"][0]
     assert len(run["pseudo_labels"]) == len(run["pseudo_label_accuracy"]) == 101
     assert {"unlabeled", "threshold", "weight"} <= set(run["params"])
     assert not {"unlabeled", "threshold", "weight"} & set(flat["runs"][0]["params"])
     csv = run_scene("surface=mlp&steps=100&run=adam:lr=0.02&run=sgd:lr=0.5").to_csv().splitlines()
-    assert (csv[0].endswith(",grad_x,grad_y,train_accuracy,test_accuracy,pseudo_labels,pseudo_label_accuracy")
+    assert (csv[0].endswith(",grad_x,grad_y,train_accuracy,test_accuracy,pseudo_labels,pseudo_label_accuracy,"
+                            "sharpness,preconditioned_sharpness")
             and len(csv) == 1 + 2 * 101)
     assert "accuracy" not in simulate(Scene.from_query("surface=quadratic&steps=10&run=adam")).to_csv()
 
@@ -628,7 +630,7 @@ def test_the_surface_entry_is_not_a_function_of_xy():
     mlp = surfaces.SURFACES["mlp"]
     assert mlp.kind == NETWORK
     assert {p.name for p in mlp.params} == {"data", "hidden", "layers", "act", "init", "labels", "pretrain",
-                                            "freeze", "unfreeze", "batch", "scale"}
+                                            "freeze", "unfreeze", "batch", "scale", "sharpness_every", "plane"}
     with pytest.raises(TypeError, match="weights"):
         mlp.fn(0.0, 0.0)
     assert not any(s.kind == NETWORK for s in surfaces.SURFACES.values() if s.id != "mlp")

@@ -23,6 +23,7 @@ from visualizer.core.scene import (
     parse_lenient,
 )
 from visualizer.core.schedules import SCHEDULES
+from visualizer.core.surfaces import NETWORK
 
 SURFACE_IDS = list(surfaces.SURFACES)
 RUN_KEYS = ("lr", "schedule", *(k.name for k in SETTINGS))
@@ -450,6 +451,11 @@ def valid_scene(draw):
                 continue  # a network's run keys only (tests/test_model.py)
             if draw(st.booleans()):
                 run[key.name] = draw(LABELS if key.kind == TEXT else _in_range(key.knob))
+        if run.get("seeds", 1) > 1:  # a cloud needs noise, and a 2D surface
+            if surfaces.SURFACES[surface].kind == NETWORK:
+                run.pop("seeds")
+            elif not run.get("noise"):
+                run["noise"] = 1.0
         keys = draw(st.permutations(list(run)))
         spec = ",".join(f"{k}=" + (run[k] if k == "schedule" else quote(run[k], safe="") if k == "label"
                                    else draw(number_text(run[k]))) for k in keys)

@@ -243,9 +243,11 @@ def answer_text(question) -> str:
 
 def explore_kinds() -> str:
     from visualizer.core.variants import (
+        BUDGET,
         KINDS,
         LIMITS,
         PARAMETERS,
+        RACE_KEYS,
         RUN,
         TOL,
         VARIES,
@@ -253,11 +255,17 @@ def explore_kinds() -> str:
 
     rows = []
     for kind in KINDS:
-        low, high, default = LIMITS[kind]
         spec = f"`{kind}:" + ",".join(f"{p}=.." for p in PARAMETERS[kind]) + "`"
-        rows.append([f"`{kind}`", VARIES[kind], spec, f"{default}; {low} to {high}"])
-    return (_table(["kind", "varies", "parameters (canonical order)", "n: default; limits"], rows)
-            + f"\nEvery kind: `run` = {RUN.default}, the run to vary ({RUN.allowed()}); `tol` = "
+        if kind == "race":
+            size = (f"budget: {BUDGET.default:g}; {BUDGET.low:g} to {BUDGET.high:g}; keys: "
+                    + " or ".join(RACE_KEYS) + " (lr)")
+        else:
+            low, high, default = LIMITS[kind]
+            size = f"n: {default}; {low} to {high}"
+        rows.append([f"`{kind}`", VARIES[kind], spec, size])
+    return (_table(["kind", "varies", "parameters (canonical order)", "size: default; limits"], rows)
+            + f"\nEvery kind but `race` (every run races): `run` = {RUN.default}, the run to vary "
+              f"({RUN.allowed()}); every kind: `tol` = "
               f"{TOL.default:g}, the loss gap above f* that counts as arrived ({TOL.allowed()}).\n")
 
 

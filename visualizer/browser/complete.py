@@ -8,7 +8,7 @@ from visualizer.browser import explore_payload
 from visualizer.browser.payload import scene_payload, surface_payload
 from visualizer.core import landmarks
 from visualizer.core.engine import simulate
-from visualizer.core.exploration import explore
+from visualizer.core.exploration import explore, played
 from visualizer.core.scene import Scene
 
 
@@ -16,11 +16,11 @@ def complete_payload(scene: Scene, address: str) -> dict:
     """The player's payload of `scene` (its runs, its surface or its
     network's plane, its exploration if it has one), the address bar to
     hold `address`."""
-    result = simulate(scene)
+    result = simulate(played(scene))  # a race plays each run at its best trial
     surface = None
     if result.model is None:
         surface = surface_payload(scene.resolved_surface(), scene.surface_values(), landmarks.of(scene))
     payload = scene_payload(result, surface, address)
     if scene.explore is not None:
-        payload["explore"] = explore_payload.for_scene(scene, explore_payload.browser_form(explore(scene)))
+        payload["explore"] = explore_payload.for_scene(scene, explore_payload.form_of(explore(scene)))
     return payload

@@ -25,6 +25,7 @@ LOG = "log"  # a log axis (values at or below 0: gaps, or the floor)
 PERCENT = "percent"  # fractions, as percent, up to 100%
 LEVEL = "level"  # telling: a run draws the panel's level
 MOVES = "moves"  # telling: a run's values are not one constant
+NEAR = "near"  # telling: a run's first series comes within half of its dashed one (a sharpness near its limit)
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,10 @@ class Series:
     id: str  # its traces' name (the readout, the test hooks)
     name: str  # a value's name in the readout: "step 12: |g| 0.3"
     dash: bool = False  # a second series of a panel: dashed, and left out where a run has no values
+    sparse: bool = False  # values only every few steps (NaN between): drawn as one line through them
+    # (dashed) a limit the first series is read against: drawn over a halo, so it shows where the first swings
+    # across it, and in the axis's range unless far above the first (a decaying rate's 2/lr: off the top)
+    limit: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,8 @@ class Curve:
             raise ValueError(f"{self.id}: telling and rank_telling go together")
         if self.telling == LEVEL and self.level is None:
             raise ValueError(f"{self.id}: telling by its level needs a level")
+        if self.telling == NEAR and not (len(self.series) == 2 and self.series[1].dash):
+            raise ValueError(f"{self.id}: telling by nearness needs a dashed second series to be near")
 
     def describe(self) -> dict:
         """The entry as the player reads it (visualizer/page/player.py); an
@@ -105,6 +112,20 @@ CURVES: tuple[Curve, ...] = (
               "raw gradient norm (log) \u2014 dashed: clip_norm", "raw grad norm (log), dashed: clip",
               "grad norm, dashed: clip", "|g|, dashed: clip")),
           telling=LEVEL, rank_telling=2),
+    # The sharpness against the run's stability limit (visualizer.core.sharpness):
+    # shown before the others when a run comes near its limit.
+    Curve("sharp", ("sharpness: top Hessian eigenvalue (log) \u2014 dashed: stability limit",
+                    "sharpness (log) \u2014 dashed: stability limit", "sharpness (log), dashed: limit",
+                    "sharpness, - - limit", "sharpness"),
+          (Series("sharpness", "sharp", "sharpness", sparse=True),
+           Series("sharpness_limit", "sharplimit", "stable below", dash=True, limit=True)),
+          rank=6, telling=NEAR, rank_telling=2, optional=True),
+    Curve("psharp", ("preconditioned sharpness, top eigenvalue of P\u207b\u00b9H (log) \u2014 dashed: stability limit",
+                     "preconditioned sharpness (log) \u2014 dashed: limit", "P\u207b\u00b9H sharpness, - - limit",
+                     "P\u207b\u00b9H sharpness"),
+          (Series("preconditioned_sharpness", "psharp", "P\u207b\u00b9H sharpness", sparse=True),
+           Series("preconditioned_limit", "psharplimit", "stable below", dash=True, limit=True)),
+          rank=7, telling=NEAR, rank_telling=2, optional=True),
 )
 
 

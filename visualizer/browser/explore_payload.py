@@ -147,6 +147,11 @@ def cache_key(scene: Scene) -> str:
     written out, and the values the exploration varies set to a fixed one.
     So applying a picked value to the run (which changes the scene but not
     its exploration) finds the exploration in the cache."""
+    if scene.explore.kind == "race":  # every run races: the scene without what is only shown
+        from visualizer.core.scene import Viewer
+
+        runs = tuple(run.replace(label="") for run in scene.runs)
+        return scene.replace(runs=runs, lesson=None, viewer=Viewer()).to_query()
     resolved = resolve(scene.explore, scene)
     run = scene.runs[resolved.run].replace(label="")
     params = dict(scene.surface_params)
@@ -261,6 +266,21 @@ def browser_form(exploration: Exploration) -> dict:
     return out
 
 
+def race_form(race) -> dict:
+    """A race (`visualizer.core.race.Race`) as the player draws it: per run
+    its expected best final loss after k trials and its best trial's values."""
+    scene = race.scene
+    return {
+        "kind": "race",
+        "budget": race.budget,
+        "keys": race.keys,
+        "steps": scene.steps,
+        "runs": [{"run": r.run, "optimizer": OPTIMIZERS[scene.runs[r.run].optimizer].name,
+                  "best": r.best_values(), "best_after_k": [float(v) for v in r.best_after_k],
+                  "diverged": int(np.count_nonzero(r.diverged_at >= 0))} for r in race.runs],
+    }
+
+
 def own_values(scene: Scene) -> list[float | None]:
     """The explored run's own value on each axis (its start for `starts`),
     None where it is not a number the axis can show."""
@@ -276,11 +296,18 @@ def own_values(scene: Scene) -> list[float | None]:
     return out
 
 
+def form_of(exploration) -> dict:
+    """An exploration's browser form: `race_form` for a race, else `browser_form`."""
+    return race_form(exploration) if exploration.kind == "race" else browser_form(exploration)
+
+
 def for_scene(scene: Scene, form: dict) -> dict:
-    """The browser form of `scene`'s exploration (`browser_form` of it, or
-    of the exploration of its `cache_key`, which is the same) with what
-    belongs to this scene: the explored run, its label and own values, and
-    the id a click on it names."""
+    """The browser form of `scene`'s exploration (`form_of` it, or of the
+    exploration of its `cache_key`, which is the same) with what belongs to
+    this scene: the explored run, its label and own values, and the id a
+    click on it names (a race, every run's, only the id)."""
+    if scene.explore.kind == "race":
+        return dict(form, id=key_id(cache_key(scene)))
     resolved = resolve(scene.explore, scene)
     return dict(form, run=resolved.run, id=key_id(cache_key(scene)), own=own_values(scene),
                 label=scene.runs[resolved.run].display_label())

@@ -61,6 +61,13 @@ def runs_payload(result: SimulationResult) -> list[dict]:
             if value is not None:
                 part[key] = encode_f32(value)
         part["diverged_at"] = r.diverged_at
+        if r.flow is not None:  # its continuous-time limit, and where it leaves it (flow=1)
+            part["flow"] = encode_f32(r.flow)
+            part["leaves_flow_at"] = r.leaves_flow_at
+        if r.quantiles is not None:  # a cloud: the 10% and 90% quantiles of its points
+            low, high = (r.quantiles["q"].index(q) for q in (0.1, 0.9))
+            part["band"] = {"low": encode_f32(r.quantiles["xy"][low]), "high": encode_f32(r.quantiles["xy"][high]),
+                            "seeds": int(r.run.seeds)}
         part.update({key: getattr(r.run, key) for key in curves.level_keys()})
         if on_model:
             part.update(model_payload.run_part(r))

@@ -308,8 +308,22 @@ def _loaded(result):
     if isinstance(result, _Portable):
         from jax.experimental import serialize_executable
 
+        _lapack_registered()
         return serialize_executable.deserialize_and_load(*result)
     return _map_fields(result, _loaded)
+
+
+@functools.cache
+def _lapack_registered() -> None:
+    """LAPACK's kernels (eigh: a network's sharpness, by Lanczos) are
+    registered with XLA when a program calling one is first lowered in a
+    process; a program compiled in the worker and loaded here was not, and
+    calling it would crash the server. Lowering one (no compile) registers
+    them, as jax.export does before it loads a program."""
+    import jax
+    import jax.numpy as jnp
+
+    jax.jit(jnp.linalg.eigh).lower(jax.ShapeDtypeStruct((2, 2), jnp.float32))
 
 
 def _map_fields(value, convert: Callable):

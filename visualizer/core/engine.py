@@ -21,12 +21,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import jax
 import numpy as np
 
-from visualizer.core import compile_worker, landmarks, programs, surfaces
+from visualizer.core import clouds, compile_worker, landmarks, programs, sharpness, surfaces
+from visualizer.core import flow as flows
 from visualizer.core.optimizers import OPTIMIZERS
 from visualizer.core.pipeline import (
     F32,
@@ -176,7 +177,9 @@ def _argument_shapes(surface, optimizer_id, length) -> RunArguments:
 
 
 def _arguments(scene: Scene, run: Run, length: int, f_min: float) -> RunArguments:
-    return run_arguments(run, scene.steps, length, noise=noise_table(run.noise, run.seed, length), f_min=f_min,
+    # a cloud draws its copies' noise in its own program
+    noise = noise_table(run.noise if run.seeds == 1 else 0.0, run.seed, length)
+    return run_arguments(run, scene.steps, length, noise=noise, f_min=f_min,
                          start=np.asarray(scene.start_of(run), F32),
                          problem={name: F32(value) for name, value in scene.surface_values().items()})
 
@@ -194,11 +197,18 @@ def simulate(scene: Scene) -> SimulationResult:
     needs_f_min = any(OPTIMIZERS[run.optimizer].needs_f_min for run in scene.runs)
     f_min = landmarks.of(scene).lowest if needs_f_min else 0.0
     arguments = [_arguments(scene, run, length, f_min) for run in scene.runs]
-    outputs = _run_groups(scene.runs, _members(scene, surface, length), arguments)
+    single = [i for i, run in enumerate(scene.runs) if run.seeds == 1]
+    outputs = dict(zip(single, _run_groups([scene.runs[i] for i in single],
+                                           _members(scene.replace(runs=tuple(scene.runs[i] for i in single)),
+                                                    surface, length),
+                                           [arguments[i] for i in single]), strict=True))
     results = []
-    for run, label, args, output in zip(scene.runs, display_labels(scene.runs), arguments, outputs, strict=True):
-        path = jax.tree.map(np.asarray, output)
-        results.append(truncate_divergence(
+    for i, (run, label, args) in enumerate(zip(scene.runs, display_labels(scene.runs), arguments, strict=True)):
+        if i not in outputs:
+            results.append(_cloud(scene, surface, length, run, label, args))
+            continue
+        path = jax.tree.map(np.asarray, outputs[i])
+        result = truncate_divergence(
             run=run,
             label=label,
             xy=path.xy[: n + 1],
@@ -207,5 +217,43 @@ def simulate(scene: Scene) -> SimulationResult:
             grad=path.grad[:n],
             clipped=path.clipped[:n],
             state={name: values[:n] for name, values in path.state.items()},
-        ))
+        )
+        plain, preconditioned = sharpness.along(run, path.hessian[: len(result.xy)].T, result.state)
+        results.append(replace(result, sharpness=plain, preconditioned_sharpness=preconditioned))
+    if scene.flow:
+        results = [_with_flow(scene, surface, length, r, args) if flows.has_flow(r.run.optimizer) else r
+                   for r, args in zip(results, arguments, strict=True)]
     return SimulationResult(scene=scene, surface=surface, runs=results)
+
+
+def _cloud(scene: Scene, surface: surfaces.Surface, length: int, run: Run, label: str, args: RunArguments):
+    """A run of `run.seeds` copies (`visualizer.core.clouds`): its median
+    path, loss, gradient and sharpness, with the quantiles of the path and
+    the loss beside them; cut where the median diverges."""
+    size = clouds.size_of(run.seeds)
+    key = clouds.CloudKey(surface_key(scene), member_of(run), length, size, clouds.clipping_of(run))
+    shapes = _argument_shapes(surface, run.optimizer, length)
+    (program,) = clouds.PROGRAMS.get_many(
+        [key], lambda keys: [built_for(scene, surface, clouds.compile_cloud, k.member, k.length, k.size,
+                                       k.clipping, shapes) for k in keys])
+    series = np.asarray(program(args, F32(run.noise), clouds.seeds_of(run, size)))
+    n = scene.steps
+    cloud = clouds.summarise(series, run.seeds, n + 1)
+    m = cloud.median
+    xy = np.stack([m["x"], m["y"]], axis=1)
+    result = truncate_divergence(run=run, label=label, xy=xy, loss=m["loss"], lr=args.lr[:n],
+                                 grad=np.stack([m["grad_x"], m["grad_y"]], axis=1)[:n],
+                                 clipped=np.zeros(n, bool))
+    points = len(result.xy)
+    return replace(result, sharpness=m["sharpness"][:points],
+                   quantiles={"q": clouds.QUANTILES, "xy": cloud.xy[:, :points], "loss": cloud.loss[:, :points]})
+
+
+def _with_flow(scene: Scene, surface: surfaces.Surface, length: int, result, args: RunArguments):
+    """`result` with its continuous-time limit at each of its points."""
+    key = flows.FlowKey(surface_key(scene), result.run.optimizer, length)
+    (program,) = flows.PROGRAMS.get_many(
+        [key], lambda keys: [built_for(scene, surface, flows.compile_flow, k.optimizer, k.length) for k in keys])
+    flow = flows.solved(program, args.start, args.lr, len(result.xy) - 1, args.hyper, args.problem, surface.window)
+    return replace(result, flow=flow.points, leaves_flow_at=flows.leaves_at(result.xy, flow.points, surface.window),
+                   flow_stops_at=flow.stops_at, flow_stop=None if flow.stop is None else flow.stop.words)

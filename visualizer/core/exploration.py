@@ -42,7 +42,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from visualizer.core import landmarks, surfaces
+from visualizer.core import devices, landmarks, surfaces
+from visualizer.core import race as races
 from visualizer.core.engine import built_for, surface_key
 from visualizer.core.errors import SceneError
 from visualizer.core.optimizers import OPTIMIZERS
@@ -193,13 +194,16 @@ def _cell(v) -> str:
 # ---------------------------------------------------------------- explore
 
 
-def explore(scene: Scene) -> Exploration:
-    """Every variant of the scene's exploration, computed at once; SceneError
-    if the scene has none or it does not fit the scene."""
+def explore(scene: Scene):
+    """Every variant of the scene's exploration, computed at once, as an
+    `Exploration` (a `race.Race` for explore=race); SceneError if the scene
+    has none or it does not fit the scene."""
     if scene.explore is None:
         raise SceneError("explore: this scene has no explore key; add one, e.g. explore=lr, "
                          "explore=map:x=lr,y=momentum or explore=starts", "explore")
     resolved = resolve(scene.explore, scene)
+    if scene.explore.kind == "race":
+        return _explore_race(scene, resolved)
     if surfaces.SURFACES[scene.surface].kind == NETWORK:
         return _explore_network(scene, resolved)
     run = scene.runs[resolved.run]
@@ -207,8 +211,28 @@ def explore(scene: Scene) -> Exploration:
     marks = landmarks.of(scene)
     plan = _plan(scene, resolved, run, surface)
     length = bucket_length(scene.steps)
-    raw = _run_variants(scene, surface, member_of(run), length, plan, marks, resolved.tol)
+    raw = run_variants(scene, surface, member_of(run), length, plan, marks, resolved.tol)
     return _outcomes(scene, resolved, surface, marks, plan, raw)
+
+
+def _explore_race(scene: Scene, resolved: Resolved) -> races.Race:
+    """`explore=race`: each run's trials (`visualizer.core.race`) as
+    variants of that run, every run's call made before any is read."""
+    surface = scene.resolved_surface()
+    marks = landmarks.of(scene)
+    length = bucket_length(scene.steps)
+    values = races.trials(scene)
+    raw = [run_variants(scene, surface, member_of(run), length, plan_values(scene, run, trial_values), marks,
+                        resolved.tol) for run, trial_values in zip(scene.runs, values, strict=True)]
+    return races.tally(scene, resolved.tol, values, [decode(r) for r in raw])
+
+
+def played(scene: Scene) -> Scene:
+    """The scene whose runs are shown: in a race each run at its best trial
+    (what questions about a race scene are answered from); else the scene."""
+    if scene.explore is None or scene.explore.kind != "race":
+        return scene
+    return explore(scene).best_scene().replace(viewer=scene.viewer, lesson=scene.lesson)
 
 
 def _explore_network(scene: Scene, resolved: Resolved) -> Exploration:
@@ -222,8 +246,9 @@ def _explore_network(scene: Scene, resolved: Resolved) -> Exploration:
                        np.full((n, 2), np.nan, F32), np.full(n, -1, np.int64), out.train_accuracy, out.test_accuracy)
 
 
-class _Plan(NamedTuple):
-    """The host side of one exploration: what varies (`varied`, one column
+class Plan(NamedTuple):
+    """The host side of one exploration (or a race's trials of one run,
+    `plan_values`): what varies (`varied`, one column
     per name, a row per variant) and what every variant shares."""
 
     batching: str
@@ -235,11 +260,11 @@ class _Plan(NamedTuple):
     n: int  # number of variants
 
 
-def _plan(scene: Scene, resolved: Resolved, run, surface) -> _Plan:
+def _plan(scene: Scene, resolved: Resolved, run, surface) -> Plan:
     length = bucket_length(scene.steps)
     x0, y0 = scene.start_of(run)
     shared = {
-        "x": x0, "y": y0, "lr": 1.0, **_hyper(run), "noise": 1.0,
+        "x": x0, "y": y0, "lr": 1.0, **hyper_values(run), "noise": 1.0,
         "clip_value": math.inf if run.clip_value is None else run.clip_value,
         "clip_norm": math.inf if run.clip_norm is None else run.clip_norm,
         **scene.surface_values(), "table": 0.0,
@@ -253,7 +278,7 @@ def _plan(scene: Scene, resolved: Resolved, run, surface) -> _Plan:
         gx, gy = np.meshgrid(xs, ys)
         varied = {"x": gx.ravel(), "y": gy.ravel()}
         tables = lr_table(run.schedule, run.lr, scene.steps, params, length)[None]
-        return _Plan(STARTS, frozenset(stages), varied, shared, tables, noise_table(run.noise, run.seed, length),
+        return Plan(STARTS, frozenset(stages), varied, shared, tables, noise_table(run.noise, run.seed, length),
                      len(varied["x"]))
     if kind == "lr":
         (axis,) = resolved.axes
@@ -261,7 +286,7 @@ def _plan(scene: Scene, resolved: Resolved, run, surface) -> _Plan:
         # so for a constant rate and for step, exponential and cosine decay
         # (optax multiplies lr by a factor), to float32 rounding otherwise.
         tables = lr_table(run.schedule, 1.0, scene.steps, params, length)[None]
-        return _Plan(LR, frozenset(stages), {"lr": axis.values}, shared, tables,
+        return Plan(LR, frozenset(stages), {"lr": axis.values}, shared, tables,
                      noise_table(run.noise, run.seed, length), len(axis.values))
     # map: two of the run's values on a grid, row j = y value j
     x_axis, y_axis = resolved.axes
@@ -291,10 +316,57 @@ def _plan(scene: Scene, resolved: Resolved, run, surface) -> _Plan:
         draws = noise_table(1.0, run.seed, length)
         varied["noise"] = np.sqrt((grid["noise"] * grid["noise"]).astype(np.float32))
     stages |= {key for key in ("noise", "clip_value", "clip_norm") if key in grid}
-    return _Plan(batching, frozenset(stages), varied, shared, tables, draws, n)
+    return Plan(batching, frozenset(stages), varied, shared, tables, draws, n)
 
 
-def _hyper(run) -> dict:
+def plan_values(scene: Scene, run, values: dict) -> Plan:
+    """Variants of `run` that each take one row of `values` (name -> (n,)
+    values of lr and the optimizer's hyperparameters), everything else as
+    the run has it: a race's trials (visualizer.core.race)."""
+    length = bucket_length(scene.steps)
+    x0, y0 = scene.start_of(run)
+    shared = {
+        "x": x0, "y": y0, "lr": 1.0, **hyper_values(run), "noise": 1.0,
+        "clip_value": math.inf if run.clip_value is None else run.clip_value,
+        "clip_norm": math.inf if run.clip_norm is None else run.clip_norm,
+        **scene.surface_values(), "table": 0.0,
+    }
+    n = len(next(iter(values.values())))
+    varied = {name: np.full(n, value) for name, value in shared.items()}
+    varied.update(values)
+    varied["lr"] = values.get("lr", np.full(n, 1.0))
+    table_lr = 1.0 if "lr" in values else run.lr
+    stages = {name for name, on in zip(STAGES, (run.noise > 0, run.clip_value is not None,
+                                                run.clip_norm is not None), strict=True) if on}
+    tables = lr_table(run.schedule, table_lr, scene.steps, run.schedule_params, length)[None]
+    return Plan(MAP, frozenset(stages), varied, shared, tables, noise_table(run.noise, run.seed, length), n)
+
+
+class Outcomes(NamedTuple):
+    """What `run_variants` found, per variant, decoded: as `Exploration`'s
+    fields (NaN and -1 for null), flat."""
+
+    final_loss: np.ndarray
+    diverged_at: np.ndarray
+    steps_to_tol: np.ndarray
+    final_xy: np.ndarray
+    bad_start: np.ndarray  # f is not finite at the start
+
+
+def decode(raw: np.ndarray) -> Outcomes:
+    """The outcomes of `run_variants`' (n, 4) result."""
+    xy = raw[:, :2]
+    counter = raw[:, 3].copy().view(np.int32)
+    diverged, arrived = counter >> _BITS, counter & NOT_YET
+    alive = diverged == NOT_YET
+    bad_start = diverged == 0
+    final_loss = np.where(alive, raw[:, 2], np.float32(np.nan))
+    diverged_at = np.where(alive | bad_start, -1, diverged.astype(np.int64) - 1)
+    steps_to_tol = np.where(arrived == NOT_YET, -1, arrived.astype(np.int64))
+    return Outcomes(final_loss, diverged_at, steps_to_tol, xy, bad_start)
+
+
+def hyper_values(run) -> dict:
     static = OPTIMIZERS[run.optimizer].static
     return {name: value for name, value in run.hyper.items() if name not in static}
 
@@ -406,13 +478,15 @@ def _compile(surface, member: Member, length: int, batching: str, stages: frozen
         return _outcome_loop(run, value_and_grad, args, start, steps, threshold)
 
     program = jax.jit(jax.vmap(one, in_axes=(0, None, None, None, None, None, None)))
-    scalar = jax.ShapeDtypeStruct((), F32)
+    # The variants split over the devices (visualizer.core.devices), the rest on each.
+    batch, whole = devices.batch_sharding(size)
+    scalar = devices.shaped((), F32, whole)
     shapes = (
-        jax.ShapeDtypeStruct((size, len(varied)), F32),
-        jax.ShapeDtypeStruct((len(columns),), F32),
-        jax.ShapeDtypeStruct((MAX_TABLES if batching == MAP_TABLES else 1, length), F32),
-        jax.ShapeDtypeStruct((length, 2), F32),
-        jax.ShapeDtypeStruct((), np.int32),
+        devices.shaped((size, len(varied)), F32, batch),
+        devices.shaped((len(columns),), F32, whole),
+        devices.shaped((MAX_TABLES if batching == MAP_TABLES else 1, length), F32, whole),
+        devices.shaped((length, 2), F32, whole),
+        devices.shaped((), np.int32, whole),
         scalar,
         scalar,
     )
@@ -468,18 +542,18 @@ def _size(n: int) -> int:
     return next((s for s in SIZES if s >= n), SIZES[-1])
 
 
-def _run_variants(scene, surface, member, length, plan: _Plan, marks, tol) -> np.ndarray:
-    """(n, 4) float32: the outcome loop's result for every variant."""
+def run_variants(scene, surface, member, length, plan: Plan, marks, tol) -> np.ndarray:
+    """(n, 4) float32: the outcome loop's result for every variant (`decode` reads it)."""
     program, calls = _calls(scene, surface, member, length, plan, marks, tol)
     if len(calls) > 1:  # the shared arguments on the device once, not once per call
-        fixed = jax.device_put(calls[0][1:])
+        fixed = jax.device_put(calls[0][1:], program.input_shardings[0][1:])
         calls = [(args[0], *fixed) for args in calls]
     outputs = [program(*args) for args in calls]  # dispatched before the first is read
     out = np.concatenate([np.asarray(o) for o in outputs]) if len(outputs) > 1 else np.asarray(outputs[0])
     return out[: plan.n]
 
 
-def _calls(scene, surface, member, length, plan: _Plan, marks, tol) -> tuple:
+def _calls(scene, surface, member, length, plan: Plan, marks, tol) -> tuple:
     """The compiled program and the arguments of each of its calls (one per
     SIZES[-1] variants; the last padded with copies of the first variant)."""
     size = _size(plan.n)
@@ -530,18 +604,13 @@ def threshold(f_star: float, tol: float) -> float:
     return float(v)
 
 
-def _outcomes(scene, resolved: Resolved, surface, marks, plan: _Plan, raw: np.ndarray) -> Exploration:
-    xy = raw[:, :2]
-    counter = raw[:, 3].copy().view(np.int32)
-    diverged, arrived = counter >> _BITS, counter & NOT_YET
-    alive = diverged == NOT_YET
-    bad_start = diverged == 0
+def _outcomes(scene, resolved: Resolved, surface, marks, plan: Plan, raw: np.ndarray) -> Exploration:
+    found = decode(raw)
+    xy, bad_start = found.final_xy, found.bad_start
     if bad_start.any() and resolved.kind != "starts":
         x, y = (float(v) for v in xy[np.argmax(bad_start)])
         raise SceneError(f"start: the surface is not finite at ({x:g}, {y:g}); choose another start", "start")
-    final_loss = np.where(alive, raw[:, 2], np.float32(np.nan))
-    diverged_at = np.where(alive | bad_start, -1, diverged.astype(np.int64) - 1)
-    steps_to_tol = np.where(arrived == NOT_YET, -1, arrived.astype(np.int64))
+    final_loss, diverged_at, steps_to_tol = found.final_loss, found.diverged_at, found.steps_to_tol
     minimum = _nearest_minimum(xy, marks.minima, surface.window)
     minimum[bad_start] = -1
     shape = resolved.shape

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from visualizer.core.knobs import registry
-from visualizer.core.questions import Ask, number, order, outcome, where, which
+from visualizer.core.questions import Ask, diverges, number, order, outcome, where, which
 
 
 @dataclass(frozen=True)
@@ -408,35 +408,36 @@ _ENTRIES: tuple[Lesson, ...] = (
     ),
     Lesson(
         "noise", "Noise, and a rate that settles it", "noise",
-        "Gradient noise stands in for minibatches: each step sees the true gradient plus Gaussian noise of "
-        "std 3. Without noise, SGD at lr 0.05 arrives by step 71 and stays. With noise it wanders around the "
-        "minimum, its loss averaging about 0.3 over the last 100 steps: every step adds a random move of lr "
-        "times the noise. The cosine run sees exactly the same noise, but its rate falls to 0: its loss "
-        "averages 0.01.",
-        "surface=quadratic:cond=10&steps=300&run=sgd:lr=0.05,noise=3,label=noise+3&"
-        "run=sgd:lr=0.05,schedule=cosine,noise=3,label=noise+3%2C+cosine+decay&"
+        "Gradient noise stands in for minibatches: the true gradient plus Gaussian noise of std 3. A cloud is 64 "
+        "copies of SGD at lr 0.05, each with its own noise: their median path and the box holding the middle "
+        "80%. One cloud's rate decays to 0 (cosine); one run is noiseless.",
+        "surface=quadratic:cond=10&steps=300&run=sgd:lr=0.05,noise=3,seeds=64,label=noise+3&"
+        "run=sgd:lr=0.05,schedule=cosine,noise=3,seeds=64,label=noise+3%2C+cosine+decay&"
         "run=sgd:lr=0.05,label=no+noise&autoplay=1",
         (
-            Step("Seeds 1 and 2: other noise, other paths, about the same wandering loss (0.2 to 0.4)",
-                 "run=sgd:lr=0.05,noise=3,label=seed+0&run=sgd:lr=0.05,noise=3,seed=1,label=seed+1&"
-                 "run=sgd:lr=0.05,noise=3,seed=2,label=seed+2",
-                 question=where(1)),
-            Step("Half the rate (lr 0.025): about half the wandering loss",
-                 "run=sgd:lr=0.05,noise=3,label=lr+0.05&run=sgd:lr=0.025,noise=3,label=lr+0.025",
-                 question=which("final_loss")),
-            Step("Half the noise (std 1.5): a quarter of the wandering loss",
-                 "run=sgd:lr=0.05,noise=3,label=noise+3&run=sgd:lr=0.05,noise=1.5,label=noise+1.5",
-                 question=which("final_loss")),
-            Step("Momentum 0.9 adds up the noise like the gradients, and wanders several times higher",
-                 "run=sgd:lr=0.05,noise=3,label=SGD&"
-                 "run=momentum:lr=0.05,momentum=0.9,noise=3,label=Momentum+0.9",
-                 question=where(2)),
-            Step("Exponential decay (gamma 0.99): the rate ends at 5% of 0.05; it settles like cosine",
-                 "run=sgd:lr=0.05,schedule=exponential,gamma=0.99,noise=3,label=exponential+decay&"
-                 "run=sgd:lr=0.05,schedule=cosine,noise=3,label=cosine+decay",
-                 question=which("final_loss")),
+            Step("Half the rate, lr 0.025",
+                 "run=sgd:lr=0.05,noise=3,seeds=64,label=lr+0.05&run=sgd:lr=0.025,noise=3,seeds=64,label=lr+0.025",
+                 question=which("final_loss"),
+                 after="The cloud narrows, 1.3 to 0.94 wide, and its loss halves"),
+            Step("Half the noise, std 1.5: what a batch four times larger does to it",
+                 "run=sgd:lr=0.05,noise=3,seeds=64,label=noise+3&run=sgd:lr=0.05,noise=1.5,seeds=64,label=noise+1.5",
+                 question=which("final_loss"),
+                 after="The larger batch halves the cloud's width and quarters its loss"),
+            Step("Momentum 0.9 at lr 0.005: the same effective rate lr/(1 \u2212 \u03bc) = 0.05 as SGD",
+                 "run=sgd:lr=0.05,noise=3,seeds=64,label=SGD+lr+0.05&"
+                 "run=momentum:lr=0.005,momentum=0.9,noise=3,seeds=64,label=Momentum+lr+0.005",
+                 question=where(2),
+                 after="Alike: 1.25 and 1.31 wide. Momentum at lr 0.05 takes tenfold steps: a cloud three times "
+                 "wider"),
+            Step("Exponential decay (gamma 0.99): the rate ends at 5% of 0.05",
+                 "run=sgd:lr=0.05,schedule=exponential,gamma=0.99,noise=3,seeds=64,label=exponential+decay&"
+                 "run=sgd:lr=0.05,schedule=cosine,noise=3,seeds=64,label=cosine+decay",
+                 question=which("final_loss"),
+                 after="It settles like cosine: its cloud ends 0.50 wide, cosine's 0.64"),
         ),
         question=which("final_loss"),
+        after="Without noise SGD arrives by step 71. The constant cloud never settles, 1.4 wide at the end; the "
+        "cosine cloud ends half as wide, its loss 0.03 against 0.14.",
     ),
     Lesson(
         "newton", "Newton: curvature", "curvature",
@@ -474,6 +475,65 @@ _ENTRIES: tuple[Lesson, ...] = (
         "price: an n x n Hessian for n weights. And Newton heads for any point where the gradient vanishes "
         "(steps 3 and 5).",
     ),
+    Lesson(
+        "edge-of-stability", "The edge of stability", "dynamics",
+        "Full-batch gradient descent on the moons network at lr 4. On a quadratic it is stable only while the "
+        "sharpness, the loss's steepest curvature, stays under 2/lr = 0.5: the dashed line of the sharpness "
+        "panel. Watch the sharpness and the loss.",
+        "surface=mlp:data=moons&steps=600&run=sgd:lr=4,label=GD+lr+4",
+        (
+            Step("Half the rate, lr 2: the line doubles to 2/lr = 1",
+                 "run=sgd:lr=2,label=GD+lr+2&run=sgd:lr=4,label=GD+lr+4",
+                 question=where(1),
+                 after="The plateau nearly doubles, 0.57 to 1.06: it follows 2/lr"),
+            Step("A quarter of the rate, lr 1: the line rises to 2/lr = 2",
+                 "run=sgd:lr=1,label=GD+lr+1",
+                 question=diverges(1),
+                 after="Below the edge: the sharpness reaches only 1.18 in 600 steps, and the loss falls at every step"),
+            Step("Adam at lr 0.03: its preconditioned sharpness against the dashed 38/lr = 1267",
+                 "run=adam:lr=0.03,label=Adam&run=sgd:lr=4,label=GD+lr+4",
+                 question=which("final_loss"),
+                 after="Adam's edge: it climbs from 101 to near 38/lr, 1123 on average from step 300"),
+            Step("A bowl with 2/L = 0.2: lr 0.02 and 0.19 beside their gradient flow",
+                 "surface=quadratic:cond=10&start=-2.6,1.2&steps=60&run=sgd:lr=0.02,label=lr+0.02&"
+                 "run=sgd:lr=0.19,label=lr+0.19&flow=1",
+                 question=outcome(2),
+                 after="lr 0.02 hugs its flow; lr 0.19, near 2/L, leaves it at step 1, arriving by step 49"),
+        ),
+        question=diverges(1, "The sharpness will pass 2/lr = 0.5. Will the run diverge?"),
+        after="It never diverges. The sharpness falls to 0.27, climbs to the line by step 80 and holds near it, "
+        "swinging from step to step; the loss rises every other step yet falls, 0.138 at step 300 to 0.120.",
+    ),
+    Lesson(
+        "fair-race", "A fair race: what tuning costs", "dynamics",
+        "Adam, momentum and SGD on Rosenbrock, 300 steps, each at the same 32 learning rates drawn at random "
+        "from 0.00001 to 10. Each run plays at its best rate; the panel draws each one's best final loss "
+        "expected after k trials.",
+        "surface=rosenbrock&start=-1.5,2&steps=300&run=adam:lr=0.05,label=Adam&"
+        "run=momentum:lr=0.001,momentum=0.9,label=Momentum&run=sgd:lr=0.001,label=SGD&explore=race",
+        (
+            Step("Only 8 trials each, the same first 8 rates",
+                 "explore=race:budget=8",
+                 question=which("final_loss"),
+                 after="Adam ends lowest: 0.036 against momentum's 0.077"),
+            Step("Tune every value, not only the rate: 32 trials of lr, momentum, b1, b2 and eps",
+                 "explore=race:keys=all",
+                 question=which("final_loss"),
+                 after="Adam ends lowest, 0.011: more values to search in 32 trials cost momentum most (0.28)"),
+            Step("Beale's function, the same race",
+                 "surface=beale&start=1,1.5",
+                 question=which("final_loss"),
+                 after="Adam leads at every budget here"),
+            Step("500 steps instead of 300",
+                 "steps=500",
+                 question=which("final_loss"),
+                 after="Momentum ends lowest again, but overtakes Adam only from 27 trials"),
+        ),
+        question=which("final_loss", "At its best of 32 rates, which ends lowest?"),
+        after="Momentum, just: 0.00066 against Adam's 0.0015. But Adam leads whenever fewer than 20 trials are "
+        "paid for, and none of its rates diverges; 21 of momentum's do.",
+    ),
+
 )
 
 # The real model (surface=mlp, docs/model.md). Its surface keys (init, act,

@@ -220,14 +220,18 @@ def pipeline(member: Member, args: RunArguments, hessian: Callable, omit: frozen
 class Path(NamedTuple):
     """What one run's program returns, per point (`length` of them): the
     point, f there, the raw gradient there, whether clipping changed the
-    gradient of the update that leaves it, and the optimizer's state after
-    that update, by the names its entry gives (`Optimizer.state`)."""
+    gradient of the update that leaves it, the optimizer's state after
+    that update, by the names its entry gives (`Optimizer.state`), and the
+    Hessian there as its entries (a, b, d) of [[a, b], [b, d]] (its top
+    eigenvalue is the sharpness; a scan that keeps only the point and the
+    loss never computes it)."""
 
     xy: jax.Array
     loss: jax.Array
     grad: jax.Array
     clipped: jax.Array
     state: dict
+    hessian: jax.Array
 
 
 class Stepper(NamedTuple):
@@ -260,6 +264,7 @@ def stepper(value_and_grad: Callable, hessian: Callable, member: Member, omit: f
         new_x = optax.apply_updates(x, out.update)
         state = {name: jnp.broadcast_to(read(out.states[-1], new_x), (2,)).astype(F32)
                  for name, read in optimizer.state}
-        return (new_x, out.states), Path(x, value, raw, out.clipped, state)
+        h = hessian(x, args.problem)
+        return (new_x, out.states), Path(x, value, raw, out.clipped, state, jnp.stack([h[0, 0], h[0, 1], h[1, 1]]))
 
     return Stepper(init, step)

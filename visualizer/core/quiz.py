@@ -18,6 +18,7 @@ import numpy as np
 from visualizer.core import landmarks, questions, surfaces
 from visualizer.core.engine import simulate
 from visualizer.core.errors import SceneError
+from visualizer.core.exploration import played
 from visualizer.core.lessons import LESSONS, Lesson
 from visualizer.core.optimizers import OPTIMIZERS
 from visualizer.core.questions import (
@@ -74,9 +75,9 @@ def specs_of(scene: Scene) -> tuple[questions.Ask, ...]:
 
 
 def questions_of(scene: Scene, result=None) -> list[Question]:
-    """The questions `scene` asks, answered from `result` (its simulation;
-    simulated here when not given)."""
-    result = simulate(scene) if result is None else result
+    """The questions `scene` asks, answered from `result` (its simulation,
+    each run of a race at its best trial; simulated here when not given)."""
+    result = simulate(played(scene)) if result is None else result
     marks = landmarks.of(scene)
     return [ask(spec, scene, result, marks) for spec in specs_of(scene)]
 
@@ -89,7 +90,7 @@ def lesson_question(lesson_id: str, index: int | None) -> Question:
     query = "lesson=" + lesson_id if index is None else lesson.step_query(index)
     spec = lesson.question if index is None else lesson.steps[index].question
     scene = Scene.from_query(query)
-    return ask(spec, scene, simulate(scene), landmarks.of(scene))
+    return ask(spec, scene, simulate(played(scene)), landmarks.of(scene))
 
 
 # ---------------------------------------------------------------- answering

@@ -42,6 +42,51 @@ class RunResult:
     weight_grad_norm: np.ndarray | None = None
     pseudo_labels: np.ndarray | None = None
     pseudo_label_accuracy: np.ndarray | None = None
+    # The top eigenvalue of the loss's Hessian at each point (like loss; NaN
+    # where not computed: on a network, between every `sharpness_every`
+    # steps), and for an optimizer with a preconditioner P (the Adam family)
+    # that of P^-1 H, else None (visualizer.core.sharpness).
+    sharpness: np.ndarray | None = None
+    preconditioned_sharpness: np.ndarray | None = None
+    # A model scene's runs only: each point's distance from the plane, in weight units.
+    plane_distance: np.ndarray | None = None
+    # With flow=1, for an optimizer that has one: its continuous-time limit
+    # at each point's time (like xy), and the first step where the run is
+    # further than 5% of the window's diagonal from it (visualizer.core.flow);
+    # where the solve stopped short, the first point without a flow (NaN in
+    # `flow` from there on) and why, in words.
+    flow: np.ndarray | None = None
+    leaves_flow_at: int | None = None
+    flow_stops_at: int | None = None
+    flow_stop: str | None = None
+    # A cloud (seeds > 1): xy, loss, grad and sharpness above are the median
+    # over its copies, and this holds {"q": (0.1, 0.5, 0.9), "xy": (3,
+    # points, 2), "loss": (3, points)}, one series per q (visualizer.core.clouds).
+    quantiles: dict | None = None
+
+    @property
+    def sharpness_limit(self) -> np.ndarray:
+        """Per update, the largest sharpness at which the run's optimizer
+        is stable at that update's rate (2/lr for gradient descent); empty
+        where it has none, or where its limit is one of the preconditioned
+        sharpness."""
+        return self._limit(preconditioned=False)
+
+    @property
+    def preconditioned_limit(self) -> np.ndarray:
+        """Per update, the largest stable preconditioned sharpness
+        ((2 + 2 b1) / ((1 - b1) lr) for Adam); empty where none."""
+        return self._limit(preconditioned=True)
+
+    def _limit(self, preconditioned: bool) -> np.ndarray:
+        from visualizer.core.optimizers import OPTIMIZERS
+
+        stability = OPTIMIZERS[self.run.optimizer].stability
+        if stability is None or (stability.preconditioner is not None) != preconditioned:
+            return np.zeros(0, np.float32)
+        lr = self.lr.astype(np.float64)
+        with np.errstate(divide="ignore"):
+            return np.asarray(stability.limit(lr, {k: float(v) for k, v in self.run.hyper.items()}), np.float32)
 
     @property
     def grad_norm(self) -> np.ndarray:
@@ -71,6 +116,20 @@ class RunResult:
             out["test_accuracy"] = json_numbers(self.test_accuracy)
             out["pseudo_labels"] = np.asarray(self.pseudo_labels).astype(int).tolist()
             out["pseudo_label_accuracy"] = json_numbers(self.pseudo_label_accuracy)
+        if self.sharpness is not None:
+            out["sharpness"] = json_numbers(self.sharpness)
+        if self.preconditioned_sharpness is not None:
+            out["preconditioned_sharpness"] = json_numbers(self.preconditioned_sharpness)
+        if self.plane_distance is not None:
+            out["plane_distance"] = json_numbers(self.plane_distance)
+        if self.flow is not None:
+            out["flow"] = json_numbers(self.flow)
+            out["leaves_flow_at"] = self.leaves_flow_at
+            out["flow_stops_at"] = self.flow_stops_at
+            out["flow_stop"] = self.flow_stop
+        if self.quantiles is not None:
+            out["quantiles"] = {"q": list(self.quantiles["q"]), "xy": json_numbers(self.quantiles["xy"]),
+                                "loss": json_numbers(self.quantiles["loss"])}
         return out
 
 
@@ -125,15 +184,22 @@ class SimulationResult:
         (`<name>_x`, `<name>_y` for each name any run has; empty where a
         run's optimizer has no such state); on a model scene then
         `train_accuracy`, `test_accuracy`, `pseudo_labels` and
-        `pseudo_label_accuracy`."""
+        `pseudo_label_accuracy`; then `sharpness`, and
+        `preconditioned_sharpness` where a run has it (empty where not
+        computed); with flow=1 then `flow_x`, `flow_y` (empty for a run
+        without one)."""
         names = sorted({name for r in self.runs for name in r.state})
         accuracies = self.model is not None
+        curvature = [key for key in ("sharpness", "preconditioned_sharpness")
+                     if any(getattr(r, key) is not None for r in self.runs)]
+        flows = any(r.flow is not None for r in self.runs)
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["run", "label", "optimizer", "step", "x", "y", "loss", "lr", "grad_norm", "diverged_at",
                          "grad_x", "grad_y", *(f"{n}_{axis}" for n in names for axis in "xy"),
                          *(("train_accuracy", "test_accuracy", "pseudo_labels", "pseudo_label_accuracy")
-                           if accuracies else ())])
+                           if accuracies else ()), *curvature,
+                         *(("flow_x", "flow_y") if flows else ())])
         for i, r in enumerate(self.runs):
             rows = max(len(r.xy), len(r.lr))
             xy, grad = _column(r.xy, rows, 2), _column(r.grad, rows, 2)
@@ -143,6 +209,11 @@ class SimulationResult:
             if accuracies:
                 after += [_column(r.train_accuracy, rows), _column(r.test_accuracy, rows),
                           _column(r.pseudo_labels, rows), _column(r.pseudo_label_accuracy, rows)]
+            after += [_column(getattr(r, key), rows) if getattr(r, key) is not None else np.full(rows, np.nan)
+                      for key in curvature]
+            if flows:
+                flow = _column(r.flow, rows, 2) if r.flow is not None else np.full((rows, 2), np.nan)
+                after += [flow[:, 0], flow[:, 1]]
             cells = np.stack(columns, axis=1).tolist()
             more = np.stack(after, axis=1).tolist()
             diverged = "" if r.diverged_at is None else r.diverged_at

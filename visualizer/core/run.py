@@ -90,6 +90,9 @@ CLIP_NORM = Knob("clip_norm", 1.0, 0.0, 1e6, "c", "rescale the gradient to norm 
 NOISE = Knob("noise", 0.0, 0.0, 1e4, r"\sigma", "std of Gaussian noise added to the gradient",
              title="Gradient noise σ", log=True, sweep=(0.001, 1000.0))
 SEED = Knob("seed", 0, 0, 2**31 - 1, "s", "seed of the gradient noise", title="Seed", integer=True)
+SEEDS = Knob("seeds", 1, 1, 1024, "N", "copies of the run, each with its own noise seed (seed, seed + 1, ...), "
+             "drawn as a cloud: the median path and the 10-90% band; needs noise, on a 2D surface",
+             title="Seeds (a cloud)", integer=True)
 X0 = Knob("x0", 0.0, -COORD_LIMIT, COORD_LIMIT, "x_0", "this run's own start, x (the scene's start when not given)",
           title="Start x")
 Y0 = Knob("y0", 0.0, -COORD_LIMIT, COORD_LIMIT, "y_0", "this run's own start, y (the scene's start when not given)",
@@ -103,6 +106,7 @@ SETTINGS = (
     RunKey("clip_norm", SWITCH, CLIP_NORM),
     RunKey("noise", NUMBER, NOISE, default=0.0),
     RunKey("seed", NUMBER, SEED, default=0),
+    RunKey("seeds", NUMBER, SEEDS, default=1),
     RunKey("x0", SWITCH, X0),
     RunKey("y0", SWITCH, Y0),
     RunKey("unlabeled", CHOICE, default="ignore", choices=UNLABELED_MODES, help=UNLABELED_HELP, model_only=True,

@@ -106,6 +106,7 @@ class Scene:
     start: tuple[float, float] = (0.0, 0.0)
     steps: int = 200
     runs: tuple[Run, ...] = ()
+    flow: bool = False  # each run with a continuous-time limit is drawn beside it (visualizer.core.flow)
     explore: Explore | None = None
     lesson: str | None = None
     viewer: Viewer = field(default_factory=Viewer)
@@ -123,7 +124,10 @@ class Scene:
 
     def surface_spec(self) -> str:
         items = []
+        model = surfaces.SURFACES[self.surface]
         for name, value in self.surface_params.items():
+            if name in model.quiet and value == _default(model.param(name)):
+                continue
             if name == "window":
                 (x0, x1), (y0, y1) = value
                 items.append("window=" + ",".join(atom(v) for v in (x0, x1, y0, y1)))
@@ -262,10 +266,52 @@ def _parse_runs(raw: list[str], fields: dict, report) -> dict:
     runs = []
     for i, spec in enumerate(raw, start=1):
         try:
-            runs.append(parse_run(spec, i, lambda exc: report(exc, "its default is used")))
+            run = parse_run(spec, i, lambda exc: report(exc, "its default is used"))
         except SceneError as exc:
             report(exc, f"run {i} is left out")
+            continue
+        try:
+            _check_seeds(run, i, fields)
+        except SceneError as exc:
+            report(exc, "one seed is run")
+            run = run.replace(seeds=1)
+        runs.append(run)
     return {"runs": tuple(runs)} if runs else {}
+
+
+def _check_seeds(run: Run, index: int, fields: dict) -> None:
+    """A cloud (seeds > 1) needs something random for its copies to differ
+    by: gradient noise, or on a network a minibatch drawn from each seed."""
+    if run.seeds == 1:
+        return
+    surface = fields.get("surface", DEFAULT_SURFACE)
+    if surfaces.SURFACES[surface].kind == NETWORK:
+        raise SceneError(f"run {index}: seeds={run.seeds}: a cloud of copies is drawn on the 2D surfaces, not "
+                         f"on surface={surface}", "run")
+    if run.noise == 0:
+        raise SceneError(f"run {index}: seeds={run.seeds} needs noise: without it every copy takes the same path "
+                         "(give noise=..., e.g. noise=3)", "run")
+
+
+def _parse_flow(raw, fields, report):
+    from visualizer.core.flow import has_flow
+    from visualizer.core.optimizers import OPTIMIZERS
+
+    value = unquote_plus(raw[0])
+    if value not in ("0", "1"):
+        raise SceneError(f"flow: {show_text(value)} is not 0 or 1; flow=1 draws each run's continuous-time limit",
+                         "flow")
+    if value == "0":
+        return {}
+    if surfaces.SURFACES[fields["surface"]].kind == NETWORK:
+        raise SceneError(f"flow: the continuous-time limit is drawn on the 2D surfaces, not on surface="
+                         f"{fields['surface']}", "flow")
+    if not any(has_flow(run.optimizer) for run in fields["runs"]):
+        having = ", ".join(o.id for o in OPTIMIZERS.values() if o.flow is not None)
+        raise SceneError(f"flow: no run here has a continuous-time limit ("
+                         f"{', '.join(sorted({r.optimizer for r in fields['runs']}))}); it is defined for "
+                         f"{having}", "flow")
+    return {"flow": True}
 
 
 def _parse_explore(raw, fields, report):
@@ -302,8 +348,12 @@ SCENE_KEYS: tuple[SceneKey | ViewerKey, ...] = (
     SceneKey("run", f"1 to {MAX_RUNS} runs, one key each: optimizer[:key=value,...]",
              "the surface's default comparison", _parse_runs,
              lambda s: ["run=" + run.to_spec() for run in s.runs], repeat=True),
-    SceneKey("explore", "many variants of one run at once: lr[:...], map:x=K1,y=K2[,...] or starts[:...] "
-             "(docs/explore.md)", "none", _parse_explore,
+    SceneKey("flow", "1: beside each run of sgd or momentum, its continuous-time limit (gradient flow, the "
+             "heavy-ball equation) and the step where the run leaves it", "0", _parse_flow,
+             lambda s: ["flow=1"] if s.flow else []),
+    SceneKey("explore", "many variants of one run at once: lr[:...], map:x=K1,y=K2[,...] or starts[:...]; or "
+             "race[:budget=K,keys=lr|all], every run's optimizer at the same K random trials (docs/explore.md)",
+             "none", _parse_explore,
              lambda s: [] if s.explore is None else ["explore=" + s.explore.spec()]),
     # The viewer's keys, last: they change what is shown, never the
     # results, and the player writes its own after the server's query.

@@ -4,6 +4,7 @@
     explore=lr:run=2,lo=0.001,hi=1,n=64
     explore=map:x=lr,y=momentum,run=2,n=32      # two values of run 2 on a 32 x 32 grid
     explore=starts:n=128                        # run 1 from every point of a 128 x 128 grid over the window
+    explore=race:budget=32,keys=all             # every run's optimizer at the same 32 random trials
 
 `Explore` keeps the parameters as given (so a default such as lr/1000 follows
 the run's lr as it changes); `resolve(explore, scene)` turns them into the
@@ -30,8 +31,10 @@ from visualizer.core.run import (
 )
 from visualizer.core.surfaces import NETWORK
 
-KINDS = ("lr", "map", "starts")
+KINDS = ("lr", "map", "starts", "race")
 LIMITS = {"lr": (2, 4096, 256), "map": (2, 256, 64), "starts": (2, 512, 128)}  # n: low, high, default
+BUDGET = Knob("budget", 32, 2, 256, "K", "random trials per optimizer", integer=True)
+RACE_KEYS = ("lr", "all")  # lr alone, or lr and every other continuous hyperparameter of the optimizer
 # What each kind varies and the ranges it takes unless given (docs/explore.md shows these).
 VARIES = {
     "lr": "the learning rate: n values log-spaced from lo to hi (default lr/1000 to lr*1000, "
@@ -39,6 +42,8 @@ VARIES = {
     "map": "two of the run's values, x and y, on an n x n grid (default: each key's allowed range, "
            "log-spaced for the keys that span decades)",
     "starts": "the start, on an n x n grid of cell centres over the plot window",
+    "race": "every run's optimizer at the same `budget` random trials of its learning rate (keys=all: and its "
+            "other continuous hyperparameters), each run then shown at its best trial",
 }
 TOL = Knob("tol", 1e-3, 0.0, 1e6, "", "the loss gap above the lowest value that counts as arrived", log=True,
            low_open=True)
@@ -48,6 +53,7 @@ PARAMETERS = {
     "lr": ("run", "lo", "hi", "n", "tol"),
     "map": ("x", "y", "run", "xlo", "xhi", "ylo", "yhi", "n", "tol"),
     "starts": ("run", "n", "tol"),
+    "race": ("budget", "keys", "tol"),
 }
 # Log-scaled knobs whose range starts at 0 start here instead, as a
 # fraction of the top of the range (noise: 1e-5 .. 1e4).
@@ -87,7 +93,7 @@ class Resolved:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        """The outcome's shape: (n,) for lr, (ny, nx) for map and starts."""
+        """The outcome's shape: (n,) for lr, (ny, nx) for map and starts (a race has its own, per run)."""
         return tuple(len(a.values) for a in reversed(self.axes))
 
 
@@ -116,6 +122,12 @@ def parse(raw: str) -> Explore:
         text = values[0]
         if name in ("x", "y"):
             params[name] = text
+        elif name == "budget":
+            params[name] = BUDGET.parse(text, f"explore {kind}", "explore")
+        elif name == "keys":
+            if text not in RACE_KEYS:
+                raise SceneError(f"explore race: keys={show_text(text)}; allowed: {', '.join(RACE_KEYS)}", "explore")
+            params[name] = text
         elif name == "run":
             params[name] = RUN.parse(text, f"explore {kind}", "explore")
         elif name == "n":
@@ -138,6 +150,11 @@ def resolve(explore: Explore, scene) -> Resolved:
     p = explore.params
     kind = explore.kind
     where = f"explore {kind}"
+    if kind == "race":
+        if surfaces.SURFACES[scene.surface].kind == NETWORK:
+            raise SceneError(f"{where}: not available on surface={scene.surface}; race on a surface of the catalog "
+                             "or a formula", "explore")
+        return Resolved(kind, 0, (), float(p.get("tol", TOL.default)))
     number = p.get("run", 1)
     if number > len(scene.runs):
         raise SceneError(f"{where}: run={number} does not exist; this scene has {len(scene.runs)} runs", "explore")

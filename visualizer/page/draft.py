@@ -50,6 +50,7 @@ from visualizer.core.scene import (
     Scene,
 )
 from visualizer.core.variants import (
+    BUDGET,
     LIMITS,
     Explore,
     axis_knobs,
@@ -414,13 +415,18 @@ def _round_to(value: float, resolution: float) -> float:
 # ---------------------------------------------------------------- explorations
 #
 # The exploration controls of the run shown: explore.kind (none, lr, map,
-# starts), explore.x and explore.y (a map's two values), explore.n (points
-# per axis). A scene has at most one exploration; opening one for the run
-# shown replaces one of another run.
+# starts, race), explore.x and explore.y (a map's two values), explore.n
+# (points per axis; a race's budget of trials). A scene has at most one
+# exploration; opening one for the run shown replaces one of another run.
+# A race is every run's: every run's box shows it.
 
-EXPLORE_KINDS = ("none", "lr", "map", "starts")
+EXPLORE_KINDS = ("none", "lr", "map", "starts", "race")
 EXPLORE_SIZES = {"lr": (32, 64, 128, 256, 512, 1024), "map": (16, 32, 64, 128, 256),
-                 "starts": (32, 64, 128, 256)}  # the controls' choices; a link may give any allowed n
+                 "starts": (32, 64, 128, 256), "race": (8, 16, 32, 64, 128)}  # a link may give any allowed n
+
+
+def _size_default(kind: str) -> int:
+    return BUDGET.default if kind == "race" else LIMITS[kind][2]
 
 
 def explore_axes(draft: Draft) -> list[str]:
@@ -455,7 +461,7 @@ def explore_values(draft: Draft) -> dict[str, object]:
     if it has one (kind "none" if not, or if another run is explored), and
     the axes and size a change would keep."""
     ex = draft.scene.explore
-    mine = ex is not None and explored_run(draft.scene) == draft.selected
+    mine = ex is not None and (ex.kind == "race" or explored_run(draft.scene) == draft.selected)
     kind = ex.kind if mine else "none"
     axes = explore_axes(draft)
     x = ex.params.get("x") if mine and kind == "map" else None
@@ -465,7 +471,7 @@ def explore_values(draft: Draft) -> dict[str, object]:
     surface_knobs = [p.name for p in draft.scene.resolved_surface().knobs]
     preferred = sorted(axes, key=lambda k: (k not in hypers, k not in surface_knobs))
     y = y or next((k for k in preferred if k != x), x)
-    n = ex.params.get("n", LIMITS[kind][2]) if mine else None
+    n = ex.params.get("budget" if kind == "race" else "n", _size_default(kind)) if mine else None
     return {"explore.kind": kind, "explore.x": x, "explore.y": y, "explore.n": n}
 
 
@@ -480,6 +486,15 @@ def open_exploration(draft: Draft, kind: str, x: str | None = None, y: str | Non
     if kind not in EXPLORE_KINDS:
         raise SceneError(f"explore: unknown kind {str(kind)[:20]!r}; allowed: {', '.join(EXPLORE_KINDS)}", "explore")
     ex = draft.scene.explore
+    if kind == "race":  # every run's: its budget the one value a control sets
+        params = dict(ex.params) if ex is not None and ex.kind == "race" else {}
+        if n is not None:
+            params["budget"] = int(n)
+        if params.get("budget") == BUDGET.default:
+            del params["budget"]
+        explore = Explore("race", params)
+        resolve(explore, draft.scene)
+        return _with_scene(draft, draft.scene.replace(explore=explore))
     same = ex is not None and ex.kind == kind and explored_run(draft.scene) == draft.selected
     params = dict(ex.params) if same else {}
     params.pop("run", None)

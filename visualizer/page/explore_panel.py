@@ -26,7 +26,7 @@ from visualizer.core.errors import SceneError
 from visualizer.core.exploration import explore
 from visualizer.core.scene import Scene
 from visualizer.core.surfaces import NETWORK
-from visualizer.core.variants import axis_knobs, resolve
+from visualizer.core.variants import BUDGET, axis_knobs, resolve
 from visualizer.page import draft as drafts
 from visualizer.page import session
 from visualizer.page.text import plain
@@ -39,6 +39,7 @@ KIND_NAMES = {
     "lr": "the learning rate (a curve)",
     "map": "two values (a map)",
     "starts": "starting points (basins)",
+    "race": "every run: a fair race of its tuning",
 }
 WHAT = {"lr": "learning rates", "map": "pairs of values", "starts": "starting points"}
 
@@ -49,9 +50,20 @@ def computed(key: str) -> dict:
     `explore_payload.cache_key`), with how long it took."""
     t0 = time.perf_counter()
     exploration = explore(Scene.from_query(key))
-    form = explore_payload.browser_form(exploration)
+    form = explore_payload.form_of(exploration)
     form["ms"] = round((time.perf_counter() - t0) * 1000, 1)
     return form
+
+
+def played(scene: Scene) -> Scene:
+    """The scene whose runs the player plays: in a race each run at its
+    best trial (the race computed here is the one `attach` shows, from the
+    same cache); else the scene itself."""
+    if scene.explore is None or scene.explore.kind != "race":
+        return scene
+    form = computed(explore_payload.cache_key(scene))
+    runs = tuple(run.replace(**r["best"]) for run, r in zip(scene.runs, form["runs"], strict=True))
+    return scene.replace(runs=runs, explore=None)
 
 
 @contextmanager
@@ -76,6 +88,9 @@ def attach(payload: dict, scene: Scene) -> None:
     if scene.explore is None:
         return
     status = st.empty()
+    if scene.explore.kind == "race":
+        _attach_race(payload, scene, status)
+        return
     try:
         key = explore_payload.cache_key(scene)
         resolved = resolve(scene.explore, scene)
@@ -92,6 +107,22 @@ def attach(payload: dict, scene: Scene) -> None:
     if not scene.viewer.present:
         status.caption(f"Exploring run {resolved.run + 1} · {plain(run.display_label())}: {count:,} "
                        f"{WHAT[resolved.kind]} × {scene.steps} steps, run at once in {form['ms']:.0f} ms.")
+
+
+def _attach_race(payload: dict, scene: Scene, status) -> None:
+    budget = scene.explore.params.get("budget", BUDGET.default)
+    try:
+        key = explore_payload.cache_key(scene)
+        with progress(status, f"Racing {len(scene.runs)} runs, {budget} trials each, at once…"):
+            form = computed(key)
+    except SceneError as exc:
+        status.error(f"The race cannot run: {plain(str(exc))}", icon=":material/error:")
+        return
+    payload["explore"] = explore_payload.for_scene(scene, form)
+    if not scene.viewer.present:
+        status.caption(f"A race: every run's optimizer at the same {budget} random trials "
+                       f"({'its learning rate' if form['keys'] == 'lr' else 'all its values'}) × {scene.steps} "
+                       f"steps, run at once in {form['ms']:.0f} ms; each run plays at its best trial.")
 
 
 def handle(event) -> None:
@@ -141,7 +172,9 @@ def run_controls(box) -> None:
                   help="Run this run many times at once (one compiled program), each with another value, and "
                        "see how every one ends, beside the paths. Click a point of it to apply that value.")
     other = drafts.explored_run(d.scene)
-    if other is not None and other != d.selected:
+    if kind == "race":
+        box.caption("Every run races: each optimizer at the same random trials, each run played at its best.")
+    elif other is not None and other != d.selected:
         box.caption(f"Run {other + 1} is explored now; choosing here explores this run instead.")
     if kind == "none":
         return
@@ -152,6 +185,8 @@ def run_controls(box) -> None:
         a.selectbox("x", names, key="explore.x", on_change=_changed, args=("explore.x",), help=where)
         b.selectbox("y", names, key="explore.y", on_change=_changed, args=("explore.y",), help=where)
     sizes = sorted(set(drafts.EXPLORE_SIZES[kind]) | {int(shown["explore.n"])})
-    label = {"lr": "Learning rates", "map": "Points per axis", "starts": "Starts per axis"}[kind]
+    label = {"lr": "Learning rates", "map": "Points per axis", "starts": "Starts per axis",
+             "race": "Random trials per optimizer"}[kind]
     box.select_slider(label, sizes, key="explore.n", on_change=_changed, args=("explore.n",),
-                      help="More points take longer (n for a curve, n x n for a map)")
+                      help="More points take longer (n for a curve, n x n for a map, n trials for each run of "
+                           "a race)")

@@ -30,6 +30,15 @@ def divergence_messages(result: SimulationResult) -> None:
         )
 
 
+def flow_messages(result: SimulationResult) -> None:
+    """Where a run's continuous-time limit (flow=1) stops short of the run,
+    and why (`visualizer.core.flow`)."""
+    for r in result.runs:
+        if r.flow_stops_at is not None:
+            st.info(f"**{plain(r.label)}**: its flow stops at step {r.flow_stops_at}: {r.flow_stop}. The run goes "
+                    "on; its flow is drawn up to there.", icon=":material/timeline:")
+
+
 def surface_about(model) -> None:
     """The surface's name, formula and note, full width: a formula as long as
     the quadratic's or Beale's does not fit beside the table on a projector.

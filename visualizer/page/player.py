@@ -31,7 +31,7 @@ every key optional, every value validated by the browser)::
                <every array a curve draws: "grad_norm", ...>,
                <every run setting a curve draws as a level: "clip_norm">,
                "diverged_at", "start": [x, y]}, ...],
-     "curves": [{"id", "titles", "series": [{"key", "id", "name", "dash"}],
+     "curves": [{"id", "titles", "series": [{"key", "id", "name", "dash", "limit"}],
                  "rank", ...}, ...],   # the side charts (below)
      "viewer": {"keys": [{"name", "kind", "default", "writer", ...}, ...],
                 "values": {name: value}},  # the viewer keys (below)
@@ -50,7 +50,9 @@ every key optional, every value validated by the browser)::
   out): a panel per curve, each run's arrays named by its ``series``
   (``key``: the array in the run's part; ``id``: its traces' name; ``name``:
   a value's name in the readout; ``dash``: dashed, and left out where the
-  run has no values) against the step. ``axis`` ``"log"`` or
+  run has no values; ``limit``: a line the first series is read against,
+  drawn over a halo and in range unless more than a decade and a half above
+  the first) against the step. ``axis`` ``"log"`` or
   ``"percent"``; ``floor``: values at or below 0 drawn at a floor a decade
   under the smallest positive value, said in a note; ``below_zero_titles``:
   a loss below 0 drawn from the lowest value known (the runs', the

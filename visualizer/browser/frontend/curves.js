@@ -12,7 +12,9 @@
 // over the runs' largest first value; `decades`: it spans at most that
 // many decades under its top; `constant_ticks`: each run's constant value
 // is a tick; `level`: a run setting drawn as a dashed level; `optional`:
-// shown only where a run has values. Every title fits its width (shorter
+// shown only where a run has values; a series' `sparse`: values every few
+// steps, one line through them; its `limit`: drawn over a halo, in range
+// up to LIMIT_DECADES above the first series. Every title fits its width (shorter
 // forms, last an ellipsis); ticks on a log axis keep a label's height apart.
 
 import { el } from "./dom.js";
@@ -23,6 +25,9 @@ import { sizeCanvas, textWidth, fitTitle } from "./layout.js";
 import * as internals from "./plotly_internals.js";
 import { PLOT_CONFIG, TOUCH, baseLayout, esc, clip } from "./figure.js";
 
+// A dashed limit drawn in range only up to this many decades above the values read against it.
+const LIMIT_DECADES = 1.5;
+const HALO = "halo";  // a trace's meta[2]: the white line under a limit
 let axes = null;    // {x, ys: {curve id: y axis}, panels} pixel mappings of the drawn figure
 let layoutKey = "";  // what the drawn figure was laid out for
 // A number question's answers once revealed (quiz.js chartMarks): lines on
@@ -122,11 +127,22 @@ function constants(d, c) {
   return vals.length ? vals : null;
 }
 
+// Whether a run's first series comes within half of its dashed second
+// one at some step (a sharpness near its stability limit).
+function near(d, c) {
+  return d.runs.some((r) => {
+    const a = r.series[c.series[0].key], b = r.series[c.series[1].key];
+    for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] >= 0.5 * b[i]) return true;
+    return false;
+  });
+}
+
 // Whether the curve tells something in this scene: a run draws its
-// level, or its values move.
+// level, its values move, or they come near its dashed series.
 function telling(d, c) {
   if (c.telling === "level") return levelsOf(d, c).length > 0;
   if (c.telling === "moves") return !constants(d, c);
+  if (c.telling === "near") return near(d, c);
   return false;
 }
 
@@ -270,8 +286,14 @@ function percentAxis(d, c, px) {
 // value of a narrow range.
 function logAxisOf(d, c, px, most) {
   const values = d.runs.map((r) => drawn(d, c, c.series[0], r));
+  // a limit (a stability line) is in range too: it is what the first is read against; where it is
+  // more than LIMIT_DECADES above every value of the first (a decaying rate's 2/lr), it leaves the
+  // chart at its top rather than squash the values it is read against
+  const solid = robustRange(values, []);
+  const limits = c.series.filter((x) => x.limit).flatMap((x) => d.runs.map((r) => drawn(d, c, x, r)))
+    .map((a) => (solid ? a.filter((v) => v <= solid[1] * Math.pow(10, LIMIT_DECADES)) : a));
   const levels = levelsOf(d, c).concat(marksOn(c));
-  const R = robustRange(values, levels);
+  const R = robustRange(values.concat(limits), levels);
   if (!R) return c.linearTitles.length ? { type: "linear", rangemode: "tozero", nticks: 4 } : { type: "log" };
   let top = R[1];
   if (c.startDecades !== null) {
@@ -308,10 +330,16 @@ export function figureSide(d, L) {
       for (const x of c.series) {
         const y = drawn(d, c, x, r);
         if (!y.length && x.dash) continue;
+        if (x.limit) {  // its halo first, under it
+          idx.push(traces.length);
+          traces.push(Object.assign({}, base, { mode: "lines", x: stepsOf(y.length), y: y, yaxis: names[c.id],
+            line: { color: st.curve.limitHalo, width: base.line.width + st.curve.limitHaloExtra },
+            meta: [r.i, x.id, HALO], hoverinfo: "skip", connectgaps: x.sparse }));
+        }
         idx.push(traces.length);
         const line = Object.assign({}, base.line, x.dash ? { dash: "dash" } : {});
         traces.push(Object.assign({}, base, { mode: y.length < 2 ? "markers" : "lines", x: stepsOf(y.length), y: y, yaxis: names[c.id],
-          line: line, meta: [r.i, x.id] }));
+          line: line, meta: [r.i, x.id], connectgaps: x.sparse }));
       }
       const level = c.level ? r.levels[c.level.key] : null;
       if (level != null) {
@@ -418,7 +446,8 @@ export function applySideStyle() {
       const tr = el.plotside.data[t];
       idx.push(t);
       vis.push(!S.hidden.has(r.key));
-      width.push(tr.meta && levels.has(tr.meta[1]) ? 1.6 : (front ? st.frontWidth : st.width));
+      const w = front ? st.frontWidth : st.width;
+      width.push(tr.meta && levels.has(tr.meta[1]) ? 1.6 : tr.meta && tr.meta[2] === HALO ? w + st.limitHaloExtra : w);
       opacity.push(anyFront && !front ? st.dimAlpha : 1);
     }
   });

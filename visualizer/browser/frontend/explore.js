@@ -12,6 +12,10 @@
 //   starts  the basins over the contour of the 2D view (view2d.js calls
 //           paintBasins between the bands and the level lines), one hue per
 //           minimum, lighter the longer the run took; the panel is their key.
+//   race    every run's optimizer at the same random trials: per run, the
+//           expected best final loss after k trials against k (log), in the
+//           run's colour; the runs themselves play at their best trial, and
+//           the key gives each one's best values. Nothing to click.
 //
 // Hover reads each variant out (key = value, outcome); a click sends
 // {"event": "pick", "on": id, "i", "j", "nonce"}: indices only, the server
@@ -22,7 +26,7 @@ import { S } from "./state.js";
 import { style, PALETTE, paintLabel } from "./marks.js";
 import { fmt, plain, logTicks, linearTicks } from "./numbers.js";
 import { finiteNum as finite, obj } from "./payload.js";
-import { sizeCanvas, textWidth } from "./layout.js";
+import { sizeCanvas, textWidth, fitTitle } from "./layout.js";
 import { hexRgb, scaleColor, MASK_RGB } from "./contour.js";
 import * as internals from "./plotly_internals.js";
 import { PLOT_CONFIG, baseLayout, esc, clip } from "./figure.js";
@@ -102,9 +106,33 @@ export function load(p) {
   return prepare(p).then((d) => ({ changed: (d ? d.sig : null) !== before }));
 }
 
+// A race: no arrays, one short list per run.
+function prepareRace(p) {
+  const runs = (Array.isArray(p.runs) ? p.runs : []).slice(0, 8).map(obj).filter((r) =>
+    Number.isInteger(r.run) && r.run >= 0 && Array.isArray(r.best_after_k) && r.best_after_k.length > 0)
+    .map((r) => ({
+      run: r.run, optimizer: text(r.optimizer, 40),
+      best: Object.entries(obj(r.best)).filter(([k, v]) => /^[a-z_0-9]{1,24}$/.test(k) && finite(v)).slice(0, 8),
+      curve: Float64Array.from(r.best_after_k.slice(0, 256).map((v) => (finite(v) ? v : NaN))),
+      diverged: Number.isInteger(r.diverged) ? r.diverged : 0,
+    }));
+  if (!runs.length) { X.d = null; stats.kind = null; return null; }
+  const id = text(p.id, 64);
+  X.d = {
+    kind: "race", id: id, sig: id + "|race", runs: runs, axes: [],
+    budget: Number.isInteger(p.budget) ? p.budget : runs[0].curve.length,
+    keys: p.keys === "all" ? "all" : "lr", T: Number.isInteger(p.steps) && p.steps > 0 ? p.steps : 1,
+    ms: finite(p.ms) ? p.ms : null, run: runs[0].run, n: runs.length * runs[0].curve.length,
+  };
+  X.hover = -1; X.pending = null; X.image = null;
+  stats.loads++; stats.kind = "race"; stats.id = id;
+  return X.d;
+}
+
 function prepare(p) {
   const t0 = performance.now();
   if (!p || typeof p !== "object") { X.d = null; stats.kind = null; return Promise.resolve(null); }
+  if (p.kind === "race") return Promise.resolve(prepareRace(p));
   const kind = KINDS.has(p.kind) ? p.kind : null;
   const axes = (Array.isArray(p.axes) ? p.axes : []).map(axisOf);
   const ok = kind && axes.length === (kind === "lr" ? 1 : 2) && axes.every((a) => a);
@@ -378,6 +406,17 @@ export function showPanel() {
   P.classList.toggle("figure", d.kind !== "starts");
   P.classList.toggle("key-only", d.kind === "starts");
   P.dataset.kind = d.kind;
+  el.exploreHit.hidden = d.kind === "race"; // nothing to pick: the curves' own hover reads them
+  if (d.kind === "race") {
+    el.exploreTitle.textContent = "Best final loss expected after k trials";
+    el.exploreTitle.title = "Every optimizer at the same " + d.budget + " random trials of " +
+      (d.keys === "lr" ? "its learning rate" : "its values") + ", " + d.T + " steps each" +
+      (d.ms !== null ? ", computed at once in " + Math.round(d.ms) + " ms" : "");
+    buildModes();
+    buildKey();
+    el.exploreReadout.textContent = hint();
+    return;
+  }
   const run = S.d && S.d.runs[d.run];
   const who = document.createElement("span");
   who.className = "who";
@@ -396,6 +435,7 @@ function hint() {
   const d = X.d;
   if (!d) return "";
   if (d.kind === "starts") return "Hover over the plot: where a start leads. Click: start there.";
+  if (d.kind === "race") return "Each run plays at its best of " + d.budget + " trials. A curve that falls fast: cheap to tune.";
   return "Hover: read a " + (d.kind === "lr" ? "rate" : "cell") + " out. Click: apply it to run " + (d.run + 1) + ".";
 }
 
@@ -466,6 +506,14 @@ function chip(color, cls) {
 function buildKey() {
   const d = X.d, ex = style().explore;
   el.exploreKey.replaceChildren();
+  if (d.kind === "race") {
+    for (const r of d.runs) {
+      const run = S.d && S.d.runs[r.run];
+      keyItem(chip(run ? run.color : "#4d4d4d"), " " + r.optimizer + " at its best: " +
+        r.best.map(([k, v]) => k + " " + fmt(v)).join(", ") + " ", r.diverged ? r.diverged + "/" + d.budget + " diverged" : "");
+    }
+    return;
+  }
   const count = (pred) => { let c = 0; for (let k = 0; k < d.n; k++) if (pred(k)) c++; return c; };
   const pct = (c) => (c === 0 ? "0%" : c / d.n < 0.001 ? "<0.1%" : (100 * c / d.n).toFixed(c / d.n < 0.1 ? 1 : 0) + "%");
   const nDiv = count(diverged);
@@ -651,6 +699,39 @@ function mapFigure(W, H) {
   return { data: traces, layout: layout };
 }
 
+// A race's k axis: one trial, the budget, and its middle between them.
+function kTicks(budget) {
+  return [...new Set([1, Math.round((budget + 1) / 2), budget])];
+}
+
+// The race: each run's expected best final loss after k trials (log) against k.
+function raceFigure(W, H) {
+  const d = X.d, st = style(), M = margins(false), pw = W - M.l - M.r, ph = H - M.t - M.b;
+  let lo = Infinity, hi = -Infinity;
+  for (const r of d.runs) for (const v of r.curve) if (v > 0) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  if (!isFinite(lo)) { lo = 1e-3; hi = 1; }
+  let yr = [Math.log10(lo), Math.log10(hi)];
+  if (yr[1] - yr[0] < 0.5) yr = [yr[0] - 0.25, yr[1] + 0.25];
+  const pad = 0.05 * (yr[1] - yr[0]);
+  yr = [yr[0] - pad, yr[1] + pad];
+  const traces = d.runs.map((r) => {
+    const run = S.d && S.d.runs[r.run], label = run ? run.label : r.optimizer;
+    const ks = Array.from(r.curve, (_, i) => i + 1), ys = Array.from(r.curve, (v) => (v > 0 ? Math.log10(v) : NaN));
+    return { type: "scatter", mode: "lines", x: ks, y: ys, showlegend: false, name: esc(clip(label, 40)),
+      line: { color: run ? run.color : "#4d4d4d", width: st.curve.width + 0.5 },
+      text: Array.from(r.curve, (v, i) => esc(clip(label, 32)) + ": best of " + (i + 1) + " trials ≈ " + fmt(v)),
+      hoverinfo: "text" };
+  });
+  const layout = Object.assign(baseLayout(), {
+    width: W, height: H, margin: { l: M.l, r: M.r, t: M.t, b: M.b, pad: 0 }, showlegend: false, hovermode: "closest",
+    xaxis: axisLayout([0.5, d.budget + 0.5], false, "trials k", pw, { tickmode: "array", tickvals: kTicks(d.budget),
+      ticktext: kTicks(d.budget).map(String) }),
+    yaxis: axisLayout(yr, true, fitTitle(["best final loss (log)", "best loss (log)", "best loss"], ph,
+      style().font.axisTitle), ph),
+  });
+  return { data: traces, layout: layout };
+}
+
 let renderedKey = "";
 
 // Draw the panel's figure (lr and map; starts has only its key).
@@ -664,9 +745,18 @@ export function renderPanel() {
     return Promise.resolve();
   }
   const W = Math.max(120, el.exploreBox.clientWidth), H = Math.max(100, el.exploreBox.clientHeight);
-  const fig = d.kind === "lr" ? lrFigure(W, H) : mapFigure(W, H);
+  const fig = d.kind === "lr" ? lrFigure(W, H) : d.kind === "race" ? raceFigure(W, H) : mapFigure(W, H);
   renderedKey = W + "x" + H + style().name;
   const cfg = Object.assign({}, PLOT_CONFIG, { displayModeBar: false, staticPlot: false });
+  if (d.kind === "race") {
+    return Plotly.react(el.explorePlot, fig.data, fig.layout, cfg).then(() => {
+      clearCanvas(el.exploreCells); clearCanvas(el.exploreOver);
+      X.geo = null;
+      stats.renders++;
+      stats.lastRenderMs = Math.round(performance.now() - t0);
+      stats.panel = "race";
+    });
+  }
   return Plotly.react(el.explorePlot, fig.data, fig.layout, cfg).then(() => {
     bind();
     X.geo = panelGeometry();
@@ -704,7 +794,7 @@ function drawCells() {
 // and on the exact rate plane its fastest cell.
 function drawOver() {
   const ctx = clearCanvas(el.exploreOver), g = X.geo, d = X.d;
-  if (!g || !d || d.kind === "starts") return;
+  if (!g || !d || d.kind === "starts" || d.kind === "race") return;
   const ex = style().explore, run = S.d && S.d.runs[d.run], color = run ? run.color : "#1a1a1a";
   ctx.save();
   ctx.beginPath(); ctx.rect(g.L - 1, g.T - 1, g.W + 2, g.H + 2); ctx.clip();

@@ -76,6 +76,9 @@ export function buildLegend(d, on) {
   if (d.saddles.length) addMark("saddle", "saddle point");
   if (d.start) addMark("start", "start");
   else if (d.runStarts) addMark("runstart", "start of each run");
+  // what the dotted lines and the shaded boxes are (dynamics.js draws them in each run's colour)
+  if (d.runs.some((r) => r.flow)) addMark("flow", "continuous-time flow");
+  if (d.runs.some((r) => r.band)) addMark("cloud", "middle 80% of the copies");
   el.legend.hidden = !d.runs.length && !marks.childNodes.length;
   updateLegend();
 }

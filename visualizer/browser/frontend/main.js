@@ -10,7 +10,8 @@
 // draw3d, drawSurface, figure2d, figure3d, toggleRun, setFront, solo,
 // style, styles, viewerQuery, curveScale, fmt, numbers, scaleColor: the
 // last two what the exported pictures port, checked against them; quiz;
-// live: a class's stats and the room's tally).
+// live: a class's stats and the room's tally; dynamics: where the flows'
+// labels went).
 
 import { el, setStatus } from "./dom.js";
 import * as component from "./component.js";
@@ -31,6 +32,7 @@ import * as inside from "./inside.js";
 import * as rule from "./rule.js";
 import { stats as overlayStats } from "./overlays.js";
 import * as explore from "./explore.js";
+import * as dynamics from "./dynamics.js";
 import * as model from "./model.js";
 import * as quiz from "./quiz.js";
 import * as predict from "./predict.js";
@@ -490,6 +492,7 @@ window.__player = {
   inside: { stats: overlayStats, rule: rule.stats, ruleTex: rule.ruleTex, run: inside.insideRun, vectors: inside.vectors,
     valueAt: inside.valueAt, toggle: toggleInside },
   explore: explore.stats,
+  dynamics: dynamics.stats,
   model: model.stats,
   quiz: { stats: quiz.stats, predict: predict.stats, grade: grading.grade, read: grading.read,
     parseNumber: quiz.parseNumber, place: quiz.place },

@@ -288,6 +288,13 @@ export function markIcon(kind, color) {
     svgEl("path", { d: "M-5,-5L5,5M5,-5L-5,5", stroke: NORMAL.saddle.color, "stroke-width": 2.6, "stroke-linecap": "round" }, svg);
   } else if (kind === "runstart") {
     svgEl("circle", { cx: 0, cy: 0, r: 5, fill: "#ffffff", stroke: color || "#555", "stroke-width": 2.5 }, svg);
+  } else if (kind === "flow") {
+    const f = NORMAL.flow;
+    svgEl("path", { d: "M-9,0L9,0", fill: "none", stroke: "#4d4d4d", "stroke-width": f.width + 0.4,
+      "stroke-dasharray": f.dash.join(" "), "stroke-linecap": "round" }, svg);
+  } else if (kind === "cloud") {
+    svgEl("rect", { x: -8, y: -6, width: 16, height: 12, fill: "rgba(77,77,77," + NORMAL.cloud.box + ")",
+      stroke: "#4d4d4d", "stroke-width": NORMAL.cloud.boxWidth }, svg);
   } else if (kind === "diverged") {
     svgEl("path", { d: "M-5,-5L5,5M5,-5L-5,5", stroke: NORMAL.diverged.color, "stroke-width": 3, "stroke-linecap": "round" }, svg);
   } else {

@@ -167,6 +167,15 @@ export function viewer(v) {
   return { keys: keys, values: values };
 }
 
+// Interleaved x, y values as {X, Y} of `n` points (NaN past the data), or
+// null where there are none.
+function pairs(a, n) {
+  if (!a.length) return null;
+  const X = new Float32Array(n).fill(NaN), Y = new Float32Array(n).fill(NaN);
+  for (let k = 0; k < Math.min(n, a.length >> 1); k++) { X[k] = a[2 * k]; Y[k] = a[2 * k + 1]; }
+  return { X: X, Y: Y };
+}
+
 // The side charts' curves: the table of visualizer/browser/curves.py (the
 // payload's `curves`, top to bottom); an entry the player cannot read is
 // left out, an option it cannot read is off. curves.js says what each
@@ -185,7 +194,8 @@ function curveTable(list) {
     if (typeof e.id !== "string" || !CURVE_NAME.test(e.id) || ids.has(e.id)) continue;
     const series = (Array.isArray(e.series) ? e.series : []).slice(0, 4).map(obj)
       .filter((x) => typeof x.key === "string" && CURVE_NAME.test(x.key) && typeof x.id === "string" && CURVE_NAME.test(x.id))
-      .map((x) => ({ key: x.key, id: x.id, name: typeof x.name === "string" ? x.name.slice(0, 40) : x.id, dash: x.dash === true }));
+      .map((x) => ({ key: x.key, id: x.id, name: typeof x.name === "string" ? x.name.slice(0, 40) : x.id, dash: x.dash === true,
+        sparse: x.sparse === true, limit: x.limit === true }));
     const titles = texts(e.titles);
     if (!series.length || !titles.length) continue;
     const lv = obj(e.level);
@@ -197,7 +207,8 @@ function curveTable(list) {
       axis: e.axis === "percent" ? "percent" : "log", floor: e.floor === true,
       belowZeroTitles: texts(e.below_zero_titles), startDecades: positiveOrNull(e.start_decades),
       decades: positiveOrNull(e.decades), constantTicks: e.constant_ticks === true, linearTitles: texts(e.linear_titles),
-      level: level, telling: e.telling === "level" && level ? "level" : e.telling === "moves" ? "moves" : null,
+      level: level, telling: e.telling === "level" && level ? "level" : e.telling === "moves" ? "moves"
+        : e.telling === "near" && series.length === 2 && series[1].dash ? "near" : null,
       rankTelling: finiteNum(e.rank_telling) ? e.rank_telling : null, optional: e.optional === true,
     });
   }
@@ -326,6 +337,13 @@ export function prepare(p) {
       levels: Object.fromEntries(levelKeys.map((k) => [k, positiveOrNull(r[k])])),
       diverged: finiteNum(dv) && dv >= 0 ? Math.round(dv) : null,
       px: new Float32Array(npts), py: new Float32Array(npts), Z: null,
+      // flow=1: its continuous-time limit at each point and the step it leaves it (dynamics.js)
+      flow: pairs(decode(r.flow), npts),
+      leavesFlow: finiteNum(r.leaves_flow_at) && r.leaves_flow_at >= 0 ? Math.round(r.leaves_flow_at) : null,
+      // a cloud (seeds > 1): the 10% and 90% quantiles of its points at each step
+      band: r.band && typeof r.band === "object"
+        ? { low: pairs(decode(r.band.low), npts), high: pairs(decode(r.band.high), npts),
+          seeds: finiteNum(r.band.seeds) ? Math.round(r.band.seeds) : null } : null,
     };
   });
 

@@ -14,6 +14,7 @@ import * as internals from "./plotly_internals.js";
 import { PLOT_CONFIG, TOUCH, baseLayout, esc, titleForms } from "./figure.js";
 import { drawInside } from "./overlays.js";
 import { paintBasins, basinText } from "./explore.js";
+import { drawClouds, drawFlows, drawFlowLabels } from "./dynamics.js";
 import * as quiz from "./quiz.js";
 import * as tally from "./tally.js";
 
@@ -203,12 +204,17 @@ export function draw2d() {
   const d = S.d, g = geo;
   if (!d || !g || S.view !== "2d") return;
   const layers = [];
-  // while a question is open: the starts and the surface's marks only
+  // while a question is open: the starts and the surface's marks only (a
+  // cloud or a flow would tell where the runs go)
   let labels = [];
   let items = [];
+  let flowLabels = [];
   if (!S.asking) {
     ctx.save();
     ctx.beginPath(); ctx.rect(g.L, g.T, g.W, g.H); ctx.clip();
+    if (drawClouds(ctx, d, toScreen, S.stepF)) layers.push("clouds");
+    flowLabels = drawFlows(ctx, d, toScreen, S.stepF);
+    if (d.runs.some((r) => r.flow)) layers.push("flows");
     items = drawPaths(ctx, d, (r) => r, S.stepF);
     ctx.restore();
     layers.push("paths:" + items.map((it) => it.r.i).join(","));
@@ -234,6 +240,7 @@ export function draw2d() {
   layers.push("saddles");
   if (!S.asking && drawInside(ctx, g)) layers.push("inside");
   drawEndLabels(ctx, labels, g.L + g.W, g.T);
+  drawFlowLabels(ctx, flowLabels, g);
   if (tally.drawPlot(ctx, toScreen, inside)) layers.push("room");
   if (quiz.drawPlot(ctx, toScreen, inside, edgePoint, (x, y, a, color) => paintArrow(ctx, x, y, a, color), g.L + g.W)) layers.push("answer");
   if (S.pending) {

@@ -53,6 +53,14 @@ BATCH = Choice("batch", "all", BATCHES, "minibatch size, drawn from the run's se
 SCALE = Knob("scale", 1.0, 0.01, 100.0, "s", "the first input feature multiplied by this: badly scaled inputs "
              "make an ill-conditioned landscape", title="Scale of feature 1", log=True)
 
+SHARPNESS_EVERY = Knob("sharpness_every", 10, 1, 1000, "", "the sharpness (the loss's top Hessian eigenvalue, by "
+                       "Lanczos on Hessian-vector products) is estimated every this many steps",
+                       title="Sharpness every (steps)", integer=True)
+PLANE = Choice("plane", "run1", ("run1", "joint"),
+               "the plane the paths are drawn on: run1, the principal components of run 1's path around its end "
+               "(Li et al.); joint, those of every run's weights together around their mean, each run's distance "
+               "from it shown", title="Plane")
+
 # What a run does with the unlabelled training points (visualizer.core.model.unlabeled).
 UNLABELED_MODES = ("ignore", "selftrain", "entropy")
 UNLABELED_HELP = ("the training points without labels: ignore (left out of the loss), selftrain (each one "
@@ -63,7 +71,9 @@ THRESHOLD = Knob("threshold", 0.9, 0.5, 0.999, r"\tau", "confidence max(p, 1 - p
 WEIGHT = Knob("weight", 1.0, 0.0, 10.0, r"\lambda_u", "weight of the unlabelled points' term in the loss "
               "(selftrain, entropy)", title="Weight of the unlabelled term")
 
-PARAMS = (DATA, HIDDEN, LAYERS, ACT, INIT, LABELS, PRETRAIN, FREEZE, UNFREEZE, BATCH, SCALE)
+PARAMS = (DATA, HIDDEN, LAYERS, ACT, INIT, LABELS, PRETRAIN, FREEZE, UNFREEZE, BATCH, SCALE, SHARPNESS_EVERY, PLANE)
+# Written in a link only where set: added after links to the network were shared.
+QUIET = ("sharpness_every", "plane")
 # The parameters whose every new value compiles a program (once): shapes
 # and code. The rest are data of the compiled programs.
 COMPILES = ("hidden", "layers", "act", "batch")

@@ -87,6 +87,25 @@ def directions(path: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[float, f
     return centre.astype(F32), axes.astype(F32), ratios
 
 
+def joint_directions(paths: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
+    """(centre, axes (P, 2), explained variance ratios) of every run's
+    weights together (`plane=joint`): centred on the mean of all their rows,
+    the first two principal components of all of them, so that no run's
+    path is favoured; signs as `directions` sets them, from run 1's start.
+    Each run's distance from this plane says how much of it the plane
+    shows (`training.Record.plane_distance`)."""
+    rows = np.concatenate([np.asarray(p, np.float64) for p in paths])
+    mean = rows.mean(0)
+    # `directions` centres on the last row and removes the rows' mean
+    # itself: with the mean as that last row, the axes are the pooled PCA's.
+    centre, axes, ratios = directions(np.concatenate([rows, mean[None]]))
+    start = np.asarray(paths[0][0], np.float64) - mean
+    for i in range(2):
+        if start @ axes[:, i] < 0:
+            axes[:, i] = -axes[:, i]
+    return centre, axes, ratios
+
+
 def _gram(a: np.ndarray, spec: str) -> np.ndarray:
     """einsum(spec, a, a): by numpy's own loops while it is small, since
     OpenBLAS's threads, on two cores busy with XLA's, turned a 1 ms product

@@ -25,6 +25,7 @@ from visualizer.core.model import training, unlabeled
 from visualizer.core.model.data import Dataset, dataset
 from visualizer.core.model.network import Network, initial_weights
 from visualizer.core.model.training import F32, NetworkArguments, NetworkProblem
+from visualizer.core.optimizers import OPTIMIZERS
 from visualizer.core.pipeline import NoiseKey, RunArguments, run_arguments
 from visualizer.core.programs import ProgramKey, bucket_length, member_of
 from visualizer.core.results import RunResult, SimulationResult
@@ -52,6 +53,8 @@ class ModelSettings:
     unfreeze: int  # with freeze: the step from which every weight trains (0: never)
     batch: int  # 0: the full batch
     scale: float
+    sharpness_every: int
+    joint: bool  # the plane of every run's weights (plane=joint), not run 1's
 
     @classmethod
     def of(cls, scene) -> ModelSettings:
@@ -67,6 +70,8 @@ class ModelSettings:
             unfreeze=int(p["unfreeze"]),
             batch=0 if p["batch"] == "all" else int(p["batch"]),
             scale=float(p["scale"]),
+            sharpness_every=int(p["sharpness_every"]),
+            joint=p["plane"] == "joint",
         )
 
 
@@ -188,19 +193,23 @@ def prepare(scene, compiled: bool = True) -> _Prepared:
         centre=np.zeros(net.size, F32), axes=np.zeros((net.size, 2), F32),
         frame_slot=training.slots(frame_steps, length, n_frames),
         snapshot_slot=np.full(length, n_snapshots, np.int32), grid=grid,
+        sharpness_at=sharpness_points(n, length, settings.sharpness_every), probe=probe(net.size),
     )
     arguments = [_arguments(run, n, length, settings.batch, labelled, w0, shared) for run in scene.runs]
     return _Prepared(settings, data, labelled, train_x, w0, length, [made.get(key) for key in keys], arguments,
                      frame_steps, (bxs, bys))
 
 
-def _train_keeping(prepared: _Prepared, index: int, steps: np.ndarray):
-    """Run `index` alone, its weights kept at `steps` (at most
-    training.SNAPSHOTS of them, ascending): its `training.Output`."""
-    args = prepared.arguments[index]
-    slots = training.slots(steps, prepared.length, training.snapshots_of(prepared.length))
-    args = args._replace(problem=args.problem._replace(snapshot_slot=slots))
-    return training.train([(prepared.places[index], args)])[0]
+def _train_keeping(prepared: _Prepared, steps: dict) -> list:
+    """The runs `steps` names (index -> steps), trained together, each
+    with its weights kept at its steps (at most training.SNAPSHOTS of them,
+    ascending): their `training.Output`s, in `steps`' order."""
+    jobs = []
+    for index, kept in steps.items():
+        args = prepared.arguments[index]
+        slots = training.slots(kept, prepared.length, training.snapshots_of(prepared.length))
+        jobs.append((prepared.places[index], args._replace(problem=args.problem._replace(snapshot_slot=slots))))
+    return training.train(jobs)
 
 
 def weights_path(scene, index: int = 0) -> np.ndarray:
@@ -211,7 +220,7 @@ def weights_path(scene, index: int = 0) -> np.ndarray:
     if scene.steps >= training.SNAPSHOTS:
         raise ValueError(f"weights_path keeps at most {training.SNAPSHOTS - 1} steps; the scene has {scene.steps}")
     prepared = prepare(scene)
-    out = _train_keeping(prepared, index, np.arange(scene.steps + 1))
+    (out,) = _train_keeping(prepared, {index: np.arange(scene.steps + 1)})
     last = _last_good(out.records, scene.steps)
     return np.asarray(out.snapshots)[: last + 1]
 
@@ -225,15 +234,21 @@ def simulate_model(scene) -> SimulationResult:
     frame_steps = prepared.frame_steps
     n_frames, n_snapshots = training.frames_of(length), training.snapshots_of(length)
 
-    # Pass 1: run 1 alone, keeping its weights for the PCA.
-    chosen = training.spread(n, n_snapshots)
-    first = _train_keeping(prepared, 0, chosen)
-    last = _last_good(first.records, n)
-    if last < n and last not in set(chosen.tolist()):
-        chosen = training.spread(last, n_snapshots)
-        first = _train_keeping(prepared, 0, chosen)
-    path = np.asarray(first.snapshots)[: len(chosen)][chosen <= last]
-    centre, axes, ratios = planes.directions(path)
+    # Pass 1: run 1 alone (every run, for the joint plane), keeping its
+    # weights for the PCA.
+    planned = range(len(scene.runs)) if settings.joint else range(1)
+    chosen = {i: training.spread(n, n_snapshots) for i in planned}
+    first = _train_keeping(prepared, chosen)
+    lasts = {i: _last_good(out.records, n) for i, out in zip(planned, first, strict=True)}
+    if any(last < n and last not in set(chosen[i].tolist()) for i, last in lasts.items()):
+        chosen = {i: training.spread(lasts[i], n_snapshots) for i in planned}
+        first = _train_keeping(prepared, chosen)
+    paths = [np.asarray(out.snapshots)[: len(chosen[i])][chosen[i] <= lasts[i]]
+             for i, out in zip(planned, first, strict=True)]
+    if settings.joint:
+        centre, axes, ratios = planes.joint_directions(paths)
+    else:
+        centre, axes, ratios = planes.directions(paths[0])
 
     # Pass 2: every run, projected.
     outputs = training.train([(place, args._replace(problem=args.problem._replace(centre=centre, axes=axes)))
@@ -257,6 +272,26 @@ def simulate_model(scene) -> SimulationResult:
     view = ModelView(settings, data, labelled, plane, boundary, prepared.w0)
     surface = replace(surfaces.SURFACES[scene.surface], window=window)
     return SimulationResult(scene=scene, surface=surface, runs=results, model=view)
+
+
+def sharpness_points(steps: int, length: int, every: int) -> np.ndarray:
+    """(length,) int32, nonzero at the points whose sharpness is estimated: every
+    `every` steps from 0, each with the point after it, and the last. In
+    pairs because at the edge of stability the weights bounce across the
+    valley, and the sharpness alternates between two values from one step
+    to the next: points `every` apart (an even number) would all sit on
+    one side and show only one of them."""
+    at = np.zeros(length, np.int32)
+    at[: steps + 1: every] = 1
+    at[1: steps + 1: every] = 1
+    at[steps] = 1
+    at[:2] = 2  # the first pair: more iterations (`curvature.FIRST`), the first step moves the most
+    return at
+
+
+def probe(size: int) -> np.ndarray:
+    """Where the first sharpness estimate starts: a fixed random direction."""
+    return np.random.default_rng(0).standard_normal(size).astype(F32)
 
 
 def _boundary_grid(data: Dataset, scale: float):
@@ -328,4 +363,12 @@ def _run_result(run, label, records, lr, n: int) -> RunResult:
         train_accuracy=r["train_accuracy"][:points], test_accuracy=r["test_accuracy"][:points],
         weight_grad_norm=r["grad_norm"][:updates],
         pseudo_labels=taken.astype(np.int32), pseudo_label_accuracy=share,
+        sharpness=r["sharpness"][:points],
+        preconditioned_sharpness=r["preconditioned_sharpness"][:points] if _preconditioned(run) else None,
+        plane_distance=r["plane_distance"][:points],
     )
+
+
+def _preconditioned(run) -> bool:
+    stability = OPTIMIZERS[run.optimizer].stability
+    return stability is not None and stability.preconditioner is not None

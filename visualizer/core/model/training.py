@@ -19,8 +19,11 @@ Each point k (the weights before update k) is recorded as its projection
 on the plane, the training loss (the labelled points' cross-entropy) and
 accuracy there, the test accuracy, how many unlabelled points are
 pseudo-labelled and how many of those rightly, the raw gradient's
-projection and norm, whether clipping changed the gradient, and whether
-the weights are still finite and within 1e6. The weights themselves are
+projection and norm, whether clipping changed the gradient, whether the
+weights are still finite and within 1e6, their distance from the plane,
+and where `sharpness_at` says, the sharpness of the loss the run minimises
+(and the Adam family's preconditioned one) by Lanczos on Hessian-vector
+products (`visualizer.core.model.curvature`). The weights themselves are
 kept only at a few steps: `frames` (the decision boundary and the logits
 of the training points are computed there) and `snapshots` (the plane's
 PCA is computed from run 1's).
@@ -38,8 +41,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from visualizer.core.model import curvature, unlabeled
 from visualizer.core.model import network as nets
-from visualizer.core.model import unlabeled
 from visualizer.core.model.data import dataset
 from visualizer.core.optimizers import OPTIMIZERS
 from visualizer.core.pipeline import F32, NoiseKey, RunArguments, pipeline
@@ -74,6 +77,8 @@ class NetworkArguments(NamedTuple):
     frame_slot: np.ndarray  # (length,) int32: where update k's weights go among the frames (F: nowhere)
     snapshot_slot: np.ndarray  # (length,) int32: likewise among the snapshots (K: nowhere)
     grid: np.ndarray  # (G * G, 2) the decision boundary's grid, scaled
+    sharpness_at: np.ndarray  # (length,) int32: 0, or the points whose sharpness is estimated: 2 the first, 1 the others
+    probe: np.ndarray  # (P,) where the first sharpness estimate's Lanczos iteration starts
     unlabeled: unlabeled.UnlabeledArguments  # what the run does with the unlabelled points
 
 
@@ -90,6 +95,13 @@ class Record(NamedTuple):
     grad_norm: jax.Array  # |raw gradient| over every weight
     clipped: jax.Array
     ok: jax.Array  # every weight finite and within WEIGHT_LIMIT
+    # The training loss's top Hessian eigenvalue over the weights that
+    # train, and that of P^-1 H for an optimizer with a preconditioner P
+    # (its P of the update leaving the point); NaN where not estimated
+    # (`sharpness_at`) or without a preconditioner.
+    sharpness: jax.Array
+    preconditioned_sharpness: jax.Array
+    plane_distance: jax.Array  # |the weights minus their projection on the plane|
 
 
 class Output(NamedTuple):
@@ -139,7 +151,7 @@ def argument_shapes(key: ProgramKey) -> RunArguments:
             freeze=f32(p), thaw=i32(), train_x=f32(n, 2), train_y=f32(n), labelled=f32(n), test_x=f32(m, 2), test_y=f32(m),
             batch_index=i32(length, problem.batch), batch_weight=f32(length, problem.batch), centre=f32(p),
             axes=f32(p, 2), frame_slot=i32(length), snapshot_slot=i32(length),
-            grid=f32(BOUNDARY_POINTS * BOUNDARY_POINTS, 2),
+            grid=f32(BOUNDARY_POINTS * BOUNDARY_POINTS, 2), sharpness_at=i32(length), probe=f32(p),
             unlabeled=unlabeled.UnlabeledArguments(scalar, scalar, scalar)))
 
 
@@ -189,7 +201,11 @@ def _train_fn(key: ProgramKey):
     network, length, batch = key.problem.network, key.length, key.problem.batch
     n_frames, n_snapshots = frames_of(length), snapshots_of(length)
     loss_of = objective(network, batch)
+    whole_loss = objective(network, 0)  # over every training point: the loss whose sharpness is estimated
     value_and_grad = jax.value_and_grad(loss_of, has_aux=True)
+    optimizer = OPTIMIZERS[key.member.optimizer]
+    stability = optimizer.stability
+    read_v = dict(optimizer.state).get("v") if stability is not None and stability.preconditioner else None
 
     def train(args: RunArguments) -> Output:
         data: NetworkArguments = args.problem
@@ -200,11 +216,29 @@ def _train_fn(key: ProgramKey):
         # The stages' states do not depend on the batch: built once from any.
         w0 = args.start
         carry0 = (w0, built(*minibatch(data, batch, data.batch_index[0], data.batch_weight[0])).init(w0),
-                  jnp.zeros((n_frames + 1, w0.size), F32), jnp.zeros((n_snapshots + 1, w0.size), F32))
+                  jnp.zeros((n_frames + 1, w0.size), F32), jnp.zeros((n_snapshots + 1, w0.size), F32),
+                  jnp.stack([data.probe, data.probe]))
+
+        def sharpness_at(w, trains, states, t, probes, iterations):
+            """The top eigenvalues of H and of P^-1 H at `w` (the loss the
+            run minimises, on every training point, over the weights that
+            train), P the optimizer's after update t - 1, each from its last
+            Ritz vector."""
+            def full_loss(v):
+                return whole_loss(v, data, data.train_x, data.train_y, data.labelled)[0]
+
+            hvp = curvature.hessian_vector_product(full_loss, w)
+            top, ritz = curvature.lanczos_top(lambda v: trains * hvp(trains * v), probes[0], iterations)
+            if read_v is None:
+                return top, jnp.float32(jnp.nan), jnp.stack([ritz, probes[1]])
+            p = stability.preconditioner(read_v(states[-1], w), t.astype(F32), args.hyper)
+            scale = trains / jnp.sqrt(p)
+            top_p, ritz_p = curvature.lanczos_top(lambda v: scale * hvp(scale * v), probes[1], iterations)
+            return top, top_p, jnp.stack([ritz, ritz_p])
 
         def step(carry, row):
-            w, states, frames, snapshots = carry
-            k, index, weight, frame_slot, snapshot_slot = row
+            w, states, frames, snapshots, probes = carry
+            k, index, weight, frame_slot, snapshot_slot, estimate = row
             x, y, weight = minibatch(data, batch, index, weight)
             (value, (labelled_loss, logits)), raw = value_and_grad(w, data, x, y, weight)
             trains = trainable(data, k)
@@ -217,8 +251,15 @@ def _train_fn(key: ProgramKey):
                 train_loss, train_logits = nets.loss(network, w, data.train_x, data.train_y, data.labelled)
             taken, right = unlabeled.pseudo_labels(train_logits, data.train_y, 1 - data.labelled,
                                                    data.unlabeled.logit_threshold)
+            nan = jnp.float32(jnp.nan)
+            # 0: no estimate here; 1: one from the last estimate's vectors; 2: the first, from the probe
+            sharp, sharp_p, probes = jax.lax.switch(estimate, (
+                lambda: (nan, nan, probes),
+                lambda: sharpness_at(w, trains, out.states, k + 1, probes, curvature.LATER),
+                lambda: sharpness_at(w, trains, out.states, k + 1, probes, curvature.FIRST)))
+            offset = w - data.centre
             record = Record(
-                xy=(w - data.centre) @ data.axes,
+                xy=offset @ data.axes,
                 loss=train_loss,
                 train_accuracy=nets.accuracy(train_logits, data.train_y, data.labelled),
                 test_accuracy=nets.accuracy(network.logits(w, data.test_x), data.test_y, jnp.ones_like(data.test_y)),
@@ -228,14 +269,17 @@ def _train_fn(key: ProgramKey):
                 grad_norm=jnp.sqrt(jnp.sum(raw * raw)),
                 clipped=out.clipped,
                 ok=jnp.all(jnp.isfinite(w)) & (jnp.max(jnp.abs(w)) <= WEIGHT_LIMIT),
+                sharpness=sharp,
+                preconditioned_sharpness=sharp_p,
+                plane_distance=jnp.linalg.norm(offset - data.axes @ (offset @ data.axes)),
             )
             frames = frames.at[frame_slot].set(w)
             snapshots = snapshots.at[snapshot_slot].set(w)
-            return (new_w, out.states, frames, snapshots), record
+            return (new_w, out.states, frames, snapshots, probes), record
 
         rows = (jnp.arange(length, dtype=jnp.int32), data.batch_index, data.batch_weight, data.frame_slot,
-                data.snapshot_slot)
-        (_, _, frames, snapshots), records = jax.lax.scan(step, carry0, rows, length=length)
+                data.snapshot_slot, data.sharpness_at)
+        (_, _, frames, snapshots, _), records = jax.lax.scan(step, carry0, rows, length=length)
         kept = frames[:n_frames]
         boundary = jax.nn.sigmoid(jax.vmap(lambda w: network.logits(w, data.grid))(kept))
         points = jax.vmap(lambda w: network.logits(w, data.train_x))(kept)

@@ -10,7 +10,16 @@ import optax
 
 from visualizer.core.knobs import Knob
 from visualizer.core.optimizers.checks import SURFACE_RATE, Checks, Update
-from visualizer.core.optimizers.optimizer import B1, B2, Optimizer, eps, latex_lines, state_fields, weight_decay
+from visualizer.core.optimizers.optimizer import (
+    B1,
+    B2,
+    Optimizer,
+    Stability,
+    eps,
+    latex_lines,
+    state_fields,
+    weight_decay,
+)
 from visualizer.core.optimizers.step_rule import BOX, Context, Drawing, Line, StepRule, betas, col
 
 # ------------------------------------------------------------ the LaTeX rules' shared parts
@@ -20,6 +29,14 @@ MOMENTS_TEX = r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\ v_t = \beta_2 v_{t-1} 
 HATS_TEX = r"\hat m_t = \tfrac{m_t}{1-\beta_1^t},\ \hat v_t = \tfrac{v_t}{1-\beta_2^t}"
 _ADAM_STEP_TEX = r"\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}"
 ADAM_STATE = state_fields(m="mu", v="nu")
+# Adam's update is lr P^-1 m with P = (1 - b1^t)(sqrt(v / (1 - b2^t)) + eps)
+# (optax's bias-corrected step rewritten around the raw first moment m), so
+# it is gradient descent with momentum b1 on the preconditioned loss: stable
+# while the top eigenvalue of P^-1 H stays under (2 + 2 b1) / ((1 - b1) lr),
+# 38/lr at b1 = 0.9 (Cohen et al. 2022, their P).
+ADAM_STABILITY = Stability(
+    lambda lr, h: (2 + 2 * h["b1"]) / ((1 - h["b1"]) * lr), "(2+2β₁)/((1−β₁)lr)",
+    preconditioner=lambda v, t, h: (1 - h["b1"] ** t) * ((v / (1 - h["b2"] ** t)) ** 0.5 + h["eps"]))
 
 
 # ------------------------------------------------------------ Inside a step: shared lines
@@ -262,6 +279,7 @@ ADAM = Optimizer(
     "RMSProp plus momentum, with both running means corrected for their "
     "start at zero, so the first steps are the right size.",
     state=ADAM_STATE,
+    stability=ADAM_STABILITY,
     step_rule=_adam_rule("adam"),
     textbook=_adam_textbook,
     checks=Checks("b1=0.8,b2=0.95,eps=0.05", (0.1, 0.1),
@@ -281,6 +299,7 @@ ADAMW = Optimizer(
     "× x after the adaptive step: decoupled from Adam's normalisation, not "
     "from the learning rate (optax multiplies the decay by lr).",
     state=ADAM_STATE,
+    stability=ADAM_STABILITY,
     step_rule=_adam_rule("adamw"),
     textbook=_adamw_textbook,
     checks=Checks("b1=0.85,b2=0.99,eps=0.1,weight_decay=0.5", (0.1, 0.1),

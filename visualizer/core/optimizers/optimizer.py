@@ -52,6 +52,39 @@ B1 = beta("b1", 0.9, r"\beta_1", "decay of the gradient's running mean")
 B2 = beta("b2", 0.999, r"\beta_2", "decay of the squared gradient's running mean")
 
 
+@dataclass(frozen=True)
+class Stability:
+    """Where an optimizer's steps stop being stable: on a quadratic whose
+    Hessian's top eigenvalue (its sharpness) is S, the iteration converges
+    while S < `limit(lr, h)` and grows beyond it (2/lr for gradient
+    descent). Written with arithmetic alone, so `lr` and `h`'s values may
+    be floats, NumPy arrays or JAX values.
+
+    `preconditioner(v, t, h)`: for a method whose update is lr P^-1 m with
+    a diagonal P (the Adam family), P from its second moment `v` after
+    update `t` (1-based, as optax counts); the limit is then one of the
+    preconditioned sharpness, the top eigenvalue of P^-1 H (Cohen et al.,
+    "Adaptive gradient methods at the edge of stability", 2022). None: the
+    limit is one of the sharpness itself."""
+
+    limit: Callable  # (lr, h) -> the largest stable (preconditioned) sharpness
+    text: str  # the limit as the charts name it: "2/lr"
+    preconditioner: Callable | None = None  # (v, t, h) -> diag P
+
+
+@dataclass(frozen=True)
+class Flow:
+    """An optimizer's continuous-time limit as lr -> 0, in time t = sum of
+    the learning rates so far (k * lr at a constant rate): the state is the
+    point x and its velocity u, and `field(x, u, g, lr, h)` gives (dx/dt,
+    du/dt) where g is the gradient at x. Gradient descent: dx/dt = -g.
+    Heavy-ball momentum m: lr x'' + (1 - m) x' = -g, the one equation whose
+    steps of length lr are momentum's own."""
+
+    name: str  # "gradient flow"
+    field: Callable  # (x, u, g, lr, h) -> (dx/dt, du/dt)
+
+
 class Landscape(NamedTuple):
     """What an optimizer may ask of the surface beyond the gradient:
     `hessian(x)` (Newton) and `f_min`, the lowest value of the surface's
@@ -95,6 +128,10 @@ class Optimizer:
     # What of optax's state the results carry after each update, by the
     # name they carry it under: (name, read(optimizer_state, new_params)).
     state: tuple[tuple[str, Callable], ...] = ()
+    # Its stability limit on a quadratic (the sharpness panel's dashed
+    # line) and its continuous-time limit (`flow=1`), where known.
+    stability: Stability | None = None
+    flow: Flow | None = None
     _: KW_ONLY
     step_rule: StepRule
     textbook: Callable | None

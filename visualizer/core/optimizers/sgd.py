@@ -6,7 +6,7 @@ import optax
 
 from visualizer.core.knobs import Knob
 from visualizer.core.optimizers.checks import SURFACE_RATE, Checks, Update
-from visualizer.core.optimizers.optimizer import DECAY_STOPS, Optimizer, state_fields
+from visualizer.core.optimizers.optimizer import DECAY_STOPS, Flow, Optimizer, Stability, state_fields
 from visualizer.core.optimizers.step_rule import Drawing, Line, StepRule
 
 _MU = Knob("momentum", 0.9, 0.0, 0.999, r"\mu", "fraction of the previous step kept", title="Momentum μ",
@@ -58,6 +58,8 @@ SGD = Optimizer(
     r"x_{t+1} = x_t - \eta_t\, g_t",
     "The baseline: step against the gradient. One learning rate for every "
     "direction, so the steepest direction sets the limit for all of them.",
+    stability=Stability(lambda lr, h: 2 / lr, "2/lr"),
+    flow=Flow("gradient flow", lambda x, u, g, lr, h: (-g, 0 * u)),
     step_rule=_sgd_rule(),
     textbook=_sgd_textbook,
     checks=Checks("", (0.03, 0.01), lambda lr, h, **_: optax.sgd(lr), loop_lr=SURFACE_RATE),
@@ -71,6 +73,8 @@ MOMENTUM = Optimizer(
     "Fixes SGD's zig-zag in narrow valleys: oscillating components cancel "
     "in the running sum while the consistent direction builds up speed.",
     state=state_fields(velocity="trace"),
+    stability=Stability(lambda lr, h: 2 * (1 + h["momentum"]) / lr, "2(1+μ)/lr"),
+    flow=Flow("heavy-ball flow", lambda x, u, g, lr, h: (u, (-g - (1 - h["momentum"]) * u) / lr)),
     step_rule=_momentum_rule(nesterov=False),
     textbook=_momentum_textbook,
     checks=Checks("momentum=0.8", (0.02, 0.005), lambda lr, h, **_: optax.sgd(lr, momentum=h["momentum"]),
@@ -85,6 +89,10 @@ NESTEROV = Optimizer(
     "Fixes momentum's overshoot: the step looks ahead along the velocity, "
     "so it brakes earlier when the slope turns.",
     state=state_fields(velocity="trace"),
+    # On a quadratic of curvature S the look-ahead step is stable while
+    # lr S (1 + 2 mu) < 2 (1 + mu) (Cohen et al. 2021, appendix).
+    stability=Stability(lambda lr, h: 2 * (1 + h["momentum"]) / ((1 + 2 * h["momentum"]) * lr),
+                        "2(1+μ)/((1+2μ)lr)"),
     step_rule=_momentum_rule(nesterov=True),
     textbook=_nesterov_textbook,
     checks=Checks("momentum=0.7", (0.02, 0.005),

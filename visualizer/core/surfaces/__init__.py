@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from visualizer.core.knobs import registry
 from visualizer.core.model.keys import PARAMS as MODEL_PARAMS
+from visualizer.core.model.keys import QUIET as MODEL_QUIET
 from visualizer.core.surfaces.catalog import SURFACES as _CATALOG
 from visualizer.core.surfaces.formula import compile_formula
 from visualizer.core.surfaces.surface import BUILTIN, FORMULA, KINDS, NETWORK, Point, Surface, Window
@@ -75,6 +76,7 @@ MLP = Surface(
         "adam:lr=0.05,label=Adam",
     ),
     params=MODEL_PARAMS,
+    quiet=MODEL_QUIET,
     log_scale=True,
     kind=NETWORK,
     note="A real network: a small MLP trained on a 2D data set, every run from the same initial weights. "

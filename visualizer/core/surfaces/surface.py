@@ -59,6 +59,10 @@ class Surface:
     # span decades (Rosenbrock's valley is invisible on a linear scale).
     log_scale: bool = True
     kind: str = BUILTIN  # one of KINDS
+    # Parameters the canonical form writes only where they differ from
+    # their default: those added after links to this surface were shared,
+    # so that every earlier link keeps its canonical form.
+    quiet: tuple[str, ...] = ()
     defaults: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self):
