@@ -70,17 +70,19 @@ def compile_cloud(surface, member: Member, length: int, size: int, clipping: fro
     def copy(args: RunArguments, table):
         args = args._replace(noise=table)
 
-        def body(carry, _):
+        # Whether the copy is still alive rides in the carry: a cumulative
+        # product over the finished series (vmapped) cost as much as the steps.
+        def body(state, _):
+            carry, alive = state
             carry, path = run.step(args, carry)
-            return carry, (path.xy, path.loss, path.grad, path.hessian)
+            alive = alive & jnp.all(jnp.isfinite(path.xy) & (jnp.abs(path.xy) <= DIVERGENCE_LIMIT)) \
+                & jnp.isfinite(path.loss)
+            a, b, d = path.hessian
+            sharp = (a + d) / 2 + jnp.sqrt(((a - d) / 2) ** 2 + b * b)
+            series = jnp.stack([path.xy[0], path.xy[1], path.loss, path.grad[0], path.grad[1], sharp])
+            return (carry, alive), jnp.where(alive, series, jnp.nan)
 
-        xy, loss, grad, h = jax.lax.scan(body, run.init(args), None, length=length)[1]
-        ok = jnp.all(jnp.isfinite(xy) & (jnp.abs(xy) <= DIVERGENCE_LIMIT), axis=1) & jnp.isfinite(loss)
-        alive = jnp.cumprod(ok.astype(jnp.int32)).astype(bool)
-        a, b, d = h[:, 0], h[:, 1], h[:, 2]
-        sharp = (a + d) / 2 + jnp.sqrt(((a - d) / 2) ** 2 + b * b)
-        series = jnp.stack([xy[:, 0], xy[:, 1], loss, grad[:, 0], grad[:, 1], sharp])
-        return jnp.where(alive[None], series, jnp.nan)
+        return jax.lax.scan(body, (run.init(args), jnp.bool_(True)), None, length=length)[1].T
 
     def cloud(args: RunArguments, std, seeds):
         tables = jax.vmap(lambda s: std * jax.random.normal(jax.random.key(s), (length, 2), F32))(seeds)
