@@ -15,7 +15,7 @@ after, as a single run is cut there), and sorts above every finite value:
 the median is finite while fewer than half of the copies diverged, so the
 cloud diverges at the update after which half or more have
 (`results.truncate_divergence` on the median path). The quantiles are
-taken on the host, where NumPy's sort of float32 rows takes a tenth of
+taken on the host, where NumPy's sort of float32 rows takes a hundredth of
 XLA's on the CPU.
 
 One compiled program per (surface, optimizer, length bucket, copies
