@@ -32,6 +32,9 @@ from visualizer.core.run import (
 from visualizer.core.surfaces import NETWORK
 
 KINDS = ("lr", "map", "starts", "race")
+# What a network explores: its learning rate. Its loss is not a function of a point (no map, no starts), and a
+# race's trials run in the 2D surfaces' program.
+NETWORK_KINDS = ("lr",)
 LIMITS = {"lr": (2, 4096, 256), "map": (2, 256, 64), "starts": (2, 512, 128)}  # n: low, high, default
 BUDGET = Knob("budget", 32, 2, 256, "K", "random trials per optimizer", integer=True)
 RACE_KEYS = ("lr", "all")  # lr alone, or lr and every other continuous hyperparameter of the optimizer
@@ -151,7 +154,7 @@ def resolve(explore: Explore, scene) -> Resolved:
     kind = explore.kind
     where = f"explore {kind}"
     if kind == "race":
-        if surfaces.SURFACES[scene.surface].kind == NETWORK:
+        if surfaces.SURFACES[scene.surface].kind == NETWORK:  # not in NETWORK_KINDS
             raise SceneError(f"{where}: not available on surface={scene.surface}; race on a surface of the catalog "
                              "or a formula", "explore")
         return Resolved(kind, 0, (), float(p.get("tol", TOL.default)))
@@ -161,7 +164,7 @@ def resolve(explore: Explore, scene) -> Resolved:
     run = scene.runs[number - 1]
     n = p.get("n", LIMITS[kind][2])
     tol = p.get("tol", TOL.default)
-    if surfaces.SURFACES[scene.surface].kind == NETWORK and kind != "lr":
+    if surfaces.SURFACES[scene.surface].kind == NETWORK and kind not in NETWORK_KINDS:
         raise SceneError(f"{where}: not available on surface={scene.surface} (a network's loss, not a function "
                          "of x and y): explore=lr is; a map or starts need a surface of the catalog or a formula",
                          "explore")

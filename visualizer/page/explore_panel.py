@@ -26,7 +26,7 @@ from visualizer.core.errors import SceneError
 from visualizer.core.exploration import explore
 from visualizer.core.scene import Scene
 from visualizer.core.surfaces import NETWORK
-from visualizer.core.variants import BUDGET, axis_knobs, resolve
+from visualizer.core.variants import BUDGET, NETWORK_KINDS, axis_knobs, resolve
 from visualizer.page import draft as drafts
 from visualizer.page import session
 from visualizer.page.text import plain
@@ -158,9 +158,9 @@ def run_controls(box) -> None:
     ss = st.session_state
     shown = drafts.explore_values(d)
     axes = axis_knobs(d.scene, d.run)
-    # a network's loss is not a function of a point: its learning rate only (docs/explore.md)
-    kinds = [k for k in drafts.EXPLORE_KINDS if (k != "map" or len(axes) >= 2) and not (network and k in
-                                                                                     ("map", "starts"))]
+    # a network explores its learning rate only (docs/explore.md)
+    kinds = [k for k in drafts.EXPLORE_KINDS if (k != "map" or len(axes) >= 2)
+             and not (network and k not in ("none", *NETWORK_KINDS))]
     kind = shown["explore.kind"]
     for key, value in shown.items():
         if value is not None and ss.get(key) != value:
