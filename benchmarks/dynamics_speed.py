@@ -37,7 +37,6 @@ hardly change it). Targets (the dynamics issue):
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -49,17 +48,9 @@ for path in (ROOT, ROOT / "benchmarks"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
+from explore_speed import times  # noqa: E402 - the same clock as the explorations' figures
+
 LIMIT = 1e6
-
-
-def times(fn, calls: int) -> tuple[float, float, float]:
-    wall, cpu = [], []
-    for _ in range(calls):
-        t0, c0 = time.perf_counter(), time.process_time()
-        fn()
-        wall.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-    return statistics.median(wall), min(wall), statistics.median(cpu)
 
 
 def ms(t) -> str:

@@ -260,15 +260,22 @@ class Plan(NamedTuple):
     n: int  # number of variants
 
 
-def _plan(scene: Scene, resolved: Resolved, run, surface) -> Plan:
-    length = bucket_length(scene.steps)
-    x0, y0 = scene.start_of(run)
-    shared = {
+def _run_values(scene: Scene, run, x0: float, y0: float) -> dict:
+    """What every variant of `run` shares unless an axis sets it: its start,
+    its hyperparameters, its pipeline's stages (off at their neutral values)
+    and the surface's values; the rate comes from the table."""
+    return {
         "x": x0, "y": y0, "lr": 1.0, **hyper_values(run), "noise": 1.0,
         "clip_value": math.inf if run.clip_value is None else run.clip_value,
         "clip_norm": math.inf if run.clip_norm is None else run.clip_norm,
         **scene.surface_values(), "table": 0.0,
     }
+
+
+def _plan(scene: Scene, resolved: Resolved, run, surface) -> Plan:
+    length = bucket_length(scene.steps)
+    x0, y0 = scene.start_of(run)
+    shared = _run_values(scene, run, x0, y0)
     stages = {name for name, on in zip(STAGES, (run.noise > 0, run.clip_value is not None,
                                                 run.clip_norm is not None), strict=True) if on}
     params = run.schedule_params
@@ -325,12 +332,7 @@ def plan_values(scene: Scene, run, values: dict) -> Plan:
     the run has it: a race's trials (visualizer.core.race)."""
     length = bucket_length(scene.steps)
     x0, y0 = scene.start_of(run)
-    shared = {
-        "x": x0, "y": y0, "lr": 1.0, **hyper_values(run), "noise": 1.0,
-        "clip_value": math.inf if run.clip_value is None else run.clip_value,
-        "clip_norm": math.inf if run.clip_norm is None else run.clip_norm,
-        **scene.surface_values(), "table": 0.0,
-    }
+    shared = _run_values(scene, run, x0, y0)
     n = len(next(iter(values.values())))
     varied = {name: np.full(n, value) for name, value in shared.items()}
     varied.update(values)
