@@ -48,7 +48,9 @@ for path in (ROOT, ROOT / "benchmarks"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from explore_speed import times  # noqa: E402 - the same clock as the explorations' figures
+# the same clock and NumPy surfaces as the explorations' figures
+import explore_speed as surfaces_np  # noqa: E402
+from explore_speed import times  # noqa: E402
 
 LIMIT = 1e6
 
@@ -208,15 +210,6 @@ def race(calls: int, numpy_calls: int) -> list[str]:
     first = time.perf_counter() - t0
     ours = times(lambda: explore(Scene.from_query(query)).to_dict(), calls)
 
-    def rosen(p):
-        x, y = p[:, 0], p[:, 1]
-        return (1 - x) ** 2 + 100 * (y - x * x) ** 2
-
-    def rosen_grad(p):
-        x, y = p[:, 0], p[:, 1]
-        r = y - x * x
-        return np.stack([-2 * (1 - x) - 400 * x * r, 200 * r], axis=1)
-
     def numpy_race():
         finals = []
         with np.errstate(all="ignore"):
@@ -227,10 +220,10 @@ def race(calls: int, numpy_calls: int) -> list[str]:
                 start, memory, alive = p.copy(), {}, np.ones(len(lrs), bool)
                 h = {k: float(v) for k, v in run.hyper.items()}
                 for t in range(1, scene.steps + 1):
-                    g = rosen_grad(p)
-                    p = opt.textbook(Update(t, p, g, lrs, lrs, start, h, memory, rosen, 0.0, None))
+                    g = surfaces_np.rosenbrock_grad(p)
+                    p = opt.textbook(Update(t, p, g, lrs, lrs, start, h, memory, surfaces_np.rosenbrock, 0.0, None))
                     alive &= np.isfinite(p).all(1) & (np.abs(p) <= LIMIT).all(1)
-                finals.append(np.where(alive, rosen(p), np.nan))
+                finals.append(np.where(alive, surfaces_np.rosenbrock(p), np.nan))
         return finals
 
     reference = numpy_race()
