@@ -62,7 +62,7 @@ def address(scene: Scene) -> str:
     return scene.replace(viewer=scene.viewer.replace(**theirs)).to_query()
 
 
-warmup.persistent_compilation_cache()
+warmup.jax_settings()
 ss = st.session_state
 if "draft" not in ss:
     opened, ss.link_problems = parse_lenient(opening_query())

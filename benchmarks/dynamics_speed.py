@@ -5,6 +5,7 @@ batch, in the same process.
     python benchmarks/dynamics_speed.py            # everything (about two minutes)
     python benchmarks/dynamics_speed.py --quick    # fewer repetitions
     python benchmarks/dynamics_speed.py --only 6   # one section (here the flow)
+    python benchmarks/dynamics_speed.py --devices 1  # on one device (default: a device per core, as the app)
 
 Wall time with time.perf_counter (median, min in brackets) and the CPU time
 of this process (every thread's; other processes loading the machine
@@ -37,6 +38,7 @@ hardly change it). Targets (the dynamics issue):
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -357,8 +359,14 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     parser.add_argument("--only", type=int, choices=range(1, 7), help="one section, by its number")
+    parser.add_argument("--devices", type=int, help="JAX CPU devices (default: the app's, one per usable core)")
     args = parser.parse_args(argv)
     calls, numpy_calls = (5, 2) if args.quick else (20, 5)
+    from visualizer.core import devices
+
+    if args.devices:
+        os.environ["JAX_NUM_CPU_DEVICES"] = str(args.devices)
+    devices.use_every_core()  # as the app and the CLI do
     import jax
 
     print(f"jax {jax.__version__}, {len(jax.devices())} device(s), numpy {np.__version__}")

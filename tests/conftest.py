@@ -12,6 +12,15 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+# The tests run JAX as the app does, a device per core. JAX imported first,
+# so this is JAX's setting rather than an environment variable that the
+# tests' own subprocesses (tests/test_sharding.py) would inherit.
+import jax  # noqa: E402
+
+from visualizer.core import devices  # noqa: E402
+
+devices.use_every_core()
+
 
 @pytest.fixture(autouse=True)
 def _compiles_in_the_test_process(monkeypatch):
@@ -51,8 +60,6 @@ class CompileCounter:
 @pytest.fixture(scope="module")
 def compiles():
     """Counts XLA compilations (jax.monitoring) for a test module."""
-    import jax
-
     counter = CompileCounter()
     jax.monitoring.register_event_duration_secs_listener(counter)
     yield counter

@@ -86,10 +86,21 @@ def test_value_changes_after_the_worker_built_a_program_call_it_again(worker, co
     assert worker.jobs_done == done and n[0] == 0
 
 
-def test_an_exploration_of_a_formula_is_built_by_the_worker(worker, monkeypatch):
-    scene = Scene.from_query(FORMULA + "&run=momentum:lr=0.02&explore=lr")
+@pytest.mark.parametrize("kind", ["lr", "starts:n=24", "starts:n=91"])
+def test_an_exploration_of_a_formula_is_built_by_the_worker(worker, monkeypatch, kind):
+    """On one device, split over the devices (576 starts), and in chunks
+    (8,281 starts); the server's device count is the worker's."""
+    scene = Scene.from_query(FORMULA.replace("steps=120", "steps=40") + f"&run=momentum:lr=0.02&explore={kind}")
     far = explore(scene)
     assert worker.jobs_done >= 1
+    near = _without_worker(monkeypatch, lambda: explore(scene))
+    assert far.to_json() == near.to_json()
+
+
+def test_the_race_runs_built_by_the_worker_on_their_own_devices(worker, monkeypatch):
+    scene = Scene.from_query(FORMULA.replace("steps=120", "steps=40") + RUNS + "&explore=race:budget=8")
+    far = explore(scene)
+    assert worker.jobs_done >= 3
     near = _without_worker(monkeypatch, lambda: explore(scene))
     assert far.to_json() == near.to_json()
 

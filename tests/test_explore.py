@@ -239,7 +239,7 @@ def test_a_start_where_f_is_not_finite():
 def test_more_variants_than_one_call_takes():
     """Past the largest program size the variants are run in several calls,
     the last one padded."""
-    n = 257  # 66049 starts: 65 calls of 1024, the last with 513
+    n = 257  # 66049 starts: 5 calls of 16384, the last with 513
     assert n * n > SIZES[-1] and n * n % SIZES[-1]
     scene = Scene.from_query(f"surface=booth&steps=3&run=adam:lr=0.1&explore=starts:n={n}")
     e = explore(scene)
@@ -287,7 +287,7 @@ WARM = {
     "map": "surface=quadratic:cond=10,angle=30&start=-2,1&steps=100&run=momentum:lr=0.02,momentum=0.9,noise=0.5,"
            "seed=1&explore=map:x=lr,y=momentum,n=16",
     "starts": "surface=quadratic:cond=10,angle=30&start=-2,1&steps=100&run=momentum:lr=0.02,momentum=0.9,"
-              "noise=0.5,seed=1&explore=starts:n=64",
+              "noise=0.5,seed=1&explore=starts:n=100",
 }
 
 
@@ -297,7 +297,7 @@ def test_changing_values_compiles_nothing(compiles):
     tol, ranges, steps within a bucket, another pair of map axes, another
     run of the same optimizer, and n while the count of variants stays
     within one program size (lr: 129-256 values, map: 12-16, starts: any
-    n from 32 on, whose variants run in calls of 1024)."""
+    n from 91 on, 8,281 starts or more, whose variants run in calls of 16,384)."""
     for query in WARM.values():
         explore(Scene.from_query(query))
     rng = np.random.default_rng(3)
@@ -315,8 +315,8 @@ def test_changing_values_compiles_nothing(compiles):
             f"{base}&explore=map:x=momentum,y=lr,n=16,ylo=0.001,yhi=0.5",
             f"{base}&explore=map:x=cond,y=noise,n={int(rng.integers(12, 17))}",
             f"{base}&explore=map:x=angle,y=momentum,n=16",
-            f"{base}&explore=starts:n={int(rng.integers(32, 129))}",
-            f"{base}&run=sgd:lr=0.1&explore=starts:n=64",
+            f"{base}&explore=starts:n={int(rng.integers(91, 140))}",
+            f"{base}&run=sgd:lr=0.1&explore=starts:n=100",
         ]
     before = len(compiles.names)
     for query in changed:

@@ -34,6 +34,7 @@ from visualizer.cli.common import (
     add_command,
     scene_text,
 )
+from visualizer.core import devices
 from visualizer.core.errors import SceneError
 
 COMMANDS = (run, explore, listings, lessons, export)
@@ -81,6 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     user's mistake, never prints a traceback)."""
     try:
         args = build_parser().parse_args(argv)
+        devices.use_every_core()
         return args.handler(args)
     except (SceneError, UsageError) as exc:
         return _fail(str(exc), EXIT_USAGE)

@@ -32,7 +32,7 @@ import numpy as np
 
 from visualizer.core import devices
 from visualizer.core.pipeline import F32, RunArguments, stepper, surface_functions
-from visualizer.core.programs import Member, ProgramCache
+from visualizer.core.programs import WIDE_VECTORS, Member, ProgramCache, compile_with
 from visualizer.core.results import DIVERGENCE_LIMIT
 from visualizer.core.threefry import UNROLLED
 
@@ -96,8 +96,8 @@ def compile_cloud(surface, member: Member, length: int, size: int, clipping: fro
     # The copies split over the devices (visualizer.core.devices), the run's values on each.
     batch, whole = devices.batch_sharding(size)
     shapes = jax.tree.map(lambda s: devices.shaped(s.shape, s.dtype, whole), shapes)
-    return jax.jit(cloud).lower(shapes, devices.shaped((), F32, whole),
-                                devices.shaped((size,), np.uint32, batch)).compile()
+    lowered = jax.jit(cloud).lower(shapes, devices.shaped((), F32, whole), devices.shaped((size,), np.uint32, batch))
+    return compile_with(lowered, WIDE_VECTORS)
 
 
 def seeds_of(run, size: int) -> np.ndarray:

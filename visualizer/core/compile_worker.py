@@ -96,11 +96,15 @@ def memory_limit_mb(cgroup: str = "/sys/fs/cgroup") -> float | None:
 
 class _Portable(NamedTuple):
     """A compiled program as bytes, with the tree structure of its arguments
-    and results (what `serialize_executable.serialize` returns)."""
+    and results (what `serialize_executable.serialize` returns), and the
+    devices it runs on, by id: loaded without them, a program would be
+    laid out over every device (a run's, compiled for one, then refuses
+    its arguments)."""
 
     executable: bytes
     in_tree: object
     out_tree: object
+    devices: tuple[int, ...]
 
 
 class WorkerLost(Exception):
@@ -255,6 +259,8 @@ class Worker:
                    "XLA_PYTHON_CLIENT_PREALLOCATE": "false"}  # on a GPU, not 75% of its memory up front
             if self.code is not None:
                 env[_CODE_ENV] = self.code
+            # The server's devices: the programs it loads are laid out over them.
+            env["JAX_NUM_CPU_DEVICES"] = str(_cpu_devices())
             # From the package's own folder: `-m` looks there first, so no
             # module of the server's working directory can stand in for ours.
             self._process = subprocess.Popen([sys.executable, "-m", "visualizer.core.compile_worker"], cwd=root,
@@ -306,10 +312,14 @@ def for_the_server() -> bool:
 def _loaded(result):
     """`_portable` undone: the compiled programs ready to call."""
     if isinstance(result, _Portable):
+        import jax
         from jax.experimental import serialize_executable
 
         _lapack_registered()
-        return serialize_executable.deserialize_and_load(*result)
+        by_id = {d.id: d for d in jax.devices()}
+        return serialize_executable.deserialize_and_load(
+            result.executable, result.in_tree, result.out_tree,
+            execution_devices=[by_id[i] for i in result.devices])
     return _map_fields(result, _loaded)
 
 
@@ -348,8 +358,15 @@ def _portable(result):
     if isinstance(result, jax.stages.Compiled):
         from jax.experimental import serialize_executable
 
-        return _Portable(*serialize_executable.serialize(result))
+        return _Portable(*serialize_executable.serialize(result),
+                         tuple(d.id for d in result.runtime_executable().local_devices()))
     return _map_fields(result, _portable)
+
+
+def _cpu_devices() -> int:
+    import jax
+
+    return len(jax.devices("cpu"))
 
 
 def serve(inbox, outbox) -> None:

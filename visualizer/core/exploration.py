@@ -35,6 +35,7 @@ import functools
 import io
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -48,8 +49,8 @@ from visualizer.core.engine import built_for, surface_key
 from visualizer.core.errors import SceneError
 from visualizer.core.optimizers import OPTIMIZERS
 from visualizer.core.pipeline import F32, STAGES, RunArguments, noise_table, stepper, surface_functions
-from visualizer.core.programs import Member, ProgramCache, bucket_length, member_of
-from visualizer.core.results import DIVERGENCE_LIMIT, json_numbers
+from visualizer.core.programs import WIDE_VECTORS, Member, ProgramCache, bucket_length, compile_with, member_of
+from visualizer.core.results import DIVERGENCE_LIMIT, json_numbers, many_lists
 from visualizer.core.scene import Scene
 from visualizer.core.schedules import SCHEDULES, lr_table
 from visualizer.core.surfaces import NETWORK
@@ -58,14 +59,19 @@ from visualizer.core.variants import Resolved, resolve
 MINIMUM_RADIUS = 0.01  # a final point this close to a minimum (times the window's diagonal) ended there
 PROGRAM_CACHE_SIZE = 48
 # Variants per program call: the count is rounded up to one of these (the
-# padding repeats the first variant), and more than the last are run in calls
-# of that many. Each size compiles once per (surface, optimizer, bucket, ...).
-# Why at most 1024: XLA's CPU compiler splits a loop's larger element-wise
-# steps across both cores (from 2048 variants on for SGD on Himmelblau), and
-# on a machine that runs anything else the two halves wait for each other at
-# every step. 128 x 128 starts of 500 SGD steps, load average 4-5: 14.8 ms of
-# CPU (and of wall time) split, 8.2 ms on one core, ~9 ms as 16 calls of 1024.
-SIZES = tuple(2**k for k in range(6, 11))  # 64 .. 1024
+# padding repeats the first variant), and more than the largest are run in
+# calls of that many. Each size compiles once per (surface, optimizer,
+# bucket, ...). A device steps at most CHUNK variants at a time, and a
+# larger share in chunks one after the other (a loop over them in the same
+# call): XLA's CPU compiler splits a loop's larger element-wise steps across
+# both cores (from 2048 variants on for SGD on Himmelblau), and the two
+# halves wait for each other at every step. Split over devices
+# (`visualizer.core.devices`) the shares step apart and meet at the end.
+# 128 x 128 starts of 500 SGD steps on 2 cores, quiet: 16 calls of 1024 on
+# one device 11.3 ms; 8 calls of 2048 over two 7.2; one call of 16384 over
+# two, each in chunks, 5.1.
+CHUNK = 1024
+SIZES = tuple(2**k for k in range(6, 15))  # 64 .. 16384
 # Learning-rate tables a schedule parameter on a map axis needs at most (one
 # per value on its axis), so the table-per-variant program has one shape.
 MAX_TABLES = 256
@@ -79,13 +85,14 @@ LR, STARTS, MAP, MAP_TABLES = "lr", "starts", "map", "map+tables"
 _BITS = 15
 NOT_YET = (1 << _BITS) - 1  # above any step (10000)
 
-# Two XLA options, for these programs only, measured on the 128 x 128 starts
+# XLA options for these programs (with wide vectors), measured on the 128 x 128 starts
 # of SGD on Himmelblau: the CPU "YNN" fusion turns the two-term sum of a
 # vmapped gradient norm (optax.clip_by_global_norm) into a library call per
 # step, 5x slower than the loop it replaces; copy insertion with region
 # analysis drops four of the six copies of the loop's carry per step (-10%).
 _COMPILER_OPTIONS = {"xla_cpu_experimental_ynn_fusion_type": "",
-                     "xla_cpu_copy_insertion_use_region_analysis": True}
+                     "xla_cpu_copy_insertion_use_region_analysis": True,
+                     **WIDE_VECTORS}
 
 
 # ---------------------------------------------------------------- result
@@ -131,6 +138,7 @@ class Exploration:
         such variants: a formula's window may hold points outside its domain)."""
         return np.isnan(self.final_loss) & (self.diverged_at < 0)
 
+    @many_lists
     def to_dict(self) -> dict:
         return {
             "scene": self.scene.to_query(),
@@ -211,7 +219,7 @@ def explore(scene: Scene):
     marks = landmarks.of(scene)
     plan = _plan(scene, resolved, run, surface)
     length = bucket_length(scene.steps)
-    raw = run_variants(scene, surface, member_of(run), length, plan, marks, resolved.tol)
+    raw = start_variants(scene, surface, member_of(run), length, plan, marks, resolved.tol)()
     return _outcomes(scene, resolved, surface, marks, plan, raw)
 
 
@@ -222,9 +230,11 @@ def _explore_race(scene: Scene, resolved: Resolved) -> races.Race:
     marks = landmarks.of(scene)
     length = bucket_length(scene.steps)
     values = races.trials(scene)
-    raw = [run_variants(scene, surface, member_of(run), length, plan_values(scene, run, trial_values), marks,
-                        resolved.tol) for run, trial_values in zip(scene.runs, values, strict=True)]
-    return races.tally(scene, resolved.tol, values, [decode(r) for r in raw])
+    # each run's calls on a device of their own, where there are several: side by side
+    started = [start_variants(scene, surface, member_of(run), length, plan_values(scene, run, trial_values), marks,
+                            resolved.tol, home=i)
+               for i, (run, trial_values) in enumerate(zip(scene.runs, values, strict=True))]
+    return races.tally(scene, resolved.tol, values, [decode(results()) for results in started])
 
 
 def played(scene: Scene) -> Scene:
@@ -345,7 +355,7 @@ def plan_values(scene: Scene, run, values: dict) -> Plan:
 
 
 class Outcomes(NamedTuple):
-    """What `run_variants` found, per variant, decoded: as `Exploration`'s
+    """What `start_variants` found, per variant, decoded: as `Exploration`'s
     fields (NaN and -1 for null), flat."""
 
     final_loss: np.ndarray
@@ -356,7 +366,7 @@ class Outcomes(NamedTuple):
 
 
 def decode(raw: np.ndarray) -> Outcomes:
-    """The outcomes of `run_variants`' (n, 4) result."""
+    """The outcomes of `start_variants`' (n, 4) result."""
     xy = raw[:, :2]
     counter = raw[:, 3].copy().view(np.int32)
     diverged, arrived = counter >> _BITS, counter & NOT_YET
@@ -419,6 +429,8 @@ class ExploreKey(NamedTuple):
     batching: str
     stages: frozenset
     size: int  # variants per call
+    home: int  # the device of a call too small to split (devices.batch_sharding)
+    home: int  # the device of a call too small to split (devices.batch_sharding)
 
 
 def columns_of(surface, member: Member) -> tuple[str, ...]:
@@ -456,7 +468,7 @@ class _Scaled(NamedTuple):
         return self.scale * self.table[self.row, count]
 
 
-def _compile(surface, member: Member, length: int, batching: str, stages: frozenset, size: int):
+def _compile(surface, member: Member, length: int, batching: str, stages: frozenset, size: int, home: int):
     value_and_grad, hessian = surface_functions(surface.fn)
     run = stepper(value_and_grad, hessian, member, omit=frozenset(STAGES) - stages)
     columns = columns_of(surface, member)
@@ -479,9 +491,17 @@ def _compile(surface, member: Member, length: int, batching: str, stages: frozen
             problem={p: value[p] for p in surface_names}, f_min=f_min)
         return _outcome_loop(run, value_and_grad, args, start, steps, threshold)
 
-    program = jax.jit(jax.vmap(one, in_axes=(0, None, None, None, None, None, None)))
+    every = jax.vmap(one, in_axes=(0, None, None, None, None, None, None))
+
+    def in_chunks(rows, *shared):  # a device's share
+        if len(rows) <= CHUNK:
+            return every(rows, *shared)
+        out = jax.lax.map(lambda chunk: every(chunk, *shared), rows.reshape(-1, CHUNK, rows.shape[-1]))
+        return out.reshape(len(rows), -1)
+
     # The variants split over the devices (visualizer.core.devices), the rest on each.
-    batch, whole = devices.batch_sharding(size)
+    batch, whole = devices.batch_sharding(size, home)
+    program = jax.jit(devices.per_share(in_chunks, batch, arguments=7))
     scalar = devices.shaped((), F32, whole)
     shapes = (
         devices.shaped((size, len(varied)), F32, batch),
@@ -492,17 +512,7 @@ def _compile(surface, member: Member, length: int, batching: str, stages: frozen
         scalar,
         scalar,
     )
-    return _lower_and_compile(program, shapes)
-
-
-def _lower_and_compile(program, shapes):
-    lowered = program.lower(*shapes)
-    try:
-        return lowered.compile(compiler_options=_COMPILER_OPTIONS)
-    except Exception as exc:  # noqa: BLE001 - an XLA without that option: compile without it
-        if "compile option" not in str(exc) and "xla_cpu_" not in str(exc):
-            raise
-        return lowered.compile()
+    return compile_with(program.lower(*shapes), _COMPILER_OPTIONS)
 
 
 def _outcome_loop(run, value_and_grad, args: RunArguments, start, steps, threshold):
@@ -544,24 +554,33 @@ def _size(n: int) -> int:
     return next((s for s in SIZES if s >= n), SIZES[-1])
 
 
-def run_variants(scene, surface, member, length, plan: Plan, marks, tol) -> np.ndarray:
-    """(n, 4) float32: the outcome loop's result for every variant (`decode` reads it)."""
-    program, calls = _calls(scene, surface, member, length, plan, marks, tol)
+def start_variants(scene, surface, member, length, plan: Plan, marks, tol, home: int = 0) -> Callable[[], np.ndarray]:
+    """Start the program's calls for every variant (a call too small to
+    split over the devices on device `home`) and return what waits for
+    them: (n, 4) float32, the outcome loop's result per variant (`decode`
+    reads it). A race starts every run's calls before it waits for any."""
+    program, calls = _calls(scene, surface, member, length, plan, marks, tol, home)
     if len(calls) > 1:  # the shared arguments on the device once, not once per call
         fixed = jax.device_put(calls[0][1:], program.input_shardings[0][1:])
         calls = [(args[0], *fixed) for args in calls]
     outputs = [program(*args) for args in calls]  # dispatched before the first is read
-    out = np.concatenate([np.asarray(o) for o in outputs]) if len(outputs) > 1 else np.asarray(outputs[0])
-    return out[: plan.n]
+
+    def results() -> np.ndarray:
+        out = np.concatenate([np.asarray(o) for o in outputs]) if len(outputs) > 1 else np.asarray(outputs[0])
+        return out[: plan.n]
+
+    return results
 
 
-def _calls(scene, surface, member, length, plan: Plan, marks, tol) -> tuple:
+def _calls(scene, surface, member, length, plan: Plan, marks, tol, home: int = 0) -> tuple:
     """The compiled program and the arguments of each of its calls (one per
     SIZES[-1] variants; the last padded with copies of the first variant)."""
     size = _size(plan.n)
-    key = ExploreKey(surface_key(scene), member, length, plan.batching, plan.stages, size)
+    home = home if devices.split_over(size) == 1 else 0
+    key = ExploreKey(surface_key(scene), member, length, plan.batching, plan.stages, size, home)
     (program,) = PROGRAMS.get_many([key], lambda keys: [
-        built_for(scene, surface, _compile, k.member, k.length, k.batching, k.stages, k.size) for k in keys])
+        built_for(scene, surface, _compile, k.member, k.length, k.batching, k.stages, k.size, k.home)
+        for k in keys])
     columns = columns_of(surface, member)
     varied = _varied_columns(plan.batching, columns)
     shared = np.array([plan.shared[c] for c in columns], F32)

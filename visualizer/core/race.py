@@ -24,6 +24,7 @@ and what came of them (`tally`).
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import math
@@ -85,10 +86,7 @@ class Race:
                 "runs": [{
                     "run": r.run + 1,
                     "optimizer": self.scene.runs[r.run].optimizer,
-                    "trials": [{"values": {key: float(v[i]) for key, v in r.values.items()},
-                                "final_loss": json_numbers(r.final_loss[i:i + 1])[0],
-                                "diverged_at": None if r.diverged_at[i] < 0 else int(r.diverged_at[i])}
-                               for i in range(self.budget)],
+                    "trials": _trials(r),
                     "best": r.best_values(),
                     "best_after_k": json_numbers(r.best_after_k),
                 } for r in self.runs],
@@ -113,6 +111,15 @@ class Race:
                                  "" if math.isnan(loss) else repr(float(loss)),
                                  "" if r.diverged_at[i] < 0 else int(r.diverged_at[i])])
         return out.getvalue()
+
+
+def _trials(r: RunRace) -> list[dict]:
+    """A run's trials as to_dict writes them, each column converted at once."""
+    values = {key: np.asarray(v, np.float64).tolist() for key, v in r.values.items()}
+    losses = json_numbers(r.final_loss)
+    diverged = [None if d < 0 else d for d in np.asarray(r.diverged_at).tolist()]
+    return [{"values": {key: v[i] for key, v in values.items()}, "final_loss": loss, "diverged_at": at}
+            for i, (loss, at) in enumerate(zip(losses, diverged, strict=True))]
 
 
 def trial_keys(run, keys: str) -> dict[str, Knob]:
@@ -152,11 +159,17 @@ def expected_best(losses: np.ndarray) -> np.ndarray:
     losses: the i-th smallest is the minimum of a k-subset with probability
     C(K - i, k - 1) / C(K, k) (i from 1)."""
     ordered = np.sort(np.asarray(losses, np.float64))
-    budget = len(ordered)
-    out = np.empty(budget)
+    return _minimum_weights(len(ordered)) @ ordered
+
+
+@functools.cache
+def _minimum_weights(budget: int) -> np.ndarray:
+    """(K, K): row k - 1 holds, for each i, the chance that the i-th
+    smallest of K is the minimum of a random k-subset."""
+    out = np.empty((budget, budget))
     for k in range(1, budget + 1):
-        weights = np.array([math.comb(budget - i, k - 1) for i in range(1, budget + 1)], np.float64)
-        out[k - 1] = float(weights @ ordered) / math.comb(budget, k)
+        out[k - 1] = [math.comb(budget - i, k - 1) / math.comb(budget, k) for i in range(1, budget + 1)]
+    out.setflags(write=False)
     return out
 
 

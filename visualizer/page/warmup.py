@@ -25,6 +25,8 @@ from contextlib import asynccontextmanager
 
 from streamlit.logger import get_logger
 
+from visualizer.core import devices
+
 _LOG = get_logger(__name__)  # Streamlit's: shows in the server's console
 
 # A warm-up that takes longer than this (a wedged backend, a starved machine)
@@ -101,6 +103,15 @@ def _add_missing_access_times(path: str, filelock) -> None:
                             fh.write(int(entry.stat().st_mtime * 1e9).to_bytes(8, "little"))
     except (OSError, filelock.Timeout) as exc:
         _LOG.warning("could not check the compilation cache in %s: %s", path, exc)
+
+
+def jax_settings() -> str:
+    """The app's settings of JAX, before its first program: a device per
+    core (`devices.use_every_core`) and the compilation cache on disk;
+    returns the cache's folder ("" if off). The page calls it on every run:
+    both settings are made once per process."""
+    devices.use_every_core()
+    return persistent_compilation_cache()
 
 
 @functools.cache
@@ -216,7 +227,7 @@ def set_switch_interval() -> float:
 def warm_up() -> float:
     """Compile what the default page needs; returns the seconds it took."""
     t0 = time.perf_counter()
-    persistent_compilation_cache()
+    jax_settings()
     # The page's own modules, and pandas: Streamlit imports it (0.5 s) the
     # first time a component's arguments are checked for dataframes.
     import pandas  # noqa: F401
