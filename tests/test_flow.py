@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from visualizer import Scene, SceneError, simulate
+from visualizer.browser.payload import runs_payload
 from visualizer.core import flow
 from visualizer.core.programs import ProgramCache, bucket_length
 from visualizer.core.scene import parse_lenient
@@ -140,6 +141,13 @@ def test_a_flow_that_leaves_the_window_stops_there_and_says_so():
     out = json.loads(result.to_json())["runs"][0]
     assert out["flow_stops_at"] == k and out["flow_stop"] == "it left the window"
     assert out["flow"][k - 1][0] is not None and out["flow"][k] == [None, None]
+    (player,) = runs_payload(result)  # the player marks the flow's end and says why, in few words
+    assert (player["flow_stops_at"], player["flow_stop"]) == (k, flow.LEFT_WINDOW.brief)
+
+
+def test_every_stop_has_a_brief_form_for_the_player():
+    assert set(flow.BRIEF) == {stop.words for stop in flow.STOPS.values()}
+    assert all(0 < len(stop.brief) <= 30 for stop in flow.STOPS.values())
 
 
 def test_a_solve_that_runs_out_of_steps_stops_there_and_says_so(monkeypatch):

@@ -25,6 +25,7 @@ pytestmark = pytest.mark.browser
 SCREEN = {"width": 1280, "height": 720}
 EDGE = "lesson=edge-of-stability&present=1&step=600"
 FLOW = LESSONS["edge-of-stability"].step_query(3) + "&present=1&step=60"
+FLOW_STOPS = "surface=custom&f=x-y&start=0.5,0.5&steps=2000&run=sgd:lr=0.01&flow=1&present=1&step=2000"
 CLOUD = "lesson=noise&present=1&autoplay=0&step=300"
 RACE = "lesson=fair-race&present=1&step=300"
 EXPLORE_READY_JS = """() => !!(window.__player && window.__player.explore && window.__player.explore.loads > 0
@@ -99,6 +100,21 @@ def test_a_run_beside_its_flow_says_where_it_leaves_it(page, app_server, screens
     assert g["L"] - 1 <= label["left"] and label["right"] <= g["L"] + g["W"] + 1, label
     assert g["T"] - 1 <= label["top"] and label["bottom"] <= g["T"] + g["H"] + 1, label
     shot(page, screens, "flow")
+    assert page.problems == [], page.problems
+
+
+def test_a_flow_that_stops_short_says_why_at_the_plots_edge(page, app_server, screens):
+    """On a plane the flow leaves the window and its solve stops a window's
+    size outside it: the player says so where the flow leaves the plot."""
+    frame = presented(page, app_server, FLOW_STOPS)
+    (stops,) = frame.evaluate("() => window.__player.S.d.runs.map((r) => [r.flowStopsAt, r.flowStop])")
+    assert stops[0] > 0 and stops[1] == "it left the window"
+    (label,) = frame.evaluate("() => window.__player.dynamics.flowLabels")
+    g = label["plot"]
+    assert label["text"] == "its flow stops: it left the window"
+    assert g["L"] - 1 <= label["left"] and label["right"] <= g["L"] + g["W"] + 1, label
+    assert g["T"] - 1 <= label["top"] and label["bottom"] <= g["T"] + g["H"] + 1, label
+    shot(page, screens, "flow-stops")
     assert page.problems == [], page.problems
 
 

@@ -368,8 +368,11 @@ def test_set_start_of_one_run(page, demo_server):
     frame.locator("#btn-start").click()
     picker = frame.locator("#picker")
     box = picker.bounding_box()
+    before = state(frame, "[S.d.runs[2].X[0], S.d.runs[2].Y[0]]")
     picker.click(position={"x": 0.25 * box["width"], "y": 0.25 * box["height"]})
-    frame.wait_for_function("() => window.__playerStats.renders >= 2", polling=100)
+    # the rerun's payload, not only a render: the run's start moves
+    frame.wait_for_function("""(b) => { const r = window.__player.S.d.runs[2];
+        return r.X[0] !== b[0] || r.Y[0] !== b[1]; }""", arg=before, polling=100)
     page.wait_for_selector(IDLE, state="attached")
     assert state(frame, "S.d.runStarts") is True
     x, y = state(frame, "[S.d.runs[2].X[0], S.d.runs[2].Y[0]]")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from visualizer.browser import curves, model_payload, overlays, predict
 from visualizer.browser.encode import encode_f32
 from visualizer.browser.style import PALETTE  # THE palette of runs (style.json)
+from visualizer.core import flow as flows
 from visualizer.core import grid, step_rules
 from visualizer.core.landmarks import Landmarks
 from visualizer.core.optimizers import OPTIMIZERS
@@ -61,9 +62,11 @@ def runs_payload(result: SimulationResult) -> list[dict]:
             if value is not None:
                 part[key] = encode_f32(value)
         part["diverged_at"] = r.diverged_at
-        if r.flow is not None:  # its continuous-time limit, and where it leaves it (flow=1)
+        if r.flow is not None:  # its continuous-time limit, where it leaves it and where it stops (flow=1)
             part["flow"] = encode_f32(r.flow)
             part["leaves_flow_at"] = r.leaves_flow_at
+            part["flow_stops_at"] = r.flow_stops_at
+            part["flow_stop"] = None if r.flow_stop is None else flows.BRIEF[r.flow_stop]
         if r.quantiles is not None:  # a cloud: the 10% and 90% quantiles of its points
             low, high = (r.quantiles["q"].index(q) for q in (0.1, 0.9))
             part["band"] = {"low": encode_f32(r.quantiles["xy"][low]), "high": encode_f32(r.quantiles["xy"][high]),

@@ -56,17 +56,20 @@ class FlowKey(NamedTuple):
 
 class Stop(NamedTuple):
     """Why a solve ended before the run's last step: `code` as the
-    program returns it, and the words the page and the results use."""
+    program returns it, the words the page and the results use, and the
+    few the player writes at the flow's end."""
 
     code: int
     words: str
+    brief: str
 
 
-LEFT_WINDOW = Stop(1, "it left the window")
+LEFT_WINDOW = Stop(1, "it left the window", "it left the window")
 OUT_OF_STEPS = Stop(2, f"the solver used its {MAX_STEPS} steps (the flow is too stiff there, or meets a point "
-                       "where the gradient is not finite)")
-FAILED = Stop(3, "the solver failed there")
+                       "where the gradient is not finite)", "too stiff for the solver")
+FAILED = Stop(3, "the solver failed there", "the solver failed")
 STOPS = {stop.code: stop for stop in (LEFT_WINDOW, OUT_OF_STEPS, FAILED)}
+BRIEF = {stop.words: stop.brief for stop in STOPS.values()}
 
 
 class Solved(NamedTuple):

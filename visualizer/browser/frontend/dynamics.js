@@ -4,7 +4,8 @@
 // the box at that step outlined) and a run's continuous-time limit
 // (flow=1: dotted, in the run's colour, to the step shown, with a ring and
 // "leaves its flow at step k" where the run is first 5% of the window
-// away from it). `toScreen(x, y)` gives canvas points.
+// away from it, and a cross and "its flow stops: why" at its last point
+// where the solve stopped short). `toScreen(x, y)` gives canvas points.
 
 import { style, paintLabel } from "./marks.js";
 import { drawOrder } from "./paths.js";
@@ -77,20 +78,40 @@ export function drawFlows(ctx, d, toScreen, stepF) {
         labels.push(["leaves its flow at step " + at, x, y, r.color]);
       }
     }
+    const end = r.flowStopsAt === null ? null : r.flowStopsAt - 1; // its last point
+    if (end !== null && end <= last) {
+      const [x, y] = toScreen(f.X[end], f.Y[end]), c = st.leave.r * 0.8;
+      if (x === x && y === y) {
+        const cross = new Path2D();
+        cross.moveTo(x - c, y - c); cross.lineTo(x + c, y + c); cross.moveTo(x - c, y + c); cross.lineTo(x + c, y - c);
+        ctx.save();
+        ctx.lineCap = "round"; ctx.setLineDash([]);
+        ctx.strokeStyle = "#ffffff"; ctx.lineWidth = st.leave.width + 3; ctx.stroke(cross);
+        ctx.strokeStyle = r.color; ctx.lineWidth = st.leave.width; ctx.stroke(cross);
+        ctx.restore();
+        const why = r.flowStop || "the solver stopped";
+        labels.push(["its flow stops: " + why, x, y, r.color, "flow: " + why]);
+      }
+    }
   }
   return labels;
 }
 
-// Each label beside its ring, inside the plot (`g`: its left, top, width
-// and height): right of the ring, else left of it, else as near it as the
-// plot's edges let it be; under it, else over it. `stats.flowLabels` keeps
+// Each label beside its mark, inside the plot (`g`: its left, top, width
+// and height): right of the mark, else left of it, else as near it as the
+// plot's edges let it be; under it, else over it; a label wider than the
+// plot in its short form, where it has one. `stats.flowLabels` keeps
 // where each went (for the tests).
 export const stats = { flowLabels: [] };
 
 export function drawFlowLabels(ctx, labels, g) {
   const st = style(), off = st.flow.leave.r + 4, right = g.L + g.W, h = st.font.label;
   stats.flowLabels = [];
-  for (const [text, x, y, color] of labels) {
+  for (const [full, px, py, color, short] of labels) {
+    // a flow that stops outside the window: at the plot's edge nearest its end
+    const x = Math.min(Math.max(px, g.L), right), y = Math.min(Math.max(py, g.T), g.T + g.H);
+    // wider than a phone's plot: its short form
+    const text = short && textWidth(full, h) > g.W ? short : full;
     const w = textWidth(text, h);
     let start = x + off;
     if (start + w > right) start = x - off - w >= g.L ? x - off - w : Math.max(g.L, right - w);

@@ -337,9 +337,12 @@ export function prepare(p) {
       levels: Object.fromEntries(levelKeys.map((k) => [k, positiveOrNull(r[k])])),
       diverged: finiteNum(dv) && dv >= 0 ? Math.round(dv) : null,
       px: new Float32Array(npts), py: new Float32Array(npts), Z: null,
-      // flow=1: its continuous-time limit at each point and the step it leaves it (dynamics.js)
+      // flow=1: its continuous-time limit at each point, the step it leaves it, and where and
+      // why a solve stopped short (its points are none from there; dynamics.js)
       flow: pairs(decode(r.flow), npts),
       leavesFlow: finiteNum(r.leaves_flow_at) && r.leaves_flow_at >= 0 ? Math.round(r.leaves_flow_at) : null,
+      flowStopsAt: finiteNum(r.flow_stops_at) && r.flow_stops_at > 0 ? Math.round(r.flow_stops_at) : null,
+      flowStop: typeof r.flow_stop === "string" ? r.flow_stop.slice(0, 60) : null,
       // a cloud (seeds > 1): the 10% and 90% quantiles of its points at each step
       band: r.band && typeof r.band === "object"
         ? { low: pairs(decode(r.band.low), npts), high: pairs(decode(r.band.high), npts),

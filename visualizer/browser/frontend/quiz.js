@@ -462,15 +462,26 @@ export function submit() {
 }
 
 // A label beside a mark at (x, y), on the side of it the plot has room on
-// (`right`: the plot area's right edge).
-function besideMark(ctx, text, x, y, color, preferLeft, right) {
+// (`right`: the plot area's right edge), `dy` pixels lower.
+function besideMark(ctx, text, x, y, color, preferLeft, right, dy = 0) {
   const off = style().answer.r + 6, f = style().font.label;
   ctx.save();
   ctx.font = "600 " + f + "px sans-serif";
   const w = ctx.measureText(text).width;
   ctx.restore();
   const left = preferLeft ? x - off - w > 0 : x + off + w > right;
-  paintLabel(ctx, text, left ? x - off : x + off, y, color, left ? "right" : "left");
+  paintLabel(ctx, text, left ? x - off : x + off, y + dy, color, left ? "right" : "left");
+}
+
+// Where the labels of a viewer's point `you` and the truth `t` go (canvas
+// points): "you" on the left and "answer" on the right, unless the two
+// marks share a row, where each takes its outer side, and where they
+// nearly coincide, "answer" a line above and "you" a line below.
+function labelPlaces(you, t) {
+  const h = style().font.label, off = style().answer.r + 6;
+  if (!you || !t || Math.abs(you[1] - t[1]) >= 2 * h) return { youLeft: true, tLeft: false, youDy: 0, tDy: 0 };
+  const close = Math.abs(you[0] - t[0]) < 2 * off;
+  return { youLeft: close || you[0] <= t[0], tLeft: !close && t[0] < you[0], youDy: close ? h : 0, tDy: close ? -h : 0 };
 }
 
 // The point answers on the 2D plot: the viewer's, and once revealed the
@@ -495,8 +506,9 @@ export function drawPlot(ctx, toScreen, inside, edge, arrow, right) {
       t = null;
     }
     if (you && t) paintJoin(ctx, you[0], you[1], t[0], t[1]);
-    if (t) { paintTruth(ctx, t[0], t[1], color); besideMark(ctx, "answer", t[0], t[1], color, false, right); }
-    if (you && inside(you[0], you[1])) { paintAnswer(ctx, you[0], you[1]); besideMark(ctx, "you", you[0], you[1], null, true, right); }
+    const shown = you && inside(you[0], you[1]) ? you : null, at = labelPlaces(shown, t);
+    if (t) { paintTruth(ctx, t[0], t[1], color); besideMark(ctx, "answer", t[0], t[1], color, at.tLeft, right, at.tDy); }
+    if (shown) { paintAnswer(ctx, you[0], you[1]); besideMark(ctx, "you", you[0], you[1], null, at.youLeft, right, at.youDy); }
     drew = drew || !!(you || t || truth);
   });
   return drew;
