@@ -61,6 +61,15 @@ def traces(frame, series: str, halo: bool = False) -> list[list[float]]:
         .map((t) => Array.from(t.y))""", [series, halo])
 
 
+def the_flow_label(frame) -> str:
+    """The one label the flows drew, checked to lie within the plot."""
+    (label,) = frame.evaluate("() => window.__player.dynamics.flowLabels")
+    g = label["plot"]
+    assert g["L"] - 1 <= label["left"] and label["right"] <= g["L"] + g["W"] + 1, label
+    assert g["T"] - 1 <= label["top"] and label["bottom"] <= g["T"] + g["H"] + 1, label
+    return label["text"]
+
+
 def legend_marks(frame) -> str:
     return frame.locator("#legend-marks").inner_text()
 
@@ -94,11 +103,7 @@ def test_a_run_beside_its_flow_says_where_it_leaves_it(page, app_server, screens
     assert "continuous-time flow" in legend_marks(frame)
     runs = frame.evaluate("() => window.__player.S.d.runs.map((r) => [r.label, r.leavesFlow, !!r.flow])")
     assert runs == [["lr 0.02", None, True], ["lr 0.19", 1, True]]
-    (label,) = frame.evaluate("() => window.__player.dynamics.flowLabels")
-    g = label["plot"]
-    assert label["text"] == "leaves its flow at step 1"
-    assert g["L"] - 1 <= label["left"] and label["right"] <= g["L"] + g["W"] + 1, label
-    assert g["T"] - 1 <= label["top"] and label["bottom"] <= g["T"] + g["H"] + 1, label
+    assert the_flow_label(frame) == "leaves its flow at step 1"
     shot(page, screens, "flow")
     assert page.problems == [], page.problems
 
@@ -109,11 +114,7 @@ def test_a_flow_that_stops_short_says_why_at_the_plots_edge(page, app_server, sc
     frame = presented(page, app_server, FLOW_STOPS)
     (stops,) = frame.evaluate("() => window.__player.S.d.runs.map((r) => [r.flowStopsAt, r.flowStop])")
     assert stops[0] > 0 and stops[1] == "it left the window"
-    (label,) = frame.evaluate("() => window.__player.dynamics.flowLabels")
-    g = label["plot"]
-    assert label["text"] == "its flow stops: it left the window"
-    assert g["L"] - 1 <= label["left"] and label["right"] <= g["L"] + g["W"] + 1, label
-    assert g["T"] - 1 <= label["top"] and label["bottom"] <= g["T"] + g["H"] + 1, label
+    assert the_flow_label(frame) == "its flow stops: it left the window"
     shot(page, screens, "flow-stops")
     assert page.problems == [], page.problems
 
