@@ -576,7 +576,7 @@ def _calls(scene, surface, member, length, plan: Plan, marks, tol, home: int = 0
     """The compiled program and the arguments of each of its calls (one per
     SIZES[-1] variants; the last padded with copies of the first variant)."""
     size = _size(plan.n)
-    home = home if devices.split_over(size) == 1 else 0
+    home = home if devices.split_over(size) == 1 else 0  # a split call has no home: one program, one key
     key = ExploreKey(surface_key(scene), member, length, plan.batching, plan.stages, size, home)
     (program,) = PROGRAMS.get_many([key], lambda keys: [
         built_for(scene, surface, _compile, k.member, k.length, k.batching, k.stages, k.size, k.home)
