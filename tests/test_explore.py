@@ -24,6 +24,7 @@ from visualizer.cli import main
 from visualizer.core import landmarks
 from visualizer.core.exploration import (
     SIZES,
+    STRETCH,
     Exploration,
     _tables_at_once,
     explore,
@@ -247,6 +248,29 @@ def test_more_variants_than_one_call_takes():
     for index in [(0, 0), (n - 1, n - 1), (n // 2, 3), (n - 1, 0)]:
         want = reference(variant_scene(scene, index), 0, e.resolved.tol)
         assert_same(outcome(e, index), want, f"starts n={n} at {index}", 1e-6)
+
+
+@pytest.mark.parametrize("hi, first", [(0.2176, 80), (0.22274, 63), (0.2108, 127)])
+def test_a_run_diverging_late_keeps_its_last_finite_point(hi, first):
+    """A call's variants step STRETCH steps at a time without keeping their
+    last finite point, and step again, keeping it, from the start of the
+    stretch in which the first of them diverges (`_outcome_loop`). Rates
+    just above 2/L on a quadratic diverge slowly: the fastest of each call
+    here first diverges mid-stretch after clean stretches (80), or at a
+    stretch's last point (63 and 127, whose next point the check at the
+    stretch's end finds), and the others later, up to the last step. Each
+    variant's outcome is still simulate's (to float32 rounding, which a
+    slow divergence grows over its hundreds of steps)."""
+    assert STRETCH == 32, "the rates were chosen for stretches of 32 steps"
+    query = f"surface=quadratic:cond=10&steps=300&run=sgd:lr=0.1&explore=lr:n=256,lo=0.15,hi={hi}"
+    scene = Scene.from_query(query)
+    e = explore(scene)
+    diverged = np.nonzero(e.diverged_at >= 0)[0]
+    assert e.diverged_at[diverged].min() == first and e.diverged_at.max() > 250
+    stable = np.nonzero(e.diverged_at < 0)[0]
+    for index in [*diverged[::3], *stable[::10], diverged[-1]]:
+        want = reference(variant_scene(scene, (int(index),)), 0, e.resolved.tol)
+        assert_same(outcome(e, int(index)), want, f"{query} at {index}", 1e-5)
 
 
 # ---------------------------------------------------------------- tables and thresholds
