@@ -43,7 +43,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from visualizer.core import devices, landmarks, surfaces
+from visualizer.core import counters, devices, landmarks, surfaces
 from visualizer.core import race as races
 from visualizer.core.engine import built_for, surface_key
 from visualizer.core.errors import SceneError
@@ -86,12 +86,6 @@ MAX_TABLES = 256
 
 # Batchings: what a program takes per variant (the rest is shared).
 LR, STARTS, MAP, MAP_TABLES = "lr", "starts", "map", "map+tables"
-
-# The loop keeps, per variant, the step it diverged at and the step it came
-# within tol, packed into one int32 (15 bits each, NOT_YET meaning neither):
-# one array instead of two saved ~30% of the loop on the CPU.
-_BITS = 15
-NOT_YET = (1 << _BITS) - 1  # above any step (10000)
 
 # XLA options for these programs (with wide vectors), measured on the 128 x 128 starts
 # of SGD on Himmelblau: the CPU "YNN" fusion turns the two-term sum of a
@@ -376,14 +370,9 @@ class Outcomes(NamedTuple):
 def decode(raw: np.ndarray) -> Outcomes:
     """The outcomes of `start_variants`' (n, 4) result."""
     xy = raw[:, :2]
-    counter = raw[:, 3].copy().view(np.int32)
-    diverged, arrived = counter >> _BITS, counter & NOT_YET
-    alive = diverged == NOT_YET
-    bad_start = diverged == 0
-    final_loss = np.where(alive, raw[:, 2], np.float32(np.nan))
-    diverged_at = np.where(alive | bad_start, -1, diverged.astype(np.int64) - 1)
-    steps_to_tol = np.where(arrived == NOT_YET, -1, arrived.astype(np.int64))
-    return Outcomes(final_loss, diverged_at, steps_to_tol, xy, bad_start)
+    counter = counters.decoded(raw[:, 3].copy().view(np.int32))
+    final_loss = np.where(counter.alive, raw[:, 2], np.float32(np.nan))
+    return Outcomes(final_loss, counter.diverged_at, counter.steps_to_tol, xy, counter.bad_start)
 
 
 def hyper_values(run) -> dict:
@@ -546,14 +535,14 @@ def _outcome_loop(run, value_and_grad, args: RunArguments, steps, threshold):
     def unkept(k, state):
         carry, counter = state
         carry, path = run.step(args, carry)
-        return carry, _counted(counter, k, path.xy, path.loss, threshold)
+        return carry, counters.counted(counter, k, _finite(path.xy, path.loss), path.loss, threshold)
 
     def stretch(state):
         k, carry, counter, _, _ = state
         end = jnp.minimum(k + STRETCH, steps)
         after, counter_after = jax.lax.fori_loop(k, end, unkept, (carry, counter))
         x = after[0]
-        fine = _alive(counter_after) & _finite(x, value_and_grad(x, args.problem)[0])
+        fine = counters.alive(counter_after) & _finite(x, value_and_grad(x, args.problem)[0])
         every_fine = jax.lax.pmin(fine.astype(jnp.int32), VARIANTS) == 1  # the same for every variant of the call
         return end, after, counter_after, every_fine, (k, carry, counter)
 
@@ -561,7 +550,7 @@ def _outcome_loop(run, value_and_grad, args: RunArguments, steps, threshold):
         k, _, _, every_fine, _ = state
         return every_fine & (k < steps)
 
-    start = (jnp.int32(0), run.init(args), jnp.int32((NOT_YET << _BITS) | NOT_YET))
+    start = (jnp.int32(0), run.init(args), jnp.int32(counters.START))
     k, carry, counter, every_fine, began = jax.lax.while_loop(going, stretch, (*start, jnp.bool_(True), start))
     # keep the point from where the stretch that went wrong began; else from the last point
     first, carry, counter = jax.tree.map(lambda fine, wrong: jnp.where(every_fine, fine, wrong),
@@ -581,8 +570,9 @@ def _kept_from(run, value_and_grad, args: RunArguments, first, carry, counter, s
         # The counter once, in memory: otherwise XLA computes f again, inside
         # the loop that keeps the point. The point is kept coordinate by
         # coordinate, which XLA's CPU loops do faster than (2,) points.
-        counter = jax.lax.optimization_barrier(_counted(counter, k, x, path.loss, threshold))
-        alive = _alive(counter)  # points 0 .. k all finite
+        counter = jax.lax.optimization_barrier(
+            counters.counted(counter, k, _finite(x, path.loss), path.loss, threshold))
+        alive = counters.alive(counter)  # points 0 .. k all finite
         kept = (jnp.where(alive, x[0], kept[0]), jnp.where(alive, x[1], kept[1]))
         return carry, counter, kept
 
@@ -596,18 +586,6 @@ def _kept_from(run, value_and_grad, args: RunArguments, first, carry, counter, s
 def _finite(x, loss):
     """Whether a point counts as not diverged (results.truncate_divergence)."""
     return (jnp.abs(x[0]) <= DIVERGENCE_LIMIT) & (jnp.abs(x[1]) <= DIVERGENCE_LIMIT) & (jnp.abs(loss) < jnp.inf)
-
-
-def _alive(counter):
-    return (counter >> _BITS) == NOT_YET
-
-
-def _counted(counter, k, x, loss, threshold):
-    """The packed counter after point k, at x with f = loss, was checked."""
-    diverged, arrived = counter >> _BITS, counter & NOT_YET
-    diverged = jnp.where((diverged == NOT_YET) & ~_finite(x, loss), k, diverged)
-    arrived = jnp.where((arrived == NOT_YET) & (diverged == NOT_YET) & (loss <= threshold), k, arrived)
-    return (diverged << _BITS) | arrived
 
 
 def _size(n: int) -> int:

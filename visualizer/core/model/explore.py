@@ -35,7 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from visualizer.core import compile_worker
+from visualizer.core import compile_worker, counters
 from visualizer.core.model import network as nets
 from visualizer.core.model import simulate as model_simulate
 from visualizer.core.model import training
@@ -50,11 +50,6 @@ from visualizer.core.schedules import lr_table
 SIZES = (16, 64, 256)
 PROGRAM_CACHE_SIZE = 16
 PROGRAMS = ProgramCache(PROGRAM_CACHE_SIZE)
-
-# The loop keeps the step it diverged at and the step it came within tol
-# packed into one int32, 15 bits each (NOT_YET: neither), as on a surface.
-_BITS = 15
-NOT_YET = (1 << _BITS) - 1
 
 
 class LrKey(NamedTuple):
@@ -107,17 +102,16 @@ def explore_lr(scene, run_index: int, rates: np.ndarray, tol: float) -> Outcomes
         outputs.append(program(chunk, args._replace(lr=unit), np.int32(scene.steps), F32(tol)))
     raw = [np.concatenate([np.asarray(o[i]) for o in outputs])[: len(factors)] for i in range(4)]
     loss, counter, train, test = raw
-    diverged, arrived = counter >> _BITS, counter & NOT_YET
-    alive = diverged == NOT_YET
-    if (diverged == 0).any():
+    counter = counters.decoded(counter)
+    if counter.bad_start.any():
         from visualizer.core.errors import SceneError
 
         raise SceneError("surface: the network's loss is not finite at its initial weights; choose another init "
                          "or scale", "surface")
     return Outcomes(
-        final_loss=np.where(alive, loss, np.float32(np.nan)).astype(F32),
-        diverged_at=np.where(alive, -1, diverged.astype(np.int64) - 1),
-        steps_to_tol=np.where(arrived == NOT_YET, -1, arrived.astype(np.int64)),
+        final_loss=np.where(counter.alive, loss, np.float32(np.nan)).astype(F32),
+        diverged_at=counter.diverged_at,
+        steps_to_tol=counter.steps_to_tol,
         train_accuracy=train.astype(F32),
         test_accuracy=test.astype(F32),
     )
@@ -153,17 +147,14 @@ def _compile(key: LrKey):
             loss = labelled_loss if batch == 0 else measured(w)[0]
             good = (jnp.all(jnp.isfinite(w)) & (jnp.max(jnp.abs(w)) <= training.WEIGHT_LIMIT)
                     & jnp.isfinite(loss))
-            diverged, arrived = counter >> _BITS, counter & NOT_YET
-            diverged = jnp.where((diverged == NOT_YET) & ~good, k, diverged)
-            arrived = jnp.where((arrived == NOT_YET) & (diverged == NOT_YET) & (loss <= tol), k, arrived)
-            counter = (diverged << _BITS) | arrived
-            kept = jnp.where(diverged == NOT_YET, w, kept)
+            counter = counters.counted(counter, k, good, loss, tol)
+            kept = jnp.where(counters.alive(counter), w, kept)
             new_w = optax.apply_updates(w, out.update * trains)
             return new_w, out.states, counter, kept
 
         w0 = args.start
         first = training.minibatch(data, batch, data.batch_index[0], data.batch_weight[0])
-        state = (w0, built(*first).init(w0), jnp.int32((NOT_YET << _BITS) | NOT_YET), w0)
+        state = (w0, built(*first).init(w0), jnp.int32(counters.START), w0)
         _, _, counter, kept = jax.lax.fori_loop(0, steps + 1, body, state)
         loss, train = measured(kept)
         test = nets.accuracy(network.logits(kept, data.test_x), data.test_y, jnp.ones_like(data.test_y))
