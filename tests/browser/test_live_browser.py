@@ -12,7 +12,7 @@ the teacher's screen draws the cloud of points; Reveal plays on every
 phone with each answer graded; a student who reloads sees the answer they
 sent; a phone that lost the class and answers too late is told why, and
 comes back to the class; Close reaches every phone. A second test draws orders and numbers (sent over HTTP, as phones
-send them) on the teacher's presented screen.
+send them) on the teacher's presented screen; a third moves a phone to a free-play scene's next question.
 
 Screenshots of the phones and of the teacher's tally go to
 /work/shots/live/ (artifacts/screens/live/ where that folder cannot be
@@ -353,3 +353,40 @@ def test_the_teachers_presented_screen_draws_orders_and_numbers(browser, class_s
         assert not teacher.problems, teacher.problems
     finally:
         teacher.close()
+
+
+def test_next_question_moves_every_phone_to_the_scenes_next_question(browser, class_server):
+    """A free-play scene asks more than one question: the teacher's "Next
+    question" asks the next on every phone, in place, and the teacher's
+    tally starts again for it."""
+    scene = "surface=himmelblau&steps=200&run=sgd:lr=0.01&run=momentum:lr=0.005,momentum=0.9"
+    teacher = Screen(browser, TEACHER, "teacher")
+    phone = Screen(browser, PHONE, "phone")
+    try:
+        link, code = start_class(teacher, class_server.url + "?" + scene)
+        assert teacher.live()["tally"]["kind"] == "point"
+        phone.open(link.replace("localhost", "127.0.0.1"))
+        s = phone.wait(lambda s: s["live"]["role"] == "student" and s["live"]["polls"] > 0, "did not join")
+        assert s["prompt"] == "Tap where SGD lr=0.01 ends."
+        phone.page.evaluate("() => { window.__sameDocument = true; }")
+        was = s["live"]["version"]
+
+        t0 = time.monotonic()
+        teacher.page.get_by_role("button", name="Next question").click()
+        s = phone.wait(lambda s: s["prompt"] == "Will SGD lr=0.01 diverge in 200 steps?", "did not follow",
+                       timeout_s=30)
+        assert time.monotonic() - t0 <= FOLLOW_S * load_factor() + 1.0  # the click's rerun, then the phone
+        assert s["live"]["version"] == was + 1 and s["asking"] and s["check"] == "Send"
+        assert phone.page.evaluate("() => window.__sameDocument === true"), "no reload"
+        t = teacher.wait(lambda s: s["tally"]["kind"] == "choice" and s["tally"]["answered"] == 0,
+                         "the teacher's tally did not start again")
+        assert t["prompt"] == "Will SGD lr=0.01 diverge in 200 steps?"
+        phone.frame.locator("#quiz button.choice").nth(1).tap()
+        send(phone)
+        teacher.wait(lambda s: s["tally"]["answered"] == 1 and s["tally"]["counts"] == [0, 1], "no count")
+        show_player(teacher)
+        teacher.shoot("teacher-next-question-1280x720")
+        assert not teacher.problems and not phone.problems, teacher.problems + phone.problems
+    finally:
+        teacher.close()
+        phone.close()

@@ -2,7 +2,7 @@
 the secret; a student, with the code; nobody), the scene a student's page
 shows (the class's), the student's page (the player and its question, a
 line naming the class, nothing else), the teacher's panel (the student link
-and its QR code, how many answered, Reveal, the next question, Close, the
+and its QR code, Reveal, the next question, Close, the
 answers as CSV) and the class's part of the player's payload (the player
 follows the class and sends answers through the routes of
 `visualizer.live.routes`, never through a script rerun).
@@ -35,7 +35,6 @@ from visualizer.page.text import plain
 _LOG = get_logger(__name__)
 UNREACHABLE = ("The class store cannot be reached right now, so the class is paused: this page works without it, "
                "and the class goes on where it was once the store is back.")
-TALLY_EVERY_S = 2  # the teacher's count of answers refreshes this often (one fragment, one session)
 _SS_LINK = "class_link"  # (code, secret or None): the class this session is in
 _SS_QUESTION = "class_question"  # (class scene, index): the question "Next question" chose on that scene
 _KEYS = ("class", "teacher")  # the viewer keys a class's link holds
@@ -223,9 +222,9 @@ def start_button(scene: Scene, result) -> None:
 
 
 def teacher_panel(seat: Seat, scene: Scene, result, compact: bool = False) -> None:
-    """The student link, big, with its QR code; how many answered (live);
-    Reveal, the next question (where `scene`, simulated as `result`, asks
-    more than one), Close; the answers as CSV. `compact`: one row over a
+    """The student link, big, with its QR code; Reveal, the next question
+    (where `scene`, simulated as `result`, asks more than one), Close; the
+    answers as CSV. `compact`: one row over a
     presentation (the QR code behind a button), so the player keeps the
     projector's height."""
     link = student_link(seat.code)
@@ -251,7 +250,7 @@ def teacher_panel(seat: Seat, scene: Scene, result, compact: bool = False) -> No
             st.markdown("Students join at")
             st.code(link, language=None)
             st.caption("Keep this page's own address to yourself: it holds the teacher's secret.")
-            _answered(seat.code, seat.secret)
+            # (how many answered: the player counts them as they arrive, beside the question)
             _actions(seat, scene, question_count, st.columns(3 if question_count > 1 else 2))
             st.download_button("Answers (CSV)", data=lambda: classes.answers_csv(store.shared(), seat.code,
                                                                                   seat.secret),
@@ -288,13 +287,3 @@ def _act(action) -> None:
         st.error(UNREACHABLE, icon=":material/cloud_off:")
         return
     st.rerun()
-
-
-@st.fragment(run_every=TALLY_EVERY_S)
-def _answered(code: str, secret: str) -> None:
-    try:
-        room = classes.tally(store.shared(), code, secret)
-    except Exception:  # noqa: BLE001 - the panel says so; the page goes on
-        st.caption("Answers: the class store cannot be reached right now.")
-        return
-    st.metric("Answered", room["answered"])
