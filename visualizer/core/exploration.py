@@ -529,8 +529,8 @@ def _outcome_loop(run, value_and_grad, args: RunArguments, steps, threshold):
     and check at the end of each stretch that every point so far, and the
     next, is finite. The first stretch in which one is not, and every step
     after it, is stepped again from where it began, keeping the point
-    (`_kept_from`); where none diverges, only the last point is checked
-    that way. The outcome is the same, bit for bit."""
+    (`_kept_from`); where none diverges, only the last step keeps it. The
+    outcome is the same, bit for bit (tests/test_explore.py)."""
 
     def unkept(k, state):
         carry, counter = state
