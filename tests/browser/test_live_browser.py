@@ -369,6 +369,7 @@ def test_next_question_moves_every_phone_to_the_scenes_next_question(browser, cl
         s = phone.wait(lambda s: s["live"]["role"] == "student" and s["live"]["polls"] > 0, "did not join")
         assert s["prompt"] == "Tap where SGD lr=0.01 ends."
         phone.page.evaluate("() => { window.__sameDocument = true; }")
+        phone.frame.evaluate("() => { window.__samePlayer = true; }")
         was = s["live"]["version"]
 
         t0 = time.monotonic()
@@ -378,6 +379,7 @@ def test_next_question_moves_every_phone_to_the_scenes_next_question(browser, cl
         assert time.monotonic() - t0 <= FOLLOW_S * load_factor() + 1.0  # the click's rerun, then the phone
         assert s["live"]["version"] == was + 1 and s["asking"] and s["check"] == "Send"
         assert phone.page.evaluate("() => window.__sameDocument === true"), "no reload"
+        assert phone.frame.evaluate("() => window.__samePlayer === true"), "the player was not reloaded"
         t = teacher.wait(lambda s: s["tally"]["kind"] == "choice" and s["tally"]["answered"] == 0,
                          "the teacher's tally did not start again")
         assert t["prompt"] == "Will SGD lr=0.01 diverge in 200 steps?"

@@ -74,12 +74,12 @@ CHUNK = 1024
 SIZES = tuple(2**k for k in range(6, 15))  # 64 .. 16384
 # Steps a call's variants take between checks that none has diverged
 # (`_outcome_loop`): after a divergence at most this many are stepped twice.
-# 128 x 128 starts of SGD on Himmelblau, quiet, none diverging: 4.6 ms
+# 128 x 128 starts of SGD on Himmelblau, quiet, none diverging: 4.5 ms
 # keeping the last finite point at every step, 3.7 in stretches of 32; a
 # starts map of momentum on Rosenbrock, 2449 of its 16384 diverging in
 # the first ten steps: 4.2 and 4.4.
 STRETCH = 32
-VARIANTS = "variants"  # the vmapped axis of a call's variants
+VARIANTS = "variants"  # the vmapped axis: the variants a device steps together (a chunk)
 # Learning-rate tables a schedule parameter on a map axis needs at most (one
 # per value on its axis), so the table-per-variant program has one shape.
 MAX_TABLES = 256
@@ -516,7 +516,8 @@ def _outcome_loop(run, value_and_grad, args: RunArguments, steps, threshold):
     path: [x, y, loss, counter] where (x, y) is the last finite point, loss f
     there (meaningful where the run did not diverge), counter the packed
     (diverged, arrived) steps. Called under `jax.vmap(..., axis_name=VARIANTS)`:
-    the variants of a call decide together when to keep the last point.
+    the variants a device steps together decide together when to keep
+    the last point.
 
     Update k moves point k to point k + 1; point k is checked, as
     `results.truncate_divergence` does, when f is evaluated there (update
@@ -530,7 +531,9 @@ def _outcome_loop(run, value_and_grad, args: RunArguments, steps, threshold):
     next, is finite. The first stretch in which one is not, and every step
     after it, is stepped again from where it began, keeping the point
     (`_kept_from`); where none diverges, only the last step keeps it. The
-    outcome is the same, bit for bit (tests/test_explore.py)."""
+    arithmetic is that of keeping the point at every step: the same bits for
+    the element-wise optimizers, L-BFGS's line search rounding differently
+    at times (docs/explore.md, "The last finite point")."""
 
     def unkept(k, state):
         carry, counter = state
@@ -543,7 +546,7 @@ def _outcome_loop(run, value_and_grad, args: RunArguments, steps, threshold):
         after, counter_after = jax.lax.fori_loop(k, end, unkept, (carry, counter))
         x = after[0]
         fine = counters.alive(counter_after) & _finite(x, value_and_grad(x, args.problem)[0])
-        every_fine = jax.lax.pmin(fine.astype(jnp.int32), VARIANTS) == 1  # the same for every variant of the call
+        every_fine = jax.lax.pmin(fine.astype(jnp.int32), VARIANTS) == 1  # the same for the whole chunk
         return end, after, counter_after, every_fine, (k, carry, counter)
 
     def going(state):
