@@ -224,17 +224,16 @@ def start_button(scene: Scene, result) -> None:
 def teacher_panel(seat: Seat, scene: Scene, result, compact: bool = False) -> None:
     """The student link, big, with its QR code; Reveal, the next question
     (where `scene`, simulated as `result`, asks more than one), Close; the
-    answers as CSV. `compact`: one row over a
-    presentation (the QR code behind a button), so the player keeps the
-    projector's height."""
+    answers as CSV. `compact`: one row over a presentation (the QR code
+    behind a button), so the player keeps the projector's height."""
     link = student_link(seat.code)
     question_count = len(predict.questions(scene, result))
+    actions = 3 if question_count > 1 else 2  # a column for Next question only where there is one
     closed = seat.record.closed
     with st.container(key="class-panel", border=not compact):
         if compact:
             # (how many answered: the player says it, big, beside the question)
-            buttons = 3 if question_count > 1 else 2  # no empty column where there is no next question
-            cols = st.columns([4] + [1.2] * (1 + buttons), vertical_alignment="center")
+            cols = st.columns([4] + [1.2] * (1 + actions), vertical_alignment="center")
             shown = link.split("://", 1)[-1].replace("`", "%60")  # a code span's text, whatever the address
             cols[0].markdown(f"**Class {seat.code}**" + (" (closed)" if closed else "") + f" · join at  \n`{shown}`")
             with cols[1].popover("QR code", icon=":material/qr_code_2:", width="stretch",
@@ -251,7 +250,7 @@ def teacher_panel(seat: Seat, scene: Scene, result, compact: bool = False) -> No
             st.code(link, language=None)
             st.caption("Keep this page's own address to yourself: it holds the teacher's secret.")
             # (how many answered: the player counts them as they arrive, beside the question)
-            _actions(seat, scene, question_count, st.columns(3 if question_count > 1 else 2))
+            _actions(seat, scene, question_count, st.columns(actions))
             st.download_button("Answers (CSV)", data=lambda: classes.answers_csv(store.shared(), seat.code,
                                                                                   seat.secret),
                                file_name=f"class-{seat.code}-answers.csv", mime="text/csv", key="class-csv",
@@ -259,15 +258,15 @@ def teacher_panel(seat: Seat, scene: Scene, result, compact: bool = False) -> No
 
 
 def _actions(seat: Seat, scene: Scene, question_count: int, cols) -> None:
-    """Reveal, the next question (where the scene asks more than one, and
-    `cols` has a column for it), Close."""
+    """Reveal, the next question (where `cols` has a column for it: the
+    scene asks more than one), Close."""
     one, *middle, three = cols
     closed = seat.record.closed
     if one.button("Reveal", key="class-reveal", disabled=seat.record.revealed or closed, type="primary",
                   width="stretch", help="Show every screen the answer, and play"):
         _act(lambda db: classes.reveal(db, seat.code, seat.secret))
-    if middle and question_count > 1 and middle[0].button("Next question", key="class-next", disabled=closed, width="stretch",
-                                         help="Ask this scene's other question"):
+    if middle and middle[0].button("Next question", key="class-next", disabled=closed, width="stretch",
+                                   help="Ask this scene's other question"):
         shown = classes.class_scene(scene)
         st.session_state[_SS_QUESTION] = (shown, (_question_index(scene) + 1) % question_count)
         st.rerun()
